@@ -1,0 +1,30 @@
+// Appends JSON objects, one per line, to a file or stdout. Each line is flushed as it is
+// written so that a reader tailing the file (a SIEM shipper, a test) never sees half a record
+// and nothing written is lost if the process is killed afterwards.
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace vitrine {
+
+class JsonLinesWriter {
+ public:
+  // path "-" writes to stdout. Throws std::runtime_error with the path and errno text when
+  // the file cannot be opened.
+  explicit JsonLinesWriter(const std::string& path);
+  ~JsonLinesWriter();
+  JsonLinesWriter(const JsonLinesWriter&) = delete;
+  JsonLinesWriter& operator=(const JsonLinesWriter&) = delete;
+
+  // Returns false when the line could not be written completely (disk full, closed pipe).
+  bool write(const nlohmann::json& record);
+
+ private:
+  std::FILE* file_;
+  bool owned_;
+};
+
+}  // namespace vitrine

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs, from Debian 12's archive, every package vitrine needs to build, run and test.
+# Idempotent: it asks apt only for what is missing, and does nothing when all is present.
+set -euo pipefail
+
+# Build: compiler, CMake, and the libraries the code links.
+BUILD_PACKAGES=(
+  build-essential cmake pkg-config
+  libpcap-dev libndpi-dev libyaml-cpp-dev prometheus-cpp-dev
+  libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libspdlog-dev
+)
+# Run: the demo's namespaces and its real servers and clients.
+RUN_PACKAGES=(iproute2 ethtool dnsmasq-base bind9-dnsutils python3 curl procps)
+# Test and benchmark: nDPI's reference reader, capture and traffic tools, frame crafting.
+TEST_PACKAGES=(libndpi-bin tcpdump python3-scapy iperf3 iputils-ping socat)
+
+want=("${BUILD_PACKAGES[@]}" "${RUN_PACKAGES[@]}")
+if [[ "${1:-}" == "--with-tests" ]]; then want+=("${TEST_PACKAGES[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-deps: these packages are missing and installing them needs root: ${missing[*]}" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

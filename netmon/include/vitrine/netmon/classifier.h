@@ -1,0 +1,65 @@
+// nDPI behind a small interface: one detection module per thread (nDPI's module is not
+// thread-safe), per-flow state allocated only when a flow first needs it and freed as soon
+// as nDPI has nothing more to learn, and the stopping rule of nDPI's own reader so that a
+// flow's label here matches ndpiReader's on the same packets.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vitrine/policy/evaluate.h"
+#include "vitrine/policy/load.h"
+
+struct ndpi_detection_module_struct;
+struct ndpi_flow_struct;
+
+namespace vitrine::netmon {
+
+struct NdpiFlowDeleter {
+  void operator()(ndpi_flow_struct* flow) const;
+};
+
+// What is known of one flow's application protocol.
+struct Classification {
+  std::unique_ptr<ndpi_flow_struct, NdpiFlowDeleter> state;  // null until needed, and again once done
+  policy::L7Facts protocol;   // nDPI ids, Unknown (0) until detected
+  bool completed = false;     // nDPI has nothing more to learn, or was asked to give up
+  bool by_inspection = false; // decided by payload inspection, not guessed from ports
+  uint64_t risks = 0;         // nDPI risk bitmap
+  uint32_t packets = 0;       // packets given to nDPI
+};
+
+class NdpiClassifier : public policy::ProtocolCatalog {
+ public:
+  NdpiClassifier();
+  ~NdpiClassifier() override;
+  NdpiClassifier(const NdpiClassifier&) = delete;
+  NdpiClassifier& operator=(const NdpiClassifier&) = delete;
+
+  // Names are matched as nDPI spells them, without regard to case ("SMBv1", "dns").
+  std::optional<uint16_t> protocol_id(std::string_view name) const override;
+
+  // One IP packet of the flow (l3 points at the IP header). Allocates the flow's nDPI state on
+  // first use. `max_packets` is the flow's budget: at that count nDPI is asked to give up.
+  void process(Classification& c, const uint8_t* l3, uint32_t l3_len, uint64_t time_ms,
+               uint32_t max_packets) const;
+
+  // Ends classification now (flow end, or a verdict that makes the rest moot): a flow still
+  // undecided gets nDPI's give-up answer, which may be a guess from the ports.
+  void give_up(Classification& c) const;
+
+  // "Master.App" as ndpi_protocol2name writes it, e.g. "NetBIOS.SMBv1", "DNS", "Unknown".
+  std::string label(const policy::L7Facts& p) const;
+  // The application protocol's own name, e.g. "SMBv1" (a bounded set: metric label values).
+  std::string app_name(const policy::L7Facts& p) const;
+  static std::vector<std::string> risk_names(uint64_t risks);
+
+ private:
+  ndpi_detection_module_struct* module_;
+};
+
+}  // namespace vitrine::netmon

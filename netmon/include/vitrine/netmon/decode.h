@@ -1,0 +1,86 @@
+// Zero-copy decoding of one captured frame down to layer 4. The data path decodes every
+// frame, so this reads the bytes in place and allocates nothing (a general packet library
+// builds an object per layer). Every frame either decodes or gets a named reason; nothing
+// here trusts a length field it has not checked against the bytes actually present.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "vitrine/common/net_types.h"
+
+namespace vitrine::netmon {
+
+enum class LinkType : uint8_t { Ethernet, Null, Raw, LinuxSll };
+
+// Frames that cannot be judged. Names are metric label values, so the set is fixed.
+enum class Malformed : uint8_t {
+  None,
+  TruncatedLink,       // shorter than its link-layer header
+  TooManyVlanTags,     // more than kMaxVlanTags 802.1Q/802.1ad tags
+  TruncatedArp,
+  TruncatedIp,         // shorter than the IP header or than its own total length says
+  BadIpHeader,         // wrong version, header length below minimum, total length too small
+  TooManyIpv6Headers,  // more than kMaxIpv6ExtensionHeaders extension headers
+  TruncatedL4,         // TCP/UDP/ICMP header cut short
+  BadTcpHeader,        // data offset below 5 words or beyond the segment
+  UnknownLinkType,
+  kCount
+};
+const char* to_string(Malformed m);
+
+// 802.1Q inside 802.1ad (QinQ) is the deepest stacking seen on hospital access networks.
+inline constexpr unsigned kMaxVlanTags = 2;
+// RFC 8200 recommends at most one of each; eight leaves room and stops header-chain floods.
+inline constexpr unsigned kMaxIpv6ExtensionHeaders = 8;
+
+enum class FrameKind : uint8_t { Ip, Arp, OtherL2 };
+
+struct ArpInfo {
+  uint16_t operation = 0;
+  MacAddr sender_mac;
+  IpAddr sender_ip;
+  IpAddr target_ip;
+};
+
+struct Decoded {
+  FrameKind kind = FrameKind::OtherL2;
+  bool has_ethernet = false;
+  MacAddr src_mac;
+  MacAddr dst_mac;
+  uint16_t ethertype = 0;  // innermost, after VLAN tags
+  uint8_t vlan_tags = 0;
+  ArpInfo arp;  // kind == Arp
+
+  // kind == Ip
+  uint8_t ip_version = 0;
+  const uint8_t* l3 = nullptr;  // IP header, as nDPI wants it
+  uint32_t l3_len = 0;          // IP total length, without link padding
+  IpAddr src_ip;
+  IpAddr dst_ip;
+  uint8_t l4_protocol = 0;
+  bool ip_options = false;
+  bool fragment = false;        // any fragment, first or later
+  bool later_fragment = false;  // offset > 0: no L4 header
+  bool snap_truncated = false;  // the capture kept fewer bytes than the IP length says
+
+  // Transport, when present (not in later fragments).
+  bool has_l4 = false;
+  uint16_t src_port = 0;  // ICMP: 0
+  uint16_t dst_port = 0;
+  uint8_t tcp_flags = 0;
+  uint32_t tcp_seq = 0;
+  uint32_t tcp_ack = 0;
+  const uint8_t* payload = nullptr;
+  uint32_t payload_len = 0;
+};
+
+namespace tcp_flag {
+inline constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10;
+}
+
+// caplen: bytes present; wirelen: the frame's length on the wire (caplen when not captured).
+Malformed decode_frame(LinkType link, const uint8_t* data, size_t caplen, size_t wirelen,
+                       Decoded& out);
+
+}  // namespace vitrine::netmon

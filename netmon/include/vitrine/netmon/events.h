@@ -1,0 +1,63 @@
+// What netmon reports beyond counters: one event per denied or alerted flow, per layer-2
+// violation, and per limit hit. The sink is an interface so that tests can collect events.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "vitrine/common/jsonl_writer.h"
+#include "vitrine/common/net_types.h"
+
+namespace vitrine::netmon {
+
+struct Event {
+  enum class Kind : uint8_t { FlowDenied, FlowAlert, Layer2Violation, LimitReached };
+  Kind kind = Kind::FlowDenied;
+  uint64_t time_us = 0;
+  // The flow (or the frame, for layer-2 violations), oriented as its initiator sent it.
+  std::string l4;  // "TCP", "UDP", "ICMP", "ARP", ...
+  IpAddr src;
+  uint16_t sport = 0;
+  IpAddr dst;
+  uint16_t dport = 0;
+  std::string direction;  // "egress" or "ingress"
+  std::string protocol;   // nDPI label, "Unknown" when not known (yet)
+  std::string rule;
+  std::string reason;
+  // LimitReached: which named limit, the value that hit it, and the limit.
+  std::string limit;
+  uint64_t value = 0;
+  uint64_t limit_value = 0;
+};
+
+const char* to_string(Event::Kind k);
+
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void emit(const Event& e) = 0;
+};
+
+// JSON lines, one object per event, flushed per line.
+class JsonEventSink : public EventSink {
+ public:
+  explicit JsonEventSink(const std::string& path);
+  void emit(const Event& e) override;
+  uint64_t write_errors() const { return write_errors_; }
+
+ private:
+  JsonLinesWriter writer_;
+  uint64_t write_errors_ = 0;
+};
+
+class NullEventSink : public EventSink {
+ public:
+  void emit(const Event&) override {}
+};
+
+// Formats microseconds since the epoch as RFC 3339 UTC with microseconds.
+std::string format_time(uint64_t time_us);
+
+}  // namespace vitrine::netmon

@@ -1,0 +1,96 @@
+// netmon's Prometheus metrics. Counters on the per-packet path are resolved once here, so the
+// data path touches only atomics; label values come from fixed sets (directions, verdicts,
+// reasons, limit names), the policy's rule names, and nDPI's protocol names.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <array>
+#include <memory>
+#include <string>
+
+#include "vitrine/netmon/decode.h"
+#include "vitrine/netmon/flow.h"
+
+namespace vitrine::netmon {
+
+// Why the layer-2 police dropped a frame.
+enum class L2Drop : uint8_t {
+  SpoofedMac,     // from the guest with another source MAC
+  SpoofedIp,      // from the guest with another source IP
+  ArpSpoof,       // ARP from the guest claiming another MAC or IP
+  NonIp,          // neither IP nor ARP
+  DhcpServer,     // the guest answering as a DHCP server
+  NotForGuest,    // from the network, addressed to someone else
+  kCount
+};
+const char* to_string(L2Drop r);
+
+class NetmonMetrics {
+ public:
+  explicit NetmonMetrics(std::shared_ptr<prometheus::Registry> registry);
+
+  const std::shared_ptr<prometheus::Registry>& registry() const { return registry_; }
+
+  // A frame's final disposition: `from` is the side it arrived on.
+  void packet(Side from, bool forwarded, size_t bytes) {
+    auto& slot = packets_[static_cast<size_t>(from)][forwarded ? 1 : 0];
+    slot.packets->Increment();
+    slot.bytes->Increment(static_cast<double>(bytes));
+  }
+  void malformed(Malformed reason) { malformed_[static_cast<size_t>(reason)]->Increment(); }
+  void layer2_drop(L2Drop reason) { l2_drops_[static_cast<size_t>(reason)]->Increment(); }
+  void fragment(bool forwarded) { fragments_[forwarded ? 1 : 0]->Increment(); }
+  void held(size_t now_holding) {
+    held_total_->Increment();
+    held_now_->Set(static_cast<double>(now_holding));
+  }
+  void holding(size_t now_holding) { held_now_->Set(static_cast<double>(now_holding)); }
+  void processing_seconds(double s) { processing_->Observe(s); }
+  void table_size(size_t n) { table_size_->Set(static_cast<double>(n)); }
+  void evicted_idle() { evicted_idle_->Increment(); }
+  void evicted_full() { evicted_full_->Increment(); }
+  void capture_drops(Side side, uint64_t total) { set_total(*capture_drops_[static_cast<size_t>(side)], total); }
+  void send_error(Side to) { send_errors_[static_cast<size_t>(to)]->Increment(); }
+  void rst_sent() { resets_->Increment(); }
+  void events_suppressed() { events_suppressed_->Increment(); }
+
+  // Per-flow and per-rule counters: looked up by label, once per flow or verdict.
+  void flow(const std::string& protocol, Verdict verdict);
+  void rule_hit(const std::string& rule, policy::Action action);
+  void limit_reached(const std::string& limit);
+  void table_capacity(size_t n) { table_capacity_->Set(static_cast<double>(n)); }
+
+ private:
+  static void set_total(prometheus::Counter& c, uint64_t total);
+
+  struct PacketSlot {
+    prometheus::Counter* packets;
+    prometheus::Counter* bytes;
+  };
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::array<std::array<PacketSlot, 2>, 2> packets_{};  // [side][forwarded]
+  std::array<prometheus::Counter*, static_cast<size_t>(Malformed::kCount)> malformed_{};
+  std::array<prometheus::Counter*, static_cast<size_t>(L2Drop::kCount)> l2_drops_{};
+  std::array<prometheus::Counter*, 2> fragments_{};
+  std::array<prometheus::Counter*, 2> capture_drops_{};
+  std::array<prometheus::Counter*, 2> send_errors_{};
+  prometheus::Family<prometheus::Counter>* flows_;
+  prometheus::Family<prometheus::Counter>* rule_hits_;
+  prometheus::Family<prometheus::Counter>* limits_;
+  prometheus::Counter* held_total_;
+  prometheus::Gauge* held_now_;
+  prometheus::Histogram* processing_;
+  prometheus::Gauge* table_size_;
+  prometheus::Gauge* table_capacity_;
+  prometheus::Counter* evicted_idle_;
+  prometheus::Counter* evicted_full_;
+  prometheus::Counter* resets_;
+  prometheus::Counter* events_suppressed_;
+};
+
+}  // namespace vitrine::netmon

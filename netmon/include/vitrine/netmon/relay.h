@@ -1,0 +1,27 @@
+// The live bump in the wire: one thread polls both interfaces and runs every frame through
+// the engine. One thread owns the flow table and the nDPI module, so neither needs locks.
+#pragma once
+
+#include <atomic>
+
+#include "vitrine/netmon/engine.h"
+#include "vitrine/netmon/packet_io.h"
+
+namespace vitrine::netmon {
+
+class Relay final : public FrameSink {
+ public:
+  Relay(PacketPort& guest, PacketPort& uplink, NetmonMetrics& metrics);
+
+  bool send(Side to, const uint8_t* data, size_t len) override;
+
+  // Runs until `stop` becomes true. Throws std::runtime_error if an interface fails.
+  void run(Engine& engine, const std::atomic<bool>& stop);
+
+ private:
+  PacketPort& guest_;
+  PacketPort& uplink_;
+  NetmonMetrics& metrics_;
+};
+
+}  // namespace vitrine::netmon

@@ -1,0 +1,114 @@
+#include "vitrine/netmon/classifier.h"
+
+#include <strings.h>
+
+#include <cstring>
+#include <stdexcept>
+
+extern "C" {
+#include <ndpi/ndpi_api.h>
+}
+
+namespace vitrine::netmon {
+
+// nDPI 4.2 (API 8668) takes five arguments here; later releases add an input-info argument.
+#if NDPI_API_VERSION >= 9000
+#define VITRINE_NDPI_PROCESS(mod, flow, pkt, len, ms) \
+  ndpi_detection_process_packet(mod, flow, pkt, len, ms, nullptr)
+#else
+#define VITRINE_NDPI_PROCESS(mod, flow, pkt, len, ms) \
+  ndpi_detection_process_packet(mod, flow, pkt, len, ms)
+#endif
+
+void NdpiFlowDeleter::operator()(ndpi_flow_struct* flow) const { ndpi_free_flow(flow); }
+
+NdpiClassifier::NdpiClassifier() {
+  module_ = ndpi_init_detection_module(ndpi_no_prefs);
+  if (module_ == nullptr) throw std::runtime_error("nDPI: cannot initialise a detection module");
+  NDPI_PROTOCOL_BITMASK all;
+  NDPI_BITMASK_SET_ALL(all);
+  ndpi_set_protocol_detection_bitmask2(module_, &all);
+  ndpi_finalize_initialization(module_);
+}
+
+NdpiClassifier::~NdpiClassifier() { ndpi_exit_detection_module(module_); }
+
+std::optional<uint16_t> NdpiClassifier::protocol_id(std::string_view name) const {
+  const std::string wanted(name);
+  const uint32_t count = ndpi_get_num_supported_protocols(module_);
+  for (uint32_t id = 0; id < count; ++id) {
+    const char* known = ndpi_get_proto_name(module_, static_cast<uint16_t>(id));
+    if (known != nullptr && strcasecmp(known, wanted.c_str()) == 0)
+      return static_cast<uint16_t>(id);
+  }
+  return std::nullopt;
+}
+
+namespace {
+void copy_result(Classification& c, const ndpi_protocol& p) {
+  c.protocol.master = p.master_protocol;
+  c.protocol.app = p.app_protocol;
+}
+}  // namespace
+
+void NdpiClassifier::process(Classification& c, const uint8_t* l3, uint32_t l3_len,
+                             uint64_t time_ms, uint32_t max_packets) const {
+  if (c.completed) return;
+  if (!c.state) {
+    c.state.reset(static_cast<ndpi_flow_struct*>(ndpi_flow_malloc(SIZEOF_FLOW_STRUCT)));
+    if (!c.state) throw std::bad_alloc();
+    std::memset(c.state.get(), 0, SIZEOF_FLOW_STRUCT);
+  }
+  ++c.packets;
+  // nDPI takes a 16-bit length; IP packets cannot be longer than that anyway.
+  const auto len = static_cast<unsigned short>(l3_len > 0xffff ? 0xffff : l3_len);
+  const ndpi_protocol p = VITRINE_NDPI_PROCESS(module_, c.state.get(), l3, len, time_ms);
+  copy_result(c, p);
+  c.risks = c.state->risk;
+  const bool enough_packets = c.packets >= max_packets || c.state->fail_with_unknown;
+  // The stopping rule of ndpiReader: stop at the budget, or once the application protocol is
+  // known and nDPI wants no further packets (certificates, for instance).
+  if (enough_packets || p.app_protocol != NDPI_PROTOCOL_UNKNOWN) {
+    if (!enough_packets && ndpi_extra_dissection_possible(module_, c.state.get())) return;
+    if (p.app_protocol != NDPI_PROTOCOL_UNKNOWN) c.by_inspection = true;
+    give_up(c);
+  }
+}
+
+void NdpiClassifier::give_up(Classification& c) const {
+  if (c.completed) return;
+  c.completed = true;
+  if (!c.state) return;  // nDPI never saw a packet that mattered: Unknown
+  if (c.protocol.app == NDPI_PROTOCOL_UNKNOWN) {
+    uint8_t guessed = 0;
+    const ndpi_protocol p = ndpi_detection_giveup(module_, c.state.get(), 1, &guessed);
+    copy_result(c, p);
+    c.risks = c.state->risk;
+  } else {
+    c.by_inspection = true;
+  }
+  c.state.reset();
+}
+
+std::string NdpiClassifier::label(const policy::L7Facts& p) const {
+  ndpi_protocol proto{};
+  proto.master_protocol = p.master;
+  proto.app_protocol = p.app;
+  char buf[64];
+  return ndpi_protocol2name(module_, proto, buf, sizeof buf);
+}
+
+std::string NdpiClassifier::app_name(const policy::L7Facts& p) const {
+  const uint16_t id = p.app != NDPI_PROTOCOL_UNKNOWN ? p.app : p.master;
+  const char* name = ndpi_get_proto_name(module_, id);
+  return name != nullptr ? name : "Unknown";
+}
+
+std::vector<std::string> NdpiClassifier::risk_names(uint64_t risks) {
+  std::vector<std::string> names;
+  for (int i = 1; i < NDPI_MAX_RISK && i < 64; ++i)
+    if (risks & (uint64_t{1} << i)) names.emplace_back(ndpi_risk2str(static_cast<ndpi_risk_enum>(i)));
+  return names;
+}
+
+}  // namespace vitrine::netmon

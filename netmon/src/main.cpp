@@ -1,0 +1,177 @@
+// vitrine-netmon: the inline inspection engine between a guest's NIC and the uplink.
+//
+//   vitrine-netmon --guest IF --uplink IF --policy FILE --metrics ADDR:PORT --events FILE
+//   vitrine-netmon replay --pcap FILE [--policy FILE] --flows OUT.jsonl [--events FILE]
+//   vitrine-netmon check --policy FILE
+#include <prometheus/exposer.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+#include <iostream>
+
+#include "vitrine/common/log.h"
+#include "vitrine/netmon/classifier.h"
+#include "vitrine/netmon/engine.h"
+#include "vitrine/netmon/events.h"
+#include "vitrine/netmon/metrics.h"
+#include "vitrine/netmon/packet_io.h"
+#include "vitrine/netmon/relay.h"
+#include "vitrine/netmon/replay.h"
+#include "vitrine/policy/load.h"
+
+namespace {
+
+using namespace vitrine;
+using namespace vitrine::netmon;
+
+// Exit codes: 0 clean stop, 1 runtime failure, 2 refused input (policy, arguments).
+constexpr int kExitFailure = 1;
+constexpr int kExitRefused = 2;
+
+std::atomic<bool> g_stop{false};
+
+void on_signal(int) { g_stop.store(true); }
+
+void install_signal_handlers() {
+  struct sigaction sa{};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: poll() returns so the loop sees the flag
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+}
+
+std::shared_ptr<const policy::Policy> load_policy(const std::string& path,
+                                                  const NdpiClassifier& catalog) {
+  return std::make_shared<const policy::Policy>(policy::load_policy_file(path, catalog));
+}
+
+int run_relay(const std::string& guest_if, const std::string& uplink_if,
+              const std::string& policy_path, const std::string& metrics_addr,
+              const std::string& events_path) {
+  NdpiClassifier classifier;
+  std::shared_ptr<const policy::Policy> policy;
+  try {
+    policy = load_policy(policy_path, classifier);
+  } catch (const policy::PolicyError& e) {
+    spdlog::critical("refusing to start: {}", e.what());
+    return kExitRefused;
+  }
+  if (!policy->guest) {
+    spdlog::critical("refusing to start: {}: the policy has no guest identity", policy_path);
+    return kExitRefused;
+  }
+  JsonEventSink events(events_path);
+  auto registry = std::make_shared<prometheus::Registry>();
+  NetmonMetrics metrics(registry);
+  prometheus::Exposer exposer(metrics_addr);
+  exposer.RegisterCollectable(registry);
+
+  auto guest = open_pcap_port(guest_if);
+  auto uplink = open_pcap_port(uplink_if);
+  Relay relay(*guest, *uplink, metrics);
+  Engine engine(policy, classifier, relay, events, metrics, LinkType::Ethernet);
+  install_signal_handlers();
+  spdlog::info("relaying {} <-> {} under policy '{}' ({} rules, default {}); metrics on "
+               "http://{}/metrics; events to {}",
+               guest_if, uplink_if, policy->name, policy->rules.size(),
+               policy::to_string(policy->default_action), metrics_addr, events_path);
+  relay.run(engine, g_stop);
+  engine.finish();
+  spdlog::info("stopped after {} frames", engine.frames());
+  return 0;
+}
+
+int run_replay(const std::string& pcap_path, const std::string& policy_path,
+               const std::string& flows_path, const std::string& events_path) {
+  NdpiClassifier classifier;
+  std::shared_ptr<const policy::Policy> policy;
+  try {
+    policy = policy_path.empty()
+                 ? std::make_shared<const policy::Policy>(policy::allow_all_policy())
+                 : load_policy(policy_path, classifier);
+  } catch (const policy::PolicyError& e) {
+    spdlog::critical("{}", e.what());
+    return kExitRefused;
+  }
+  std::unique_ptr<EventSink> events;
+  if (events_path.empty())
+    events = std::make_unique<NullEventSink>();
+  else
+    events = std::make_unique<JsonEventSink>(events_path);
+  NetmonMetrics metrics(std::make_shared<prometheus::Registry>());
+  const ReplayResult r =
+      replay_capture(pcap_path, policy, classifier, *events, metrics, flows_path);
+  // The last line on stderr is the summary that scripts read.
+  std::fprintf(stderr, "replay: %llu packets, %llu flows, %.0f packets/s\n",
+               static_cast<unsigned long long>(r.packets), static_cast<unsigned long long>(r.flows),
+               r.seconds > 0 ? static_cast<double>(r.packets) / r.seconds : 0.0);
+  return 0;
+}
+
+int run_check(const std::string& policy_path) {
+  NdpiClassifier classifier;
+  try {
+    const auto p = load_policy(policy_path, classifier);
+    std::cout << policy_path << ": ok: policy '" << p->name << "', " << p->rules.size()
+              << " rules, default " << policy::to_string(p->default_action) << "\n";
+    return 0;
+  } catch (const policy::PolicyError& e) {
+    std::cerr << e.what() << "\n";
+    return kExitRefused;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"vitrine-netmon: inline deep-packet inspection between a guest and its network"};
+  app.require_subcommand(0, 1);
+  std::string guest_if, uplink_if, policy_path, metrics_addr = "127.0.0.1:9464", events_path,
+                                                log_level = "info";
+  app.add_option("--guest", guest_if, "Interface of the guest's NIC (its tap)");
+  app.add_option("--uplink", uplink_if, "Interface towards the hospital network");
+  app.add_option("--policy", policy_path, "Policy file (YAML, apiVersion vitrine/v1)");
+  app.add_option("--metrics", metrics_addr, "Address:port for Prometheus /metrics")
+      ->capture_default_str();
+  app.add_option("--events", events_path, "File the JSON-lines events are appended to");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical, off")
+      ->capture_default_str();
+
+  auto* replay = app.add_subcommand("replay", "Run the data path over a capture file");
+  std::string pcap_path, replay_policy, flows_path, replay_events;
+  replay->add_option("--pcap", pcap_path, "Capture file (pcap or pcapng)")->required();
+  replay->add_option("--policy", replay_policy, "Policy file; without it, everything is allowed");
+  replay->add_option("--flows", flows_path, "Write one JSON object per flow here ('-': stdout)")
+      ->required();
+  replay->add_option("--events", replay_events, "Write events here");
+
+  auto* check = app.add_subcommand("check", "Validate a policy file and exit");
+  std::string check_policy;
+  check->add_option("--policy", check_policy, "Policy file")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : kExitRefused;
+  }
+  if (!configure_logging(log_level)) {
+    std::cerr << "unknown --log-level '" << log_level << "'\n";
+    return kExitRefused;
+  }
+
+  try {
+    if (*replay) return run_replay(pcap_path, replay_policy, flows_path, replay_events);
+    if (*check) return run_check(check_policy);
+    if (guest_if.empty() || uplink_if.empty() || policy_path.empty() || events_path.empty()) {
+      std::cerr << "relay mode needs --guest, --uplink, --policy and --events\n" << app.help();
+      return kExitRefused;
+    }
+    return run_relay(guest_if, uplink_if, policy_path, metrics_addr, events_path);
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return kExitFailure;
+  }
+}

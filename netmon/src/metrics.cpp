@@ -1,0 +1,155 @@
+#include "vitrine/netmon/metrics.h"
+
+namespace vitrine::netmon {
+
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+using prometheus::BuildHistogram;
+
+const char* to_string(L2Drop r) {
+  switch (r) {
+    case L2Drop::SpoofedMac: return "spoofed_mac";
+    case L2Drop::SpoofedIp: return "spoofed_ip";
+    case L2Drop::ArpSpoof: return "arp_spoof";
+    case L2Drop::NonIp: return "non_ip";
+    case L2Drop::DhcpServer: return "dhcp_server";
+    case L2Drop::NotForGuest: return "not_for_guest";
+    case L2Drop::kCount: break;
+  }
+  return "?";
+}
+
+namespace {
+const char* direction_of(Side from) { return from == Side::Guest ? "egress" : "ingress"; }
+const char* interface_of(Side s) { return s == Side::Guest ? "guest" : "uplink"; }
+}  // namespace
+
+NetmonMetrics::NetmonMetrics(std::shared_ptr<prometheus::Registry> registry)
+    : registry_(std::move(registry)) {
+  auto& r = *registry_;
+  auto& packets = BuildCounter()
+                      .Name("vitrine_netmon_packets_total")
+                      .Help("Frames by direction (egress: from the guest) and final verdict")
+                      .Register(r);
+  auto& bytes = BuildCounter()
+                    .Name("vitrine_netmon_bytes_total")
+                    .Help("Frame bytes by direction and final verdict")
+                    .Register(r);
+  for (Side s : {Side::Guest, Side::Uplink})
+    for (int fwd = 0; fwd < 2; ++fwd) {
+      const prometheus::Labels labels{{"direction", direction_of(s)},
+                                      {"verdict", fwd ? "allow" : "deny"}};
+      packets_[static_cast<size_t>(s)][fwd] = {&packets.Add(labels), &bytes.Add(labels)};
+    }
+
+  auto& malformed = BuildCounter()
+                        .Name("vitrine_netmon_malformed_packets_total")
+                        .Help("Frames that did not decode, by reason")
+                        .Register(r);
+  for (size_t i = 1; i < malformed_.size(); ++i)
+    malformed_[i] = &malformed.Add({{"reason", to_string(static_cast<Malformed>(i))}});
+  malformed_[0] = malformed_[1];  // never used: None is not malformed
+
+  auto& l2 = BuildCounter()
+                 .Name("vitrine_netmon_layer2_dropped_packets_total")
+                 .Help("Frames dropped by the layer-2 police, by reason")
+                 .Register(r);
+  for (size_t i = 0; i < l2_drops_.size(); ++i)
+    l2_drops_[i] = &l2.Add({{"reason", to_string(static_cast<L2Drop>(i))}});
+
+  auto& frags = BuildCounter()
+                    .Name("vitrine_netmon_fragments_total")
+                    .Help("IP fragments, by the outcome the policy gives them")
+                    .Register(r);
+  fragments_[0] = &frags.Add({{"verdict", "deny"}});
+  fragments_[1] = &frags.Add({{"verdict", "allow"}});
+
+  auto& drops = BuildCounter()
+                    .Name("vitrine_netmon_capture_dropped_packets_total")
+                    .Help("Frames the packet source dropped before netmon saw them")
+                    .Register(r);
+  auto& send = BuildCounter()
+                   .Name("vitrine_netmon_send_errors_total")
+                   .Help("Frames that could not be sent out of an interface")
+                   .Register(r);
+  for (Side s : {Side::Guest, Side::Uplink}) {
+    capture_drops_[static_cast<size_t>(s)] = &drops.Add({{"interface", interface_of(s)}});
+    send_errors_[static_cast<size_t>(s)] = &send.Add({{"interface", interface_of(s)}});
+  }
+
+  flows_ = &BuildCounter()
+                .Name("vitrine_netmon_flows_total")
+                .Help("Flows by application protocol and verdict, counted once per flow")
+                .Register(r);
+  rule_hits_ = &BuildCounter()
+                    .Name("vitrine_netmon_rule_hits_total")
+                    .Help("Flow verdicts by the rule (or default, or outcome) that decided")
+                    .Register(r);
+  limits_ = &BuildCounter()
+                 .Name("vitrine_netmon_limit_reached_total")
+                 .Help("Times a named limit was reached")
+                 .Register(r);
+  held_total_ = &BuildCounter()
+                     .Name("vitrine_netmon_held_packets_total")
+                     .Help("Frames held back while their flow's verdict was pending")
+                     .Register(r)
+                     .Add({});
+  held_now_ = &BuildGauge()
+                   .Name("vitrine_netmon_held_packets")
+                   .Help("Frames held back now")
+                   .Register(r)
+                   .Add({});
+  processing_ =
+      &BuildHistogram()
+           .Name("vitrine_netmon_packet_processing_seconds")
+           .Help("Time from a frame's arrival in netmon to its verdict")
+           .Register(r)
+           .Add({}, prometheus::Histogram::BucketBoundaries{1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5,
+                                                            1e-4, 2.5e-4, 1e-3, 1e-2});
+  table_size_ = &BuildGauge()
+                     .Name("vitrine_netmon_flow_table_flows")
+                     .Help("Flows in the flow table")
+                     .Register(r)
+                     .Add({});
+  table_capacity_ = &BuildGauge()
+                         .Name("vitrine_netmon_flow_table_capacity_flows")
+                         .Help("The flow table's limit (limits.maxFlows)")
+                         .Register(r)
+                         .Add({});
+  auto& evictions = BuildCounter()
+                        .Name("vitrine_netmon_flow_table_evictions_total")
+                        .Help("Flows removed from the table, by reason")
+                        .Register(r);
+  evicted_idle_ = &evictions.Add({{"reason", "idle_timeout"}});
+  evicted_full_ = &evictions.Add({{"reason", "table_full"}});
+  resets_ = &BuildCounter()
+                 .Name("vitrine_netmon_tcp_resets_sent_total")
+                 .Help("TCP resets sent to end denied flows")
+                 .Register(r)
+                 .Add({});
+  events_suppressed_ = &BuildCounter()
+                            .Name("vitrine_netmon_events_suppressed_total")
+                            .Help("Events not written because the event rate limit was reached")
+                            .Register(r)
+                            .Add({});
+}
+
+void NetmonMetrics::flow(const std::string& protocol, Verdict verdict) {
+  flows_->Add({{"protocol", protocol}, {"verdict", to_string(verdict)}}).Increment();
+}
+
+void NetmonMetrics::rule_hit(const std::string& rule, policy::Action action) {
+  rule_hits_->Add({{"rule", rule}, {"action", policy::to_string(action)}}).Increment();
+}
+
+void NetmonMetrics::limit_reached(const std::string& limit) {
+  limits_->Add({{"limit", limit}}).Increment();
+}
+
+void NetmonMetrics::set_total(prometheus::Counter& c, uint64_t total) {
+  // The packet source reports running totals; counters only move forward.
+  const double now = static_cast<double>(total);
+  if (now > c.Value()) c.Increment(now - c.Value());
+}
+
+}  // namespace vitrine::netmon

@@ -1,0 +1,90 @@
+#include <pcap/pcap.h>
+
+#include <stdexcept>
+
+#include "vitrine/netmon/packet_io.h"
+
+namespace vitrine::netmon {
+
+namespace {
+
+// A whole jumbo frame plus VLAN tags; nothing larger reaches a tap or veth with offloads off.
+constexpr int kSnapLength = 65535;
+// Room for bursts while the relay is busy with the other interface: about 5000 full frames.
+constexpr int kKernelBufferBytes = 8 << 20;
+
+class PcapPort final : public PacketPort {
+ public:
+  explicit PcapPort(std::string interface) : name_(std::move(interface)) {
+    char err[PCAP_ERRBUF_SIZE] = {};
+    handle_ = pcap_create(name_.c_str(), err);
+    if (handle_ == nullptr) fail(err);
+    pcap_set_snaplen(handle_, kSnapLength);
+    pcap_set_promisc(handle_, 1);
+    pcap_set_immediate_mode(handle_, 1);
+    pcap_set_buffer_size(handle_, kKernelBufferBytes);
+    const int rc = pcap_activate(handle_);
+    if (rc < 0) fail(pcap_geterr(handle_));
+    if (pcap_datalink(handle_) != DLT_EN10MB) fail("not an Ethernet interface");
+    if (pcap_setdirection(handle_, PCAP_D_IN) != 0) fail(pcap_geterr(handle_));
+    if (pcap_setnonblock(handle_, 1, err) != 0) fail(err);
+    fd_ = pcap_get_selectable_fd(handle_);
+    if (fd_ < 0) fail("no selectable descriptor");
+  }
+
+  ~PcapPort() override {
+    if (handle_ != nullptr) pcap_close(handle_);
+  }
+
+  const std::string& name() const override { return name_; }
+  int selectable_fd() const override { return fd_; }
+
+  int receive(int max_frames, const FrameCallback& on_frame) override {
+    callback_ = &on_frame;
+    const int n = pcap_dispatch(handle_, max_frames, &PcapPort::deliver,
+                                reinterpret_cast<u_char*>(this));
+    callback_ = nullptr;
+    if (n == PCAP_ERROR) fail(pcap_geterr(handle_));
+    return n < 0 ? 0 : n;
+  }
+
+  bool send(const uint8_t* data, size_t len) override {
+    return pcap_inject(handle_, data, len) == static_cast<int>(len);
+  }
+
+  CaptureStats stats() override {
+    pcap_stat s{};
+    if (pcap_stats(handle_, &s) != 0) return last_;
+    last_.received = s.ps_recv;
+    last_.dropped = uint64_t{s.ps_drop} + s.ps_ifdrop;
+    return last_;
+  }
+
+ private:
+  static void deliver(u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
+    auto* self = reinterpret_cast<PcapPort*>(user);
+    const uint64_t us = uint64_t(h->ts.tv_sec) * 1000000 + uint64_t(h->ts.tv_usec);
+    (*self->callback_)(bytes, h->caplen, h->len, us);
+  }
+
+  [[noreturn]] void fail(const std::string& why) {
+    const std::string msg = "interface " + name_ + ": " + why;
+    if (handle_ != nullptr) pcap_close(handle_);
+    handle_ = nullptr;
+    throw std::runtime_error(msg);
+  }
+
+  std::string name_;
+  pcap_t* handle_ = nullptr;
+  int fd_ = -1;
+  const FrameCallback* callback_ = nullptr;
+  CaptureStats last_;
+};
+
+}  // namespace
+
+std::unique_ptr<PacketPort> open_pcap_port(const std::string& interface) {
+  return std::make_unique<PcapPort>(interface);
+}
+
+}  // namespace vitrine::netmon

@@ -1,0 +1,72 @@
+#include "vitrine/netmon/relay.h"
+
+#include <poll.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <stdexcept>
+
+namespace vitrine::netmon {
+
+namespace {
+
+// Frames taken from one interface before looking at the other, so that a flood on one side
+// cannot starve the other.
+constexpr int kBatchFrames = 64;
+// The longest the loop sleeps without checking timers and capture statistics.
+constexpr int kMaxPollMs = 250;
+constexpr uint64_t kStatsEveryUs = 1000000;
+
+uint64_t wall_clock_us() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+}  // namespace
+
+Relay::Relay(PacketPort& guest, PacketPort& uplink, NetmonMetrics& metrics)
+    : guest_(guest), uplink_(uplink), metrics_(metrics) {}
+
+bool Relay::send(Side to, const uint8_t* data, size_t len) {
+  return (to == Side::Guest ? guest_ : uplink_).send(data, len);
+}
+
+void Relay::run(Engine& engine, const std::atomic<bool>& stop) {
+  pollfd fds[2] = {{guest_.selectable_fd(), POLLIN, 0}, {uplink_.selectable_fd(), POLLIN, 0}};
+  PacketPort* ports[2] = {&guest_, &uplink_};
+  const Side sides[2] = {Side::Guest, Side::Uplink};
+  uint64_t next_stats = 0;
+
+  while (!stop.load(std::memory_order_relaxed)) {
+    int timeout_ms = kMaxPollMs;
+    if (const uint64_t deadline = engine.next_deadline_us(); deadline != 0) {
+      const uint64_t now = wall_clock_us();
+      timeout_ms = deadline <= now ? 0 : static_cast<int>(std::min<uint64_t>(
+                                             (deadline - now + 999) / 1000, kMaxPollMs));
+    }
+    const int ready = poll(fds, 2, timeout_ms);
+    if (ready < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
+    for (int i = 0; i < 2 && ready > 0; ++i) {
+      if (fds[i].revents & (POLLERR | POLLNVAL))
+        throw std::runtime_error("interface " + ports[i]->name() + " failed");
+      if (fds[i].revents & POLLIN) {
+        const Side side = sides[i];
+        ports[i]->receive(kBatchFrames, [&](const uint8_t* data, size_t caplen, size_t wirelen,
+                                            uint64_t time_us) {
+          engine.on_frame(side, data, caplen, wirelen, time_us);
+        });
+      }
+    }
+    const uint64_t now = wall_clock_us();
+    engine.on_tick(now);
+    if (now >= next_stats) {
+      metrics_.capture_drops(Side::Guest, guest_.stats().dropped);
+      metrics_.capture_drops(Side::Uplink, uplink_.stats().dropped);
+      next_stats = now + kStatsEveryUs;
+    }
+  }
+}
+
+}  // namespace vitrine::netmon

@@ -1,0 +1,96 @@
+// The network policy as netmon enforces it: the guest's identity, ordered rules, a default
+// action, the limits of the data path and the outcome of every exception. A Policy is built
+// once by the loader (load.h), validated, and then shared read-only by the data path.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vitrine/common/net_types.h"
+
+namespace vitrine::policy {
+
+enum class Action : uint8_t { Allow, Deny, Alert };
+enum class Direction : uint8_t { Egress, Ingress };  // egress: the guest opened the flow
+enum class Transport : uint8_t { Any, Tcp, Udp, Icmp };
+
+const char* to_string(Action a);
+const char* to_string(Direction d);
+const char* to_string(Transport t);
+
+struct PortRange {
+  uint16_t first = 0;
+  uint16_t last = 0;
+};
+
+struct Rule {
+  std::string name;
+  Direction direction = Direction::Egress;
+  std::vector<Cidr> peers;        // empty: any peer
+  std::vector<PortRange> ports;   // the responder's port; empty: any port
+  Transport transport = Transport::Any;
+  std::vector<uint16_t> protocols;           // nDPI protocol ids; empty: any protocol
+  std::vector<std::string> protocol_names;   // as written, for events and messages
+  Action action = Action::Deny;
+};
+
+// Every bound of the data path, with the reason for its default beside it.
+struct Limits {
+  // Each flow record is about 300 bytes plus nDPI state while it is classified; 65536 flows
+  // stay under 100 MiB even if every one is being classified, and a cabinet PC opens tens.
+  uint32_t max_flows = 65536;
+  // Windows sends its first TCP keepalive after 2 h idle: keep idle TCP flows a little longer
+  // so that the cabinet's long-lived database and file-share sessions survive.
+  uint32_t tcp_idle_timeout_s = 7800;
+  // After FIN both ways or a RST the flow only needs to absorb stragglers.
+  uint32_t tcp_closed_timeout_s = 10;
+  // DNS, NetBIOS name service and syslog exchanges complete within seconds.
+  uint32_t udp_idle_timeout_s = 120;
+  uint32_t other_idle_timeout_s = 60;
+  // Bounds on what a flow may hold back while its verdict is pending: nDPI decides most
+  // protocols within the first 2-4 payload packets, and the hold must never stall a session
+  // for longer than a user would notice.
+  uint32_t hold_packets = 16;
+  uint32_t hold_bytes = 65536;
+  uint32_t hold_ms = 2000;
+  // Packets per flow given to nDPI before it is asked to give up, as nDPI's own reader does.
+  uint32_t dpi_max_packets_tcp = 80;
+  uint32_t dpi_max_packets_udp = 24;
+};
+
+enum class FullTableOutcome : uint8_t { Deny, EvictOldest };
+
+// What happens to traffic that the rules cannot judge.
+struct Outcomes {
+  Action on_undetermined = Action::Deny;  // hold bound ran out before the protocol was known
+  FullTableOutcome on_flow_table_full = FullTableOutcome::Deny;
+  Action on_fragment = Action::Deny;   // IP fragments: no ports to judge, a classic evasion
+  Action on_malformed = Action::Deny;  // frames that do not decode
+};
+
+struct GuestIdentity {
+  MacAddr mac;
+  IpAddr ipv4;
+  std::vector<IpAddr> ipv6;  // the guest may only send IPv6 from these
+};
+
+struct Layer2 {
+  bool dhcp_client = false;  // the guest may obtain its address by DHCP (as a client only)
+};
+
+struct Policy {
+  std::string name;
+  std::optional<GuestIdentity> guest;  // absent only in the built-in replay policy
+  Action default_action = Action::Deny;
+  Layer2 layer2;
+  Limits limits;
+  Outcomes outcomes;
+  std::vector<Rule> rules;
+};
+
+// The policy that replay uses when none is given: no identity, no rules, everything allowed.
+Policy allow_all_policy();
+
+}  // namespace vitrine::policy

@@ -1,0 +1,326 @@
+#include "vitrine/policy/load.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace vitrine::policy {
+
+PolicyError::PolicyError(std::string source, int line, int column, const std::string& what)
+    : std::runtime_error(source + (line > 0 ? ":" + std::to_string(line) + ":" +
+                                                  std::to_string(column)
+                                            : std::string()) +
+                         ": " + what),
+      source_(std::move(source)),
+      line_(line),
+      column_(column) {}
+
+namespace {
+
+constexpr const char* kApiVersion = "vitrine/v1";
+
+// Walks the YAML tree with the source name at hand, so that every error carries a position.
+class Reader {
+ public:
+  explicit Reader(std::string source) : source_(std::move(source)) {}
+
+  [[noreturn]] void fail(const YAML::Node& at, const std::string& path,
+                         const std::string& what) const {
+    const auto mark = at.Mark();
+    throw PolicyError(source_, mark.is_null() ? 0 : mark.line + 1,
+                      mark.is_null() ? 0 : mark.column + 1,
+                      path.empty() ? what : path + ": " + what);
+  }
+
+  // Calls `field` for each known key; any other key is an error.
+  void map(const YAML::Node& node, const std::string& path,
+           const std::map<std::string, std::function<void(const YAML::Node&, const std::string&)>>&
+               fields) const {
+    if (!node.IsMap()) fail(node, path, "expected a mapping");
+    for (const auto& kv : node) {
+      const auto key = kv.first.as<std::string>();
+      const auto it = fields.find(key);
+      if (it == fields.end()) {
+        std::string known;
+        for (const auto& f : fields) known += (known.empty() ? "" : ", ") + f.first;
+        fail(kv.first, path, "unknown key '" + key + "' (expected one of: " + known + ")");
+      }
+      it->second(kv.second, path.empty() ? key : path + "." + key);
+    }
+  }
+
+  std::string scalar(const YAML::Node& n, const std::string& path) const {
+    if (!n.IsScalar()) fail(n, path, "expected a single value");
+    return n.Scalar();
+  }
+
+  uint64_t number(const YAML::Node& n, const std::string& path, uint64_t min,
+                  uint64_t max) const {
+    const auto text = scalar(n, path);
+    uint64_t v = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc{} || end != text.data() + text.size() || v < min || v > max)
+      fail(n, path,
+           "expected a whole number from " + std::to_string(min) + " to " + std::to_string(max) +
+               ", got '" + text + "'");
+    return v;
+  }
+
+  bool boolean(const YAML::Node& n, const std::string& path) const {
+    const auto text = scalar(n, path);
+    if (text == "true") return true;
+    if (text == "false") return false;
+    fail(n, path, "expected true or false, got '" + text + "'");
+  }
+
+  template <typename E>
+  E choice(const YAML::Node& n, const std::string& path,
+           const std::vector<std::pair<const char*, E>>& options) const {
+    const auto text = scalar(n, path);
+    std::string known;
+    for (const auto& [name, value] : options) {
+      if (text == name) return value;
+      known += (known.empty() ? "" : ", ") + std::string(name);
+    }
+    fail(n, path, "expected one of " + known + ", got '" + text + "'");
+  }
+
+  void list(const YAML::Node& n, const std::string& path,
+            const std::function<void(const YAML::Node&, const std::string&)>& item) const {
+    if (!n.IsSequence()) fail(n, path, "expected a list");
+    for (size_t i = 0; i < n.size(); ++i) item(n[i], path + "[" + std::to_string(i) + "]");
+  }
+
+ private:
+  std::string source_;
+};
+
+const std::vector<std::pair<const char*, Action>> kActions = {
+    {"allow", Action::Allow}, {"deny", Action::Deny}, {"alert", Action::Alert}};
+const std::vector<std::pair<const char*, Action>> kPassOrDrop = {{"allow", Action::Allow},
+                                                                 {"deny", Action::Deny}};
+
+PortRange parse_port(const Reader& r, const YAML::Node& n, const std::string& path) {
+  const auto text = r.scalar(n, path);
+  const auto dash = text.find('-');
+  auto to_port = [&](std::string_view s) {
+    unsigned v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || ec != std::errc{} || end != s.data() + s.size() || v > 65535)
+      r.fail(n, path, "expected a port (0-65535) or a range like 1024-2048, got '" + text + "'");
+    return static_cast<uint16_t>(v);
+  };
+  PortRange p;
+  p.first = to_port(std::string_view(text).substr(0, dash));
+  p.last = dash == std::string::npos ? p.first : to_port(std::string_view(text).substr(dash + 1));
+  if (p.last < p.first) r.fail(n, path, "port range '" + text + "' ends before it starts");
+  return p;
+}
+
+Rule parse_rule(const Reader& r, const YAML::Node& n, const std::string& path,
+                const ProtocolCatalog& catalog) {
+  Rule rule;
+  bool has_name = false, has_direction = false, has_action = false;
+  r.map(n, path,
+        {{"name", [&](const YAML::Node& v, const std::string& p) {
+            rule.name = r.scalar(v, p);
+            if (rule.name.empty()) r.fail(v, p, "must not be empty");
+            has_name = true;
+          }},
+         {"direction", [&](const YAML::Node& v, const std::string& p) {
+            rule.direction = r.choice<Direction>(
+                v, p, {{"egress", Direction::Egress}, {"ingress", Direction::Ingress}});
+            has_direction = true;
+          }},
+         {"peers", [&](const YAML::Node& v, const std::string& p) {
+            r.list(v, p, [&](const YAML::Node& item, const std::string& ip) {
+              const auto text = r.scalar(item, ip);
+              auto cidr = Cidr::parse(text);
+              if (!cidr) r.fail(item, ip, "expected an address or CIDR, got '" + text + "'");
+              rule.peers.push_back(*cidr);
+            });
+          }},
+         {"ports", [&](const YAML::Node& v, const std::string& p) {
+            r.list(v, p, [&](const YAML::Node& item, const std::string& ip) {
+              rule.ports.push_back(parse_port(r, item, ip));
+            });
+          }},
+         {"transport", [&](const YAML::Node& v, const std::string& p) {
+            rule.transport = r.choice<Transport>(v, p,
+                                                 {{"any", Transport::Any},
+                                                  {"tcp", Transport::Tcp},
+                                                  {"udp", Transport::Udp},
+                                                  {"icmp", Transport::Icmp}});
+          }},
+         {"protocols", [&](const YAML::Node& v, const std::string& p) {
+            r.list(v, p, [&](const YAML::Node& item, const std::string& ip) {
+              const auto name = r.scalar(item, ip);
+              const auto id = catalog.protocol_id(name);
+              if (!id || *id == 0)
+                r.fail(item, ip, "'" + name + "' is not a protocol the classifier knows");
+              rule.protocols.push_back(*id);
+              rule.protocol_names.push_back(name);
+            });
+          }},
+         {"action", [&](const YAML::Node& v, const std::string& p) {
+            rule.action = r.choice(v, p, kActions);
+            has_action = true;
+          }}});
+  if (!has_name) r.fail(n, path, "missing 'name'");
+  if (!has_direction) r.fail(n, path, "missing 'direction' (egress or ingress)");
+  if (!has_action) r.fail(n, path, "missing 'action' (allow, deny or alert)");
+  if (!rule.ports.empty() && rule.transport == Transport::Icmp)
+    r.fail(n, path, "ICMP has no ports: drop 'ports' or change 'transport'");
+  return rule;
+}
+
+GuestIdentity parse_guest(const Reader& r, const YAML::Node& n, const std::string& path) {
+  GuestIdentity g;
+  bool has_mac = false, has_ipv4 = false;
+  r.map(n, path,
+        {{"mac", [&](const YAML::Node& v, const std::string& p) {
+            const auto text = r.scalar(v, p);
+            auto mac = MacAddr::parse(text);
+            if (!mac || mac->is_multicast())
+              r.fail(v, p, "expected a unicast MAC like 52:54:00:12:34:56, got '" + text + "'");
+            g.mac = *mac;
+            has_mac = true;
+          }},
+         {"ipv4", [&](const YAML::Node& v, const std::string& p) {
+            const auto text = r.scalar(v, p);
+            auto ip = IpAddr::parse(text);
+            if (!ip || !ip->is_v4() || ip->is_unspecified() || ip->is_broadcast_or_multicast())
+              r.fail(v, p, "expected a unicast IPv4 address, got '" + text + "'");
+            g.ipv4 = *ip;
+            has_ipv4 = true;
+          }},
+         {"ipv6", [&](const YAML::Node& v, const std::string& p) {
+            r.list(v, p, [&](const YAML::Node& item, const std::string& ip) {
+              const auto text = r.scalar(item, ip);
+              auto addr = IpAddr::parse(text);
+              if (!addr || addr->is_v4())
+                r.fail(item, ip, "expected an IPv6 address, got '" + text + "'");
+              g.ipv6.push_back(*addr);
+            });
+          }}});
+  if (!has_mac) r.fail(n, path, "missing 'mac'");
+  if (!has_ipv4) r.fail(n, path, "missing 'ipv4'");
+  return g;
+}
+
+void parse_limits(const Reader& r, const YAML::Node& n, const std::string& path, Limits& l) {
+  auto u32 = [&](uint32_t& field, uint64_t min, uint64_t max) {
+    return [&field, &r, min, max](const YAML::Node& v, const std::string& p) {
+      field = static_cast<uint32_t>(r.number(v, p, min, max));
+    };
+  };
+  constexpr uint64_t kDay = 86400;
+  r.map(n, path,
+        {{"maxFlows", u32(l.max_flows, 16, 16u << 20)},
+         {"tcpIdleTimeoutSeconds", u32(l.tcp_idle_timeout_s, 1, 7 * kDay)},
+         {"tcpClosedTimeoutSeconds", u32(l.tcp_closed_timeout_s, 1, kDay)},
+         {"udpIdleTimeoutSeconds", u32(l.udp_idle_timeout_s, 1, 7 * kDay)},
+         {"otherIdleTimeoutSeconds", u32(l.other_idle_timeout_s, 1, 7 * kDay)},
+         {"holdPackets", u32(l.hold_packets, 1, 1024)},
+         {"holdBytes", u32(l.hold_bytes, 1, 16u << 20)},
+         {"holdMilliseconds", u32(l.hold_ms, 1, 60000)},
+         {"dpiMaxPacketsTcp", u32(l.dpi_max_packets_tcp, 1, 10000)},
+         {"dpiMaxPacketsUdp", u32(l.dpi_max_packets_udp, 1, 10000)}});
+}
+
+void parse_outcomes(const Reader& r, const YAML::Node& n, const std::string& path, Outcomes& o) {
+  r.map(n, path,
+        {{"onUndetermined", [&](const YAML::Node& v, const std::string& p) {
+            o.on_undetermined = r.choice(v, p, kActions);
+          }},
+         {"onFlowTableFull", [&](const YAML::Node& v, const std::string& p) {
+            o.on_flow_table_full = r.choice<FullTableOutcome>(
+                v, p, {{"deny", FullTableOutcome::Deny},
+                       {"evictOldest", FullTableOutcome::EvictOldest}});
+          }},
+         {"onFragment", [&](const YAML::Node& v, const std::string& p) {
+            o.on_fragment = r.choice(v, p, kPassOrDrop);
+          }},
+         {"onMalformed", [&](const YAML::Node& v, const std::string& p) {
+            o.on_malformed = r.choice(v, p, kPassOrDrop);
+          }}});
+}
+
+Policy parse_policy(const Reader& r, const YAML::Node& root, const ProtocolCatalog& catalog) {
+  Policy policy;
+  bool has_api = false, has_default = false;
+  std::set<std::string> rule_names;
+  r.map(root, "",
+        {{"apiVersion", [&](const YAML::Node& v, const std::string& p) {
+            const auto text = r.scalar(v, p);
+            if (text != kApiVersion)
+              r.fail(v, p, std::string("expected ") + kApiVersion + ", got '" + text + "'");
+            has_api = true;
+          }},
+         {"name", [&](const YAML::Node& v, const std::string& p) { policy.name = r.scalar(v, p); }},
+         {"guest", [&](const YAML::Node& v, const std::string& p) {
+            policy.guest = parse_guest(r, v, p);
+          }},
+         {"defaultAction", [&](const YAML::Node& v, const std::string& p) {
+            policy.default_action = r.choice(v, p, kActions);
+            has_default = true;
+          }},
+         {"layer2", [&](const YAML::Node& v, const std::string& p) {
+            r.map(v, p, {{"dhcpClient", [&](const YAML::Node& b, const std::string& bp) {
+                            policy.layer2.dhcp_client = r.boolean(b, bp);
+                          }}});
+          }},
+         {"limits",
+          [&](const YAML::Node& v, const std::string& p) { parse_limits(r, v, p, policy.limits); }},
+         {"outcomes", [&](const YAML::Node& v, const std::string& p) {
+            parse_outcomes(r, v, p, policy.outcomes);
+          }},
+         {"rules", [&](const YAML::Node& v, const std::string& p) {
+            r.list(v, p, [&](const YAML::Node& item, const std::string& ip) {
+              auto rule = parse_rule(r, item, ip, catalog);
+              if (!rule_names.insert(rule.name).second)
+                r.fail(item, ip, "rule name '" + rule.name + "' is used twice");
+              policy.rules.push_back(std::move(rule));
+            });
+          }}});
+  if (!has_api) r.fail(root, "", std::string("missing 'apiVersion: ") + kApiVersion + "'");
+  if (!policy.guest) r.fail(root, "", "missing 'guest' (the guest's mac and ipv4)");
+  if (!has_default) r.fail(root, "", "missing 'defaultAction' (allow, deny or alert)");
+  return policy;
+}
+
+}  // namespace
+
+Policy load_policy_text(const std::string& yaml_text, const std::string& source,
+                        const ProtocolCatalog& catalog) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::ParserException& e) {
+    throw PolicyError(source, e.mark.line + 1, e.mark.column + 1, e.msg);
+  }
+  if (!root.IsDefined() || root.IsNull()) throw PolicyError(source, 0, 0, "the policy is empty");
+  try {
+    return parse_policy(Reader(source), root, catalog);
+  } catch (const YAML::Exception& e) {
+    // Conversions inside yaml-cpp (a non-scalar key, say) still carry a mark.
+    throw PolicyError(source, e.mark.is_null() ? 0 : e.mark.line + 1,
+                      e.mark.is_null() ? 0 : e.mark.column + 1, e.msg);
+  }
+}
+
+Policy load_policy_file(const std::string& path, const ProtocolCatalog& catalog) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw PolicyError(path, 0, 0, "cannot open the policy file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw PolicyError(path, 0, 0, "cannot read the policy file");
+  return load_policy_text(text.str(), path, catalog);
+}
+
+}  // namespace vitrine::policy

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Checks that replay labels each flow of a capture as ndpiReader (nDPI's own reader) does.
+
+Usage: compare_with_ndpireader.py NETMON_BINARY CAPTURE
+
+Both tools run on the same file; flows are matched on their unordered endpoints and L4
+protocol. Exits 1 and lists every difference when a flow is missing on either side or its
+"Master.App" label differs.
+"""
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+def flow_key(l4, a, aport, b, bport):
+    ends = sorted([(a, int(aport)), (b, int(bport))])
+    return (l4, ends[0], ends[1])
+
+
+# A flow line of ndpiReader's -w report (with -v 2, which lists undetected flows too):
+#   \t3\tTCP 172.16.8.201:49171 <-> 172.16.8.8:88 [proto: 111/Kerberos][...]
+FLOW_LINE = re.compile(
+    r"^\s+\d+\s+(?P<l4>\S+)\s+\[?(?P<a>[^\s\]]+?)\]?:(?P<aport>\d+)\s+<?->\s+"
+    r"\[?(?P<b>[^\s\]]+?)\]?:(?P<bport>\d+)\s+\[proto: [\d.]+/(?P<label>[^\]]+)\]")
+
+
+def ndpireader_labels(capture, workdir):
+    out = Path(workdir) / "ndpi.txt"
+    subprocess.run(["ndpiReader", "-q", "-v", "2", "-i", str(capture), "-w", str(out)],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    labels = {}
+    for line in out.read_text(errors="replace").splitlines():
+        m = FLOW_LINE.match(line)
+        if m:
+            key = flow_key(m["l4"], m["a"], m["aport"], m["b"], m["bport"])
+            labels[key] = m["label"]
+    return labels
+
+
+def replay_labels(netmon, capture, workdir):
+    out = Path(workdir) / "flows.jsonl"
+    subprocess.run([netmon, "replay", "--pcap", str(capture), "--flows", str(out)],
+                   check=True, stdout=subprocess.DEVNULL)
+    labels = {}
+    for line in out.read_text().splitlines():
+        flow = json.loads(line)
+        key = flow_key(flow["l4"], flow["src"], flow["sport"], flow["dst"], flow["dport"])
+        labels[key] = flow["protocol"]
+    return labels
+
+
+def main():
+    netmon, capture = sys.argv[1], Path(sys.argv[2])
+    with tempfile.TemporaryDirectory() as workdir:
+        expected = ndpireader_labels(capture, workdir)
+        got = replay_labels(netmon, capture, workdir)
+    problems = []
+    for key in sorted(set(expected) | set(got)):
+        want, have = expected.get(key), got.get(key)
+        if want != have:
+            problems.append(f"  {key}: ndpiReader {want!r}, replay {have!r}")
+    if not expected:
+        problems.append("  ndpiReader reported no flows: nothing was compared")
+    if problems:
+        print(f"{capture.name}: {len(problems)} of {len(expected)} flows differ")
+        print("\n".join(problems))
+        return 1
+    print(f"{capture.name}: {len(expected)} flows, every label as ndpiReader's")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
