@@ -68,9 +68,12 @@ void NdpiClassifier::process(Classification& c, const uint8_t* l3, uint32_t l3_l
   const bool enough_packets = c.packets >= max_packets || c.state->fail_with_unknown;
   // The stopping rule of ndpiReader: stop at the budget, or once the application protocol is
   // known and nDPI wants no further packets (certificates, for instance).
+  // Only payload inspection counts for the policy: an address or port match is a guess that
+  // a hostile guest can arrange.
+  if (p.app_protocol != NDPI_PROTOCOL_UNKNOWN && c.state->confidence == NDPI_CONFIDENCE_DPI)
+    c.by_inspection = true;
   if (enough_packets || p.app_protocol != NDPI_PROTOCOL_UNKNOWN) {
     if (!enough_packets && ndpi_extra_dissection_possible(module_, c.state.get())) return;
-    if (p.app_protocol != NDPI_PROTOCOL_UNKNOWN) c.by_inspection = true;
     give_up(c);
   }
 }
@@ -84,8 +87,6 @@ void NdpiClassifier::give_up(Classification& c) const {
     const ndpi_protocol p = ndpi_detection_giveup(module_, c.state.get(), 1, &guessed);
     copy_result(c, p);
     c.risks = c.state->risk;
-  } else {
-    c.by_inspection = true;
   }
   c.state.reset();
 }

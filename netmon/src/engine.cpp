@@ -312,7 +312,7 @@ void Engine::classify(Flow& flow, const Frame& f, const Decoded& d) {
 
 void Engine::resolve_pending(Flow& flow, uint64_t now_us) {
   const Classification& c = flow.classification;
-  if (!c.completed) return;
+  if (!c.by_inspection && !c.completed) return;
   if (!c.by_inspection) {
     // nDPI gave up, or only guessed from the ports: no rule that names a protocol can be
     // trusted to match, so the policy's declared outcome applies.
@@ -417,7 +417,6 @@ void Engine::send_resets(Flow& flow) {
   if (flow.ip_protocol != IPPROTO_TCP || flow.rst_seen) return;
   // Endpoint 0 opened the flow; the guest is endpoint 0 of egress flows.
   const uint8_t guest = flow.direction == policy::Direction::Egress ? 0 : 1;
-  const uint8_t peer = 1 - guest;
   const IpAddr ip[2] = {flow.initiator_ip, flow.responder_ip};
   const uint16_t port[2] = {flow.initiator_port, flow.responder_port};
   const MacAddr mac[2] = {guest == 0 ? flow.guest_mac : flow.peer_mac,
@@ -427,10 +426,9 @@ void Engine::send_resets(Flow& flow) {
 
   // A reset "from" one endpoint to the other. The receiver accepts it when its sequence
   // number is what the receiver expects next (what we forwarded from the sender), or, before
-  // anything was forwarded, when it acknowledges the receiver's SYN.
+  // anything was forwarded, when it acknowledges what the receiver sent (its SYN).
   auto reset_to = [&](uint8_t to) {
     const uint8_t from = 1 - to;
-    if (!flow.seen_seq_known[to] && !flow.seq_known[from]) return;
     ResetSpec spec;
     spec.src_mac = mac[from];
     spec.dst_mac = mac[to];
@@ -446,9 +444,9 @@ void Engine::send_resets(Flow& flow) {
     else
       metrics_.send_error(side_of[to]);
   };
-  reset_to(guest);
-  // The peer only knows of the flow if something of the guest's reached it.
-  if (flow.seq_known[guest] && flow.packets[peer] > 0) reset_to(peer);
+  // Only an endpoint that knows of the flow (it sent, or received, part of it) gets a reset.
+  for (uint8_t e = 0; e < 2; ++e)
+    if (flow.seen_seq_known[e] || flow.seq_known[1 - e]) reset_to(e);
   flow.rst_seen = true;
 }
 

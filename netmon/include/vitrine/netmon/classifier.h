@@ -28,7 +28,9 @@ struct Classification {
   std::unique_ptr<ndpi_flow_struct, NdpiFlowDeleter> state;  // null until needed, and again once done
   policy::L7Facts protocol;   // nDPI ids, Unknown (0) until detected
   bool completed = false;     // nDPI has nothing more to learn, or was asked to give up
-  bool by_inspection = false; // decided by payload inspection, not guessed from ports
+  // The application protocol was recognised in the payload (not guessed from ports). It can
+  // be set before `completed`: nDPI may go on for extra details, but the verdict need not wait.
+  bool by_inspection = false;
   uint64_t risks = 0;         // nDPI risk bitmap
   uint32_t packets = 0;       // packets given to nDPI
 };

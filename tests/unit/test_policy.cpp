@@ -1,0 +1,218 @@
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+
+#include <map>
+
+#include "vitrine/policy/evaluate.h"
+#include "vitrine/policy/load.h"
+
+using namespace vitrine;
+using namespace vitrine::policy;
+
+namespace {
+
+// A catalogue standing in for nDPI: the loader only needs names to ids.
+class FakeCatalog : public ProtocolCatalog {
+ public:
+  std::optional<uint16_t> protocol_id(std::string_view name) const override {
+    static const std::map<std::string, uint16_t, std::less<>> ids = {
+        {"DNS", 5}, {"HTTP", 7}, {"SMBv1", 16}, {"NetBIOS", 10}, {"SMBv23", 41}};
+    auto it = ids.find(name);
+    if (it == ids.end()) return std::nullopt;
+    return it->second;
+  }
+};
+
+const FakeCatalog kCatalog;
+
+constexpr const char* kHeader = R"(apiVersion: vitrine/v1
+name: test
+guest:
+  mac: "52:54:00:77:00:02"
+  ipv4: 10.77.0.2
+defaultAction: deny
+)";
+
+Policy load(const std::string& rest) { return load_policy_text(kHeader + rest, "p.yaml", kCatalog); }
+
+// The error a policy text gets, as "line:column: message".
+std::string error_of(const std::string& text) {
+  try {
+    load_policy_text(text, "p.yaml", kCatalog);
+  } catch (const PolicyError& e) {
+    return std::to_string(e.line()) + ":" + std::to_string(e.column()) + ": " + e.what();
+  }
+  return "no error";
+}
+
+FlowFacts egress_tcp(const char* peer, uint16_t port) {
+  FlowFacts f;
+  f.direction = Direction::Egress;
+  f.ip_protocol = IPPROTO_TCP;
+  f.peer = *IpAddr::parse(peer);
+  f.service_port = port;
+  return f;
+}
+
+}  // namespace
+
+TEST(PolicyLoad, ReadsEveryField) {
+  const Policy p = load(R"(layer2:
+  dhcpClient: true
+limits:
+  maxFlows: 1024
+  holdPackets: 4
+  holdMilliseconds: 500
+outcomes:
+  onUndetermined: allow
+  onFlowTableFull: evictOldest
+rules:
+  - name: dns
+    direction: egress
+    peers: [10.77.0.1/32, "2001:db8::/32"]
+    transport: udp
+    ports: [53, 5353-5355]
+    protocols: [DNS]
+    action: allow
+  - name: rdp-in
+    direction: ingress
+    ports: [3389]
+    action: alert
+)");
+  EXPECT_EQ(p.name, "test");
+  ASSERT_TRUE(p.guest);
+  EXPECT_EQ(p.guest->ipv4.str(), "10.77.0.2");
+  EXPECT_TRUE(p.layer2.dhcp_client);
+  EXPECT_EQ(p.limits.max_flows, 1024u);
+  EXPECT_EQ(p.limits.hold_packets, 4u);
+  EXPECT_EQ(p.limits.hold_ms, 500u);
+  EXPECT_EQ(p.limits.udp_idle_timeout_s, Limits{}.udp_idle_timeout_s);  // default kept
+  EXPECT_EQ(p.outcomes.on_undetermined, Action::Allow);
+  EXPECT_EQ(p.outcomes.on_flow_table_full, FullTableOutcome::EvictOldest);
+  ASSERT_EQ(p.rules.size(), 2u);
+  EXPECT_EQ(p.rules[0].peers.size(), 2u);
+  EXPECT_EQ(p.rules[0].ports[1].first, 5353);
+  EXPECT_EQ(p.rules[0].ports[1].last, 5355);
+  EXPECT_EQ(p.rules[0].protocols, std::vector<uint16_t>{5});
+  EXPECT_EQ(p.rules[1].direction, Direction::Ingress);
+  EXPECT_EQ(p.rules[1].action, Action::Alert);
+}
+
+TEST(PolicyLoad, ErrorsCarryLineAndColumn) {
+  const std::string header = kHeader;  // 6 lines
+  EXPECT_EQ(error_of(header + "rules:\n  - name: a\n    direction: egress\n    action: alow\n"),
+            "10:13: p.yaml:10:13: rules[0].action: expected one of allow, deny, alert, got 'alow'");
+  EXPECT_EQ(error_of(header + "rules:\n  - name: a\n    direction: egress\n    protocols: [DNS, Gopher]\n    action: deny\n"),
+            "10:22: p.yaml:10:22: rules[0].protocols[1]: 'Gopher' is not a protocol the classifier knows");
+  EXPECT_EQ(error_of(header + "rules:\n  - name: a\n    directon: egress\n"),
+            "9:5: p.yaml:9:5: rules[0]: unknown key 'directon' (expected one of: action, direction, name, peers, ports, protocols, transport)");
+  EXPECT_EQ(error_of(header + "rules:\n  - name: a\n    direction: egress\n    peers: [10.0.0.0/33]\n    action: deny\n"),
+            "10:13: p.yaml:10:13: rules[0].peers[0]: expected an address or CIDR, got '10.0.0.0/33'");
+  EXPECT_EQ(error_of(header + "limits:\n  maxFlows: -5\n"),
+            "8:13: p.yaml:8:13: limits.maxFlows: expected a whole number from 16 to 16777216, got '-5'");
+  EXPECT_EQ(error_of(header + "rules:\n  - name: a\n    direction: egress\n    ports: [80-20]\n    action: deny\n"),
+            "10:13: p.yaml:10:13: rules[0].ports[0]: port range '80-20' ends before it starts");
+}
+
+TEST(PolicyLoad, RefusesStructuralMistakes) {
+  EXPECT_NE(error_of("").find("the policy is empty"), std::string::npos);
+  EXPECT_NE(error_of("apiVersion: vitrine/v2\n").find("expected vitrine/v1"), std::string::npos);
+  EXPECT_NE(error_of("name: x\ndefaultAction: deny\n").find("missing 'apiVersion"), std::string::npos);
+  EXPECT_NE(error_of("apiVersion: vitrine/v1\ndefaultAction: deny\n").find("missing 'guest'"),
+            std::string::npos);
+  EXPECT_NE(error_of(std::string(kHeader) + "rules:\n  - name: a\n    direction: egress\n    action: deny\n  - name: a\n    direction: egress\n    action: deny\n")
+                .find("used twice"),
+            std::string::npos);
+  EXPECT_NE(error_of("apiVersion: [unclosed\n").find("p.yaml:2:1"), std::string::npos);
+  EXPECT_NE(error_of(std::string(kHeader) + "rules:\n  - name: a\n    direction: egress\n    transport: icmp\n    ports: [1]\n    action: deny\n")
+                .find("ICMP has no ports"),
+            std::string::npos);
+  EXPECT_NE(error_of("apiVersion: vitrine/v1\nguest:\n  mac: \"01:00:5e:00:00:01\"\n  ipv4: 10.0.0.1\ndefaultAction: deny\n")
+                .find("unicast MAC"),
+            std::string::npos);
+}
+
+TEST(PolicyLoad, MissingFileIsAnError) {
+  try {
+    load_policy_file("/nonexistent/policy.yaml", kCatalog);
+    FAIL() << "no error";
+  } catch (const PolicyError& e) {
+    EXPECT_STREQ(e.what(), "/nonexistent/policy.yaml: cannot open the policy file");
+  }
+}
+
+TEST(Evaluate, FirstMatchingRuleWins) {
+  const Policy p = load(R"(rules:
+  - name: smb-deny
+    direction: egress
+    transport: tcp
+    ports: [445]
+    action: deny
+  - name: lan
+    direction: egress
+    peers: [10.77.0.0/24]
+    action: allow
+)");
+  Decision d = evaluate(p, egress_tcp("10.77.0.1", 445));
+  EXPECT_TRUE(d.definitive);
+  EXPECT_EQ(d.action, Action::Deny);
+  EXPECT_EQ(d.rule, 0);
+  d = evaluate(p, egress_tcp("10.77.0.1", 80));
+  EXPECT_EQ(d.action, Action::Allow);
+  EXPECT_EQ(d.rule, 1);
+  d = evaluate(p, egress_tcp("192.0.2.1", 80));
+  EXPECT_TRUE(d.definitive);
+  EXPECT_EQ(d.action, Action::Deny);
+  EXPECT_EQ(d.rule, kDefaultRule);
+  FlowFacts ingress = egress_tcp("10.77.0.1", 80);
+  ingress.direction = Direction::Ingress;
+  EXPECT_EQ(evaluate(p, ingress).rule, kDefaultRule);  // rules are for egress only
+}
+
+TEST(Evaluate, ProtocolRulesKeepTheFlowPendingOnlyWhileRulesDisagree) {
+  const Policy p = load(R"(rules:
+  - name: web
+    direction: egress
+    ports: [8080]
+    protocols: [HTTP]
+    action: allow
+)");
+  FlowFacts f = egress_tcp("10.77.0.1", 8080);
+  EXPECT_FALSE(evaluate(p, f).definitive);  // allow if HTTP, default deny otherwise
+  f.l7 = L7Facts{0, 7};
+  Decision d = evaluate(p, f);
+  EXPECT_TRUE(d.definitive);
+  EXPECT_EQ(d.action, Action::Allow);
+  EXPECT_EQ(d.rule, 0);
+  f.l7 = L7Facts{0, 5};  // DNS on 8080
+  d = evaluate(p, f);
+  EXPECT_TRUE(d.definitive);
+  EXPECT_EQ(d.action, Action::Deny);
+  // Another port: the protocol rule cannot match, so the default applies at once.
+  EXPECT_TRUE(evaluate(p, egress_tcp("10.77.0.1", 8081)).definitive);
+}
+
+TEST(Evaluate, AgreeingRulesAreDefinitiveWithoutTheProtocol) {
+  const Policy p = load(R"(rules:
+  - name: no-smb1
+    direction: egress
+    protocols: [SMBv1]
+    action: deny
+)");
+  // deny if SMBv1, and deny by default otherwise: no need to wait for nDPI.
+  const Decision d = evaluate(p, egress_tcp("10.77.0.1", 445));
+  EXPECT_TRUE(d.definitive);
+  EXPECT_EQ(d.action, Action::Deny);
+}
+
+TEST(Evaluate, MasterProtocolMatchesToo) {
+  const Policy p = load(R"(rules:
+  - name: netbios
+    direction: egress
+    protocols: [NetBIOS]
+    action: allow
+)");
+  FlowFacts f = egress_tcp("10.77.0.1", 139);
+  f.l7 = L7Facts{10, 16};  // NetBIOS.SMBv1
+  EXPECT_EQ(evaluate(p, f).action, Action::Allow);
+}
