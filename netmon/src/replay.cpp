@@ -77,9 +77,13 @@ ReplayResult replay_capture(const std::string& pcap_path,
                       {"dport", f.responder_port},
                       {"direction", policy::to_string(f.direction)},
                       {"protocol", classifier.label(c.protocol)},
+                      {"confidence", c.by_inspection                             ? "dpi"
+                                     : (c.protocol.app != 0 || c.protocol.master != 0) ? "guess"
+                                                                                       : "none"},
                       {"risks", NdpiClassifier::risk_names(c.risks)},
                       {"packets", f.packets[0] + f.packets[1]},
                       {"bytes", f.bytes[0] + f.bytes[1]},
+                      {"dropped", f.dropped_packets},
                       {"verdict", to_string(f.verdict)},
                       {"rule", f.rule}});
   });

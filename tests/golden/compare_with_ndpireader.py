@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Checks that replay labels each flow of a capture as ndpiReader (nDPI's own reader) does.
 
 Usage: compare_with_ndpireader.py NETMON_BINARY CAPTURE

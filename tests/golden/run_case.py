@@ -1,0 +1,63 @@
+#!/usr/bin/python3
+"""Runs one golden case: replay its capture under its policy, compare flows and events.
+
+Usage: run_case.py NETMON_BINARY CASE_DIR
+
+CASE_DIR holds input.pcap, policy.yaml (optional: without it replay allows everything),
+expected.jsonl and a README saying where the capture came from. Each expected line is a flow
+({"record": "flow", ...}) or an event ({"record": "event", ...}) with its time masked; order
+does not matter. With VITRINE_REGENERATE=1 the expectation is rewritten instead of checked:
+review the diff before committing it.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+
+def canonical(records):
+    return sorted(json.dumps(r, sort_keys=True) for r in records)
+
+
+def observe(netmon, case):
+    with tempfile.TemporaryDirectory() as tmp:
+        flows, events = Path(tmp) / "flows.jsonl", Path(tmp) / "events.jsonl"
+        cmd = [netmon, "replay", "--pcap", str(case / "input.pcap"),
+               "--flows", str(flows), "--events", str(events)]
+        if (case / "policy.yaml").exists():
+            cmd += ["--policy", str(case / "policy.yaml")]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        records = []
+        for line in flows.read_text().splitlines():
+            records.append({"record": "flow", **json.loads(line)})
+        for line in events.read_text().splitlines():
+            event = json.loads(line)
+            event["time"] = "*"
+            records.append({"record": "event", **event})
+    return canonical(records)
+
+
+def main():
+    netmon, case = sys.argv[1], Path(sys.argv[2])
+    got = observe(netmon, case)
+    expected_path = case / "expected.jsonl"
+    if os.environ.get("VITRINE_REGENERATE") == "1":
+        expected_path.write_text("".join(line + "\n" for line in got))
+        print(f"{case.name}: wrote {len(got)} records")
+        return 0
+    expected = canonical(json.loads(l) for l in expected_path.read_text().splitlines() if l.strip())
+    if got == expected:
+        print(f"{case.name}: {len(got)} records as expected")
+        return 0
+    print(f"{case.name}: replay differs from expected.jsonl")
+    for line in sorted(set(expected) - set(got)):
+        print(f"  missing:    {line}")
+    for line in sorted(set(got) - set(expected)):
+        print(f"  unexpected: {line}")
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
