@@ -179,8 +179,14 @@ Flow* Engine::flow_for(const Frame& f, const Decoded& d, bool& created) {
   const TimeoutClass cls = timeout_class_of(d.l4_protocol);
   if (Flow* existing = table_.find(key)) {
     const bool closed = existing->timeout_class == TimeoutClass::TcpClosed;
-    table_.touch(*existing, closed ? TimeoutClass::TcpClosed : cls, f.time_us);
-    return existing;
+    if (!(closed && is_bare_syn(d))) {
+      table_.touch(*existing, closed ? TimeoutClass::TcpClosed : cls, f.time_us);
+      return existing;
+    }
+    // A new connection on the ports of a closed one: it is judged afresh, not by the
+    // verdict of its predecessor.
+    end_flow(*existing);
+    table_.remove(*existing);
   }
   Flow* flow = table_.insert(key, cls, f.time_us);
   if (flow == nullptr) {
@@ -305,9 +311,16 @@ void Engine::classify(Flow& flow, const Frame& f, const Decoded& d) {
   const uint32_t budget = flow.ip_protocol == IPPROTO_UDP ? policy_->limits.dpi_max_packets_udp
                                                           : policy_->limits.dpi_max_packets_tcp;
   classifier_.process(c, d.l3, d.l3_len, f.time_us / 1000, budget);
-  if (c.completed && c.packets >= budget && !c.by_inspection)
-    metrics_.limit_reached(flow.ip_protocol == IPPROTO_UDP ? "dpiMaxPacketsUdp"
-                                                           : "dpiMaxPacketsTcp");
+  if (c.completed && c.packets >= budget && !c.by_inspection) {
+    const char* limit = flow.ip_protocol == IPPROTO_UDP ? "dpiMaxPacketsUdp" : "dpiMaxPacketsTcp";
+    metrics_.limit_reached(limit);
+    Event e = flow_event(flow, Event::Kind::LimitReached, f.time_us);
+    e.limit = limit;
+    e.value = c.packets;
+    e.limit_value = budget;
+    e.reason = "nDPI could not name the protocol within its packet budget";
+    emit(std::move(e));
+  }
 }
 
 void Engine::resolve_pending(Flow& flow, uint64_t now_us) {

@@ -66,6 +66,11 @@ Flow* FlowTable::find(const FlowKey& key) {
   return it == flows_.end() ? nullptr : it->second.get();
 }
 
+const Flow* FlowTable::find(const FlowKey& key) const {
+  const auto it = flows_.find(key);
+  return it == flows_.end() ? nullptr : it->second.get();
+}
+
 Flow* FlowTable::insert(const FlowKey& key, TimeoutClass cls, uint64_t now_us) {
   if (flows_.size() >= max_flows_) return nullptr;
   auto flow = std::make_unique<Flow>();

@@ -296,3 +296,42 @@ TEST_F(EngineTest, EveryFrameIsTimed) {
   from_guest(Bytes(3, 0));
   EXPECT_EQ(metric("vitrine_netmon_packet_processing_seconds"), 2);
 }
+
+TEST_F(EngineTest, NdpiStateIsAllocatedPastTheSynAndFreedWhenDone) {
+  start(kRules);
+  const FlowKey key = FlowKey::of(kGuestIp, 49152, kServerIp, 8080, IPPROTO_TCP);
+  from_guest(guest_tcp(49152, 8080, 1, 0, kSyn));
+  const Flow* flow = engine_->flows().find(key);
+  ASSERT_NE(flow, nullptr);
+  EXPECT_EQ(flow->classification.state, nullptr) << "a bare SYN allocates no nDPI state";
+  from_uplink(server_tcp(8080, 49152, 100, 2, kSyn | kAck));
+  EXPECT_NE(flow->classification.state, nullptr);
+  from_guest(guest_tcp(49152, 8080, 2, 101, kAck));
+  from_guest(guest_tcp(49152, 8080, 2, 101, kAck | kPsh,
+                       "GET /formulary HTTP/1.1\r\nHost: pharmacy\r\nUser-Agent: cabinet\r\n\r\n"));
+  from_uplink(server_tcp(8080, 49152, 101, 60, kAck | kPsh,
+                         "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"));
+  EXPECT_TRUE(flow->classification.by_inspection);
+  EXPECT_EQ(classifier_.app_name(flow->classification.protocol), "HTTP");
+  EXPECT_TRUE(flow->classification.completed);
+  EXPECT_EQ(flow->classification.state, nullptr) << "freed once nDPI has nothing more to learn";
+}
+
+TEST_F(EngineTest, ASynOnAClosedFlowIsJudgedAfresh) {
+  start(kRules);
+  from_guest(guest_tcp(49152, 8080, 1, 0, kSyn));
+  from_guest(guest_tcp(49152, 8080, 2, 0, kRst));
+  const size_t before = sink_.to(Side::Uplink).size();
+  from_guest(guest_tcp(49152, 8080, 900, 0, kSyn));
+  EXPECT_EQ(sink_.to(Side::Uplink).size(), before + 1);
+  EXPECT_EQ(metric("vitrine_netmon_rule_hits_total", {{"rule", "web"}}), 2) << "two flows, two verdicts";
+}
+
+TEST_F(EngineTest, UnnameableFlowsReportTheDpiBudget) {
+  start(std::string(kRules) + "limits:\n  dpiMaxPacketsUdp: 3\n");
+  for (int i = 0; i < 3; ++i) from_guest(guest_udp(40000, 53, Bytes(40, static_cast<uint8_t>(0x41 + i))));
+  EXPECT_EQ(metric("vitrine_netmon_limit_reached_total", {{"limit", "dpiMaxPacketsUdp"}}), 1);
+  bool reported = false;
+  for (const auto& e : events_.events) reported |= e.limit == "dpiMaxPacketsUdp" && e.value == 3;
+  EXPECT_TRUE(reported);
+}

@@ -115,6 +115,7 @@ class FlowTable {
   FlowTable& operator=(const FlowTable&) = delete;
 
   Flow* find(const FlowKey& key);
+  const Flow* find(const FlowKey& key) const;
   // nullptr when the table is full: the caller applies the policy's outcome.
   Flow* insert(const FlowKey& key, TimeoutClass cls, uint64_t now_us);
   // Marks activity and moves the flow to the young end of its (possibly new) class.
