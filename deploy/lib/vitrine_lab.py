@@ -141,10 +141,10 @@ class Lab:
             self.processes.remove(p)
 
     # --- the bump in the wire ------------------------------------------------------------
-    def start_netmon(self, binary, policy, events, metrics_port):
+    def start_netmon(self, binary, policy, events, metrics_port, packet_io="ring"):
         p = self.spawn([binary, "--guest", self.guest_if, "--uplink", self.uplink_if,
                         "--policy", str(policy), "--events", str(events),
-                        "--metrics", f"127.0.0.1:{metrics_port}"])
+                        "--metrics", f"127.0.0.1:{metrics_port}", "--packet-io", packet_io])
         self.wait_metrics(metrics_port, p)
         return p
 

@@ -16,6 +16,7 @@ const char* to_string(Malformed m) {
     case Malformed::TruncatedL4: return "truncated_l4";
     case Malformed::BadTcpHeader: return "bad_tcp_header";
     case Malformed::UnknownLinkType: return "unknown_link_type";
+    case Malformed::FrameTooLarge: return "frame_too_large";
     case Malformed::kCount: break;
   }
   return "?";

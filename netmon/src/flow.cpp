@@ -17,21 +17,22 @@ FlowKey FlowKey::of(const IpAddr& a, uint16_t a_port, const IpAddr& b, uint16_t 
 }
 
 size_t FlowKeyHash::operator()(const FlowKey& k) const noexcept {
-  // FNV-1a over the fields; the table is bounded, so the hash needs to spread, not to resist
-  // an attacker who controls both endpoints (the guest controls only its own side).
-  uint64_t h = 1469598103934665603ull;
-  auto mix = [&h](const uint8_t* p, size_t n) {
-    for (size_t i = 0; i < n; ++i) {
-      h ^= p[i];
-      h *= 1099511628211ull;
-    }
-  };
-  mix(k.low_ip.bytes.data(), 16);
-  mix(k.high_ip.bytes.data(), 16);
-  const uint8_t tail[5] = {static_cast<uint8_t>(k.low_port >> 8), static_cast<uint8_t>(k.low_port),
-                           static_cast<uint8_t>(k.high_port >> 8),
-                           static_cast<uint8_t>(k.high_port), k.ip_protocol};
-  mix(tail, sizeof tail);
+  // Word-wise multiply-xorshift mixing over the key. The table is bounded, so the hash needs
+  // to spread keys, not to resist an attacker (the guest controls only its own endpoint).
+  uint64_t words[4];
+  std::memcpy(words, k.low_ip.bytes.data() + 8, 8);
+  std::memcpy(words + 1, k.high_ip.bytes.data() + 8, 8);
+  uint64_t prefixes[2];
+  std::memcpy(prefixes, k.low_ip.bytes.data(), 8);
+  std::memcpy(prefixes + 1, k.high_ip.bytes.data(), 8);
+  words[2] = prefixes[0] ^ (prefixes[1] * 0x9e3779b97f4a7c15ull);
+  words[3] = (uint64_t{k.low_port} << 24) | (uint64_t{k.high_port} << 8) | k.ip_protocol;
+  uint64_t h = 0x2545f4914f6cdd1dull;
+  for (uint64_t w : words) {
+    h ^= w;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
+  }
   return static_cast<size_t>(h);
 }
 

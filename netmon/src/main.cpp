@@ -50,7 +50,7 @@ std::shared_ptr<const policy::Policy> load_policy(const std::string& path,
 
 int run_relay(const std::string& guest_if, const std::string& uplink_if,
               const std::string& policy_path, const std::string& metrics_addr,
-              const std::string& events_path) {
+              const std::string& events_path, const std::string& packet_io) {
   NdpiClassifier classifier;
   std::shared_ptr<const policy::Policy> policy;
   try {
@@ -69,14 +69,15 @@ int run_relay(const std::string& guest_if, const std::string& uplink_if,
   prometheus::Exposer exposer(metrics_addr);
   exposer.RegisterCollectable(registry);
 
-  auto guest = open_pcap_port(guest_if);
-  auto uplink = open_pcap_port(uplink_if);
+  const auto open_port = packet_io == "pcap" ? open_pcap_port : open_ring_port;
+  auto guest = open_port(guest_if);
+  auto uplink = open_port(uplink_if);
   Relay relay(*guest, *uplink, metrics);
   Engine engine(policy, classifier, relay, events, metrics, LinkType::Ethernet);
   install_signal_handlers();
-  spdlog::info("relaying {} <-> {} under policy '{}' ({} rules, default {}); metrics on "
+  spdlog::info("relaying {} <-> {} ({}) under policy '{}' ({} rules, default {}); metrics on "
                "http://{}/metrics; events to {}",
-               guest_if, uplink_if, policy->name, policy->rules.size(),
+               guest_if, uplink_if, packet_io, policy->name, policy->rules.size(),
                policy::to_string(policy->default_action), metrics_addr, events_path);
   relay.run(engine, g_stop);
   engine.finish();
@@ -139,6 +140,11 @@ int main(int argc, char** argv) {
   app.add_option("--events", events_path, "File the JSON-lines events are appended to");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical, off")
       ->capture_default_str();
+  std::string packet_io = "ring";
+  app.add_option("--packet-io", packet_io,
+                 "ring: AF_PACKET memory-mapped rings; pcap: libpcap (one system call per frame sent)")
+      ->check(CLI::IsMember({"ring", "pcap"}))
+      ->capture_default_str();
 
   auto* replay = app.add_subcommand("replay", "Run the data path over a capture file");
   std::string pcap_path, replay_policy, flows_path, replay_events;
@@ -169,7 +175,7 @@ int main(int argc, char** argv) {
       std::cerr << "relay mode needs --guest, --uplink, --policy and --events\n" << app.help();
       return kExitRefused;
     }
-    return run_relay(guest_if, uplink_if, policy_path, metrics_addr, events_path);
+    return run_relay(guest_if, uplink_if, policy_path, metrics_addr, events_path, packet_io);
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
     return kExitFailure;

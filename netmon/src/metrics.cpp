@@ -1,5 +1,7 @@
 #include "vitrine/netmon/metrics.h"
 
+#include <algorithm>
+
 namespace vitrine::netmon {
 
 using prometheus::BuildCounter;
@@ -104,8 +106,7 @@ NetmonMetrics::NetmonMetrics(std::shared_ptr<prometheus::Registry> registry)
            .Name("vitrine_netmon_packet_processing_seconds")
            .Help("Time from a frame's arrival in netmon to its verdict")
            .Register(r)
-           .Add({}, prometheus::Histogram::BucketBoundaries{1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5,
-                                                            1e-4, 2.5e-4, 1e-3, 1e-2});
+           .Add({}, kProcessingBuckets);
   table_size_ = &BuildGauge()
                      .Name("vitrine_netmon_flow_table_flows")
                      .Help("Flows in the flow table")
@@ -132,6 +133,23 @@ NetmonMetrics::NetmonMetrics(std::shared_ptr<prometheus::Registry> registry)
                             .Help("Events not written because the event rate limit was reached")
                             .Register(r)
                             .Add({});
+}
+
+void NetmonMetrics::publish() {
+  for (size_t side = 0; side < 2; ++side)
+    for (size_t fwd = 0; fwd < 2; ++fwd) {
+      auto& pending = pending_packets_[side][fwd];
+      if (pending.packets == 0) continue;
+      packets_[side][fwd].packets->Increment(static_cast<double>(pending.packets));
+      packets_[side][fwd].bytes->Increment(static_cast<double>(pending.bytes));
+      pending = PendingPackets{};
+    }
+  bool any = false;
+  for (double n : pending_processing_) any |= n > 0;
+  if (!any) return;
+  processing_->ObserveMultiple(pending_processing_, pending_processing_sum_);
+  std::fill(pending_processing_.begin(), pending_processing_.end(), 0.0);
+  pending_processing_sum_ = 0;
 }
 
 void NetmonMetrics::flow(const std::string& protocol, Verdict verdict) {

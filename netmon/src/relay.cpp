@@ -48,24 +48,45 @@ void Relay::run(Engine& engine, const std::atomic<bool>& stop) {
     }
     const int ready = poll(fds, 2, timeout_ms);
     if (ready < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
-    for (int i = 0; i < 2 && ready > 0; ++i) {
+    for (int i = 0; i < 2 && ready > 0; ++i)
       if (fds[i].revents & (POLLERR | POLLNVAL))
         throw std::runtime_error("interface " + ports[i]->name() + " failed");
-      if (fds[i].revents & POLLIN) {
-        const Side side = sides[i];
-        ports[i]->receive(kBatchFrames, [&](const uint8_t* data, size_t caplen, size_t wirelen,
-                                            uint64_t time_us) {
-          engine.on_frame(side, data, caplen, wirelen, time_us);
-        });
+    if (ready > 0) drain(engine, ports, sides);
+    finish_round(engine, next_stats);
+  }
+}
+
+int Relay::drain(Engine& engine, PacketPort* const (&ports)[2], const Side (&sides)[2]) {
+  int total = 0;
+  for (int i = 0; i < 2; ++i) {
+    const Side side = sides[i];
+    total += ports[i]->receive(kBatchFrames, [&](const uint8_t* data, size_t caplen,
+                                                 size_t wirelen, uint64_t time_us) {
+      if (caplen < wirelen) {
+        // Only part of the frame was captured: forwarding it would corrupt it.
+        metrics_.malformed(Malformed::FrameTooLarge);
+        metrics_.packet(side, false, caplen);
+        return;
       }
-    }
-    const uint64_t now = wall_clock_us();
-    engine.on_tick(now);
-    if (now >= next_stats) {
-      metrics_.capture_drops(Side::Guest, guest_.stats().dropped);
-      metrics_.capture_drops(Side::Uplink, uplink_.stats().dropped);
-      next_stats = now + kStatsEveryUs;
-    }
+      engine.on_frame(side, data, caplen, wirelen, time_us);
+    });
+    // Frames of this batch leave together, in either direction (resets go both ways).
+    guest_.flush();
+    uplink_.flush();
+  }
+  return total;
+}
+
+void Relay::finish_round(Engine& engine, uint64_t& next_stats) {
+  const uint64_t now = wall_clock_us();
+  engine.on_tick(now);
+  guest_.flush();
+  uplink_.flush();
+  metrics_.publish();
+  if (now >= next_stats) {
+    metrics_.capture_drops(Side::Guest, guest_.stats().dropped);
+    metrics_.capture_drops(Side::Uplink, uplink_.stats().dropped);
+    next_stats = now + kStatsEveryUs;
   }
 }
 

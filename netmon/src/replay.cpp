@@ -101,6 +101,7 @@ ReplayResult replay_capture(const std::string& pcap_path,
   // A capture cut off mid-record still yields what came before; the error is reported.
   const std::string read_error = rc == PCAP_ERROR ? pcap_geterr(pcap) : "";
   engine.finish();
+  metrics.publish();
   result.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!read_error.empty())

@@ -89,25 +89,27 @@ def bench_inline(netmon, seconds, workdir):
                  10, "the bridge")
         bridge = measure_path(lab, seconds)
         lab.unbridge()
-        nm = lab.start_netmon(netmon, HERE / "policy.yaml", Path(workdir) / "events.jsonl", 19470)
-        wait_for(lambda: lab.guest(["ping", "-c", "1", "-W", "1", HOSP_IP], check=False).returncode == 0,
-                 10, "netmon")
-        inline = measure_path(lab, seconds)
-        drops = metric(lab.scrape(19470), "vitrine_netmon_capture_dropped_packets_total")
-        lab.stop(nm)
+        inline, drops = {}, {}
+        for packet_io in ("ring", "pcap"):
+            nm = lab.start_netmon(netmon, HERE / "policy.yaml", Path(workdir) / "events.jsonl",
+                                  19470, packet_io)
+            wait_for(lambda: lab.guest(["ping", "-c", "1", "-W", "1", HOSP_IP], check=False).returncode == 0,
+                     10, "netmon")
+            inline[packet_io] = measure_path(lab, seconds)
+            drops[packet_io] = metric(lab.scrape(19470), "vitrine_netmon_capture_dropped_packets_total")
+            lab.stop(nm)
     finally:
         lab.destroy()
     print(f"\ninline: guest -> hospital through the same veth pair and namespaces, {seconds} s each")
-    print(f"  {'':28} {'kernel bridge':>16} {'netmon':>16} {'ratio':>8}")
-    rows = (("TCP throughput (Mbit/s)", bridge[0] / 1e6, inline[0] / 1e6),
-            ("UDP 64-byte frames/s", bridge[1], inline[1]),
-            ("ping RTT mean (ms)", bridge[2], inline[2]))
-    for name, b, n in rows:
-        print(f"  {name:28} {b:16,.3f} {n:16,.3f} {n / b:8.2f}")
-    print(f"  UDP loss: bridge {bridge[3]:.1f}%, netmon {inline[3]:.1f}%; "
-          f"netmon capture drops {int(drops)}")
-    print("  (targets: TCP >= 0.8x the bridge)")
-    return [n / b for _, b, n in rows]
+    print(f"  {'':26} {'kernel bridge':>14} {'netmon ring':>14} {'ratio':>6} {'netmon pcap':>14} {'ratio':>6}")
+    names = ("TCP throughput (Mbit/s)", "UDP 64-byte frames/s", "ping RTT mean (ms)")
+    scale = (1e-6, 1, 1)
+    for i, name in enumerate(names):
+        b, r, p = (x[i] * scale[i] for x in (bridge, inline["ring"], inline["pcap"]))
+        print(f"  {name:26} {b:14,.3f} {r:14,.3f} {r / b:6.2f} {p:14,.3f} {p / b:6.2f}")
+    print(f"  UDP loss: bridge {bridge[3]:.1f}%, ring {inline['ring'][3]:.1f}%, pcap {inline['pcap'][3]:.1f}%;"
+          f" capture drops: ring {int(drops['ring'])}, pcap {int(drops['pcap'])}")
+    print("  (target: TCP >= 0.8x the bridge)")
 
 
 def main():

@@ -108,6 +108,7 @@ class EngineTest : public ::testing::Test {
   }
 
   double metric(const std::string& name, const std::map<std::string, std::string>& labels = {}) {
+    metrics_.publish();  // as the relay does after every batch
     return metric_value(*registry_, name, labels);
   }
 

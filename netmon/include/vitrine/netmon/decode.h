@@ -25,6 +25,7 @@ enum class Malformed : uint8_t {
   TruncatedL4,         // TCP/UDP/ICMP header cut short
   BadTcpHeader,        // data offset below 5 words or beyond the segment
   UnknownLinkType,
+  FrameTooLarge,       // live capture kept only part of the frame: it cannot be forwarded whole
   kCount
 };
 const char* to_string(Malformed m);

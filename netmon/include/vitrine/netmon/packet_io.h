@@ -27,12 +27,20 @@ class PacketPort {
   // Hands up to `max_frames` waiting frames to `on_frame` without blocking; returns how
   // many, or throws std::runtime_error when the interface is gone.
   virtual int receive(int max_frames, const FrameCallback& on_frame) = 0;
+  // Sends a frame, or queues it for the next flush(); false when it cannot be sent.
   virtual bool send(const uint8_t* data, size_t len) = 0;
+  // Hands queued frames to the kernel. The relay calls it after each batch it received.
+  virtual void flush() {}
   virtual CaptureStats stats() = 0;
 };
 
 // Opens `interface` with libpcap: promiscuous, immediate delivery, inbound frames only (so
 // that frames netmon sends out are not captured back). Throws std::runtime_error.
 std::unique_ptr<PacketPort> open_pcap_port(const std::string& interface);
+
+// Opens `interface` with AF_PACKET memory-mapped rings: frames are received without a copy
+// or a system call each, and sent in batches, one system call per flush(). Same semantics
+// as the libpcap port. Throws std::runtime_error.
+std::unique_ptr<PacketPort> open_ring_port(const std::string& interface);
 
 }  // namespace vitrine::netmon

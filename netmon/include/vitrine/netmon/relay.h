@@ -19,6 +19,11 @@ class Relay final : public FrameSink {
   void run(Engine& engine, const std::atomic<bool>& stop);
 
  private:
+  // Takes one batch from each interface through the engine; returns the frames taken.
+  int drain(Engine& engine, PacketPort* const (&ports)[2], const Side (&sides)[2]);
+  // Timers, queued frames, metrics and capture statistics, after each round of batches.
+  void finish_round(Engine& engine, uint64_t& next_stats);
+
   PacketPort& guest_;
   PacketPort& uplink_;
   NetmonMetrics& metrics_;
