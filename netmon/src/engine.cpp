@@ -58,6 +58,17 @@ uint32_t tcp_seq_end(const Decoded& d) {
          ((d.tcp_flags & tcp_flag::kFin) ? 1 : 0);
 }
 
+// What the policy is asked about a flow; the L7 protocol only once payload inspection named it.
+policy::FlowFacts facts_of(const Flow& flow) {
+  policy::FlowFacts facts;
+  facts.direction = flow.direction;
+  facts.ip_protocol = flow.ip_protocol;
+  facts.peer = flow.direction == policy::Direction::Egress ? flow.responder_ip : flow.initiator_ip;
+  facts.service_port = flow.responder_port;
+  if (flow.classification.by_inspection) facts.l7 = flow.classification.protocol;
+  return facts;
+}
+
 bool is_guest_address(const policy::GuestIdentity& g, const IpAddr& ip) {
   return ip == g.ipv4 || std::find(g.ipv6.begin(), g.ipv6.end(), ip) != g.ipv6.end();
 }
@@ -237,17 +248,10 @@ void Engine::init_flow(Flow& flow, const Frame& f, const Decoded& d) {
   const bool from_guest = f.from == Side::Guest;
   flow.guest_mac = policy_->guest ? policy_->guest->mac : (from_guest ? d.src_mac : d.dst_mac);
   flow.peer_mac = from_guest ? d.dst_mac : d.src_mac;
-
-  policy::FlowFacts facts;
-  facts.direction = flow.direction;
-  facts.ip_protocol = flow.ip_protocol;
-  facts.peer = flow.direction == policy::Direction::Egress ? flow.responder_ip : flow.initiator_ip;
-  facts.service_port = flow.responder_port;
-  flow.facts = facts;
 }
 
 void Engine::judge_new_flow(Flow& flow, uint64_t now_us) {
-  const policy::Decision decision = policy::evaluate(*policy_, flow.facts);
+  const policy::Decision decision = policy::evaluate(*policy_, facts_of(flow));
   if (decision.definitive) apply(flow, decision, now_us);
 }
 
@@ -332,8 +336,7 @@ void Engine::resolve_pending(Flow& flow, uint64_t now_us) {
     resolve_undetermined(flow, "classifierGaveUp", c.packets, 0, now_us);
     return;
   }
-  flow.facts.l7 = c.protocol;
-  apply(flow, policy::evaluate(*policy_, flow.facts), now_us);
+  apply(flow, policy::evaluate(*policy_, facts_of(flow)), now_us);
 }
 
 void Engine::apply(Flow& flow, const policy::Decision& decision, uint64_t now_us) {

@@ -12,7 +12,6 @@
 
 #include "vitrine/common/net_types.h"
 #include "vitrine/netmon/classifier.h"
-#include "vitrine/policy/evaluate.h"
 #include "vitrine/policy/policy.h"
 
 namespace vitrine::netmon {
@@ -73,9 +72,6 @@ struct Flow {
   uint64_t packets[2] = {0, 0};  // by endpoint: 0 initiator, 1 responder
   uint64_t bytes[2] = {0, 0};
   uint64_t dropped_packets = 0;
-
-  // What the policy is asked about this flow (L7 filled in once classified).
-  policy::FlowFacts facts;
 
   // TCP sequence space, by endpoint: as forwarded (what the other side has received) and as
   // seen (what the endpoint has sent), for resets that the receiver will accept.
