@@ -38,8 +38,9 @@ struct Rule {
 
 // Every bound of the data path, with the reason for its default beside it.
 struct Limits {
-  // Each flow record is about 300 bytes plus nDPI state while it is classified; 65536 flows
-  // stay under 100 MiB even if every one is being classified, and a cabinet PC opens tens.
+  // A flow costs about 430 bytes (its record and its table and recency-list nodes) plus
+  // nDPI's 688-byte state while it is being classified: 65536 flows stay under 75 MiB even if
+  // every one is being classified at once, and a cabinet PC has tens open.
   uint32_t max_flows = 65536;
   // Windows sends its first TCP keepalive after 2 h idle: keep idle TCP flows a little longer
   // so that the cabinet's long-lived database and file-share sessions survive.
