@@ -38,7 +38,10 @@ constexpr size_t kHeaderRoom = TPACKET_ALIGN(sizeof(tpacket2_hdr));
 class RingPort final : public PacketPort {
  public:
   explicit RingPort(std::string interface) : name_(std::move(interface)) {
-    fd_ = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+    // Protocol 0: the socket receives nothing until bind() below names the interface and
+    // ETH_P_ALL; opened with ETH_P_ALL, it would take in frames of every interface (loopback
+    // included) in the moments before bind(), and they would be relayed as the guest's.
+    fd_ = socket(AF_PACKET, SOCK_RAW, 0);
     if (fd_ < 0) fail("socket");
     const unsigned ifindex = if_nametoindex(name_.c_str());
     if (ifindex == 0) fail("no such interface");
