@@ -22,6 +22,17 @@ const char* to_string(Malformed m) {
   return "?";
 }
 
+const char* l4_name(uint8_t ip_protocol) {
+  switch (ip_protocol) {
+    case IPPROTO_TCP: return "TCP";
+    case IPPROTO_UDP: return "UDP";
+    case IPPROTO_ICMP: return "ICMP";
+    case IPPROTO_ICMPV6: return "ICMPv6";
+    case IPPROTO_IGMP: return "IGMP";
+    default: return "IP";
+  }
+}
+
 namespace {
 
 constexpr uint16_t kEthIpv4 = 0x0800, kEthIpv6 = 0x86dd, kEthArp = 0x0806;

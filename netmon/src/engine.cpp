@@ -13,17 +13,6 @@ namespace {
 
 constexpr uint16_t kDhcpServerPort = 67, kDhcpClientPort = 68;
 
-const char* l4_name(uint8_t ip_protocol) {
-  switch (ip_protocol) {
-    case IPPROTO_TCP: return "TCP";
-    case IPPROTO_UDP: return "UDP";
-    case IPPROTO_ICMP: return "ICMP";
-    case IPPROTO_ICMPV6: return "ICMPv6";
-    case IPPROTO_IGMP: return "IGMP";
-    default: return "IP";
-  }
-}
-
 TimeoutClass timeout_class_of(uint8_t ip_protocol) {
   switch (ip_protocol) {
     case IPPROTO_TCP: return TimeoutClass::Tcp;
@@ -569,7 +558,7 @@ void Engine::emit(Event e) {
     return;
   }
   ++events_in_window_;
-  events_.emit(e);
+  if (!events_.emit(e)) metrics_.event_write_error();
 }
 
 }  // namespace vitrine::netmon

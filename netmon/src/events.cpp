@@ -26,7 +26,7 @@ std::string format_time(uint64_t time_us) {
 
 JsonEventSink::JsonEventSink(const std::string& path) : writer_(path) {}
 
-void JsonEventSink::emit(const Event& e) {
+bool JsonEventSink::emit(const Event& e) {
   nlohmann::json j = {{"time", format_time(e.time_us)}, {"event", to_string(e.kind)}};
   if (!e.l4.empty()) {
     j["l4"] = e.l4;
@@ -44,7 +44,7 @@ void JsonEventSink::emit(const Event& e) {
     j["value"] = e.value;
     j["limit_value"] = e.limit_value;
   }
-  if (!writer_.write(j)) ++write_errors_;
+  return writer_.write(j);
 }
 
 }  // namespace vitrine::netmon

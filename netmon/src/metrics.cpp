@@ -133,6 +133,11 @@ NetmonMetrics::NetmonMetrics(std::shared_ptr<prometheus::Registry> registry)
                             .Help("Events not written because the event rate limit was reached")
                             .Register(r)
                             .Add({});
+  event_write_errors_ = &BuildCounter()
+                             .Name("vitrine_netmon_event_write_errors_total")
+                             .Help("Events that could not be written to the events file")
+                             .Register(r)
+                             .Add({});
 }
 
 void NetmonMetrics::publish() {

@@ -34,16 +34,6 @@ std::optional<LinkType> link_type_of(int dlt) {
   }
 }
 
-const char* l4_label(uint8_t ip_protocol) {
-  switch (ip_protocol) {
-    case 6: return "TCP";
-    case 17: return "UDP";
-    case 1: return "ICMP";
-    case 58: return "ICMPv6";
-    default: return "IP";
-  }
-}
-
 }  // namespace
 
 ReplayResult replay_capture(const std::string& pcap_path,
@@ -70,7 +60,7 @@ ReplayResult replay_capture(const std::string& pcap_path,
     ++result.flows;
     if (!flows_out) return;
     const auto& c = f.classification;
-    flows_out->write({{"l4", l4_label(f.ip_protocol)},
+    flows_out->write({{"l4", l4_name(f.ip_protocol)},
                       {"src", f.initiator_ip.str()},
                       {"sport", f.initiator_port},
                       {"dst", f.responder_ip.str()},

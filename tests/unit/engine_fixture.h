@@ -37,7 +37,11 @@ class RecordingSink : public netmon::FrameSink {
 
 class RecordingEvents : public netmon::EventSink {
  public:
-  void emit(const netmon::Event& e) override { events.push_back(e); }
+  bool emit(const netmon::Event& e) override {
+    events.push_back(e);
+    return !failing;
+  }
+  bool failing = false;  // pretend the events file cannot be written
   size_t count(netmon::Event::Kind k) const {
     size_t n = 0;
     for (const auto& e : events) n += e.kind == k;

@@ -335,3 +335,10 @@ TEST_F(EngineTest, UnnameableFlowsReportTheDpiBudget) {
   for (const auto& e : events_.events) reported |= e.limit == "dpiMaxPacketsUdp" && e.value == 3;
   EXPECT_TRUE(reported);
 }
+
+TEST_F(EngineTest, EventsThatCannotBeWrittenAreCounted) {
+  start(kRules);
+  events_.failing = true;
+  from_guest(guest_tcp(49152, 445, 1, 0, kSyn));
+  EXPECT_EQ(metric("vitrine_netmon_event_write_errors_total"), 1);
+}

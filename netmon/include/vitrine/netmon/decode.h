@@ -80,6 +80,9 @@ namespace tcp_flag {
 inline constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10;
 }
 
+// "TCP", "UDP", "ICMP", "ICMPv6", "IGMP", or "IP" for any other IP protocol.
+const char* l4_name(uint8_t ip_protocol);
+
 // caplen: bytes present; wirelen: the frame's length on the wire (caplen when not captured).
 Malformed decode_frame(LinkType link, const uint8_t* data, size_t caplen, size_t wirelen,
                        Decoded& out);

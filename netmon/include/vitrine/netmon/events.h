@@ -37,24 +37,23 @@ const char* to_string(Event::Kind k);
 class EventSink {
  public:
   virtual ~EventSink() = default;
-  virtual void emit(const Event& e) = 0;
+  // False when the event could not be recorded (disk full, say): the caller counts it.
+  virtual bool emit(const Event& e) = 0;
 };
 
 // JSON lines, one object per event, flushed per line.
 class JsonEventSink : public EventSink {
  public:
   explicit JsonEventSink(const std::string& path);
-  void emit(const Event& e) override;
-  uint64_t write_errors() const { return write_errors_; }
+  bool emit(const Event& e) override;
 
  private:
   JsonLinesWriter writer_;
-  uint64_t write_errors_ = 0;
 };
 
 class NullEventSink : public EventSink {
  public:
-  void emit(const Event&) override {}
+  bool emit(const Event&) override { return true; }
 };
 
 // Formats microseconds since the epoch as RFC 3339 UTC with microseconds.

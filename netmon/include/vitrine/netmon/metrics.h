@@ -70,6 +70,7 @@ class NetmonMetrics {
   void send_error(Side to) { send_errors_[static_cast<size_t>(to)]->Increment(); }
   void rst_sent() { resets_->Increment(); }
   void events_suppressed() { events_suppressed_->Increment(); }
+  void event_write_error() { event_write_errors_->Increment(); }
 
   // Per-flow and per-rule counters: looked up by label, once per flow or verdict.
   void flow(const std::string& protocol, Verdict verdict);
@@ -114,6 +115,7 @@ class NetmonMetrics {
   prometheus::Counter* evicted_full_;
   prometheus::Counter* resets_;
   prometheus::Counter* events_suppressed_;
+  prometheus::Counter* event_write_errors_;
 };
 
 }  // namespace vitrine::netmon
