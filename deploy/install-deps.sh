@@ -13,7 +13,7 @@ BUILD_PACKAGES=(
 RUN_PACKAGES=(iproute2 ethtool dnsmasq-base bind9-dnsutils python3 curl procps)
 # Test and benchmark: nDPI's reference reader, capture and traffic tools, frame crafting,
 # clang with libFuzzer for the fuzz targets.
-TEST_PACKAGES=(libndpi-bin tcpdump python3-scapy iperf3 iputils-ping socat clang libclang-rt-14-dev)
+TEST_PACKAGES=(libndpi-bin tcpdump python3-scapy iperf3 iputils-ping socat busybox clang libclang-rt-14-dev)
 
 want=("${BUILD_PACKAGES[@]}" "${RUN_PACKAGES[@]}")
 if [[ "${1:-}" == "--with-tests" ]]; then want+=("${TEST_PACKAGES[@]}"); fi
