@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "vitrine/common/yaml_reader.h"
+
 #include <charconv>
 #include <fstream>
 #include <functional>
@@ -11,94 +13,11 @@
 
 namespace vitrine::policy {
 
-PolicyError::PolicyError(std::string source, int line, int column, const std::string& what)
-    : std::runtime_error(source + (line > 0 ? ":" + std::to_string(line) + ":" +
-                                                  std::to_string(column)
-                                            : std::string()) +
-                         ": " + what),
-      source_(std::move(source)),
-      line_(line),
-      column_(column) {}
-
 namespace {
 
 constexpr const char* kApiVersion = "vitrine/v1";
-
-// Walks the YAML tree with the source name at hand, so that every error carries a position.
-class Reader {
- public:
-  explicit Reader(std::string source) : source_(std::move(source)) {}
-
-  [[noreturn]] void fail(const YAML::Node& at, const std::string& path,
-                         const std::string& what) const {
-    const auto mark = at.Mark();
-    throw PolicyError(source_, mark.is_null() ? 0 : mark.line + 1,
-                      mark.is_null() ? 0 : mark.column + 1,
-                      path.empty() ? what : path + ": " + what);
-  }
-
-  // Calls `field` for each known key; any other key is an error.
-  void map(const YAML::Node& node, const std::string& path,
-           const std::map<std::string, std::function<void(const YAML::Node&, const std::string&)>>&
-               fields) const {
-    if (!node.IsMap()) fail(node, path, "expected a mapping");
-    for (const auto& kv : node) {
-      const auto key = kv.first.as<std::string>();
-      const auto it = fields.find(key);
-      if (it == fields.end()) {
-        std::string known;
-        for (const auto& f : fields) known += (known.empty() ? "" : ", ") + f.first;
-        fail(kv.first, path, "unknown key '" + key + "' (expected one of: " + known + ")");
-      }
-      it->second(kv.second, path.empty() ? key : path + "." + key);
-    }
-  }
-
-  std::string scalar(const YAML::Node& n, const std::string& path) const {
-    if (!n.IsScalar()) fail(n, path, "expected a single value");
-    return n.Scalar();
-  }
-
-  uint64_t number(const YAML::Node& n, const std::string& path, uint64_t min,
-                  uint64_t max) const {
-    const auto text = scalar(n, path);
-    uint64_t v = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec != std::errc{} || end != text.data() + text.size() || v < min || v > max)
-      fail(n, path,
-           "expected a whole number from " + std::to_string(min) + " to " + std::to_string(max) +
-               ", got '" + text + "'");
-    return v;
-  }
-
-  bool boolean(const YAML::Node& n, const std::string& path) const {
-    const auto text = scalar(n, path);
-    if (text == "true") return true;
-    if (text == "false") return false;
-    fail(n, path, "expected true or false, got '" + text + "'");
-  }
-
-  template <typename E>
-  E choice(const YAML::Node& n, const std::string& path,
-           const std::vector<std::pair<const char*, E>>& options) const {
-    const auto text = scalar(n, path);
-    std::string known;
-    for (const auto& [name, value] : options) {
-      if (text == name) return value;
-      known += (known.empty() ? "" : ", ") + std::string(name);
-    }
-    fail(n, path, "expected one of " + known + ", got '" + text + "'");
-  }
-
-  void list(const YAML::Node& n, const std::string& path,
-            const std::function<void(const YAML::Node&, const std::string&)>& item) const {
-    if (!n.IsSequence()) fail(n, path, "expected a list");
-    for (size_t i = 0; i < n.size(); ++i) item(n[i], path + "[" + std::to_string(i) + "]");
-  }
-
- private:
-  std::string source_;
-};
+using vitrine::YamlReader;
+using Reader = YamlReader;
 
 const std::vector<std::pair<const char*, Action>> kActions = {
     {"allow", Action::Allow}, {"deny", Action::Deny}, {"alert", Action::Alert}};
@@ -298,29 +217,12 @@ Policy parse_policy(const Reader& r, const YAML::Node& root, const ProtocolCatal
 
 Policy load_policy_text(const std::string& yaml_text, const std::string& source,
                         const ProtocolCatalog& catalog) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml_text);
-  } catch (const YAML::ParserException& e) {
-    throw PolicyError(source, e.mark.line + 1, e.mark.column + 1, e.msg);
-  }
-  if (!root.IsDefined() || root.IsNull()) throw PolicyError(source, 0, 0, "the policy is empty");
-  try {
-    return parse_policy(Reader(source), root, catalog);
-  } catch (const YAML::Exception& e) {
-    // Conversions inside yaml-cpp (a non-scalar key, say) still carry a mark.
-    throw PolicyError(source, e.mark.is_null() ? 0 : e.mark.line + 1,
-                      e.mark.is_null() ? 0 : e.mark.column + 1, e.msg);
-  }
+  const YAML::Node root = YamlReader::parse(yaml_text, source, "policy");
+  return YamlReader::guarded(source, [&] { return parse_policy(Reader(source), root, catalog); });
 }
 
 Policy load_policy_file(const std::string& path, const ProtocolCatalog& catalog) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw PolicyError(path, 0, 0, "cannot open the policy file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw PolicyError(path, 0, 0, "cannot read the policy file");
-  return load_policy_text(text.str(), path, catalog);
+  return load_policy_text(YamlReader::read_file(path, "policy"), path, catalog);
 }
 
 }  // namespace vitrine::policy

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "vitrine/common/yaml_reader.h"
 #include "vitrine/policy/policy.h"
 
 namespace vitrine::policy {
@@ -19,17 +20,8 @@ class ProtocolCatalog {
   virtual std::optional<uint16_t> protocol_id(std::string_view name) const = 0;
 };
 
-class PolicyError : public std::runtime_error {
- public:
-  PolicyError(std::string source, int line, int column, const std::string& what);
-  const std::string& source() const { return source_; }
-  int line() const { return line_; }      // 1-based; 0 when the error has no position
-  int column() const { return column_; }  // 1-based
- private:
-  std::string source_;
-  int line_;
-  int column_;
-};
+// A policy that does not load: file, line and column are in what() and in its fields.
+using PolicyError = ConfigError;
 
 // `source` names the text in messages (the file path). Throws PolicyError.
 Policy load_policy_text(const std::string& yaml_text, const std::string& source,

@@ -1,0 +1,80 @@
+// Reading configuration files written by people (policies, cabinet descriptions): every
+// mistake is reported with file, line and column, and an unknown key is a mistake, since a
+// misspelt field in a security configuration must never be silently ignored.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace vitrine {
+
+class ConfigError : public std::runtime_error {
+ public:
+  ConfigError(std::string source, int line, int column, const std::string& what);
+  const std::string& source() const { return source_; }
+  int line() const { return line_; }      // 1-based; 0 when the error has no position
+  int column() const { return column_; }  // 1-based
+ private:
+  std::string source_;
+  int line_;
+  int column_;
+};
+
+// Walks a YAML tree with the source name at hand, so that every error carries a position.
+class YamlReader {
+ public:
+  using Field = std::function<void(const YAML::Node&, const std::string&)>;
+
+  explicit YamlReader(std::string source) : source_(std::move(source)) {}
+
+  // Parses `text`; a syntax error or an empty document is a ConfigError. `what` names the
+  // kind of file in messages ("policy": "the policy is empty").
+  static YAML::Node parse(const std::string& text, const std::string& source,
+                          const std::string& what);
+  // The whole of a file, or a ConfigError naming it ("cannot open the policy file").
+  static std::string read_file(const std::string& path, const std::string& what);
+  // Runs `body`, turning what yaml-cpp throws inside it into a ConfigError with its mark.
+  template <typename F>
+  static auto guarded(const std::string& source, F&& body) -> decltype(body()) {
+    try {
+      return body();
+    } catch (const YAML::Exception& e) {
+      throw ConfigError(source, e.mark.is_null() ? 0 : e.mark.line + 1,
+                        e.mark.is_null() ? 0 : e.mark.column + 1, e.msg);
+    }
+  }
+
+  [[noreturn]] void fail(const YAML::Node& at, const std::string& path,
+                         const std::string& what) const;
+  // Calls the field's reader for each known key; any other key is an error.
+  void map(const YAML::Node& node, const std::string& path,
+           const std::map<std::string, Field>& fields) const;
+  std::string scalar(const YAML::Node& n, const std::string& path) const;
+  uint64_t number(const YAML::Node& n, const std::string& path, uint64_t min, uint64_t max) const;
+  bool boolean(const YAML::Node& n, const std::string& path) const;
+  void list(const YAML::Node& n, const std::string& path, const Field& item) const;
+
+  template <typename E>
+  E choice(const YAML::Node& n, const std::string& path,
+           const std::vector<std::pair<const char*, E>>& options) const {
+    const auto text = scalar(n, path);
+    std::string known;
+    for (const auto& [name, value] : options) {
+      if (text == name) return value;
+      known += (known.empty() ? "" : ", ") + std::string(name);
+    }
+    fail(n, path, "expected one of " + known + ", got '" + text + "'");
+  }
+
+ private:
+  std::string source_;
+};
+
+}  // namespace vitrine

@@ -1,0 +1,89 @@
+#include "vitrine/common/yaml_reader.h"
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+namespace vitrine {
+
+ConfigError::ConfigError(std::string source, int line, int column, const std::string& what)
+    : std::runtime_error(source + (line > 0 ? ":" + std::to_string(line) + ":" +
+                                                  std::to_string(column)
+                                            : std::string()) +
+                         ": " + what),
+      source_(std::move(source)),
+      line_(line),
+      column_(column) {}
+
+YAML::Node YamlReader::parse(const std::string& text, const std::string& source,
+                             const std::string& what) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(source, e.mark.line + 1, e.mark.column + 1, e.msg);
+  }
+  if (!root.IsDefined() || root.IsNull()) throw ConfigError(source, 0, 0, "the " + what + " is empty");
+  return root;
+}
+
+std::string YamlReader::read_file(const std::string& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path, 0, 0, "cannot open the " + what + " file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw ConfigError(path, 0, 0, "cannot read the " + what + " file");
+  return text.str();
+}
+
+void YamlReader::fail(const YAML::Node& at, const std::string& path, const std::string& what) const {
+  const auto mark = at.Mark();
+  throw ConfigError(source_, mark.is_null() ? 0 : mark.line + 1, mark.is_null() ? 0 : mark.column + 1,
+                    path.empty() ? what : path + ": " + what);
+}
+
+void YamlReader::map(const YAML::Node& node, const std::string& path,
+                     const std::map<std::string, Field>& fields) const {
+  if (!node.IsMap()) fail(node, path, "expected a mapping");
+  for (const auto& kv : node) {
+    const auto key = kv.first.as<std::string>();
+    const auto it = fields.find(key);
+    if (it == fields.end()) {
+      std::string known;
+      for (const auto& f : fields) known += (known.empty() ? "" : ", ") + f.first;
+      fail(kv.first, path, "unknown key '" + key + "' (expected one of: " + known + ")");
+    }
+    it->second(kv.second, path.empty() ? key : path + "." + key);
+  }
+}
+
+std::string YamlReader::scalar(const YAML::Node& n, const std::string& path) const {
+  if (!n.IsScalar()) fail(n, path, "expected a single value");
+  return n.Scalar();
+}
+
+uint64_t YamlReader::number(const YAML::Node& n, const std::string& path, uint64_t min,
+                            uint64_t max) const {
+  const auto text = scalar(n, path);
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || end != text.data() + text.size() || v < min || v > max)
+    fail(n, path,
+         "expected a whole number from " + std::to_string(min) + " to " + std::to_string(max) +
+             ", got '" + text + "'");
+  return v;
+}
+
+bool YamlReader::boolean(const YAML::Node& n, const std::string& path) const {
+  const auto text = scalar(n, path);
+  if (text == "true") return true;
+  if (text == "false") return false;
+  fail(n, path, "expected true or false, got '" + text + "'");
+}
+
+void YamlReader::list(const YAML::Node& n, const std::string& path, const Field& item) const {
+  if (!n.IsSequence()) fail(n, path, "expected a list");
+  for (size_t i = 0; i < n.size(); ++i) item(n[i], path + "[" + std::to_string(i) + "]");
+}
+
+}  // namespace vitrine
