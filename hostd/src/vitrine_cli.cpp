@@ -1,6 +1,9 @@
-// vitrine: the operator's command line. For now it manages a cabinet's disk images; the
-// control of a running cabinet (status, events, start, stop) joins it with hostd.
+// vitrine: the operator's command line. For now it manages a cabinet's disk images and
+// checks cabinet descriptions; the control of a running cabinet (status, events, start, stop)
+// joins it with hostd.
 //
+//   vitrine cabinet check FILE
+//   vitrine cabinet domain-xml FILE          (the libvirt domain hostd would define)
 //   vitrine image import SRC --store DIR [--sha256 HEX]
 //   vitrine image verify --store DIR
 //   vitrine image reset --store DIR
@@ -9,6 +12,8 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "vitrine/hostd/cabinet.h"
+#include "vitrine/hostd/domain_xml.h"
 #include "vitrine/images/image_store.h"
 
 namespace {
@@ -46,10 +51,33 @@ int main(int argc, char** argv) {
   for (auto* cmd : {import, verify, reset, snap_create, snap_revert, snap_delete, snap_list})
     cmd->add_option("--store", store_dir, "The cabinet's image folder")->required();
 
+  auto* cabinet = app.add_subcommand("cabinet", "Cabinet descriptions (cabinet.yaml)");
+  cabinet->require_subcommand(1);
+  std::string cabinet_file;
+  auto* cab_check = cabinet->add_subcommand("check", "Validate a cabinet description");
+  auto* cab_xml = cabinet->add_subcommand("domain-xml", "Print the libvirt domain it becomes");
+  for (auto* cmd : {cab_check, cab_xml})
+    cmd->add_option("file", cabinet_file, "cabinet.yaml")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : kExitRefused;
+  }
+
+  if (*cabinet) {
+    try {
+      const auto c = vitrine::hostd::load_cabinet_file(cabinet_file);
+      if (*cab_check)
+        std::cout << cabinet_file << ": ok: cabinet '" << c.name << "', NIC " << c.mac.str()
+                  << " on tap " << c.tap << " behind netmon to " << c.uplink << "\n";
+      else
+        std::cout << vitrine::hostd::domain_xml(c, c.image_store + "/overlay.qcow2");
+      return 0;
+    } catch (const vitrine::hostd::CabinetError& e) {
+      std::cerr << e.what() << "\n";
+      return kExitRefused;
+    }
   }
 
   try {

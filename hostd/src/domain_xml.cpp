@@ -1,0 +1,107 @@
+#include "vitrine/hostd/domain_xml.h"
+
+#include <libxml/tree.h>
+
+#include <memory>
+#include <stdexcept>
+
+namespace vitrine::hostd {
+
+namespace {
+
+// A thin layer over libxml2's tree API, which does the escaping: names and paths come from
+// an operator's file and must never be able to add elements to the domain.
+class Element {
+ public:
+  explicit Element(xmlNodePtr node) : node_(node) {}
+  Element add(const char* name, const std::string& text = {}) {
+    return Element(xmlNewTextChild(node_, nullptr, BAD_CAST name,
+                                   text.empty() ? nullptr : BAD_CAST text.c_str()));
+  }
+  Element& attr(const char* name, const std::string& value) {
+    xmlNewProp(node_, BAD_CAST name, BAD_CAST value.c_str());
+    return *this;
+  }
+
+ private:
+  xmlNodePtr node_;
+};
+
+const char* serial_type(SerialPort::Kind k) {
+  switch (k) {
+    case SerialPort::Kind::File: return "file";
+    case SerialPort::Kind::Pty: return "pty";
+    case SerialPort::Kind::Unix: return "unix";
+  }
+  return "pty";
+}
+
+}  // namespace
+
+std::string domain_xml(const Cabinet& c, const std::string& disk) {
+  std::unique_ptr<xmlDoc, void (*)(xmlDocPtr)> doc(xmlNewDoc(BAD_CAST "1.0"), xmlFreeDoc);
+  xmlNodePtr root_node = xmlNewNode(nullptr, BAD_CAST "domain");
+  xmlDocSetRootElement(doc.get(), root_node);
+  Element root(root_node);
+  // TCG ("qemu"): the cabinet hosts have no need of KVM for a single-core XP guest, and the
+  // type stays the same on hosts without it.
+  root.attr("type", "qemu");
+  root.add("name", c.name);
+  root.add("memory", std::to_string(c.memory_mib)).attr("unit", "MiB");
+  root.add("vcpu", std::to_string(c.hardware.vcpus));
+
+  Element os = root.add("os");
+  os.add("type", "hvm").attr("arch", c.hardware.arch).attr("machine", c.hardware.machine);
+  if (c.direct_boot) {
+    os.add("kernel", c.direct_boot->kernel);
+    if (!c.direct_boot->initrd.empty()) os.add("initrd", c.direct_boot->initrd);
+    if (!c.direct_boot->cmdline.empty()) os.add("cmdline", c.direct_boot->cmdline);
+  } else {
+    os.add("boot").attr("dev", "hd");
+  }
+  Element features = root.add("features");
+  if (c.hardware.acpi) features.add("acpi");
+  Element cpu = root.add("cpu").attr("mode", "custom").attr("match", "exact");
+  cpu.add("model", c.hardware.cpu).attr("fallback", "allow");
+  Element clock = root.add("clock").attr("offset", c.hardware.clock);
+  // After a pause (host load, TCG) the RTC catches up instead of leaving XP's clock behind.
+  clock.add("timer").attr("name", "rtc").attr("tickpolicy", "catchup");
+  root.add("on_poweroff", "destroy");
+  root.add("on_reboot", "restart");
+  // hostd decides what a crash means (restart with back-off, or stop a crash loop).
+  root.add("on_crash", "destroy");
+
+  Element devices = root.add("devices");
+  Element d = devices.add("disk").attr("type", "file").attr("device", "disk");
+  d.add("driver").attr("name", "qemu").attr("type", "qcow2").attr("cache", c.hardware.disk_cache);
+  d.add("source").attr("file", disk);
+  d.add("target").attr("dev", c.hardware.disk_bus == "virtio" ? "vda" : c.hardware.disk_bus == "sata" ? "sda" : "hda")
+      .attr("bus", c.hardware.disk_bus);
+  // USB 1.1 and 2.0 only: XP Embedded has no xHCI driver. The UHCI companion shares the bus.
+  devices.add("controller").attr("type", "usb").attr("index", "0").attr("model", "ich9-ehci1");
+  devices.add("controller").attr("type", "usb").attr("index", "0").attr("model", "ich9-uhci1")
+      .add("master").attr("startport", "0");
+  Element nic = devices.add("interface").attr("type", "ethernet");
+  nic.add("mac").attr("address", c.mac.str());
+  nic.add("target").attr("dev", c.tap).attr("managed", "no");
+  nic.add("model").attr("type", c.hardware.nic);
+  for (const auto& s : c.serial) {
+    Element serial = devices.add("serial").attr("type", serial_type(s.kind));
+    if (s.kind == SerialPort::Kind::File) serial.add("source").attr("path", s.path);
+    if (s.kind == SerialPort::Kind::Unix)
+      serial.add("source").attr("mode", "bind").attr("path", s.path);
+    serial.add("target").attr("port", std::to_string(s.com - 1));
+  }
+  devices.add("video").add("model").attr("type", c.hardware.video);
+  devices.add("memballoon").attr("model", "none");  // XP has no balloon driver
+
+  xmlChar* text = nullptr;
+  int size = 0;
+  xmlDocDumpFormatMemoryEnc(doc.get(), &text, &size, "UTF-8", 1);
+  if (text == nullptr) throw std::runtime_error("cannot serialise the domain XML");
+  std::string out(reinterpret_cast<char*>(text), static_cast<size_t>(size));
+  xmlFree(text);
+  return out;
+}
+
+}  // namespace vitrine::hostd
