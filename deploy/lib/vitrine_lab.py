@@ -57,22 +57,31 @@ def metric(series, name, **labels):
 
 
 class Lab:
-    def __init__(self, prefix="vtr"):
+    def __init__(self, prefix="vtr", guest_tap=False):
+        """guest_tap: the guest side is a tap for a QEMU guest instead of a namespace."""
         assert len(prefix) <= 8, "interface names must stay under 16 characters"
         self.prefix = prefix
         self.guest_ns, self.hosp_ns = f"{prefix}-guest", f"{prefix}-hosp"
         self.guest_if, self.uplink_if = f"{prefix}-g", f"{prefix}-u"
         self.bridge_if = f"{prefix}-br"
+        self.guest_tap = guest_tap
         self.processes = []
 
     # --- set-up and tear-down ------------------------------------------------------------
     def create(self):
         self.destroy()  # leftovers of an interrupted run
-        for ns in (self.guest_ns, self.hosp_ns):
+        for ns in (self.hosp_ns,) if self.guest_tap else (self.guest_ns, self.hosp_ns):
             run(["ip", "netns", "add", ns])
             run(["ip", "-n", ns, "link", "set", "lo", "up"])
-        for ns, outer, mac, addr in ((self.guest_ns, self.guest_if, GUEST_MAC, GUEST_IP),
-                                     (self.hosp_ns, self.uplink_if, HOSP_MAC, HOSP_IP)):
+        sides = [(self.hosp_ns, self.uplink_if, HOSP_MAC, HOSP_IP)]
+        if self.guest_tap:
+            # QEMU attaches to this tap; the guest's own kernel drives the other end.
+            run(["ip", "tuntap", "add", "dev", self.guest_if, "mode", "tap"])
+            run(["sysctl", "-qw", f"net.ipv6.conf.{self.guest_if}.disable_ipv6=1"])
+            run(["ip", "link", "set", self.guest_if, "up"])
+        else:
+            sides.insert(0, (self.guest_ns, self.guest_if, GUEST_MAC, GUEST_IP))
+        for ns, outer, mac, addr in sides:
             run(["ip", "link", "add", outer, "type", "veth", "peer", "name", "eth0", "netns", ns])
             run(["ip", "-n", ns, "link", "set", "eth0", "address", mac])
             run(["ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"])

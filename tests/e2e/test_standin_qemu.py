@@ -1,0 +1,128 @@
+#!/usr/bin/python3
+"""The stand-in cabinet on the XP hardware profile (i440fx, IDE disk, rtl8139, UHCI/EHCI, COM
+ports), booted by QEMU under TCG with its NIC on a tap behind netmon: its HL7 reaches the
+pharmacy, its forbidden connection is refused, a barcode on COM2 becomes an HL7 message, and
+its disk counter survives QEMU being killed.
+
+Usage: test_standin_qemu.py NETMON_BINARY GUEST_DIR   (as root; GUEST_DIR from build_testguest.py)
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "deploy" / "lib"))
+from vitrine_lab import GUEST_MAC, HOSP_IP, Lab, metric, wait_for  # noqa: E402
+
+NETMON = GUEST = None
+POLICY = ROOT / "policies" / "shipped" / "standin-cabinet.yaml"
+METRICS_PORT = 19480
+# TCG boots the stand-in in about 10 s here; a loaded CI machine may take several times that.
+BOOT_TIMEOUT_S = 120
+
+
+class StandinOnQemu(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = Path(tempfile.mkdtemp(prefix="vitrine-e2e-"))
+        cls.lab = Lab("vte", guest_tap=True).create()
+        lab = cls.lab
+        cls.hl7 = cls.tmp / "hl7.log"
+        cls.hl7.touch()
+        lab.spawn([sys.executable, str(Path(__file__).parent / "mllp_listener.py"), HOSP_IP, "2575",
+                   str(cls.hl7)], ns=lab.hosp_ns)
+        lab.spawn(["socat", f"TCP-LISTEN:445,bind={HOSP_IP},reuseaddr,fork", "-"], ns=lab.hosp_ns)
+        lab.spawn(["socat", f"TCP-LISTEN:5000,bind={HOSP_IP},reuseaddr,fork", "-"], ns=lab.hosp_ns)
+        lab.spawn(["dnsmasq", "--no-daemon", "--no-resolv", "--no-hosts", f"--listen-address={HOSP_IP}",
+                   "--bind-interfaces", "--address=/pharmacy.hospital.local/10.77.0.1",
+                   "--dhcp-range=10.77.0.2,10.77.0.2,255.255.255.0,1h",
+                   f"--dhcp-host={GUEST_MAC},10.77.0.2", f"--dhcp-option=6,{HOSP_IP}",
+                   f"--dhcp-leasefile={cls.tmp / 'leases'}"], ns=lab.hosp_ns)
+        wait_for(lambda: lab.hosp(["ss", "-ltn"]).stdout.count(HOSP_IP) >= 3, 10, "the hospital's servers")
+        cls.events = cls.tmp / "events.jsonl"
+        lab.start_netmon(NETMON, POLICY, cls.events, METRICS_PORT)
+        cls.disk = cls.tmp / "disk.raw"
+        shutil.copy(Path(GUEST) / "disk.raw", cls.disk)
+        cls.com1 = cls.tmp / "com1.log"
+        cls.com2 = cls.tmp / "com2.sock"
+        cls.qemu = None
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.lab.destroy()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    @classmethod
+    def boot(cls):
+        """Starts QEMU with the XP profile (the stand-in's one override: a 64-bit CPU)."""
+        cls.com1.unlink(missing_ok=True)
+        cmdline = ("console=ttyS0 panic=-1 quiet ipv6.disable=1 vitrine.pharmacy=10.77.0.1:2575 "
+                   "vitrine.console=10.77.0.1:5000 vitrine.forbidden=10.77.0.1:445 "
+                   "vitrine.lookup=pharmacy.hospital.local")
+        cls.qemu = cls.lab.spawn([
+            "qemu-system-x86_64", "-machine", "pc", "-accel", "tcg", "-cpu", "qemu64", "-m", "256",
+            "-smp", "1", "-nographic", "-no-reboot", "-rtc", "base=localtime,driftfix=slew",
+            "-kernel", str(Path(GUEST) / "vmlinuz"), "-initrd", str(Path(GUEST) / "initrd.img"),
+            "-append", cmdline,
+            "-drive", f"file={cls.disk},if=ide,format=raw,cache=none",
+            "-netdev", f"tap,id=n0,ifname={cls.lab.guest_if},script=no,downscript=no,vnet_hdr=off",
+            "-device", f"rtl8139,netdev=n0,mac={GUEST_MAC}",
+            "-device", "ich9-usb-ehci1,id=usb", "-device", "ich9-usb-uhci1,masterbus=usb.0,firstport=0",
+            "-vga", "cirrus", "-display", "none", "-monitor", "none",
+            "-serial", f"file:{cls.com1}", "-serial", f"unix:{cls.com2},server=on,wait=off"])
+
+    def hl7_lines(self):
+        return self.hl7.read_text().splitlines()
+
+    def wait_hl7(self, needle):
+        return wait_for(lambda: [l for l in self.hl7_lines() if needle in l], BOOT_TIMEOUT_S,
+                        f"an HL7 message with {needle!r}", interval=0.5)
+
+    def console(self):
+        return self.com1.read_text(errors="replace") if self.com1.exists() else ""
+
+    def test_1_boots_and_its_hl7_reaches_the_pharmacy(self):
+        self.boot()
+        lines = self.wait_hl7("boot=1")
+        self.assertIn("ADT^A08", lines[0])
+        self.assertIn("boot counter 1", self.console())
+        self.assertIn("resolved pharmacy.hospital.local", self.console(), self.events.read_text())
+
+    def test_2_its_forbidden_connection_is_refused_and_reported(self):
+        wait_for(lambda: "forbidden connection" in self.console(), BOOT_TIMEOUT_S, "the forbidden try")
+        self.assertIn("forbidden connection to 10.77.0.1:445 refused", self.console())
+        events = [json.loads(l) for l in self.events.read_text().splitlines()]
+        denied = [e for e in events if e["event"] == "flow_denied" and e.get("dport") == 445]
+        self.assertEqual(len(denied), 1, events)
+        self.assertEqual(denied[0]["rule"], "no-smb-from-cabinet")
+        scraped = self.lab.scrape(METRICS_PORT)
+        self.assertEqual(metric(scraped, "vitrine_netmon_rule_hits_total", rule="no-smb-from-cabinet"), 1)
+        self.assertGreaterEqual(metric(scraped, "vitrine_netmon_rule_hits_total", rule="hl7-to-pharmacy"), 1)
+
+    def test_3_a_barcode_on_com2_arrives_as_an_hl7_message(self):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(str(self.com2))
+            s.sendall(b"RX-0042-AMOXICILLIN\n")
+            lines = self.wait_hl7("barcode=RX-0042-AMOXICILLIN")
+        self.assertIn("RDS^O13", lines[0])
+
+    def test_4_the_disk_counter_survives_qemu_being_killed(self):
+        self.lab.stop(self.qemu, signal.SIGKILL)
+        self.boot()
+        self.wait_hl7("boot=2")
+        self.assertIn("boot counter 2", self.console())
+
+
+if __name__ == "__main__":
+    if os.geteuid() != 0:
+        print("e2e tests need root")
+        sys.exit(1)
+    NETMON, GUEST = sys.argv.pop(1), sys.argv.pop(1)
+    unittest.main(verbosity=2)
