@@ -12,6 +12,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -34,6 +35,19 @@ def wait_for(predicate, timeout, what, interval=0.05):
         if time.monotonic() > deadline:
             raise TimeoutError(f"gave up after {timeout}s waiting for {what}")
         time.sleep(interval)
+
+
+def require_root(what="these tests"):
+    if os.geteuid() != 0:
+        print(f"{what} need root (network namespaces, taps)")
+        sys.exit(1)
+
+
+def take_packet_io(argv):
+    """Removes netmon's packet I/O back end (ring or pcap) from argv if given; ring otherwise."""
+    if len(argv) > 1 and argv[1] in ("ring", "pcap"):
+        return argv.pop(1)
+    return "ring"
 
 
 def parse_metrics(text):

@@ -7,7 +7,6 @@ its disk counter survives QEMU being killed.
 Usage: test_standin_qemu.py NETMON_BINARY GUEST_DIR   (as root; GUEST_DIR from build_testguest.py)
 """
 import json
-import os
 import shutil
 import signal
 import socket
@@ -19,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "deploy" / "lib"))
-from vitrine_lab import GUEST_MAC, HOSP_IP, Lab, metric, wait_for  # noqa: E402
+from vitrine_lab import GUEST_MAC, HOSP_IP, Lab, metric, wait_for, require_root  # noqa: E402
 
 NETMON = GUEST = None
 POLICY = ROOT / "policies" / "shipped" / "standin-cabinet.yaml"
@@ -121,8 +120,6 @@ class StandinOnQemu(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if os.geteuid() != 0:
-        print("e2e tests need root")
-        sys.exit(1)
+    require_root()
     NETMON, GUEST = sys.argv.pop(1), sys.argv.pop(1)
     unittest.main(verbosity=2)

@@ -4,7 +4,6 @@ may only claim its own address in ARP.
 
 Usage: test_layer2.py NETMON_BINARY [ring|pcap]   (as root)
 """
-import os
 import signal
 import sys
 import tempfile
@@ -12,7 +11,7 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "lib"))
-from vitrine_lab import GUEST_IP, GUEST_MAC, HOSP_IP, Lab, metric, wait_for  # noqa: E402
+from vitrine_lab import GUEST_IP, GUEST_MAC, HOSP_IP, Lab, metric, wait_for, require_root, take_packet_io  # noqa: E402
 
 NETMON = None
 PACKET_IO = "ring"
@@ -118,10 +117,7 @@ class Layer2Test(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if os.geteuid() != 0:
-        print("integration tests need root (network namespaces)")
-        sys.exit(1)
+    require_root()
     NETMON = sys.argv.pop(1)
-    if len(sys.argv) > 1 and sys.argv[1] in ("ring", "pcap"):
-        PACKET_IO = sys.argv.pop(1)
+    PACKET_IO = take_packet_io(sys.argv)
     unittest.main(verbosity=2)
