@@ -14,7 +14,7 @@ RUN_PACKAGES=(iproute2 ethtool dnsmasq-base bind9-dnsutils python3 curl procps q
 # Test and benchmark: nDPI's reference reader, capture and traffic tools, frame crafting,
 # clang with libFuzzer for the fuzz targets.
 TEST_PACKAGES=(libndpi-bin tcpdump python3-scapy iperf3 iputils-ping socat busybox clang libclang-rt-14-dev
-  libvirt-clients qemu-system-x86)
+  libvirt-clients qemu-system-x86 libvirt-daemon-system libvirt-daemon-driver-qemu python3-libvirt)
 
 want=("${BUILD_PACKAGES[@]}" "${RUN_PACKAGES[@]}")
 if [[ "${1:-}" == "--with-tests" ]]; then want+=("${TEST_PACKAGES[@]}"); fi

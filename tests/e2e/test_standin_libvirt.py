@@ -1,0 +1,169 @@
+#!/usr/bin/python3
+"""The stand-in cabinet as libvirt runs it: the domain XML that `vitrine cabinet domain-xml`
+generates from a cabinet description (XP profile, IDE overlay disk from an image store, the
+NIC as an unmanaged tap behind netmon, COM1 to a file, COM2 on a unix socket) boots under a
+root libvirtd (started here if it is not running) with QEMU under TCG.
+
+Usage: test_standin_libvirt.py NETMON_BINARY VITRINE_BINARY GUEST_DIR   (as root)
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from pathlib import Path
+
+import libvirt
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "deploy" / "lib"))
+from vitrine_lab import GUEST_MAC, HOSP_IP, Lab, metric, require_root, run, wait_for  # noqa: E402
+
+NETMON = VITRINE = GUEST = None
+POLICY = ROOT / "policies" / "shipped" / "standin-cabinet.yaml"
+METRICS_PORT = 19481
+BOOT_TIMEOUT_S = 120
+NAME = "vitrine-e2e-standin"
+
+
+def libvirt_connection():
+    """A connection to a root libvirtd, starting virtlogd and libvirtd if they are not running."""
+    for daemon in ("virtlogd", "libvirtd"):
+        if subprocess.run(["pgrep", "-x", daemon], capture_output=True).returncode != 0:
+            run([f"/usr/sbin/{daemon}", "-d"])
+    libvirt.registerErrorHandler(lambda *_: None, None)  # errors are raised, not printed
+
+    def connect():
+        try:
+            return libvirt.open("qemu:///system")
+        except libvirt.libvirtError:
+            return None
+    return wait_for(connect, 60, "libvirtd to accept connections", interval=0.2)
+
+
+class StandinOnLibvirt(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.conn = libvirt_connection()
+        cls.cleanup_domain()
+        # QEMU runs as libvirt-qemu: everything it opens must be reachable by that user.
+        cls.tmp = Path(tempfile.mkdtemp(prefix="vitrine-e2e-", dir="/var/tmp"))
+        os.chmod(cls.tmp, 0o755)
+        for f in ("vmlinuz", "initrd.img"):
+            shutil.copy(Path(GUEST) / f, cls.tmp / f)
+            os.chmod(cls.tmp / f, 0o644)
+        store = cls.tmp / "store"
+        run([VITRINE, "image", "import", str(Path(GUEST) / "disk.raw"), "--store", str(store)])
+        os.chmod(store, 0o755)
+        sockets = cls.tmp / "sockets"
+        sockets.mkdir(mode=0o777)
+        os.chmod(sockets, 0o1777)
+        cls.com1, cls.com2 = cls.tmp / "com1.log", sockets / "com2.sock"
+
+        cls.lab = Lab("vtv", guest_tap=True).create()
+        lab = cls.lab
+        cabinet = cls.tmp / "cabinet.yaml"
+        cabinet.write_text(f"""apiVersion: vitrine/v1
+name: {NAME}
+imageStore: {store}
+memoryMiB: 256
+hardware: {{arch: x86_64, cpu: qemu64}}
+directBoot:
+  kernel: {cls.tmp / 'vmlinuz'}
+  initrd: {cls.tmp / 'initrd.img'}
+  cmdline: "console=ttyS0 panic=-1 quiet ipv6.disable=1 vitrine.pharmacy=10.77.0.1:2575 vitrine.console=10.77.0.1:5000 vitrine.forbidden=10.77.0.1:445"
+network:
+  mac: "{GUEST_MAC}"
+  tap: {lab.guest_if}
+  uplink: {lab.uplink_if}
+  policy: {POLICY}
+serial:
+  - {{com: 1, type: file, path: {cls.com1}}}
+  - {{com: 2, type: unix, path: {cls.com2}}}
+""")
+        cls.xml = run([VITRINE, "cabinet", "domain-xml", str(cabinet)]).stdout
+        cls.hl7 = cls.tmp / "hl7.log"
+        cls.hl7.touch()
+        lab.spawn([sys.executable, str(Path(__file__).parent / "mllp_listener.py"), HOSP_IP, "2575",
+                   str(cls.hl7)], ns=lab.hosp_ns)
+        lab.spawn(["socat", f"TCP-LISTEN:445,bind={HOSP_IP},reuseaddr,fork", "-"], ns=lab.hosp_ns)
+        lab.spawn(["socat", f"TCP-LISTEN:5000,bind={HOSP_IP},reuseaddr,fork", "-"], ns=lab.hosp_ns)
+        lab.spawn(["dnsmasq", "--no-daemon", "--port=0", "--interface=eth0", "--bind-interfaces",
+                   "--dhcp-range=10.77.0.2,10.77.0.2,255.255.255.0,1h", f"--dhcp-host={GUEST_MAC},10.77.0.2",
+                   f"--dhcp-leasefile={cls.tmp / 'leases'}"], ns=lab.hosp_ns)
+        wait_for(lambda: lab.hosp(["ss", "-ltn"]).stdout.count(HOSP_IP) >= 3, 10, "the hospital's servers")
+        cls.events = cls.tmp / "events.jsonl"
+        lab.start_netmon(NETMON, POLICY, cls.events, METRICS_PORT)
+
+    @classmethod
+    def cleanup_domain(cls):
+        try:
+            dom = cls.conn.lookupByName(NAME)
+        except libvirt.libvirtError:
+            return
+        persistent = dom.isPersistent()  # ask first: a transient domain vanishes on destroy
+        if dom.isActive():
+            dom.destroy()
+        if persistent:
+            dom.undefine()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cleanup_domain()
+        cls.conn.close()
+        cls.lab.destroy()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def start_guest(self):
+        return self.conn.createXML(self.xml, 0)  # transient: this test is its supervisor
+
+    def qemu_pid(self):
+        return int(Path(f"/run/libvirt/qemu/{NAME}.pid").read_text())
+
+    def wait_hl7(self, needle):
+        return wait_for(lambda: [l for l in self.hl7.read_text().splitlines() if needle in l],
+                        BOOT_TIMEOUT_S, f"an HL7 message with {needle!r}", interval=0.5)
+
+    def console(self):
+        return self.com1.read_text(errors="replace") if self.com1.exists() else ""
+
+    def test_1_boots_under_libvirt_and_its_hl7_reaches_the_pharmacy(self):
+        dom = self.start_guest()
+        self.assertTrue(dom.isActive())
+        self.assertIn("ADT^A08", self.wait_hl7("boot=1")[0])
+        wait_for(lambda: "forbidden connection" in self.console(), BOOT_TIMEOUT_S, "the forbidden try")
+        self.assertIn("refused", self.console())
+        events = [json.loads(l) for l in self.events.read_text().splitlines()]
+        self.assertTrue([e for e in events if e["event"] == "flow_denied" and e.get("dport") == 445])
+
+    def test_2_a_barcode_on_com2_arrives_as_an_hl7_message(self):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(str(self.com2))
+            s.sendall(b"RX-7-INSULIN\n")
+            self.assertIn("RDS^O13", self.wait_hl7("barcode=RX-7-INSULIN")[0])
+
+    def test_3_the_disk_counter_survives_qemu_being_killed(self):
+        pid = self.qemu_pid()
+        os.kill(pid, signal.SIGKILL)
+        # A transient domain is gone from libvirt once its QEMU is.
+        wait_for(lambda: not self.domain_exists(), 30, "libvirt to see QEMU gone")
+        self.start_guest()
+        self.wait_hl7("boot=2")
+
+    def domain_exists(self):
+        try:
+            self.conn.lookupByName(NAME)
+            return True
+        except libvirt.libvirtError:
+            return False
+
+
+if __name__ == "__main__":
+    require_root()
+    NETMON, VITRINE, GUEST = sys.argv.pop(1), sys.argv.pop(1), sys.argv.pop(1)
+    unittest.main(verbosity=2)
