@@ -7,7 +7,7 @@ set -euo pipefail
 BUILD_PACKAGES=(
   build-essential cmake pkg-config
   libpcap-dev libndpi-dev libyaml-cpp-dev prometheus-cpp-dev libgcrypt20-dev
-  libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libxml2-dev
+  libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libxml2-dev libvirt-dev
 )
 # Run: the demo's namespaces and its real servers and clients; qemu-img for disk images.
 RUN_PACKAGES=(iproute2 ethtool dnsmasq-base bind9-dnsutils python3 curl procps qemu-utils)

@@ -155,7 +155,8 @@ Cabinet parse_cabinet(const YamlReader& r, const YAML::Node& root) {
               c.serial.push_back(s);
             });
           }},
-         {"metrics", [&](const YAML::Node& v, const std::string& p) { c.metrics = r.scalar(v, p); }}});
+         {"metrics", [&](const YAML::Node& v, const std::string& p) { c.metrics = r.scalar(v, p); }},
+         {"netmonMetrics", [&](const YAML::Node& v, const std::string& p) { c.netmon_metrics = r.scalar(v, p); }}});
   if (!has_api) r.fail(root, "", std::string("missing 'apiVersion: ") + kApiVersion + "'");
   if (!has_name) r.fail(root, "", "missing 'name'");
   if (!has_store) r.fail(root, "", "missing 'imageStore'");

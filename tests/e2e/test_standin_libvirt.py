@@ -48,7 +48,7 @@ def libvirt_connection():
 
 class StandinOnLibvirt(unittest.TestCase):
     @classmethod
-    def setUpClass(cls):
+    def setUpClass(cls, start_netmon=True):
         cls.conn = libvirt_connection()
         cls.cleanup_domain()
         # QEMU runs as libvirt-qemu: everything it opens must be reachable by that user.
@@ -67,7 +67,7 @@ class StandinOnLibvirt(unittest.TestCase):
 
         cls.lab = Lab("vtv", guest_tap=True).create()
         lab = cls.lab
-        cabinet = cls.tmp / "cabinet.yaml"
+        cls.cabinet = cabinet = cls.tmp / "cabinet.yaml"
         cabinet.write_text(f"""apiVersion: vitrine/v1
 name: {NAME}
 imageStore: {store}
@@ -85,6 +85,7 @@ network:
 serial:
   - {{com: 1, type: file, path: {cls.com1}}}
   - {{com: 2, type: unix, path: {cls.com2}}}
+netmonMetrics: 127.0.0.1:{METRICS_PORT}
 """)
         cls.xml = run([VITRINE, "cabinet", "domain-xml", str(cabinet)]).stdout
         cls.hl7 = cls.tmp / "hl7.log"
@@ -98,7 +99,8 @@ serial:
                    f"--dhcp-leasefile={cls.tmp / 'leases'}"], ns=lab.hosp_ns)
         wait_for(lambda: lab.hosp(["ss", "-ltn"]).stdout.count(HOSP_IP) >= 3, 10, "the hospital's servers")
         cls.events = cls.tmp / "events.jsonl"
-        lab.start_netmon(NETMON, POLICY, cls.events, METRICS_PORT)
+        if start_netmon:
+            lab.start_netmon(NETMON, POLICY, cls.events, METRICS_PORT)
 
     @classmethod
     def cleanup_domain(cls):

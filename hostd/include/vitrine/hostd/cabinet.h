@@ -51,7 +51,8 @@ struct Cabinet {
   std::string uplink;  // the interface towards the hospital network
   std::string policy;  // netmon's policy file
   std::vector<SerialPort> serial;
-  std::string metrics = "127.0.0.1:9470";  // hostd's /metrics
+  std::string metrics = "127.0.0.1:9470";         // hostd's /metrics
+  std::string netmon_metrics = "127.0.0.1:9471";  // the cabinet's netmon's /metrics
 };
 
 using CabinetError = ConfigError;

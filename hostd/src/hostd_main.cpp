@@ -1,0 +1,57 @@
+// vitrine-hostd: runs one cabinet. SIGTERM shuts the guest down gracefully; SIGKILL leaves
+// guest and netmon running for the next hostd to adopt.
+//
+//   vitrine-hostd --cabinet FILE --netmon BINARY [--state-dir DIR] [--shutdown-timeout S]
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+#include <iostream>
+
+#include "vitrine/common/log.h"
+#include "vitrine/hostd/cabinet.h"
+#include "vitrine/hostd/supervisor.h"
+
+namespace {
+std::atomic<bool> g_stop{false};
+void on_signal(int) { g_stop.store(true); }
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"vitrine-hostd: boots a cabinet's guest behind netmon and keeps it running"};
+  std::string cabinet_file, log_level = "info";
+  vitrine::hostd::SupervisorOptions options;
+  unsigned shutdown_s = 60;
+  app.add_option("--cabinet", cabinet_file, "cabinet.yaml")->required();
+  app.add_option("--netmon", options.netmon_binary, "The vitrine-netmon binary")->required();
+  app.add_option("--state-dir", options.state_dir, "Pid files, netmon's log and events")->capture_default_str();
+  app.add_option("--libvirt-uri", options.libvirt_uri)->capture_default_str();
+  app.add_option("--shutdown-timeout", shutdown_s, "Seconds of ACPI shutdown before destroy")->capture_default_str();
+  app.add_option("--log-level", log_level)->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  vitrine::configure_logging(log_level);
+  options.shutdown_timeout = std::chrono::seconds(shutdown_s);
+  vitrine::hostd::Cabinet cabinet;
+  try {
+    cabinet = vitrine::hostd::load_cabinet_file(cabinet_file);
+  } catch (const vitrine::hostd::CabinetError& e) {
+    spdlog::critical("refusing to start: {}", e.what());
+    return 2;
+  }
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  try {
+    vitrine::hostd::Supervisor(cabinet, options).run(g_stop);
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return 1;
+  }
+  return 0;
+}
