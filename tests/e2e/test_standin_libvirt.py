@@ -22,7 +22,9 @@ import libvirt
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "deploy" / "lib"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from vitrine_lab import GUEST_MAC, HOSP_IP, Lab, metric, require_root, run, wait_for  # noqa: E402
+from hospital import start_hospital  # noqa: E402
 
 NETMON = VITRINE = GUEST = None
 POLICY = ROOT / "policies" / "shipped" / "standin-cabinet.yaml"
@@ -88,16 +90,7 @@ serial:
 netmonMetrics: 127.0.0.1:{METRICS_PORT}
 """)
         cls.xml = run([VITRINE, "cabinet", "domain-xml", str(cabinet)]).stdout
-        cls.hl7 = cls.tmp / "hl7.log"
-        cls.hl7.touch()
-        lab.spawn([sys.executable, str(Path(__file__).parent / "mllp_listener.py"), HOSP_IP, "2575",
-                   str(cls.hl7)], ns=lab.hosp_ns)
-        lab.spawn(["socat", f"TCP-LISTEN:445,bind={HOSP_IP},reuseaddr,fork", "-"], ns=lab.hosp_ns)
-        lab.spawn(["socat", f"TCP-LISTEN:5000,bind={HOSP_IP},reuseaddr,fork", "-"], ns=lab.hosp_ns)
-        lab.spawn(["dnsmasq", "--no-daemon", "--port=0", "--interface=eth0", "--bind-interfaces",
-                   "--dhcp-range=10.77.0.2,10.77.0.2,255.255.255.0,1h", f"--dhcp-host={GUEST_MAC},10.77.0.2",
-                   f"--dhcp-leasefile={cls.tmp / 'leases'}"], ns=lab.hosp_ns)
-        wait_for(lambda: lab.hosp(["ss", "-ltn"]).stdout.count(HOSP_IP) >= 3, 10, "the hospital's servers")
+        cls.hl7 = start_hospital(lab, cls.tmp)
         cls.events = cls.tmp / "events.jsonl"
         if start_netmon:
             lab.start_netmon(NETMON, POLICY, cls.events, METRICS_PORT)
