@@ -8,13 +8,16 @@ BUILD_PACKAGES=(
   build-essential cmake pkg-config
   libpcap-dev libndpi-dev libyaml-cpp-dev prometheus-cpp-dev libgcrypt20-dev
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libxml2-dev libvirt-dev
+  libcurl4-openssl-dev
 )
-# Run: the demo's namespaces and its real servers and clients; qemu-img for disk images.
-RUN_PACKAGES=(iproute2 ethtool dnsmasq-base bind9-dnsutils python3 curl procps qemu-utils)
+# Run: the demo's namespaces and its real servers and clients; qemu-img for disk images;
+# libvirtd and QEMU, which run the cabinet's guest.
+RUN_PACKAGES=(iproute2 ethtool dnsmasq-base bind9-dnsutils python3 curl procps qemu-utils
+  qemu-system-x86 libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients socat)
 # Test and benchmark: nDPI's reference reader, capture and traffic tools, frame crafting,
 # clang with libFuzzer for the fuzz targets.
-TEST_PACKAGES=(libndpi-bin tcpdump python3-scapy iperf3 iputils-ping socat busybox clang libclang-rt-14-dev
-  libvirt-clients qemu-system-x86 libvirt-daemon-system libvirt-daemon-driver-qemu python3-libvirt)
+TEST_PACKAGES=(libndpi-bin tcpdump python3-scapy iperf3 iputils-ping busybox clang libclang-rt-14-dev
+  python3-libvirt)
 
 want=("${BUILD_PACKAGES[@]}" "${RUN_PACKAGES[@]}")
 if [[ "${1:-}" == "--with-tests" ]]; then want+=("${TEST_PACKAGES[@]}"); fi

@@ -38,6 +38,10 @@ const char* serial_type(SerialPort::Kind k) {
 
 }  // namespace
 
+std::string disk_target(const Cabinet& c) {
+  return c.hardware.disk_bus == "virtio" ? "vda" : c.hardware.disk_bus == "sata" ? "sda" : "hda";
+}
+
 std::string domain_xml(const Cabinet& c, const std::string& disk) {
   std::unique_ptr<xmlDoc, void (*)(xmlDocPtr)> doc(xmlNewDoc(BAD_CAST "1.0"), xmlFreeDoc);
   xmlNodePtr root_node = xmlNewNode(nullptr, BAD_CAST "domain");
@@ -75,7 +79,7 @@ std::string domain_xml(const Cabinet& c, const std::string& disk) {
   Element d = devices.add("disk").attr("type", "file").attr("device", "disk");
   d.add("driver").attr("name", "qemu").attr("type", "qcow2").attr("cache", c.hardware.disk_cache);
   d.add("source").attr("file", disk);
-  d.add("target").attr("dev", c.hardware.disk_bus == "virtio" ? "vda" : c.hardware.disk_bus == "sata" ? "sda" : "hda")
+  d.add("target").attr("dev", disk_target(c))
       .attr("bus", c.hardware.disk_bus);
   // USB 1.1 and 2.0 only: XP Embedded has no xHCI driver. The UHCI companion shares the bus.
   devices.add("controller").attr("type", "usb").attr("index", "0").attr("model", "ich9-ehci1");

@@ -21,10 +21,17 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
+#include <prometheus/exposer.h>
+
+#include "vitrine/common/clock.h"
+#include "vitrine/hostd/control.h"
 #include "vitrine/hostd/domain_xml.h"
+#include "vitrine/hostd/netmon_counters.h"
+#include "vitrine/images/image_store.h"
 
 extern char** environ;
 
@@ -37,6 +44,7 @@ namespace {
 
 // netmon answers on its metrics port within a second of starting; a loaded host gets longer.
 constexpr std::chrono::seconds kNetmonReadyTimeout{30};
+// How often the loop wakes without an event: supervision and statistics are this fresh.
 constexpr int kEventTickMs = 500;
 
 std::string read_file(const fs::path& p) {
@@ -50,17 +58,17 @@ void no_op_timer(int, void*) {}
 // (a guest that is not there is a state it expects, not an error).
 void quiet_libvirt_errors(void*, virErrorPtr) {}
 
-int on_lifecycle(virConnectPtr, virDomainPtr dom, int event, int detail, void*) {
-  spdlog::info("guest {}: libvirt lifecycle event {} (detail {})", virDomainGetName(dom), event, detail);
+std::string libvirt_error() {
+  const virErrorPtr e = virGetLastError();
+  return e && e->message ? e->message : "unknown libvirt error";
+}
+
+int lifecycle_callback(virConnectPtr, virDomainPtr, int event, int detail, void* opaque) {
+  static_cast<Supervisor*>(opaque)->on_lifecycle_event(event, detail);
   return 0;
 }
 
-struct DomainRef {
-  virDomainPtr dom = nullptr;
-  ~DomainRef() {
-    if (dom) virDomainFree(dom);
-  }
-};
+void control_ready(int, int, int, void* opaque) { static_cast<ControlServer*>(opaque)->serve_one(); }
 
 bool tcp_answers(const std::string& address) {
   const auto colon = address.rfind(':');
@@ -74,18 +82,71 @@ bool tcp_answers(const std::string& address) {
   return ok;
 }
 
+const char* state_name(int state) {
+  switch (state) {
+    case VIR_DOMAIN_RUNNING: return "running";
+    case VIR_DOMAIN_BLOCKED: return "blocked";
+    case VIR_DOMAIN_PAUSED: return "paused";
+    case VIR_DOMAIN_SHUTDOWN: return "shutting down";
+    case VIR_DOMAIN_SHUTOFF: return "shut off";
+    case VIR_DOMAIN_CRASHED: return "crashed";
+    case VIR_DOMAIN_PMSUSPENDED: return "suspended";
+    default: return "not running";
+  }
+}
+
+const char* stop_reason(int detail) {
+  switch (detail) {
+    case VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN: return "shutdown";
+    case VIR_DOMAIN_EVENT_STOPPED_DESTROYED: return "destroyed";
+    case VIR_DOMAIN_EVENT_STOPPED_CRASHED: return "crashed";
+    case VIR_DOMAIN_EVENT_STOPPED_FAILED: return "failed";
+    case VIR_DOMAIN_EVENT_STOPPED_SAVED: return "saved";
+    default: return "other";
+  }
+}
+
+// Seconds since process `pid` started, from /proc (0 when it cannot be read).
+double process_age_seconds(pid_t pid) {
+  std::istringstream stat(read_file("/proc/" + std::to_string(pid) + "/stat"));
+  std::string field;
+  // Field 2 (comm) may hold spaces but ends with ')': skip to it, then count from field 3.
+  std::string text = stat.str();
+  const size_t close = text.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(text.substr(close + 2));
+  unsigned long long start_ticks = 0;
+  for (int i = 3; i <= 22 && rest >> field; ++i)
+    if (i == 22) start_ticks = std::strtoull(field.c_str(), nullptr, 10);
+  double uptime = 0;
+  std::istringstream(read_file("/proc/uptime")) >> uptime;
+  const double age = uptime - static_cast<double>(start_ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  return age > 0 ? age : 0;
+}
+
 }  // namespace
 
+struct Supervisor::DomainHandle {
+  virDomainPtr dom = nullptr;
+  ~DomainHandle() {
+    if (dom) virDomainFree(dom);
+  }
+};
+
 Supervisor::Supervisor(Cabinet cabinet, SupervisorOptions options)
-    : cabinet_(std::move(cabinet)), options_(std::move(options)) {}
+    : cabinet_(std::move(cabinet)), options_(std::move(options)),
+      metrics_(std::make_shared<HostdMetrics>(cabinet_.name)) {}
 
 Supervisor::~Supervisor() {
+  control_.reset();
   if (conn_) virConnectClose(conn_);
 }
 
-std::string Supervisor::pidfile() const {
-  return options_.state_dir + "/" + cabinet_.name + ".netmon.pid";
+std::string Supervisor::path(const std::string& suffix) const {
+  return options_.state_dir + "/" + cabinet_.name + suffix;
 }
+
+// --- netmon ---------------------------------------------------------------------------------
 
 void Supervisor::ensure_tap() {
   if (if_nametoindex(cabinet_.tap.c_str()) == 0) {
@@ -119,6 +180,9 @@ bool Supervisor::netmon_alive() {
     int status = 0;
     if (waitpid(netmon_pid_, &status, WNOHANG) == netmon_pid_) {
       spdlog::warn("netmon (pid {}) exited: the guest is cut off until it is back", netmon_pid_);
+      events_->record("netmon_exited", {{"pid", netmon_pid_},
+                                        {"status", WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
+                                                                       : "exit " + std::to_string(WEXITSTATUS(status))}});
       netmon_pid_ = -1;
       return false;
     }
@@ -128,6 +192,7 @@ bool Supervisor::netmon_alive() {
   const std::string cmdline = read_file("/proc/" + std::to_string(netmon_pid_) + "/cmdline");
   if (cmdline.find("vitrine-netmon") == std::string::npos || cmdline.find(cabinet_.tap) == std::string::npos) {
     spdlog::warn("netmon (pid {}) is gone: the guest is cut off until it is back", netmon_pid_);
+    events_->record("netmon_exited", {{"pid", netmon_pid_}, {"status", "gone"}});
     netmon_pid_ = -1;
     return false;
   }
@@ -135,22 +200,33 @@ bool Supervisor::netmon_alive() {
 }
 
 void Supervisor::ensure_netmon() {
-  if (netmon_pid_ <= 0 && fs::exists(pidfile())) {
-    netmon_pid_ = std::atoi(read_file(pidfile()).c_str());
+  if (netmon_pid_ <= 0 && fs::exists(path(".netmon.pid"))) {
+    netmon_pid_ = std::atoi(read_file(path(".netmon.pid")).c_str());
     netmon_is_child_ = false;
-    if (netmon_alive()) spdlog::info("adopted netmon (pid {})", netmon_pid_);
+    if (netmon_alive()) {
+      spdlog::info("adopted netmon (pid {})", netmon_pid_);
+      const std::string recorded = read_file(path(".netmon.policy-sha256"));
+      policy_sha256_ = recorded.substr(0, recorded.find('\n'));
+      return;
+    }
   }
   if (netmon_alive()) return;
   const std::vector<std::string> args = {
       options_.netmon_binary, "--guest", cabinet_.tap, "--uplink", cabinet_.uplink, "--policy",
-      cabinet_.policy, "--metrics", cabinet_.netmon_metrics, "--events",
-      options_.state_dir + "/" + cabinet_.name + ".events.jsonl"};
+      cabinet_.policy, "--metrics", cabinet_.netmon_metrics, "--events", path(".events.jsonl")};
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  // The policy's hash as netmon reads it: `vitrine status` shows which policy is enforced.
+  try {
+    policy_sha256_ = images::sha256_file(cabinet_.policy);
+  } catch (const std::exception&) {
+    policy_sha256_.clear();  // netmon will refuse it and say why in its log
+  }
+  std::ofstream(path(".netmon.policy-sha256")) << policy_sha256_ << "\n";
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  const std::string log = options_.state_dir + "/" + cabinet_.name + ".netmon.log";
+  const std::string log = path(".netmon.log");
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0640);
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
@@ -165,114 +241,336 @@ void Supervisor::ensure_netmon() {
   if (rc != 0) throw std::runtime_error("cannot start netmon: " + std::string(std::strerror(rc)));
   netmon_pid_ = pid;
   netmon_is_child_ = true;
-  std::ofstream(pidfile()) << pid << "\n";
+  netmon_started_at_ = utc_timestamp(wall_clock_us());
+  std::ofstream(path(".netmon.pid")) << pid << "\n";
   spdlog::info("started netmon (pid {}) on {} <-> {}", pid, cabinet_.tap, cabinet_.uplink);
   wait_netmon_ready();
+  events_->record("netmon_started", {{"pid", pid}, {"policy", cabinet_.policy}, {"policy_sha256", policy_sha256_}});
 }
 
 void Supervisor::wait_netmon_ready() {
   const auto deadline = Clock::now() + kNetmonReadyTimeout;
   while (!tcp_answers(cabinet_.netmon_metrics)) {
-    if (!netmon_alive()) throw std::runtime_error("netmon exited at start: see its log in " + options_.state_dir);
+    if (!netmon_alive()) throw std::runtime_error("netmon exited at start: see " + path(".netmon.log"));
     if (Clock::now() > deadline) throw std::runtime_error("netmon did not become ready");
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
 
-void Supervisor::start_guest() {
-  const std::string xml = domain_xml(cabinet_, cabinet_.image_store + "/overlay.qcow2");
-  DomainRef d{virDomainCreateXML(conn_, xml.c_str(), 0)};
-  if (!d.dom) {
-    const virErrorPtr e = virGetLastError();
-    throw std::runtime_error(std::string("cannot start the guest: ") + (e && e->message ? e->message : "?"));
-  }
-  spdlog::info("started guest {}", cabinet_.name);
-}
-
-void Supervisor::ensure_guest() {
-  DomainRef d{virDomainLookupByName(conn_, cabinet_.name.c_str())};
-  if (d.dom && virDomainIsActive(d.dom) == 1) {
-    spdlog::info("adopted running guest {}", cabinet_.name);
-    return;
-  }
-  start_guest();
-}
-
-void Supervisor::supervise_guest() {
-  if (crash_loop_) return;
-  DomainRef d{virDomainLookupByName(conn_, cabinet_.name.c_str())};
-  if (d.dom && virDomainIsActive(d.dom) == 1) return;
-  const auto now = Clock::now();
-  if (next_start_ == Clock::time_point{}) {
-    next_start_ = now + backoff_;
-    spdlog::warn("guest {} is not running: restarting in {} s", cabinet_.name, backoff_.count());
-    return;
-  }
-  if (now < next_start_) return;
-  while (!restarts_.empty() && now - restarts_.front() > kCrashLoopWindow) restarts_.pop_front();
-  if (restarts_.size() >= kCrashLoopRestarts) {
-    crash_loop_ = true;
-    spdlog::error("guest {}: crash loop ({} restarts within {} min): no more restarts until an "
-                  "operator starts it", cabinet_.name, restarts_.size(), kCrashLoopWindow.count());
-    return;
-  }
-  restarts_.push_back(now);
-  next_start_ = {};
-  backoff_ = std::min(backoff_ * 2, kMaxBackoff);
+void Supervisor::check_netmon() {
+  if (netmon_alive()) return;
   try {
-    start_guest();
+    ensure_netmon();
+    ++netmon_restarts_;
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
   }
 }
 
-void Supervisor::shutdown() {
-  DomainRef d{virDomainLookupByName(conn_, cabinet_.name.c_str())};
-  if (d.dom && virDomainIsActive(d.dom) == 1) {
-    spdlog::info("shutting guest {} down (ACPI), {} s before it is destroyed", cabinet_.name,
-                 options_.shutdown_timeout.count());
-    virDomainShutdown(d.dom);
-    const auto deadline = Clock::now() + options_.shutdown_timeout;
-    while (virDomainIsActive(d.dom) == 1 && Clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    if (virDomainIsActive(d.dom) == 1) {
-      spdlog::warn("guest {} did not shut down: destroying it", cabinet_.name);
-      virDomainDestroy(d.dom);
-    }
-  }
+void Supervisor::stop_netmon() {
   if (netmon_alive()) {
     kill(netmon_pid_, SIGTERM);
     if (netmon_is_child_) waitpid(netmon_pid_, nullptr, 0);
   }
-  fs::remove(pidfile());
+  fs::remove(path(".netmon.pid"));
+  fs::remove(path(".netmon.policy-sha256"));
 }
+
+// --- the guest ------------------------------------------------------------------------------
+
+std::unique_ptr<Supervisor::DomainHandle> Supervisor::domain() const {
+  auto d = std::make_unique<DomainHandle>();
+  d->dom = virDomainLookupByName(conn_, cabinet_.name.c_str());
+  return d;
+}
+
+bool Supervisor::guest_active() const {
+  const auto d = domain();
+  return d->dom && virDomainIsActive(d->dom) == 1;
+}
+
+void Supervisor::start_guest(const std::string& why) {
+  const std::string xml = domain_xml(cabinet_, cabinet_.image_store + "/overlay.qcow2");
+  DomainHandle d{virDomainCreateXML(conn_, xml.c_str(), 0)};
+  if (!d.dom) {
+    const std::string error = libvirt_error();
+    events_->record("guest_start_failed", {{"reason", why}, {"error", error}});
+    throw std::runtime_error("cannot start the guest: " + error);
+  }
+  spdlog::info("started guest {} ({})", cabinet_.name, why);
+  events_->record("guest_started", {{"reason", why}});
+}
+
+void Supervisor::ensure_guest() {
+  if (guest_active()) {
+    spdlog::info("adopted running guest {}", cabinet_.name);
+    events_->record("guest_adopted");
+    return;
+  }
+  if (operator_stopped_) {
+    spdlog::warn("guest {} stays stopped: an operator stopped it (`vitrine start` starts it)", cabinet_.name);
+    return;
+  }
+  start_guest("hostd started");
+}
+
+void Supervisor::supervise_guest() {
+  if (operator_stopped_) return;
+  const auto now = Clock::now();
+  if (guest_active()) {
+    restart_.guest_running(now);
+    return;
+  }
+  const bool crash_loop_known = restart_.crash_loop();
+  switch (restart_.guest_stopped(now)) {
+    case RestartPolicy::Verdict::Scheduled:
+      spdlog::warn("guest {} is not running: restarting in {} s", cabinet_.name, restart_.backoff().count());
+      events_->record("guest_restart_scheduled", {{"in_seconds", restart_.backoff().count()}});
+      return;
+    case RestartPolicy::Verdict::CrashLoop:
+      if (!crash_loop_known) {
+        spdlog::error("guest {}: crash loop ({} restarts within {} min): no more restarts until an "
+                      "operator starts it (`vitrine start`)",
+                      cabinet_.name, restart_.restarts_in_window(), kCrashLoopWindow.count());
+        events_->record("crash_loop", {{"restarts", restart_.restarts_in_window()},
+                                       {"window_minutes", kCrashLoopWindow.count()}});
+      }
+      return;
+    case RestartPolicy::Verdict::AlreadyScheduled:
+      break;
+  }
+  if (!restart_.restart_due(now)) return;
+  try {
+    start_guest("restart after an unrequested stop");
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+  }
+}
+
+std::string Supervisor::stop_guest(const std::string& why) {
+  const auto d = domain();
+  if (!d->dom || virDomainIsActive(d->dom) != 1) return "not running";
+  ++expected_stops_;  // libvirt's stop event, when the loop delivers it, is this one
+  spdlog::info("shutting guest {} down (ACPI, {}), {} s before it is destroyed", cabinet_.name, why,
+               options_.shutdown_timeout.count());
+  events_->record("guest_stopping", {{"reason", why}, {"timeout_seconds", options_.shutdown_timeout.count()}});
+  std::string how = "acpi";
+  if (virDomainShutdown(d->dom) != 0) how = "destroyed";
+  const auto deadline = Clock::now() + options_.shutdown_timeout;
+  while (how == "acpi" && virDomainIsActive(d->dom) == 1 && Clock::now() < deadline) {
+    check_netmon();  // the cabinet's network stays guarded while it shuts down
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  if (virDomainIsActive(d->dom) == 1) {
+    spdlog::warn("guest {} did not shut down: destroying it", cabinet_.name);
+    how = "destroyed";
+    virDomainDestroy(d->dom);
+  }
+  events_->record("guest_stopped", {{"reason", why}, {"how", how}});
+  return how;
+}
+
+void Supervisor::on_lifecycle_event(int event, int detail) {
+  if (event == VIR_DOMAIN_EVENT_STOPPED) {
+    if (expected_stops_ > 0) {  // hostd asked for it and has recorded it itself
+      --expected_stops_;
+      return;
+    }
+    spdlog::warn("guest {} stopped unasked: {}", cabinet_.name, stop_reason(detail));
+    events_->record("guest_stopped", {{"reason", "unrequested"}, {"how", stop_reason(detail)}});
+  } else if (event == VIR_DOMAIN_EVENT_CRASHED) {
+    events_->record("guest_crashed");
+  } else {
+    spdlog::debug("guest {}: libvirt lifecycle event {} (detail {})", cabinet_.name, event, detail);
+  }
+}
+
+void Supervisor::set_operator_stopped(bool stopped) {
+  operator_stopped_ = stopped;
+  // Kept on disk: a hostd restarted while the guest is stopped on purpose must not start it.
+  if (stopped)
+    std::ofstream(path(".operator-stopped")) << utc_timestamp(wall_clock_us()) << "\n";
+  else
+    fs::remove(path(".operator-stopped"));
+}
+
+// --- what operators and Prometheus see -----------------------------------------------------
+
+void Supervisor::refresh_stats() {
+  GuestStats s;
+  s.libvirt_up = conn_ && virConnectIsAlive(conn_) == 1;
+  const auto d = domain();
+  virDomainInfo info{};
+  if (d->dom && virDomainGetInfo(d->dom, &info) == 0) {
+    s.state = info.state;
+    s.running = virDomainIsActive(d->dom) == 1;
+    s.cpu_seconds = static_cast<double>(info.cpuTime) / 1e9;
+    s.memory_bytes = static_cast<double>(info.memory) * 1024;
+    s.max_memory_bytes = static_cast<double>(info.maxMem) * 1024;
+    s.vcpus = info.nrVirtCpu;
+    // libvirt keeps QEMU's pid here; its age is the guest's uptime, also for an adopted guest.
+    const std::string pid = read_file("/run/libvirt/qemu/" + cabinet_.name + ".pid");
+    if (s.running && !pid.empty()) s.uptime_seconds = process_age_seconds(std::atoi(pid.c_str()));
+    virDomainBlockStatsStruct block{};
+    const std::string disk = disk_target(cabinet_);
+    if (s.running && virDomainBlockStats(d->dom, disk.c_str(), &block, sizeof block) == 0) {
+      s.disks.push_back({disk, static_cast<double>(block.rd_req), static_cast<double>(block.rd_bytes),
+                         static_cast<double>(block.wr_req), static_cast<double>(block.wr_bytes)});
+    }
+    virDomainInterfaceStatsStruct nic{};
+    if (s.running && virDomainInterfaceStats(d->dom, cabinet_.tap.c_str(), &nic, sizeof nic) == 0) {
+      auto as_d = [](long long v) { return static_cast<double>(v < 0 ? 0 : v); };
+      s.nics.push_back({cabinet_.tap, as_d(nic.rx_bytes), as_d(nic.rx_packets), as_d(nic.rx_errs),
+                        as_d(nic.rx_drop), as_d(nic.tx_bytes), as_d(nic.tx_packets), as_d(nic.tx_errs),
+                        as_d(nic.tx_drop)});
+    }
+  }
+  s.restarts_total = restart_.restarts_total();
+  s.crash_loop = restart_.crash_loop();
+  s.operator_stopped = operator_stopped_;
+  s.netmon_up = netmon_alive();
+  s.netmon_restarts_total = netmon_restarts_;
+  s.event_write_failures_total = events_->write_failures();
+  s.control_refused_total = control_ ? control_->refused() : 0;
+  stats_ = s;
+  metrics_->update(s);
+}
+
+nlohmann::json Supervisor::status() {
+  refresh_stats();
+  const GuestStats& s = stats_;
+  std::string supervision = "supervising";
+  if (s.crash_loop) supervision = "crash loop: not restarting until `vitrine start`";
+  else if (s.operator_stopped) supervision = "stopped by an operator: `vitrine start` starts it";
+  else if (restart_.scheduled()) supervision = "restart scheduled";
+  std::string current_policy;
+  try {
+    current_policy = images::sha256_file(cabinet_.policy);
+  } catch (const std::exception&) {
+  }
+  nlohmann::json guest = {{"name", cabinet_.name},
+                          {"state", s.running ? "running" : state_name(s.state)},
+                          {"uptime_seconds", static_cast<uint64_t>(s.uptime_seconds)},
+                          {"cpu_seconds", s.cpu_seconds},
+                          {"restarts", s.restarts_total},
+                          {"supervision", supervision},
+                          {"crash_loop", s.crash_loop},
+                          {"operator_stopped", s.operator_stopped}};
+  if (restart_.scheduled()) {
+    guest["restart_in_seconds"] =
+        std::chrono::duration_cast<std::chrono::seconds>(*restart_.next_start() - Clock::now()).count();
+  }
+  nlohmann::json netmon = {{"state", s.netmon_up ? "running" : "down (the guest is cut off)"},
+                           {"pid", netmon_pid_},
+                           {"restarts", netmon_restarts_},
+                           {"policy", cabinet_.policy},
+                           {"policy_sha256", policy_sha256_},
+                           {"policy_file_changed_since_start", !current_policy.empty() && current_policy != policy_sha256_},
+                           {"metrics", cabinet_.netmon_metrics}};
+  if (s.netmon_up) netmon["counters"] = netmon_counters(cabinet_.netmon_metrics);
+  return {{"ok", true}, {"guest", guest}, {"netmon", netmon}, {"metrics", cabinet_.metrics}};
+}
+
+nlohmann::json Supervisor::snapshot(const nlohmann::json& request) {
+  const std::string action = request.value("action", "");
+  images::ImageStore store(cabinet_.image_store);
+  if (action == "list") {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& snap : store.snapshot_list()) list.push_back({{"name", snap.name}, {"date", snap.date}});
+    return {{"ok", true}, {"snapshots", list}};
+  }
+  if (action != "create" && action != "revert" && action != "delete")
+    return {{"ok", false}, {"error", "snapshot action must be create, list, revert or delete"}};
+  const std::string name = request.value("name", "");
+  // A snapshot is of the overlay QEMU writes: it is taken with the guest stopped, and
+  // stopping a cabinet is the operator's decision, said explicitly.
+  const bool was_running = guest_active();
+  if (was_running && !request.value("stopGuest", false)) {
+    return {{"ok", false},
+            {"error", "the guest is running: a snapshot " + action +
+                          " stops it for the moment it takes (ACPI shutdown, then the operation, then it "
+                          "is started again); say so with --stop-guest"}};
+  }
+  if (was_running) stop_guest("snapshot " + action);
+  nlohmann::json answer = {{"ok", true}, {"action", action}, {"name", name}, {"guest_restarted", was_running}};
+  try {
+    if (action == "create") store.snapshot_create(name);
+    else if (action == "revert") store.snapshot_revert(name);
+    else store.snapshot_delete(name);
+    events_->record("snapshot_" + action, {{"name", name}});
+  } catch (const std::exception& e) {
+    answer = {{"ok", false}, {"error", e.what()}, {"guest_restarted", was_running}};
+  }
+  if (was_running) start_guest("after snapshot " + action);
+  return answer;
+}
+
+nlohmann::json Supervisor::handle(const nlohmann::json& request) {
+  const std::string command = request["command"].get<std::string>();
+  if (command == "status") return status();
+  if (command == "events") {
+    const auto n = request.value("last", static_cast<uint64_t>(50));
+    return {{"ok", true},
+            {"events", recent_events({{"hostd", path(".hostd-events.jsonl")}, {"netmon", path(".events.jsonl")}},
+                                     static_cast<size_t>(n))}};
+  }
+  if (command == "stop") {
+    set_operator_stopped(true);
+    events_->record("operator_stop");
+    const std::string how = stop_guest("operator");
+    return {{"ok", true}, {"guest", "shut off"}, {"how", how}};
+  }
+  if (command == "start") {
+    const bool was_crash_loop = restart_.crash_loop();
+    set_operator_stopped(false);
+    restart_.reset();
+    events_->record("operator_start", {{"cleared_crash_loop", was_crash_loop}});
+    check_netmon();
+    if (!netmon_alive()) return {{"ok", false}, {"error", "netmon is not running: see " + path(".netmon.log")}};
+    if (guest_active()) return {{"ok", true}, {"guest", "already running"}};
+    start_guest("operator");
+    return {{"ok", true}, {"guest", "started"}, {"cleared_crash_loop", was_crash_loop}};
+  }
+  if (command == "snapshot") return snapshot(request);
+  return {{"ok", false}, {"error", "unknown command " + command + " (status, events, stop, start, snapshot)"}};
+}
+
+// --- the loop -------------------------------------------------------------------------------
 
 void Supervisor::run(const std::atomic<bool>& stop) {
   fs::create_directories(options_.state_dir);
+  // Only root may read the events, reach the socket, or touch the pid files.
+  fs::permissions(options_.state_dir, fs::perms::owner_all);
+  events_ = std::make_unique<HostdEventLog>(path(".hostd-events.jsonl"), cabinet_.name);
+  operator_stopped_ = fs::exists(path(".operator-stopped"));
+
   virSetErrorFunc(nullptr, quiet_libvirt_errors);
   if (virEventRegisterDefaultImpl() < 0) throw std::runtime_error("libvirt: no event loop");
   conn_ = virConnectOpen(options_.libvirt_uri.c_str());
-  if (!conn_) throw std::runtime_error("cannot connect to libvirt at " + options_.libvirt_uri);
+  if (!conn_) throw std::runtime_error("cannot connect to libvirt at " + options_.libvirt_uri + ": " + libvirt_error());
   virConnectDomainEventRegisterAny(conn_, nullptr, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-                                   VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), this, nullptr);
+                                   VIR_DOMAIN_EVENT_CALLBACK(lifecycle_callback), this, nullptr);
   // A tick so that the event loop returns regularly to supervise and to see `stop`.
   virEventAddTimeout(kEventTickMs, no_op_timer, nullptr, nullptr);
+
+  prometheus::Exposer exposer(cabinet_.metrics);
+  exposer.RegisterCollectable(metrics_);
+  control_ = std::make_unique<ControlServer>(path(".sock"), [this](const nlohmann::json& r) { return handle(r); });
+  virEventAddHandle(control_->fd(), VIR_EVENT_HANDLE_READABLE, control_ready, control_.get(), nullptr);
+  events_->record("hostd_started", {{"pid", getpid()}});
 
   ensure_tap();
   ensure_netmon();  // before the guest: it never has a moment of network without netmon
   ensure_guest();
   while (!stop.load()) {
     virEventRunDefaultImpl();
-    if (!netmon_alive()) {
-      try {
-        ensure_netmon();
-      } catch (const std::exception& e) {
-        spdlog::error("{}", e.what());
-      }
-    }
+    check_netmon();
     supervise_guest();
+    refresh_stats();
   }
-  shutdown();
+  stop_guest("hostd stopping");
+  stop_netmon();
+  events_->record("hostd_stopped");
 }
 
 }  // namespace vitrine::hostd

@@ -1,7 +1,11 @@
-// vitrine: the operator's command line. For now it manages a cabinet's disk images and
-// checks cabinet descriptions; the control of a running cabinet (status, events, start, stop)
-// joins it with hostd.
+// vitrine: the operator's command line. It talks to a running hostd through its control
+// socket, manages a cabinet's disk images, and checks cabinet descriptions.
 //
+//   vitrine status [--json]                  guest, supervision, netmon, policy, counters
+//   vitrine events [--last N] [--json]       hostd's and netmon's events, in time order
+//   vitrine stop | start                     the guest (stop: ACPI, then destroy)
+//   vitrine snapshot create|revert|delete NAME [--stop-guest] | list
+//       (control commands take [--socket PATH]; default: the one socket in /run/vitrine)
 //   vitrine cabinet check FILE
 //   vitrine cabinet domain-xml FILE          (the libvirt domain hostd would define)
 //   vitrine image import SRC --store DIR [--sha256 HEX]
@@ -10,9 +14,12 @@
 //   vitrine image snapshot create|revert|delete NAME --store DIR
 //   vitrine image snapshot list --store DIR
 #include <CLI/CLI.hpp>
+#include <filesystem>
+#include <iomanip>
 #include <iostream>
 
 #include "vitrine/hostd/cabinet.h"
+#include "vitrine/hostd/control.h"
 #include "vitrine/hostd/domain_xml.h"
 #include "vitrine/images/image_store.h"
 
@@ -22,6 +29,78 @@ namespace {
 // (the image or the request is not acceptable; the message says why).
 constexpr int kExitFailure = 1;
 constexpr int kExitRefused = 2;
+
+// A status answers at once; stop, start and snapshots wait for an ACPI shutdown (a minute
+// under TCG, hostd's --shutdown-timeout) and a boot.
+constexpr std::chrono::seconds kQueryTimeout{15};
+constexpr std::chrono::seconds kActionTimeout{600};
+
+// --socket, or the only hostd socket in /run/vitrine.
+std::string find_socket(const std::string& given) {
+  if (!given.empty()) return given;
+  const std::filesystem::path dir = "/run/vitrine";
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (e.is_socket() && e.path().extension() == ".sock") found.push_back(e.path().string());
+  if (found.size() == 1) return found[0];
+  if (found.empty()) throw std::runtime_error("no hostd socket in /run/vitrine (is vitrine-hostd running?)");
+  std::string names;
+  for (const auto& f : found) names += " " + f;
+  throw std::runtime_error("several cabinets on this host: choose one with --socket:" + names);
+}
+
+std::string duration(uint64_t s) {
+  std::ostringstream o;
+  if (s >= 86400) o << s / 86400 << "d";
+  if (s >= 3600) o << (s / 3600) % 24 << "h";
+  o << (s / 60) % 60 << "m" << s % 60 << "s";
+  return o.str();
+}
+
+double number(const nlohmann::json& j, const char* key) {
+  return j.contains(key) && j[key].is_number() ? j[key].get<double>() : 0.0;
+}
+
+void print_status(const nlohmann::json& a) {
+  const auto& g = a["guest"];
+  const auto& n = a["netmon"];
+  std::cout << "cabinet " << g.value("name", "?") << ": " << g.value("state", "?");
+  if (g.value("state", "") == "running") std::cout << ", up " << duration(g.value("uptime_seconds", 0ULL));
+  std::cout << ", " << g.value("restarts", 0ULL) << " restarts by hostd\n"
+            << "  supervision: " << g.value("supervision", "?");
+  if (g.contains("restart_in_seconds")) std::cout << " (in " << g["restart_in_seconds"].get<int64_t>() << " s)";
+  std::cout << "\n  cpu time:    " << std::fixed << std::setprecision(1) << g.value("cpu_seconds", 0.0) << " s\n"
+            << "netmon: " << n.value("state", "?") << " (pid " << n.value("pid", 0) << "), "
+            << n.value("restarts", 0ULL) << " restarts\n"
+            << "  policy:   " << n.value("policy", "?") << "\n"
+            << "  sha256:   " << n.value("policy_sha256", "?")
+            << (n.value("policy_file_changed_since_start", false) ? "  (the file has changed since: not enforced yet)" : "")
+            << "\n";
+  if (n.contains("counters")) {
+    const auto& c = n["counters"];
+    if (c.value("reachable", false)) {
+      std::cout << std::setprecision(0) << "  packets:  " << number(c["packets"], "allow") << " allowed, "
+                << number(c["packets"], "deny") << " denied\n"
+                << "  flows:    " << number(c["flows"], "allow") << " allowed, " << number(c["flows"], "deny")
+                << " denied, " << number(c["flows"], "alert") << " alerted\n";
+    } else {
+      std::cout << "  counters: unavailable (" << c.value("error", "?") << ")\n";
+    }
+  }
+  std::cout << "metrics: hostd http://" << a.value("metrics", "?") << "/metrics, netmon http://"
+            << n.value("metrics", "?") << "/metrics\n";
+}
+
+void print_event(const nlohmann::json& e) {
+  std::cout << e.value("time", "") << "  " << std::left << std::setw(6) << e.value("source", "") << " "
+            << e.value("event", "");
+  for (const auto& [k, v] : e.items()) {
+    if (k == "time" || k == "source" || k == "event" || k == "cabinet") continue;
+    std::cout << " " << k << "=" << (v.is_string() ? v.get<std::string>() : v.dump());
+  }
+  std::cout << "\n";
+}
 
 }  // namespace
 
@@ -59,10 +138,72 @@ int main(int argc, char** argv) {
   for (auto* cmd : {cab_check, cab_xml})
     cmd->add_option("file", cabinet_file, "cabinet.yaml")->required();
 
+  // Control of a running cabinet, through hostd.
+  std::string socket_path;
+  bool as_json = false, stop_guest = false;
+  uint64_t last = 50;
+  auto* status = app.add_subcommand("status", "The guest, its supervision, netmon, policy and counters");
+  status->add_flag("--json", as_json, "Print hostd's answer as JSON");
+  auto* events = app.add_subcommand("events", "hostd's and netmon's latest events, oldest first");
+  events->add_option("--last", last, "How many")->capture_default_str();
+  events->add_flag("--json", as_json, "One JSON object per line");
+  auto* stop = app.add_subcommand("stop", "Shut the guest down (ACPI, then destroy) and keep it down");
+  auto* start = app.add_subcommand("start", "Start the guest (also after a crash loop)");
+  auto* live_snapshot = app.add_subcommand("snapshot", "Snapshots of the running cabinet's overlay");
+  live_snapshot->require_subcommand(1);
+  std::string snap_action;
+  for (const char* action : {"create", "revert", "delete", "list"}) {
+    auto* cmd = live_snapshot->add_subcommand(action, std::string(action) + " a snapshot");
+    if (std::string(action) != "list") {
+      cmd->add_option("name", name, "Snapshot name")->required();
+      cmd->add_flag("--stop-guest", stop_guest, "Stop the guest for the operation and start it again");
+    }
+    cmd->callback([&snap_action, action] { snap_action = action; });
+    cmd->fallthrough();  // --socket may follow the action
+  }
+  for (auto* cmd : {status, events, stop, start, live_snapshot})
+    cmd->add_option("--socket", socket_path, "hostd's control socket");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : kExitRefused;
+  }
+
+  if (*status || *events || *stop || *start || *live_snapshot) {
+    nlohmann::json request;
+    if (*status) request = {{"command", "status"}};
+    if (*events) request = {{"command", "events"}, {"last", last}};
+    if (*stop) request = {{"command", "stop"}};
+    if (*start) request = {{"command", "start"}};
+    if (*live_snapshot) request = {{"command", "snapshot"}, {"action", snap_action}, {"name", name}, {"stopGuest", stop_guest}};
+    nlohmann::json answer;
+    try {
+      answer = vitrine::hostd::control_request(find_socket(socket_path), request,
+                                               *status || *events ? kQueryTimeout : kActionTimeout);
+    } catch (const std::exception& e) {
+      std::cerr << "vitrine: " << e.what() << "\n";
+      return kExitFailure;
+    }
+    if (!answer.value("ok", false)) {
+      std::cerr << "vitrine: " << answer.value("error", "refused") << "\n";
+      return kExitRefused;
+    }
+    if (*status) {
+      if (as_json) std::cout << answer.dump(2) << "\n";
+      else print_status(answer);
+    } else if (*events) {
+      for (const auto& e : answer["events"]) {
+        if (as_json) std::cout << e.dump() << "\n";
+        else print_event(e);
+      }
+    } else if (*live_snapshot && snap_action == "list") {
+      for (const auto& s : answer["snapshots"]) std::cout << s.value("name", "") << "\t" << s.value("date", "") << "\n";
+    } else {
+      answer.erase("ok");
+      std::cout << answer.dump() << "\n";
+    }
+    return 0;
   }
 
   if (*cabinet) {

@@ -298,7 +298,9 @@ void ImageStore::snapshot_create(const std::string& name) {
 
 std::vector<Snapshot> ImageStore::snapshot_list() const {
   require_imported();
-  const json info = qemu_img_json({"info", "--output=json", "-f", "qcow2", overlay().string()},
+  // -U: read without the lock a running QEMU holds. Only QEMU's own internal snapshots would
+  // change the table under it, and vitrine takes none while the guest runs.
+  const json info = qemu_img_json({"info", "-U", "--output=json", "-f", "qcow2", overlay().string()},
                                   "cannot read the overlay");
   std::vector<Snapshot> out;
   for (const auto& s : info.value("snapshots", json::array())) {

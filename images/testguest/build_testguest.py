@@ -15,8 +15,9 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-# The drivers the XP profile's hardware needs; modules.dep adds what they depend on.
-MODULES = ["8139cp", "ata_piix", "sd_mod", "ehci-pci", "uhci-hcd"]
+# The drivers the XP profile's hardware needs, and the ACPI power button (XP shuts down on it,
+# and so must the stand-in); modules.dep adds what they depend on.
+MODULES = ["8139cp", "ata_piix", "sd_mod", "ehci-pci", "uhci-hcd", "button", "evdev"]
 DISK_BYTES = 16 << 20
 
 

@@ -1,6 +1,6 @@
 #include "vitrine/netmon/events.h"
 
-#include <ctime>
+#include "vitrine/common/clock.h"
 
 namespace vitrine::netmon {
 
@@ -14,20 +14,10 @@ const char* to_string(Event::Kind k) {
   return "?";
 }
 
-std::string format_time(uint64_t time_us) {
-  const std::time_t secs = static_cast<std::time_t>(time_us / 1000000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  const size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%06uZ", static_cast<unsigned>(time_us % 1000000));
-  return buf;
-}
-
 JsonEventSink::JsonEventSink(const std::string& path) : writer_(path) {}
 
 bool JsonEventSink::emit(const Event& e) {
-  nlohmann::json j = {{"time", format_time(e.time_us)}, {"event", to_string(e.kind)}};
+  nlohmann::json j = {{"time", utc_timestamp(e.time_us)}, {"event", to_string(e.kind)}};
   if (!e.l4.empty()) {
     j["l4"] = e.l4;
     j["src"] = e.src.str();

@@ -1,14 +1,20 @@
 #!/usr/bin/python3
 """vitrine-hostd running the stand-in cabinet under a root libvirtd: netmon first, then the
-guest; a killed QEMU is restarted with its disk intact; a killed hostd leaves guest and netmon
-running and its successor adopts them; a killed netmon is restarted; SIGTERM stops it all.
+guest; `vitrine status`, `events`, `stop`, `start` and `snapshot` through the root-only control
+socket; hostd's metrics from libvirt; a killed QEMU is restarted with its disk intact; a killed
+hostd leaves guest and netmon running and its successor adopts them; a killed netmon is
+restarted; a guest that keeps stopping is declared a crash loop and left alone until an
+operator starts it; SIGTERM stops it all.
 
 Usage: test_hostd.py HOSTD NETMON VITRINE GUEST_DIR   (as root)
 """
+import hashlib
+import json
 import os
-import shutil
 import signal
 import socket
+import stat
+import subprocess
 import sys
 import unittest
 from pathlib import Path
@@ -17,9 +23,13 @@ import libvirt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import test_standin_libvirt as env  # noqa: E402  (its set-up: store, cabinet, hospital, libvirtd)
-from vitrine_lab import require_root, wait_for  # noqa: E402
+from vitrine_lab import metric, parse_metrics, require_root, run, wait_for  # noqa: E402
 
 HOSTD = None
+
+
+def standin_running():
+    return env.standin.domain_running(env.NAME)
 
 
 class HostdSupervision(env.StandinOnLibvirt):
@@ -29,14 +39,35 @@ class HostdSupervision(env.StandinOnLibvirt):
     def setUpClass(cls):
         super().setUpClass(start_netmon=False)
         cls.state = cls.tmp / "state"
+        cls.socket = cls.state / f"{env.NAME}.sock"
         cls.hostd = cls.start_hostd()
 
     @classmethod
     def start_hostd(cls):
         p = cls.lab.spawn([HOSTD, "--cabinet", str(cls.cabinet), "--netmon", env.NETMON,
                            "--state-dir", str(cls.state), "--shutdown-timeout", "5"],
-                          stderr=open(cls.tmp / "hostd.log", "a"))
+                          stderr=cls.tmp.joinpath("hostd.log").open("a"))
         return p
+
+    def vitrine(self, *args, check=True):
+        r = subprocess.run([env.VITRINE, *args, "--socket", str(self.socket)], capture_output=True, text=True)
+        if check and r.returncode != 0:
+            raise AssertionError(f"vitrine {' '.join(args)}: exit {r.returncode}: {r.stderr}")
+        return r
+
+    def status(self):
+        return json.loads(self.vitrine("status", "--json").stdout)
+
+    def all_events(self):
+        return [json.loads(l) for l in self.vitrine("events", "--json", "--last", "1000").stdout.splitlines()]
+
+    def hostd_metrics(self):
+        import urllib.request
+        with urllib.request.urlopen(f"http://127.0.0.1:{env.HOSTD_METRICS_PORT}/metrics", timeout=5) as r:
+            return parse_metrics(r.read().decode())
+
+    def boots(self):
+        return len([l for l in self.hl7.read_text().splitlines() if "ADT^A08" in l])
 
     def hostd_log(self):
         return (self.tmp / "hostd.log").read_text()
@@ -62,17 +93,69 @@ class HostdSupervision(env.StandinOnLibvirt):
     test_2_a_barcode_on_com2_arrives_as_an_hl7_message = None
     test_3_the_disk_counter_survives_qemu_being_killed = None
 
-    def test_a_hostd_starts_netmon_then_the_guest(self):
+    def test_a1_hostd_starts_netmon_then_the_guest(self):
         self.wait_hl7("boot=1")
         log = self.hostd_log()
         self.assertLess(log.index("started netmon"), log.index("started guest"))
 
-    def test_b_a_killed_qemu_is_restarted_with_its_disk_intact(self):
+    def test_a2_status_shows_guest_netmon_policy_and_counters(self):
+        self.wait_hl7("boot=1")
+        st = self.status()
+        self.assertEqual(st["guest"]["state"], "running")
+        self.assertEqual(st["guest"]["supervision"], "supervising")
+        self.assertGreater(st["guest"]["uptime_seconds"], 0)
+        self.assertEqual(st["netmon"]["state"], "running")
+        self.assertEqual(st["netmon"]["pid"], self.netmon_pid())
+        self.assertEqual(st["netmon"]["policy_sha256"], hashlib.sha256(env.POLICY.read_bytes()).hexdigest())
+        counters = st["netmon"]["counters"]
+        self.assertTrue(counters["reachable"], counters)
+        self.assertGreater(counters["packets"]["allow"], 0)     # the HL7 that arrived
+        wait_for(lambda: "forbidden connection" in self.console(), 60, "the forbidden try")
+        self.assertGreater(self.status()["netmon"]["counters"]["flows"].get("deny", 0), 0)
+        human = self.vitrine("status").stdout
+        self.assertIn(f"cabinet {env.NAME}: running", human)
+        self.assertIn("denied", human)
+
+    def test_a3_hostd_metrics_come_from_libvirt(self):
+        self.wait_hl7("boot=1")
+        m = self.hostd_metrics()
+        self.assertEqual(metric(m, "vitrine_domain_up", domain=env.NAME), 1)
+        self.assertEqual(metric(m, "vitrine_domain_info_state"), 1)   # VIR_DOMAIN_RUNNING
+        self.assertEqual(metric(m, "vitrine_netmon_up"), 1)
+        self.assertEqual(metric(m, "vitrine_domain_crash_loop"), 0)
+        self.assertGreater(metric(m, "vitrine_domain_info_cpu_time_seconds_total"), 0)
+        self.assertGreater(metric(m, "vitrine_domain_uptime_seconds"), 0)
+        self.assertEqual(metric(m, "vitrine_domain_info_maximum_memory_bytes"), 256 << 20)
+        self.assertGreater(metric(m, "vitrine_domain_block_stats_write_bytes_total", target_device="hda"), 0)
+        nic = self.lab.guest_if
+        self.assertGreater(metric(m, "vitrine_domain_interface_stats_transmit_bytes_total", target_device=nic), 0)
+        self.assertGreater(metric(m, "vitrine_domain_interface_stats_receive_bytes_total", target_device=nic), 0)
+
+    def test_a4_the_control_socket_is_root_only(self):
+        self.assertEqual(stat.S_IMODE(self.socket.stat().st_mode), 0o600)
+        self.assertEqual(stat.S_IMODE(self.state.stat().st_mode), 0o700)
+        r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", env.VITRINE,
+                            "status", "--socket", str(self.socket)], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("Permission denied", r.stderr)
+        # Not a request: refused with a reason, and hostd carries on.
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(str(self.socket))
+            s.sendall(b"not json\n")
+            answer = json.loads(s.makefile().readline())
+        self.assertFalse(answer["ok"])
+        self.assertEqual(self.status()["guest"]["state"], "running")
+        self.assertGreaterEqual(metric(self.hostd_metrics(), "vitrine_hostd_control_refused_total"), 1)
+
+    def test_b1_a_killed_qemu_is_restarted_with_its_disk_intact(self):
         os.kill(self.qemu_pid(), signal.SIGKILL)
         self.wait_hl7("boot=2")
         self.assertIn("restarting in", self.hostd_log())
+        stops = [e for e in self.all_events() if e["event"] == "guest_stopped" and e["reason"] == "unrequested"]
+        self.assertEqual(len(stops), 1, stops)
+        self.assertEqual(metric(self.hostd_metrics(), "vitrine_domain_restarts_total"), 1)
 
-    def test_c_a_killed_hostd_leaves_the_cabinet_running_and_is_adopted(self):
+    def test_b2_a_killed_hostd_leaves_the_cabinet_running_and_is_adopted(self):
         netmon = self.netmon_pid()
         self.lab.stop(self.hostd, signal.SIGKILL)
         self.send_barcode("RX-AFTER-HOSTD-DIED")   # guest and netmon carry on alone
@@ -84,11 +167,84 @@ class HostdSupervision(env.StandinOnLibvirt):
         self.assertFalse([l for l in self.hl7.read_text().splitlines() if "boot=3" in l],
                          "adoption must not reboot the guest")
 
-    def test_d_a_killed_netmon_is_restarted(self):
+    def test_b3_a_killed_netmon_is_restarted(self):
         old = self.netmon_pid()
         os.kill(old, signal.SIGKILL)
         wait_for(lambda: self.netmon_pid() != old, 30, "hostd to restart netmon")
         self.send_barcode("RX-AFTER-NETMON-RESTART")
+
+    def test_c1_stop_shuts_the_guest_down_by_acpi_and_keeps_it_down(self):
+        before = self.boots()
+        r = json.loads(self.vitrine("stop").stdout)
+        self.assertEqual(r["how"], "acpi", "the stand-in shuts down on the power button, as XP does")
+        self.assertIn("ACPI power button", self.console())
+        self.assertFalse(standin_running())
+        st = self.status()
+        self.assertEqual(st["guest"]["state"], "not running")
+        self.assertTrue(st["guest"]["operator_stopped"])
+        self.assertEqual(metric(self.hostd_metrics(), "vitrine_domain_operator_stopped"), 1)
+        # hostd's loop has run since (the status above went through it): nothing was scheduled.
+        after_stop = self.all_events()
+        after_stop = after_stop[max(i for i, e in enumerate(after_stop) if e["event"] == "operator_stop"):]
+        self.assertFalse([e for e in after_stop if e["event"] in ("guest_restart_scheduled", "guest_started")])
+        self.vitrine("start")
+        self.wait_hl7(f"boot={before + 1}")
+        self.assertFalse(self.status()["guest"]["operator_stopped"])
+
+    def test_c2_snapshots_stop_the_guest_only_when_told_to(self):
+        self.wait_for_guest_running()
+        r = self.vitrine("snapshot", "create", "before-update", check=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--stop-guest", r.stderr)
+        self.assertEqual(self.vitrine("snapshot", "list").stdout, "")
+        before = self.boots()
+        r = json.loads(self.vitrine("snapshot", "create", "before-update", "--stop-guest").stdout)
+        self.assertTrue(r["guest_restarted"])
+        self.assertIn("before-update", self.vitrine("snapshot", "list").stdout)
+        self.wait_hl7(f"boot={before + 1}")
+        names = [e["event"] for e in self.all_events()]
+        self.assertIn("snapshot_create", names)
+
+    def test_d_a_guest_that_keeps_stopping_is_a_crash_loop(self):
+        self.wait_for_guest_running()
+        conn = env.libvirt_connection()
+        first = len(self.all_events())
+        destroyed = 0
+
+        def crash_loop_declared():
+            nonlocal destroyed
+            events = self.all_events()[first:]
+            started = 1 + len([e for e in events if e["event"] == "guest_started"])
+            # Kill each guest hostd has finished starting (killing one mid-start is a failed
+            # start, which counts too, but this test counts guests).
+            if started > destroyed:
+                try:
+                    conn.lookupByName(env.NAME).destroy()
+                    destroyed += 1
+                except libvirt.libvirtError:
+                    pass
+            return [e for e in events if e["event"] == "crash_loop"]
+        # Back-offs of 1+2+4+8+16 s, then the sixth stop is a crash loop.
+        wait_for(crash_loop_declared, 120, "a crash loop", interval=0.2)
+        self.assertEqual(destroyed, 1 + 5, self.all_events()[first:])
+        self.assertFalse([e for e in self.all_events()[first:] if e["event"] == "guest_start_failed"])
+        st = self.status()
+        self.assertFalse(standin_running())
+        self.assertNotIn("restart_in_seconds", st["guest"])
+        self.assertIn("crash loop", st["guest"]["supervision"])
+        self.assertEqual(metric(self.hostd_metrics(), "vitrine_domain_crash_loop"), 1)
+        loops = [e for e in self.all_events() if e["event"] == "crash_loop"]
+        self.assertEqual(len(loops), 1, loops)
+        self.assertIn("crash loop", self.vitrine("status").stdout)
+        # An operator's start clears it.
+        before = self.boots()
+        self.assertTrue(json.loads(self.vitrine("start").stdout)["cleared_crash_loop"])
+        self.wait_hl7(f"boot={before + 1}")
+        self.assertEqual(metric(self.hostd_metrics(), "vitrine_domain_crash_loop"), 0)
+        conn.close()
+
+    def wait_for_guest_running(self):
+        wait_for(lambda: self.status()["guest"]["state"] == "running", 60, "the guest to run")
 
     def test_e_sigterm_stops_the_guest_and_netmon(self):
         netmon = self.netmon_pid()
@@ -97,6 +253,9 @@ class HostdSupervision(env.StandinOnLibvirt):
         with self.assertRaises(ProcessLookupError):
             os.kill(netmon, 0)
         self.assertFalse((self.state / f"{env.NAME}.netmon.pid").exists())
+        self.assertFalse(self.socket.exists())
+        events = [json.loads(l) for l in (self.state / f"{env.NAME}.hostd-events.jsonl").read_text().splitlines()]
+        self.assertEqual(events[-1]["event"], "hostd_stopped")
 
 
 if __name__ == "__main__":

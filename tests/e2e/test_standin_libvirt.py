@@ -25,27 +25,21 @@ sys.path.insert(0, str(ROOT / "deploy" / "lib"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from vitrine_lab import GUEST_MAC, HOSP_IP, Lab, metric, require_root, run, wait_for  # noqa: E402
 from hospital import start_hospital  # noqa: E402
+import standin  # noqa: E402
 
 NETMON = VITRINE = GUEST = None
-POLICY = ROOT / "policies" / "shipped" / "standin-cabinet.yaml"
+POLICY = standin.POLICY
 METRICS_PORT = 19481
+HOSTD_METRICS_PORT = 19482
 BOOT_TIMEOUT_S = 120
 NAME = "vitrine-e2e-standin"
 
 
 def libvirt_connection():
-    """A connection to a root libvirtd, starting virtlogd and libvirtd if they are not running."""
-    for daemon in ("virtlogd", "libvirtd"):
-        if subprocess.run(["pgrep", "-x", daemon], capture_output=True).returncode != 0:
-            run([f"/usr/sbin/{daemon}", "-d"])
+    """A connection to a root libvirtd, started if it is not running."""
+    standin.ensure_libvirtd()
     libvirt.registerErrorHandler(lambda *_: None, None)  # errors are raised, not printed
-
-    def connect():
-        try:
-            return libvirt.open("qemu:///system")
-        except libvirt.libvirtError:
-            return None
-    return wait_for(connect, 60, "libvirtd to accept connections", interval=0.2)
+    return libvirt.open("qemu:///system")
 
 
 class StandinOnLibvirt(unittest.TestCase):
@@ -53,42 +47,13 @@ class StandinOnLibvirt(unittest.TestCase):
     def setUpClass(cls, start_netmon=True):
         cls.conn = libvirt_connection()
         cls.cleanup_domain()
-        # QEMU runs as libvirt-qemu: everything it opens must be reachable by that user.
         cls.tmp = Path(tempfile.mkdtemp(prefix="vitrine-e2e-", dir="/var/tmp"))
-        os.chmod(cls.tmp, 0o755)
-        for f in ("vmlinuz", "initrd.img"):
-            shutil.copy(Path(GUEST) / f, cls.tmp / f)
-            os.chmod(cls.tmp / f, 0o644)
-        store = cls.tmp / "store"
-        run([VITRINE, "image", "import", str(Path(GUEST) / "disk.raw"), "--store", str(store)])
-        os.chmod(store, 0o755)
-        sockets = cls.tmp / "sockets"
-        sockets.mkdir(mode=0o777)
-        os.chmod(sockets, 0o1777)
-        cls.com1, cls.com2 = cls.tmp / "com1.log", sockets / "com2.sock"
-
         cls.lab = Lab("vtv", guest_tap=True).create()
         lab = cls.lab
-        cls.cabinet = cabinet = cls.tmp / "cabinet.yaml"
-        cabinet.write_text(f"""apiVersion: vitrine/v1
-name: {NAME}
-imageStore: {store}
-memoryMiB: 256
-hardware: {{arch: x86_64, cpu: qemu64}}
-directBoot:
-  kernel: {cls.tmp / 'vmlinuz'}
-  initrd: {cls.tmp / 'initrd.img'}
-  cmdline: "console=ttyS0 panic=-1 quiet ipv6.disable=1 vitrine.pharmacy=10.77.0.1:2575 vitrine.console=10.77.0.1:5000 vitrine.forbidden=10.77.0.1:445"
-network:
-  mac: "{GUEST_MAC}"
-  tap: {lab.guest_if}
-  uplink: {lab.uplink_if}
-  policy: {POLICY}
-serial:
-  - {{com: 1, type: file, path: {cls.com1}}}
-  - {{com: 2, type: unix, path: {cls.com2}}}
-netmonMetrics: 127.0.0.1:{METRICS_PORT}
-""")
+        cls.cabinet, cls.com1, cls.com2 = standin.prepare(
+            cls.tmp, VITRINE, GUEST, NAME, lab.guest_if, lab.uplink_if,
+            f"127.0.0.1:{HOSTD_METRICS_PORT}", f"127.0.0.1:{METRICS_PORT}")
+        cabinet = cls.cabinet
         cls.xml = run([VITRINE, "cabinet", "domain-xml", str(cabinet)]).stdout
         cls.hl7 = start_hospital(lab, cls.tmp)
         cls.events = cls.tmp / "events.jsonl"

@@ -11,4 +11,7 @@ namespace vitrine::hostd {
 // and netmon already guards, so libvirt neither creates nor bridges it.
 std::string domain_xml(const Cabinet& cabinet, const std::string& disk);
 
+// The guest's disk as libvirt names it (hda for IDE): for its block statistics.
+std::string disk_target(const Cabinet& cabinet);
+
 }  // namespace vitrine::hostd

@@ -1,37 +1,39 @@
 // hostd's supervision of one cabinet: its tap, its netmon (always started, and ready, before
-// the guest), and its libvirt domain, restarted with back-off when it stops or crashes until a
+// the guest), and its libvirt domain, restarted with back-off when it stops unasked until a
 // crash loop is declared. Both the guest and netmon outlive hostd: a restarted hostd adopts
-// them instead of starting new ones.
+// them instead of starting new ones. Operators reach it through the control socket.
 #pragma once
 
 #include <sys/types.h>
 
 #include <atomic>
 #include <chrono>
-#include <deque>
+#include <memory>
+#include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "vitrine/hostd/cabinet.h"
+#include "vitrine/hostd/event_log.h"
+#include "vitrine/hostd/hostd_metrics.h"
+#include "vitrine/hostd/restart_policy.h"
 
 struct _virConnect;
 struct _virDomain;
 
 namespace vitrine::hostd {
 
+class ControlServer;
+
 struct SupervisorOptions {
   std::string netmon_binary;
+  // Pid file, netmon's log, both event logs, the control socket. Created 0700.
   std::string state_dir = "/run/vitrine";
   std::string libvirt_uri = "qemu:///system";
   // XP's ACPI shutdown, under TCG, may take a minute; then the guest is destroyed.
   std::chrono::seconds shutdown_timeout{60};
 };
-
-// Restart policy: 1 s after the first stop, doubling to 60 s; more than 5 restarts within 10
-// minutes is a crash loop, which is reported and no longer restarted.
-inline constexpr std::chrono::seconds kFirstBackoff{1};
-inline constexpr std::chrono::seconds kMaxBackoff{60};
-inline constexpr size_t kCrashLoopRestarts = 5;
-inline constexpr std::chrono::minutes kCrashLoopWindow{10};
 
 class Supervisor {
  public:
@@ -44,26 +46,53 @@ class Supervisor {
   // guest down gracefully and stops netmon. Throws std::runtime_error if it cannot start.
   void run(const std::atomic<bool>& stop);
 
+  // One control request ({"command":"status"|"events"|"stop"|"start"|"snapshot",...}).
+  nlohmann::json handle(const nlohmann::json& request);
+
+  // Called from libvirt's event loop.
+  void on_lifecycle_event(int event, int detail);
+
  private:
+  struct DomainHandle;
+
+  // netmon
   void ensure_tap();
   void ensure_netmon();
   bool netmon_alive();
   void wait_netmon_ready();
+  void check_netmon();
+  // the guest
+  std::unique_ptr<DomainHandle> domain() const;
+  bool guest_active() const;
+  void start_guest(const std::string& why);
   void ensure_guest();
-  void start_guest();
   void supervise_guest();
-  void shutdown();
-  std::string pidfile() const;
+  std::string stop_guest(const std::string& why);
+  void set_operator_stopped(bool stopped);
+  // what operators and Prometheus see
+  void refresh_stats();
+  nlohmann::json status();
+  nlohmann::json snapshot(const nlohmann::json& request);
+  void stop_netmon();
+
+  std::string path(const std::string& suffix) const;
 
   Cabinet cabinet_;
   SupervisorOptions options_;
   _virConnect* conn_ = nullptr;
+  std::unique_ptr<HostdEventLog> events_;
+  std::unique_ptr<ControlServer> control_;
+  std::shared_ptr<HostdMetrics> metrics_;
+  GuestStats stats_;
+  RestartPolicy restart_;
+  // Stops hostd made itself: libvirt's stop events for them are not the guest failing.
+  unsigned expected_stops_ = 0;
+  bool operator_stopped_ = false;
   pid_t netmon_pid_ = -1;
   bool netmon_is_child_ = false;
-  std::deque<std::chrono::steady_clock::time_point> restarts_;
-  std::chrono::steady_clock::time_point next_start_{};
-  std::chrono::seconds backoff_{kFirstBackoff};
-  bool crash_loop_ = false;
+  uint64_t netmon_restarts_ = 0;
+  std::string netmon_started_at_;
+  std::string policy_sha256_;  // of the policy file when netmon was started
 };
 
 }  // namespace vitrine::hostd

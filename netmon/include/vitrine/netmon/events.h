@@ -56,7 +56,4 @@ class NullEventSink : public EventSink {
   bool emit(const Event&) override { return true; }
 };
 
-// Formats microseconds since the epoch as RFC 3339 UTC with microseconds.
-std::string format_time(uint64_t time_us);
-
 }  // namespace vitrine::netmon

@@ -1,0 +1,16 @@
+// Wall-clock time as every vitrine record writes it: UTC, ISO 8601, microseconds. Records from
+// hostd and netmon sort together by this text alone.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace vitrine {
+
+// Microseconds since the Unix epoch, now.
+uint64_t wall_clock_us();
+
+// "2026-11-27T11:41:36.123456Z"
+std::string utc_timestamp(uint64_t time_us);
+
+}  // namespace vitrine

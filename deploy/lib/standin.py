@@ -1,0 +1,95 @@
+"""The stand-in cabinet under libvirt, as the demo, the e2e tests and the benchmark set it up:
+a root libvirtd, an image store imported from the built stand-in disk, and a cabinet.yaml that
+points hostd at it, its tap, the lab's uplink and the shipped stand-in policy.
+"""
+import os
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+from vitrine_lab import GUEST_MAC, run, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+POLICY = ROOT / "policies" / "shipped" / "standin-cabinet.yaml"
+# What the stand-in does once booted (see images/testguest/init): HL7 to the pharmacy, heartbeats
+# to the console, one connection to SMB that the shipped policy forbids, one name lookup.
+GUEST_ARGS = ("vitrine.pharmacy=10.77.0.1:2575 vitrine.console=10.77.0.1:5000 "
+              "vitrine.forbidden=10.77.0.1:445 vitrine.lookup=pharmacy.hospital.local")
+
+
+def ensure_libvirtd():
+    """Starts virtlogd and libvirtd if they are not running, and waits for libvirtd's socket.
+
+    Without udev (containers, minimal hosts) /dev/kvm stays root-only, which libvirt takes for
+    KVM having gone away since it last probed QEMU: it re-probes QEMU's capabilities on every
+    domain start (about 40 s here). Debian's udev rule gives the device to group kvm, mode 0660;
+    this applies the same when udev has not.
+    """
+    kvm = Path("/dev/kvm")
+    if kvm.exists() and stat.S_IMODE(kvm.stat().st_mode) == 0o600 and kvm.stat().st_gid == 0:
+        try:
+            shutil.chown(kvm, group="kvm")
+            os.chmod(kvm, 0o660)
+        except (LookupError, PermissionError):
+            pass  # no kvm group: libvirt works, only slower
+    for daemon in ("virtlogd", "libvirtd"):
+        if subprocess.run(["pgrep", "-x", daemon], capture_output=True).returncode != 0:
+            run([f"/usr/sbin/{daemon}", "-d"])
+    wait_for(lambda: subprocess.run(["virsh", "-c", "qemu:///system", "version"],
+                                    capture_output=True).returncode == 0,
+             60, "libvirtd to accept connections", interval=0.2)
+
+
+def prepare(workdir, vitrine, guest_dir, name, tap, uplink, hostd_metrics, netmon_metrics,
+            extra_cmdline=""):
+    """Imports the stand-in's disk into an image store under `workdir` and writes its cabinet.yaml.
+
+    Returns (cabinet_path, com1_log, com2_socket). QEMU runs as libvirt-qemu: everything it
+    opens is made reachable by that user.
+    """
+    workdir = Path(workdir)
+    os.chmod(workdir, 0o755)
+    for f in ("vmlinuz", "initrd.img"):
+        shutil.copy(Path(guest_dir) / f, workdir / f)
+        os.chmod(workdir / f, 0o644)
+    store = workdir / "store"
+    run([vitrine, "image", "import", str(Path(guest_dir) / "disk.raw"), "--store", str(store)])
+    os.chmod(store, 0o755)
+    sockets = workdir / "sockets"
+    sockets.mkdir(mode=0o777, exist_ok=True)
+    os.chmod(sockets, 0o1777)
+    com1, com2 = workdir / "com1.log", sockets / "com2.sock"
+    cabinet = workdir / "cabinet.yaml"
+    cabinet.write_text(f"""apiVersion: vitrine/v1
+name: {name}
+imageStore: {store}
+memoryMiB: 256
+hardware: {{arch: x86_64, cpu: qemu64}}
+directBoot:
+  kernel: {workdir / 'vmlinuz'}
+  initrd: {workdir / 'initrd.img'}
+  cmdline: "console=ttyS0 panic=-1 quiet ipv6.disable=1 {GUEST_ARGS} {extra_cmdline}"
+network:
+  mac: "{GUEST_MAC}"
+  tap: {tap}
+  uplink: {uplink}
+  policy: {POLICY}
+serial:
+  - {{com: 1, type: file, path: {com1}}}
+  - {{com: 2, type: unix, path: {com2}}}
+metrics: {hostd_metrics}
+netmonMetrics: {netmon_metrics}
+""")
+    return cabinet, com1, com2
+
+
+def remove_domain(name):
+    """Destroys a domain of that name left by an interrupted run (transient: gone once stopped)."""
+    subprocess.run(["virsh", "-c", "qemu:///system", "destroy", name], capture_output=True)
+    subprocess.run(["virsh", "-c", "qemu:///system", "undefine", name], capture_output=True)
+
+
+def domain_running(name):
+    r = subprocess.run(["virsh", "-c", "qemu:///system", "domstate", name], capture_output=True, text=True)
+    return r.returncode == 0 and r.stdout.strip() == "running"

@@ -1,0 +1,140 @@
+#include "vitrine/hostd/control.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+
+namespace vitrine::hostd {
+
+namespace {
+
+sockaddr_un unix_address(const std::string& path) {
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  if (path.size() >= sizeof sa.sun_path) throw std::runtime_error("socket path too long: " + path);
+  std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
+  return sa;
+}
+
+int64_t ms_left(std::chrono::steady_clock::time_point deadline) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+}
+
+// Reads up to a newline, at most `limit` bytes, until `deadline`. Returns false on timeout,
+// overflow or a closed connection before the newline.
+bool read_line(int fd, std::string& line, size_t limit, std::chrono::steady_clock::time_point deadline) {
+  char buf[4096];
+  while (line.find('\n') == std::string::npos) {
+    if (line.size() > limit) return false;
+    pollfd p{fd, POLLIN, 0};
+    const int64_t left = ms_left(deadline);
+    if (left <= 0 || poll(&p, 1, static_cast<int>(left)) <= 0) return false;
+    const ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return false;
+    line.append(buf, static_cast<size_t>(n));
+  }
+  line.resize(line.find('\n'));
+  return line.size() <= limit;
+}
+
+void write_all(int fd, const std::string& text) {
+  size_t off = 0;
+  while (off < text.size()) {
+    const ssize_t n = send(fd, text.data() + off, text.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) return;  // the client went away: nothing to tell it
+    off += static_cast<size_t>(n);
+  }
+}
+
+}  // namespace
+
+ControlServer::ControlServer(std::string path, Handler handler)
+    : path_(std::move(path)), handler_(std::move(handler)) {
+  const sockaddr_un sa = unix_address(path_);
+  fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd_ < 0) throw std::runtime_error(std::string("control socket: ") + std::strerror(errno));
+  unlink(path_.c_str());  // a killed hostd leaves its socket behind
+  // Created 0600 from the start: no moment in which another user could connect.
+  const mode_t old = umask(0177);
+  const int rc = bind(fd_, reinterpret_cast<const sockaddr*>(&sa), sizeof sa);
+  umask(old);
+  if (rc != 0 || listen(fd_, 8) != 0) {
+    const int err = errno;
+    close(fd_);
+    throw std::runtime_error("control socket " + path_ + ": " + std::strerror(err));
+  }
+}
+
+ControlServer::~ControlServer() {
+  if (fd_ >= 0) {
+    close(fd_);
+    unlink(path_.c_str());
+  }
+}
+
+void ControlServer::serve_one() {
+  const int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+  if (c < 0) return;
+  ++requests_;
+  nlohmann::json answer;
+  ucred peer{};
+  socklen_t len = sizeof peer;
+  std::string line;
+  if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0 || peer.uid != 0) {
+    ++refused_;
+    spdlog::warn("control socket: refused a client with uid {} (root only)", peer.uid);
+    answer = {{"ok", false}, {"error", "root only"}};
+  } else if (!read_line(c, line, kMaxControlRequestBytes,
+                        std::chrono::steady_clock::now() + kControlReadTimeout)) {
+    ++refused_;
+    answer = {{"ok", false}, {"error", "no request line (at most " + std::to_string(kMaxControlRequestBytes) +
+                                           " bytes, within " + std::to_string(kControlReadTimeout.count()) + " ms)"}};
+  } else {
+    const nlohmann::json request = nlohmann::json::parse(line, nullptr, false);
+    if (request.is_discarded() || !request.is_object() || !request.contains("command") ||
+        !request["command"].is_string()) {
+      ++refused_;
+      answer = {{"ok", false}, {"error", "a request is a JSON object with a \"command\" string"}};
+    } else {
+      try {
+        answer = handler_(request);
+      } catch (const std::exception& e) {
+        answer = {{"ok", false}, {"error", e.what()}};
+      }
+    }
+  }
+  write_all(c, answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  close(c);
+}
+
+nlohmann::json control_request(const std::string& path, const nlohmann::json& request,
+                               std::chrono::seconds timeout) {
+  const sockaddr_un sa = unix_address(path);
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0) {
+    const int err = errno;
+    close(fd);
+    throw std::runtime_error("cannot reach hostd at " + path + ": " + std::strerror(err) +
+                             (err == ENOENT || err == ECONNREFUSED ? " (is vitrine-hostd running?)" : ""));
+  }
+  write_all(fd, request.dump() + "\n");
+  std::string line;
+  // An answer can be long (events): allow far more than a request.
+  const bool ok = read_line(fd, line, 64 << 20, std::chrono::steady_clock::now() + timeout);
+  close(fd);
+  if (!ok) throw std::runtime_error("no answer from hostd within " + std::to_string(timeout.count()) + " s");
+  nlohmann::json answer = nlohmann::json::parse(line, nullptr, false);
+  if (answer.is_discarded() || !answer.is_object()) throw std::runtime_error("hostd's answer is not JSON");
+  return answer;
+}
+
+}  // namespace vitrine::hostd
