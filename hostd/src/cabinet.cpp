@@ -1,7 +1,10 @@
 #include "vitrine/hostd/cabinet.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 namespace vitrine::hostd {
 
@@ -26,6 +29,20 @@ bool plain_name(const std::string& s, size_t max, bool allow_upper) {
 std::string absolute_path(const YamlReader& r, const YAML::Node& n, const std::string& path) {
   const auto text = r.scalar(n, path);
   if (text.empty() || text[0] != '/') r.fail(n, path, "expected an absolute path, got '" + text + "'");
+  return text;
+}
+
+// Where a /metrics endpoint listens: an IPv4 address and a port, as both exposers take it.
+std::string listen_address(const YamlReader& r, const YAML::Node& n, const std::string& path) {
+  const auto text = r.scalar(n, path);
+  const auto colon = text.rfind(':');
+  in_addr addr{};
+  const std::string port = colon == std::string::npos ? "" : text.substr(colon + 1);
+  const bool port_ok = !port.empty() && port.size() <= 5 &&
+                       std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); }) &&
+                       std::stoul(port) >= 1 && std::stoul(port) <= 65535;
+  if (colon == std::string::npos || inet_pton(AF_INET, text.substr(0, colon).c_str(), &addr) != 1 || !port_ok)
+    r.fail(n, path, "expected IPV4:PORT (as 127.0.0.1:9470), got '" + text + "'");
   return text;
 }
 
@@ -88,6 +105,7 @@ SerialPort parse_serial(const YamlReader& r, const YAML::Node& n, const std::str
 Cabinet parse_cabinet(const YamlReader& r, const YAML::Node& root) {
   Cabinet c;
   bool has_api = false, has_name = false, has_store = false, has_network = false;
+  std::optional<YAML::Node> metrics_node, netmon_metrics_node;  // where a clash of the two is reported
   r.map(root, "",
         {{"apiVersion", [&](const YAML::Node& v, const std::string& p) {
             if (r.scalar(v, p) != kApiVersion)
@@ -155,14 +173,24 @@ Cabinet parse_cabinet(const YamlReader& r, const YAML::Node& root) {
               c.serial.push_back(s);
             });
           }},
-         {"metrics", [&](const YAML::Node& v, const std::string& p) { c.metrics = r.scalar(v, p); }},
-         {"netmonMetrics", [&](const YAML::Node& v, const std::string& p) { c.netmon_metrics = r.scalar(v, p); }}});
+         {"metrics", [&](const YAML::Node& v, const std::string& p) {
+            c.metrics = listen_address(r, v, p);
+            metrics_node.emplace(v);
+          }},
+         {"netmonMetrics", [&](const YAML::Node& v, const std::string& p) {
+            c.netmon_metrics = listen_address(r, v, p);
+            netmon_metrics_node.emplace(v);
+          }}});
   if (!has_api) r.fail(root, "", std::string("missing 'apiVersion: ") + kApiVersion + "'");
   if (!has_name) r.fail(root, "", "missing 'name'");
   if (!has_store) r.fail(root, "", "missing 'imageStore'");
   if (!has_network) r.fail(root, "", "missing 'network' (the guest's NIC: mac, uplink, policy)");
   if (c.tap.empty()) c.tap = "vt-" + c.name.substr(0, kMaxInterfaceName - 3);
   if (c.tap == c.uplink) r.fail(root, "network", "the tap and the uplink must be different interfaces");
+  if (c.metrics == c.netmon_metrics)
+    r.fail(netmon_metrics_node ? *netmon_metrics_node : metrics_node ? *metrics_node : root,
+           netmon_metrics_node ? "netmonMetrics" : "metrics",
+           "hostd's and netmon's metrics cannot share " + c.metrics);
   return c;
 }
 

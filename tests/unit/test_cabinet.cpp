@@ -91,6 +91,12 @@ TEST(Cabinet, MistakesAreRefusedWithTheirPosition) {
                 .find("tap and the uplink must be different"),
             std::string::npos);
   EXPECT_NE(error_of("").find("c.yaml: the cabinet description is empty"), std::string::npos);
+  EXPECT_EQ(error_of(m + "metrics: localhost:9470\n"),
+            "c.yaml:8:10: metrics: expected IPV4:PORT (as 127.0.0.1:9470), got 'localhost:9470'");
+  EXPECT_EQ(error_of(m + "netmonMetrics: 127.0.0.1:70000\n"),
+            "c.yaml:8:16: netmonMetrics: expected IPV4:PORT (as 127.0.0.1:9470), got '127.0.0.1:70000'");
+  EXPECT_EQ(error_of(m + "metrics: 127.0.0.1:9471\n"),
+            "c.yaml:8:10: metrics: hostd's and netmon's metrics cannot share 127.0.0.1:9471");
 }
 
 TEST(DomainXml, CarriesTheXpProfile) {
