@@ -1,110 +1,157 @@
 #!/usr/bin/python3
-"""The demo topology: a stand-in cabinet and a stand-in hospital network in network namespaces,
-with real servers, joined only through netmon under a shipped policy. It shows allowed and
-blocked traffic, where the metrics are, and a summary, then removes everything it made.
+"""The demo: vitrine-hostd boots the stand-in cabinet (images/testguest, on the XP hardware
+profile) under libvirt, behind netmon, on a stand-in hospital network in a namespace with a
+pharmacy HL7 listener, a console, DNS/DHCP and a file server. It shows what the cabinet does
+and what netmon refuses, `vitrine status`, the metrics and the events; then stops the cabinet
+gracefully and removes everything it made. Exits 1 if anything did not happen as it should.
 
-Usage: demo.py --netmon BINARY [--policy FILE] [--metrics-port N] [--keep]
+Usage: demo.py --bin-dir BUILD [--keep]
+  BUILD holds hostd/vitrine-hostd, hostd/vitrine, netmon/vitrine-netmon and testguest/.
 """
 import argparse
 import json
 import shutil
 import signal
-import socket
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
-from vitrine_lab import GUEST_IP, GUEST_MAC, HOSP_IP, HOSP_MAC, Lab, metric, wait_for  # noqa: E402
+from vitrine_lab import GUEST_IP, HOSP_IP, Lab, metric, parse_metrics, wait_for  # noqa: E402
+from hospital import start_hospital  # noqa: E402
+import standin  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-CONNECT = ("import socket,sys,time\n"
-           "s=socket.socket(); s.settimeout(10); t=time.monotonic()\n"
-           "try:\n s.connect((sys.argv[1],int(sys.argv[2]))); r='connected'\n"
-           "except Exception as e: r=type(e).__name__\n"
-           "print(r, round((time.monotonic()-t)*1000, 1))\n")
-SPOOF = ("import socket,struct\n"
-         "ip=struct.pack('!BBHHHBBH4s4s',0x45,0,28,1,0,64,17,0,socket.inet_aton('10.77.0.66'),"
-         "socket.inet_aton('%s'))\n"
-         "s=socket.socket(socket.AF_PACKET,socket.SOCK_RAW); s.bind(('eth0',0))\n"
-         "s.send(bytes.fromhex('%s')+bytes.fromhex('%s')+b'\\x08\\x00'+ip+struct.pack('!HHHH',1,9,8,0))\n"
-         % (HOSP_IP, HOSP_MAC.replace(":", ""), GUEST_MAC.replace(":", "")))
+NAME = "vitrine-demo"
+HOSTD_METRICS, NETMON_METRICS = "127.0.0.1:9470", "127.0.0.1:9471"
+# TCG boots the stand-in in about 10 s on this kind of machine; a loaded host takes longer.
+BOOT_TIMEOUT_S = 180
+# A hospital host probing the cabinet's SMB port, as WannaCry did.
+PROBE = ("import socket,sys\n"
+         "s=socket.socket(); s.settimeout(5)\n"
+         "try:\n s.connect((sys.argv[1],int(sys.argv[2]))); print('connected')\n"
+         "except Exception as e: print(type(e).__name__)\n")
+
+failures = []
 
 
-def say(verdict, what, detail):
-    print(f"  [{verdict:7}] {what:44} {detail}")
+def say(ok, verdict, what, detail=""):
+    if not ok:
+        failures.append(what)
+    print(f"  [{verdict if ok else 'FAILED':7}] {what:52} {detail}")
+
+
+def scrape(address):
+    with urllib.request.urlopen(f"http://{address}/metrics", timeout=5) as r:
+        return parse_metrics(r.read().decode())
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--netmon", required=True)
-    ap.add_argument("--policy", default=str(ROOT / "policies" / "shipped" / "demo-cabinet.yaml"))
-    ap.add_argument("--metrics-port", type=int, default=9464)
-    ap.add_argument("--keep", action="store_true", help="keep running until Ctrl-C")
+    ap.add_argument("--bin-dir", required=True, type=Path)
+    ap.add_argument("--keep", action="store_true", help="keep the cabinet running until Ctrl-C")
     args = ap.parse_args()
+    hostd_bin = args.bin_dir / "hostd" / "vitrine-hostd"
+    vitrine_bin = args.bin_dir / "hostd" / "vitrine"
+    netmon_bin = args.bin_dir / "netmon" / "vitrine-netmon"
 
-    work = Path(tempfile.mkdtemp(prefix="vitrine-demo-"))
-    events = work / "events.jsonl"
-    (work / "www").mkdir()
-    (work / "www" / "formulary.txt").write_text("amoxicillin 500mg capsule\nparacetamol 1g tablet\n")
-    lab = Lab("vtrdemo")
+    standin.ensure_libvirtd()
+    standin.remove_domain(NAME)  # left by an interrupted run
+    # QEMU (as libvirt-qemu) opens the kernel and disk here: not under a private /tmp.
+    work = Path(tempfile.mkdtemp(prefix="vitrine-demo-", dir="/var/tmp"))
+    state = work / "state"
+    lab = Lab("vtdemo", guest_tap=True)
+    hostd = None
     try:
         lab.create()
-        print(f"vitrine demo: cabinet {GUEST_IP} and hospital network {HOSP_IP}, joined only through netmon")
-        lab.spawn([sys.executable, "-m", "http.server", "8080", "--bind", HOSP_IP,
-                   "--directory", str(work / "www")], ns=lab.hosp_ns)
-        lab.spawn(["dnsmasq", "--no-daemon", "--no-resolv", "--no-hosts", f"--listen-address={HOSP_IP}",
-                   "--bind-interfaces", "--address=/pharmacy.hospital.local/10.77.0.50"], ns=lab.hosp_ns)
-        for port in (445, 22):
-            lab.spawn(["socat", f"TCP-LISTEN:{port},bind={HOSP_IP},reuseaddr,fork", "-"], ns=lab.hosp_ns)
-        wait_for(lambda: lab.hosp(["ss", "-ltn"]).stdout.count(HOSP_IP) >= 3, 10, "the hospital's servers")
-        wait_for(lambda: HOSP_IP in lab.hosp(["ss", "-lun"]).stdout, 10, "the DNS server")
-        lab.start_netmon(args.netmon, args.policy, events, args.metrics_port)
-        print(f"  policy   {args.policy}")
-        print(f"  metrics  http://127.0.0.1:{args.metrics_port}/metrics")
-        print(f"  events   {events}")
-        print()
+        hl7 = start_hospital(lab, work)
+        cabinet, com1, com2 = standin.prepare(work, str(vitrine_bin), str(args.bin_dir / "testguest"), NAME,
+                                              lab.guest_if, lab.uplink_if, HOSTD_METRICS, NETMON_METRICS)
+        socket_path = state / f"{NAME}.sock"
 
-        r = lab.guest(["dig", "+short", "+time=3", "+tries=1", f"@{HOSP_IP}", "pharmacy.hospital.local"], check=False)
-        say("allowed" if r.stdout.strip() else "FAILED", "DNS lookup pharmacy.hospital.local", r.stdout.strip() or r.stderr.strip())
-        r = lab.guest(["curl", "-sS", "--max-time", "5", f"http://{HOSP_IP}:8080/formulary.txt"], check=False)
-        say("allowed" if r.returncode == 0 else "FAILED", "HTTP GET the formulary (rule: HTTP only)", f"{len(r.stdout)} bytes")
-        r = lab.guest(["ping", "-c", "3", "-i", "0.2", "-W", "1", "-q", HOSP_IP], check=False)
-        rtt = next((l.split("=")[1].strip() for l in r.stdout.splitlines() if "rtt" in l), "no reply")
-        say("allowed" if r.returncode == 0 else "FAILED", "ping the gateway", f"rtt min/avg/max/mdev {rtt}")
-        for port, what in ((445, "SMB connect to the file server (tcp/445)"), (22, "SSH connect (tcp/22, not in the policy)")):
-            out = lab.guest([sys.executable, "-c", CONNECT, HOSP_IP, str(port)]).stdout.split()
-            say("blocked" if out[0] == "ConnectionRefusedError" else "FAILED", what, f"reset by netmon after {out[1]} ms")
-        lab.guest([sys.executable, "-c", SPOOF])
-        m = wait_for(lambda: (lambda s: s if metric(s, "vitrine_netmon_layer2_dropped_packets_total",
-                                                    reason="spoofed_ip") else None)(
-            lab.scrape(args.metrics_port)), 5, "the metrics to show the spoofed frame")
-        say("blocked", "frame with a spoofed source IP (10.77.0.66)", "dropped by the layer-2 police")
-        print("\nsummary (from the metrics endpoint):")
+        def vitrine(*a):
+            return subprocess.run([str(vitrine_bin), *a, "--socket", str(socket_path)],
+                                  capture_output=True, text=True)
+
+        def console():
+            return com1.read_text(errors="replace") if com1.exists() else ""
+
+        print(f"vitrine demo: the stand-in cabinet ({GUEST_IP}) on the hospital network ({HOSP_IP}),"
+              f" only through netmon")
+        print(f"  cabinet  {cabinet}")
+        print(f"  policy   {standin.POLICY}")
+        print(f"  metrics  hostd http://{HOSTD_METRICS}/metrics   netmon http://{NETMON_METRICS}/metrics")
+        print(f"  control  vitrine status --socket {socket_path}\n")
+
+        started = time.monotonic()
+        hostd = subprocess.Popen([str(hostd_bin), "--cabinet", str(cabinet), "--netmon", str(netmon_bin),
+                                  "--state-dir", str(state), "--shutdown-timeout", "20"],
+                                 stderr=open(work / "hostd.log", "w"))
+        wait_for(lambda: [l for l in hl7.read_text().splitlines() if "ADT^A08" in l],
+                         BOOT_TIMEOUT_S, "the cabinet's first HL7 message", interval=0.2)
+        say(True, "allowed", "cabinet booted, HL7 ADT^A08 reached the pharmacy",
+            f"{time.monotonic() - started:.1f} s after hostd started")
+        wait_for(lambda: "forbidden connection" in console(), 60, "the cabinet's SMB attempt")
+        out = console()
+        say("address 10.77.0.2" in out, "allowed", "DHCP lease from the hospital", "10.77.0.2")
+        say("resolved pharmacy.hospital.local" in out, "allowed", "DNS lookup pharmacy.hospital.local")
+        say("refused" in out.split("forbidden connection", 1)[1].splitlines()[0], "blocked",
+            "cabinet's SMB connect to the file server (tcp/445)", "reset by netmon")
+        got, scans = standin.scan_barcode(com2, hl7, "RX-1029-INSULIN")
+        if not got:
+            print("  cabinet console (COM1), last lines:\n    " + "\n    ".join(console().splitlines()[-8:]))
+        say(bool(got), "allowed", "barcode scanned on COM2 -> HL7 RDS^O13",
+            f"RX-1029-INSULIN ({scans} scan{'s' if scans > 1 else ''})")
+        r = lab.hosp([sys.executable, "-c", PROBE, GUEST_IP, "445"]).stdout.strip()
+        say(r != "connected", "blocked", "hospital host probing the cabinet's SMB (tcp/445)", r)
+
+        print("\n$ vitrine status")
+        st = vitrine("status")
+        print("  " + st.stdout.strip().replace("\n", "\n  "))
+        say(st.returncode == 0 and "running" in st.stdout, "ok", "vitrine status")
+
+        h, n = scrape(HOSTD_METRICS), scrape(NETMON_METRICS)
+        print("\nmetrics:")
+        print(f"  vitrine_domain_up {metric(h, 'vitrine_domain_up'):.0f}   vitrine_netmon_up {metric(h, 'vitrine_netmon_up'):.0f}"
+              f"   vitrine_domain_crash_loop {metric(h, 'vitrine_domain_crash_loop'):.0f}")
+        print(f"  vitrine_domain_info_cpu_time_seconds_total {metric(h, 'vitrine_domain_info_cpu_time_seconds_total'):.1f}"
+              f"   disk writes {metric(h, 'vitrine_domain_block_stats_write_bytes_total'):.0f} bytes")
         for d in ("egress", "ingress"):
-            print(f"  frames {d:8} allowed {int(metric(m, 'vitrine_netmon_packets_total', direction=d, verdict='allow')):5}"
-                  f"   denied {int(metric(m, 'vitrine_netmon_packets_total', direction=d, verdict='deny')):5}")
-        hits = sorted(((dict(l)["rule"], dict(l)["action"], v) for (n, l), v in m.items()
-                       if n == "vitrine_netmon_rule_hits_total"), key=lambda h: -h[2])
-        for rule, action, v in hits:
-            print(f"  rule {rule:28} {action:6} {int(v)} flow(s)")
-        print(f"  layer-2 drops {int(metric(m, 'vitrine_netmon_layer2_dropped_packets_total'))}, "
-              f"TCP resets sent {int(metric(m, 'vitrine_netmon_tcp_resets_sent_total'))}")
-        print("\nevents:")
-        for line in events.read_text().splitlines():
-            e = json.loads(line)
-            print(f"  {e['event']:17} {e.get('l4', ''):4} {e.get('src', '')}:{e.get('sport', '')} -> "
-                  f"{e.get('dst', '')}:{e.get('dport', '')}  rule={e.get('rule', '')} reason={e.get('reason', '')}")
+            print(f"  frames {d:8} allowed {int(metric(n, 'vitrine_netmon_packets_total', direction=d, verdict='allow')):5}"
+                  f"   denied {int(metric(n, 'vitrine_netmon_packets_total', direction=d, verdict='deny')):5}")
+        say(metric(n, "vitrine_netmon_rule_hits_total", rule="no-smb-from-cabinet") >= 1, "counted",
+            "netmon counted the SMB attempt against its rule")
+
+        print("\n$ vitrine events --last 12")
+        ev = vitrine("events", "--last", "12")
+        print("  " + ev.stdout.strip().replace("\n", "\n  "))
+        denied = [json.loads(l) for l in vitrine("events", "--json", "--last", "200").stdout.splitlines()]
+        say(any(e["event"] == "flow_denied" and e.get("dport") == 445 and e.get("direction") == "ingress"
+                for e in denied), "recorded", "the hospital's SMB probe is an event")
+
         if args.keep:
-            print(f"\nnetmon keeps running; try: curl -s http://127.0.0.1:{args.metrics_port}/metrics | grep vitrine_ ;"
-                  f" Ctrl-C to stop and clean up")
+            print("\nthe cabinet keeps running; try `vitrine status --socket "
+                  f"{socket_path}`; Ctrl-C to stop it and clean up")
             signal.sigwait([signal.SIGINT, signal.SIGTERM])
     finally:
+        if hostd and hostd.poll() is None:
+            print("\nstopping: ACPI shutdown of the cabinet, then netmon")
+            hostd.send_signal(signal.SIGTERM)
+            try:
+                hostd.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                hostd.kill()
+        standin.remove_domain(NAME)
         lab.destroy()
         shutil.rmtree(work, ignore_errors=True)
-        print("\ncleaned up: namespaces, interfaces, servers and files removed")
+        print("cleaned up: guest, namespaces, interfaces, servers and files removed")
+    if failures:
+        print(f"\ndemo: {len(failures)} thing(s) did not happen as they should: {', '.join(failures)}")
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

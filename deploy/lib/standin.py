@@ -3,9 +3,11 @@ a root libvirtd, an image store imported from the built stand-in disk, and a cab
 points hostd at it, its tap, the lab's uplink and the shipped stand-in policy.
 """
 import os
+import socket
 import shutil
 import stat
 import subprocess
+import time
 from pathlib import Path
 
 from vitrine_lab import GUEST_MAC, run, wait_for
@@ -93,3 +95,21 @@ def remove_domain(name):
 def domain_running(name):
     r = subprocess.run(["virsh", "-c", "qemu:///system", "domstate", name], capture_output=True, text=True)
     return r.returncode == 0 and r.stdout.strip() == "running"
+
+
+def scan_barcode(com2, hl7, code, tries=3):
+    """Scans `code` on COM2 as a 9600-baud scanner sends it (about 1 ms a character), and rescans
+    if it does not arrive, as a person at the cabinet would. Returns (arrived, scans)."""
+    for scan in range(1, tries + 1):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(str(com2))
+            for byte in code.encode() + b"\n":
+                s.send(bytes([byte]))
+                time.sleep(0.001)
+        try:
+            wait_for(lambda: [l for l in hl7.read_text().splitlines() if f"barcode={code}" in l], 20,
+                     "the scanned barcode's HL7 message", interval=0.2)
+            return True, scan
+        except TimeoutError:
+            pass
+    return False, tries

@@ -15,7 +15,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 GUEST_IP, HOSP_IP = "10.77.0.2", "10.77.0.1"
 GUEST_MAC, HOSP_MAC = "52:54:00:77:00:02", "52:54:00:77:00:01"

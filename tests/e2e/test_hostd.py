@@ -23,7 +23,7 @@ import libvirt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import test_standin_libvirt as env  # noqa: E402  (its set-up: store, cabinet, hospital, libvirtd)
-from vitrine_lab import metric, parse_metrics, require_root, run, wait_for  # noqa: E402
+from vitrine_lab import metric, parse_metrics, require_root, wait_for  # noqa: E402
 
 HOSTD = None
 
@@ -75,18 +75,9 @@ class HostdSupervision(env.StandinOnLibvirt):
     def netmon_pid(self):
         return int((self.state / f"{env.NAME}.netmon.pid").read_text())
 
-    def send_barcode(self, code, tries=3):
-        """Scans `code` on COM2 until its HL7 message arrives (a scanner rescans, too)."""
-        for attempt in range(tries):
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-                s.connect(str(self.com2))
-                s.sendall(code.encode() + b"\n")
-                try:
-                    return wait_for(lambda: [l for l in self.hl7.read_text().splitlines()
-                                             if f"barcode={code}" in l], 20, f"barcode {code}", interval=0.5)
-                except TimeoutError:
-                    if attempt == tries - 1:
-                        raise
+    def send_barcode(self, code):
+        arrived, scans = env.standin.scan_barcode(self.com2, self.hl7, code)
+        self.assertTrue(arrived, f"barcode {code} did not arrive after {scans} scans")
 
     # The inherited tests would start the guest themselves: not here.
     test_1_boots_under_libvirt_and_its_hl7_reaches_the_pharmacy = None

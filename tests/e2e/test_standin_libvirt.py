@@ -10,11 +10,8 @@ import json
 import os
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 import unittest
 from pathlib import Path
 
@@ -23,7 +20,7 @@ import libvirt
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "deploy" / "lib"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from vitrine_lab import GUEST_MAC, HOSP_IP, Lab, metric, require_root, run, wait_for  # noqa: E402
+from vitrine_lab import Lab, require_root, run, wait_for  # noqa: E402
 from hospital import start_hospital  # noqa: E402
 import standin  # noqa: E402
 
@@ -102,10 +99,9 @@ class StandinOnLibvirt(unittest.TestCase):
         self.assertTrue([e for e in events if e["event"] == "flow_denied" and e.get("dport") == 445])
 
     def test_2_a_barcode_on_com2_arrives_as_an_hl7_message(self):
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.connect(str(self.com2))
-            s.sendall(b"RX-7-INSULIN\n")
-            self.assertIn("RDS^O13", self.wait_hl7("barcode=RX-7-INSULIN")[0])
+        arrived, scans = standin.scan_barcode(self.com2, self.hl7, "RX-7-INSULIN")
+        self.assertTrue(arrived, f"not after {scans} scans")
+        self.assertIn("RDS^O13", self.wait_hl7("barcode=RX-7-INSULIN")[0])
 
     def test_3_the_disk_counter_survives_qemu_being_killed(self):
         pid = self.qemu_pid()

@@ -9,8 +9,6 @@ Usage: test_standin_qemu.py NETMON_BINARY GUEST_DIR   (as root; GUEST_DIR from b
 import json
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import unittest
@@ -19,8 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "deploy" / "lib"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from vitrine_lab import GUEST_MAC, HOSP_IP, Lab, metric, wait_for, require_root  # noqa: E402
+from vitrine_lab import GUEST_MAC, Lab, metric, wait_for, require_root  # noqa: E402
 from hospital import start_hospital  # noqa: E402
+import standin  # noqa: E402
 
 NETMON = GUEST = None
 POLICY = ROOT / "policies" / "shipped" / "standin-cabinet.yaml"
@@ -97,11 +96,9 @@ class StandinOnQemu(unittest.TestCase):
         self.assertGreaterEqual(metric(scraped, "vitrine_netmon_rule_hits_total", rule="hl7-to-pharmacy"), 1)
 
     def test_3_a_barcode_on_com2_arrives_as_an_hl7_message(self):
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.connect(str(self.com2))
-            s.sendall(b"RX-0042-AMOXICILLIN\n")
-            lines = self.wait_hl7("barcode=RX-0042-AMOXICILLIN")
-        self.assertIn("RDS^O13", lines[0])
+        arrived, scans = standin.scan_barcode(self.com2, self.hl7, "RX-0042-AMOXICILLIN")
+        self.assertTrue(arrived, f"not after {scans} scans")
+        self.assertIn("RDS^O13", self.wait_hl7("barcode=RX-0042-AMOXICILLIN")[0])
 
     def test_4_the_disk_counter_survives_qemu_being_killed(self):
         self.lab.stop(self.qemu, signal.SIGKILL)
