@@ -134,7 +134,9 @@ def main():
         if args.keep:
             print("\nthe cabinet keeps running; try `vitrine status --socket "
                   f"{socket_path}`; Ctrl-C to stop it and clean up")
-            signal.sigwait([signal.SIGINT, signal.SIGTERM])
+            # Blocked first: sigwait takes them, so the clean-up below runs for either.
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+            signal.sigwait({signal.SIGINT, signal.SIGTERM})
     finally:
         if hostd and hostd.poll() is None:
             print("\nstopping: ACPI shutdown of the cabinet, then netmon")

@@ -81,6 +81,8 @@ std::vector<MetricFamily> metric_families(const GuestStats& s, const std::string
   }
   f.counter("vitrine_domain_restarts_total", "Restarts hostd made after the guest stopped unasked",
             static_cast<double>(s.restarts_total));
+  f.counter("vitrine_domain_reboots_total", "Reboots the guest made itself (a blue screen, a panic)",
+            static_cast<double>(s.reboots_total));
   f.gauge("vitrine_domain_crash_loop", "1 if the guest stopped too often and hostd no longer restarts it",
           s.crash_loop);
   f.gauge("vitrine_domain_operator_stopped", "1 if an operator stopped the guest (`vitrine stop`)",

@@ -44,15 +44,23 @@ namespace {
 
 // netmon answers on its metrics port within a second of starting; a loaded host gets longer.
 constexpr std::chrono::seconds kNetmonReadyTimeout{30};
-// How often the loop wakes without an event: supervision and statistics are this fresh.
+// How often the loop wakes without an event: supervision is this prompt.
 constexpr int kEventTickMs = 500;
+// How often the metrics are read from libvirt. Each read is a round trip through libvirtd to
+// QEMU's monitor, which a TCG guest pays for in CPU; Prometheus scrapes every 15 s or so.
+constexpr std::chrono::seconds kStatsInterval{5};
+// Reboot events this close together are one reboot: no guest boots again within 5 s (the
+// stand-in takes 6 s under TCG, XP far longer).
+constexpr std::chrono::seconds kRebootEventsWindow{5};
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-void no_op_timer(int, void*) {}
+// Supervision runs on this timer, not on every return of the event loop: the loop also wakes
+// for libvirt's own traffic, which supervising (itself calls to libvirt) would keep busy.
+void supervision_timer(int, void* opaque) { static_cast<Supervisor*>(opaque)->tick(); }
 
 // libvirt prints every error to stderr by default; hostd reports the ones that matter itself
 // (a guest that is not there is a state it expects, not an error).
@@ -63,9 +71,16 @@ std::string libvirt_error() {
   return e && e->message ? e->message : "unknown libvirt error";
 }
 
-int lifecycle_callback(virConnectPtr, virDomainPtr, int event, int detail, void* opaque) {
-  static_cast<Supervisor*>(opaque)->on_lifecycle_event(event, detail);
+// libvirt reports every domain on the host: only this cabinet's concern hostd.
+int lifecycle_callback(virConnectPtr, virDomainPtr dom, int event, int detail, void* opaque) {
+  auto* self = static_cast<Supervisor*>(opaque);
+  if (self->is_mine(virDomainGetName(dom))) self->on_lifecycle_event(event, detail);
   return 0;
+}
+
+void reboot_callback(virConnectPtr, virDomainPtr dom, void* opaque) {
+  auto* self = static_cast<Supervisor*>(opaque);
+  if (self->is_mine(virDomainGetName(dom))) self->on_guest_reboot();
 }
 
 void control_ready(int, int, int, void* opaque) { static_cast<ControlServer*>(opaque)->serve_one(); }
@@ -316,8 +331,11 @@ void Supervisor::ensure_guest() {
 
 void Supervisor::supervise_guest() {
   if (operator_stopped_) return;
+  const bool active = guest_active();
+  // Taken after asking libvirt, which is slow while it is still cleaning up a dead QEMU: the
+  // back-off then runs from when the stop was seen, as the log says.
   const auto now = Clock::now();
-  if (guest_active()) {
+  if (active) {
     restart_.guest_running(now);
     return;
   }
@@ -385,6 +403,29 @@ void Supervisor::on_lifecycle_event(int event, int detail) {
   }
 }
 
+bool Supervisor::is_mine(const char* domain) const { return domain && cabinet_.name == domain; }
+
+void Supervisor::on_guest_reboot() {
+  // The guest rebooted itself (XP after a blue screen does, and the stand-in after a panic):
+  // QEMU and the domain carry on, so it is no stop; counted, so that a reboot loop shows.
+  // One reset reaches libvirt as two or three reboot events within milliseconds.
+  const auto now = Clock::now();
+  if (last_reboot_ && now - *last_reboot_ < kRebootEventsWindow) return;
+  last_reboot_ = now;
+  ++reboots_;
+  spdlog::warn("guest {} rebooted", cabinet_.name);
+  events_->record("guest_rebooted");
+}
+
+void Supervisor::tick() {
+  check_netmon();
+  supervise_guest();
+  if (Clock::now() >= next_stats_) {
+    refresh_stats();
+    next_stats_ = Clock::now() + kStatsInterval;
+  }
+}
+
 void Supervisor::set_operator_stopped(bool stopped) {
   operator_stopped_ = stopped;
   // Kept on disk: a hostd restarted while the guest is stopped on purpose must not start it.
@@ -426,6 +467,7 @@ void Supervisor::refresh_stats() {
     }
   }
   s.restarts_total = restart_.restarts_total();
+  s.reboots_total = reboots_;
   s.crash_loop = restart_.crash_loop();
   s.operator_stopped = operator_stopped_;
   s.netmon_up = netmon_alive();
@@ -453,6 +495,7 @@ nlohmann::json Supervisor::status() {
                           {"uptime_seconds", static_cast<uint64_t>(s.uptime_seconds)},
                           {"cpu_seconds", s.cpu_seconds},
                           {"restarts", s.restarts_total},
+                          {"reboots", s.reboots_total},
                           {"supervision", supervision},
                           {"crash_loop", s.crash_loop},
                           {"operator_stopped", s.operator_stopped}};
@@ -550,8 +593,10 @@ void Supervisor::run(const std::atomic<bool>& stop) {
   if (!conn_) throw std::runtime_error("cannot connect to libvirt at " + options_.libvirt_uri + ": " + libvirt_error());
   virConnectDomainEventRegisterAny(conn_, nullptr, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
                                    VIR_DOMAIN_EVENT_CALLBACK(lifecycle_callback), this, nullptr);
-  // A tick so that the event loop returns regularly to supervise and to see `stop`.
-  virEventAddTimeout(kEventTickMs, no_op_timer, nullptr, nullptr);
+  virConnectDomainEventRegisterAny(conn_, nullptr, VIR_DOMAIN_EVENT_ID_REBOOT,
+                                   VIR_DOMAIN_EVENT_CALLBACK(reboot_callback), this, nullptr);
+  // Also makes the loop return regularly, to see `stop`.
+  virEventAddTimeout(kEventTickMs, supervision_timer, this, nullptr);
 
   prometheus::Exposer exposer(cabinet_.metrics);
   exposer.RegisterCollectable(metrics_);
@@ -562,12 +607,7 @@ void Supervisor::run(const std::atomic<bool>& stop) {
   ensure_tap();
   ensure_netmon();  // before the guest: it never has a moment of network without netmon
   ensure_guest();
-  while (!stop.load()) {
-    virEventRunDefaultImpl();
-    check_netmon();
-    supervise_guest();
-    refresh_stats();
-  }
+  while (!stop.load()) virEventRunDefaultImpl();
   stop_guest("hostd stopping");
   stop_netmon();
   events_->record("hostd_stopped");

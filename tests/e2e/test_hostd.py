@@ -146,6 +146,20 @@ class HostdSupervision(env.StandinOnLibvirt):
         self.assertEqual(len(stops), 1, stops)
         self.assertEqual(metric(self.hostd_metrics(), "vitrine_domain_restarts_total"), 1)
 
+    def test_b4_a_guest_that_reboots_itself_is_counted_not_restarted(self):
+        before = self.boots()
+        restarts = self.status()["guest"]["restarts"]
+        conn = env.libvirt_connection()
+        conn.lookupByName(env.NAME).reset(0)   # as a blue screen's automatic reboot does
+        conn.close()
+        self.wait_hl7(f"boot={before + 1}")
+        wait_for(lambda: [e for e in self.all_events() if e["event"] == "guest_rebooted"], 30, "the reboot event")
+        st = self.status()
+        self.assertEqual(st["guest"]["reboots"], 1)
+        self.assertEqual(st["guest"]["restarts"], restarts, "QEMU carried on: not a restart")
+        wait_for(lambda: metric(self.hostd_metrics(), "vitrine_domain_reboots_total") == 1, 10,
+                 "the reboot in the metrics")
+
     def test_b2_a_killed_hostd_leaves_the_cabinet_running_and_is_adopted(self):
         netmon = self.netmon_pid()
         self.lab.stop(self.hostd, signal.SIGKILL)

@@ -74,7 +74,8 @@ class StandinOnLibvirt(unittest.TestCase):
         cls.cleanup_domain()
         cls.conn.close()
         cls.lab.destroy()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+        if os.environ.get("VITRINE_KEEP_TMP") is None:
+            shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def start_guest(self):
         return self.conn.createXML(self.xml, 0)  # transient: this test is its supervisor

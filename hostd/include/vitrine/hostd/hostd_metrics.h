@@ -35,6 +35,7 @@ struct GuestStats {
   };
   std::vector<Nic> nics;
   uint64_t restarts_total = 0;          // restarts hostd made after the guest stopped unasked
+  uint64_t reboots_total = 0;           // reboots the guest made itself (QEMU carried on)
   bool crash_loop = false;
   bool operator_stopped = false;
   bool netmon_up = false;

@@ -49,8 +49,12 @@ class Supervisor {
   // One control request ({"command":"status"|"events"|"stop"|"start"|"snapshot",...}).
   nlohmann::json handle(const nlohmann::json& request);
 
-  // Called from libvirt's event loop.
+  // Called from libvirt's event loop, for the domain named `is_mine`.
+  bool is_mine(const char* domain) const;
   void on_lifecycle_event(int event, int detail);
+  void on_guest_reboot();
+  // Every kEventTickMs: netmon alive, the guest running (or its restart due), statistics.
+  void tick();
 
  private:
   struct DomainHandle;
@@ -91,6 +95,9 @@ class Supervisor {
   pid_t netmon_pid_ = -1;
   bool netmon_is_child_ = false;
   uint64_t netmon_restarts_ = 0;
+  uint64_t reboots_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> last_reboot_;
+  std::chrono::steady_clock::time_point next_stats_{};
   std::string netmon_started_at_;
   std::string policy_sha256_;  // of the policy file when netmon was started
 };
