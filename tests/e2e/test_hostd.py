@@ -173,9 +173,19 @@ class HostdSupervision(env.StandinOnLibvirt):
                          "adoption must not reboot the guest")
 
     def test_b3_a_killed_netmon_is_restarted(self):
+        # Nothing but netmon joins the guest's tap to the uplink (no bridge, no address), so
+        # without netmon the guest is cut off; test_inline.py's test_7 shows it with traffic.
+        for ifname in (self.lab.guest_if, self.lab.uplink_if):
+            link = json.loads(subprocess.run(["ip", "-j", "addr", "show", "dev", ifname], capture_output=True,
+                                             text=True, check=True).stdout)[0]
+            self.assertNotIn("master", link, ifname)
+            self.assertFalse([a for a in link.get("addr_info", []) if a.get("family") == "inet"], ifname)
         old = self.netmon_pid()
         os.kill(old, signal.SIGKILL)
         wait_for(lambda: self.netmon_pid() != old, 30, "hostd to restart netmon")
+        exited = [e for e in self.all_events() if e["event"] == "netmon_exited"]
+        self.assertEqual(exited[-1]["pid"], old)
+        self.assertEqual(exited[-1]["status"], "gone")  # an adopted netmon: not hostd's child
         self.send_barcode("RX-AFTER-NETMON-RESTART")
 
     def test_c1_stop_shuts_the_guest_down_by_acpi_and_keeps_it_down(self):
@@ -261,6 +271,12 @@ class HostdSupervision(env.StandinOnLibvirt):
         self.assertFalse(self.socket.exists())
         events = [json.loads(l) for l in (self.state / f"{env.NAME}.hostd-events.jsonl").read_text().splitlines()]
         self.assertEqual(events[-1]["event"], "hostd_stopped")
+        # A dozen boots of a guest writing its disk, a snapshot, restarts and kills: the golden
+        # base is still what was imported.
+        r = subprocess.run([env.VITRINE, "image", "verify", "--store", str(self.tmp / "store")],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("matches the manifest", r.stdout)
 
 
 if __name__ == "__main__":
