@@ -44,6 +44,16 @@ std::optional<uint16_t> NdpiClassifier::protocol_id(std::string_view name) const
   return std::nullopt;
 }
 
+std::vector<std::string> NdpiClassifier::protocol_names() const {
+  std::vector<std::string> names;
+  const uint32_t count = ndpi_get_num_supported_protocols(module_);
+  for (uint32_t id = 1; id < count; ++id) {  // 0 is Unknown: never a rule's protocol
+    const char* known = ndpi_get_proto_name(module_, static_cast<uint16_t>(id));
+    if (known != nullptr) names.emplace_back(known);
+  }
+  return names;
+}
+
 namespace {
 void copy_result(Classification& c, const ndpi_protocol& p) {
   c.protocol.master = p.master_protocol;

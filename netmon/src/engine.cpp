@@ -329,9 +329,22 @@ void Engine::resolve_pending(Flow& flow, uint64_t now_us) {
 }
 
 void Engine::apply(Flow& flow, const policy::Decision& decision, uint64_t now_us) {
-  apply(flow, decision.action,
-        decision.rule == policy::kDefaultRule ? "default" : policy_->rules[decision.rule].name,
-        "policy", now_us);
+  if (decision.rule == policy::kDefaultRule) {
+    apply(flow, decision.action, "default", "policy", now_us);
+    return;
+  }
+  const policy::Rule& rule = policy_->rules[decision.rule];
+  if (rule.mode == policy::Mode::Monitor && decision.action == policy::Action::Deny) {
+    // Recorded as what enforcing the rule would do; the flow passes as if allowed.
+    metrics_.would_deny(rule.name);
+    flow.rule = rule.name;
+    Event e = flow_event(flow, Event::Kind::FlowWouldDeny, now_us);
+    e.reason = "monitor mode: enforced, this rule would deny the flow";
+    emit(std::move(e));
+    apply(flow, policy::Action::Allow, rule.name, "monitor", now_us);
+    return;
+  }
+  apply(flow, decision.action, rule.name, "policy", now_us);
 }
 
 void Engine::resolve_undetermined(Flow& flow, const char* limit, uint64_t value,

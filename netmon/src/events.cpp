@@ -8,6 +8,7 @@ const char* to_string(Event::Kind k) {
   switch (k) {
     case Event::Kind::FlowDenied: return "flow_denied";
     case Event::Kind::FlowAlert: return "flow_alert";
+    case Event::Kind::FlowWouldDeny: return "flow_would_deny";
     case Event::Kind::Layer2Violation: return "layer2_violation";
     case Event::Kind::LimitReached: return "limit_reached";
   }

@@ -87,6 +87,10 @@ NetmonMetrics::NetmonMetrics(std::shared_ptr<prometheus::Registry> registry)
                     .Name("vitrine_netmon_rule_hits_total")
                     .Help("Flow verdicts by the rule (or default, or outcome) that decided")
                     .Register(r);
+  would_deny_ = &BuildCounter()
+                     .Name("vitrine_netmon_would_deny_flows_total")
+                     .Help("Flows a rule in monitor mode would have denied, and let pass")
+                     .Register(r);
   limits_ = &BuildCounter()
                  .Name("vitrine_netmon_limit_reached_total")
                  .Help("Times a named limit was reached")
@@ -164,6 +168,8 @@ void NetmonMetrics::flow(const std::string& protocol, Verdict verdict) {
 void NetmonMetrics::rule_hit(const std::string& rule, policy::Action action) {
   rule_hits_->Add({{"rule", rule}, {"action", policy::to_string(action)}}).Increment();
 }
+
+void NetmonMetrics::would_deny(const std::string& rule) { would_deny_->Add({{"rule", rule}}).Increment(); }
 
 void NetmonMetrics::limit_reached(const std::string& limit) {
   limits_->Add({{"limit", limit}}).Increment();

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "vitrine/common/suggest.h"
 #include "vitrine/common/yaml_reader.h"
 
 #include <charconv>
@@ -80,8 +81,11 @@ Rule parse_rule(const Reader& r, const YAML::Node& n, const std::string& path,
             r.list(v, p, [&](const YAML::Node& item, const std::string& ip) {
               const auto name = r.scalar(item, ip);
               const auto id = catalog.protocol_id(name);
-              if (!id || *id == 0)
-                r.fail(item, ip, "'" + name + "' is not a protocol the classifier knows");
+              if (!id || *id == 0) {
+                const auto near = closest_name(name, catalog.protocol_names());
+                r.fail(item, ip, "'" + name + "' is not a protocol the classifier knows" +
+                                     (near ? " (did you mean '" + *near + "'?)" : ""));
+              }
               rule.protocols.push_back(*id);
               rule.protocol_names.push_back(name);
             });
@@ -89,6 +93,9 @@ Rule parse_rule(const Reader& r, const YAML::Node& n, const std::string& path,
          {"action", [&](const YAML::Node& v, const std::string& p) {
             rule.action = r.choice(v, p, kActions);
             has_action = true;
+          }},
+         {"mode", [&](const YAML::Node& v, const std::string& p) {
+            rule.mode = r.choice<Mode>(v, p, {{"enforce", Mode::Enforce}, {"monitor", Mode::Monitor}});
           }}});
   if (!has_name) r.fail(n, path, "missing 'name'");
   if (!has_direction) r.fail(n, path, "missing 'direction' (egress or ingress)");

@@ -23,6 +23,8 @@ const char* to_string(Transport t) {
   return "?";
 }
 
+const char* to_string(Mode m) { return m == Mode::Enforce ? "enforce" : "monitor"; }
+
 Policy allow_all_policy() {
   Policy p;
   p.name = "allow-all (built-in)";

@@ -195,6 +195,38 @@ TEST_F(EngineTest, AlertRulePassesAndReports) {
   EXPECT_EQ(events_.events[0].rule, "watch-telnet");
 }
 
+TEST_F(EngineTest, MonitorModeLetsThroughAndRecordsWhatEnforceWouldDeny) {
+  const std::string rules = R"(rules:
+  - name: no-smb
+    direction: egress
+    transport: tcp
+    ports: [445]
+    action: deny
+    mode: monitor
+  - name: no-rdp
+    direction: egress
+    transport: tcp
+    ports: [3389]
+    action: deny
+)";
+  start(rules);
+  from_guest(guest_tcp(49152, 445, 1000, 0, kSyn));
+  from_uplink(server_tcp(445, 49152, 5000, 1001, kSyn | kAck));
+  from_guest(guest_tcp(49152, 445, 1001, 5001, kAck | kPsh, "smb"));
+  EXPECT_EQ(sink_.to(Side::Uplink).size(), 2u) << "monitor: the flow passes";
+  EXPECT_EQ(sink_.to(Side::Guest).size(), 1u) << "and no reset is sent";
+  ASSERT_EQ(events_.count(Event::Kind::FlowWouldDeny), 1u) << "recorded once per flow";
+  EXPECT_EQ(events_.count(Event::Kind::FlowDenied), 0u);
+  EXPECT_EQ(events_.events[0].rule, "no-smb");
+  EXPECT_EQ(metric("vitrine_netmon_would_deny_flows_total", {{"rule", "no-smb"}}), 1);
+  EXPECT_EQ(metric("vitrine_netmon_packets_total", {{"direction", "egress"}, {"verdict", "deny"}}), 0);
+  // The same traffic under the enforced rule is denied.
+  from_guest(guest_tcp(49153, 3389, 1000, 0, kSyn));
+  EXPECT_EQ(sink_.to(Side::Uplink).size(), 2u);
+  EXPECT_EQ(events_.count(Event::Kind::FlowDenied), 1u);
+  EXPECT_EQ(metric("vitrine_netmon_would_deny_flows_total", {{"rule", "no-rdp"}}), -1);
+}
+
 TEST_F(EngineTest, Layer2PoliceDropsSpoofsFromTheGuest) {
   start(kRules);
   const MacAddr other_mac = mac("52:54:00:99:99:99");

@@ -21,6 +21,7 @@ class FakeCatalog : public ProtocolCatalog {
     if (it == ids.end()) return std::nullopt;
     return it->second;
   }
+  std::vector<std::string> protocol_names() const override { return {"DNS", "HTTP", "SMBv1", "NetBIOS", "SMBv23"}; }
 };
 
 const FakeCatalog kCatalog;
@@ -78,6 +79,7 @@ rules:
     direction: ingress
     ports: [3389]
     action: alert
+    mode: monitor
 )");
   EXPECT_EQ(p.name, "test");
   ASSERT_TRUE(p.guest);
@@ -96,6 +98,8 @@ rules:
   EXPECT_EQ(p.rules[0].protocols, std::vector<uint16_t>{5});
   EXPECT_EQ(p.rules[1].direction, Direction::Ingress);
   EXPECT_EQ(p.rules[1].action, Action::Alert);
+  EXPECT_EQ(p.rules[0].mode, Mode::Enforce);
+  EXPECT_EQ(p.rules[1].mode, Mode::Monitor);
 }
 
 TEST(PolicyLoad, ErrorsCarryLineAndColumn) {
@@ -105,7 +109,11 @@ TEST(PolicyLoad, ErrorsCarryLineAndColumn) {
   EXPECT_EQ(error_of(header + "rules:\n  - name: a\n    direction: egress\n    protocols: [DNS, Gopher]\n    action: deny\n"),
             "10:22: p.yaml:10:22: rules[0].protocols[1]: 'Gopher' is not a protocol the classifier knows");
   EXPECT_EQ(error_of(header + "rules:\n  - name: a\n    directon: egress\n"),
-            "9:5: p.yaml:9:5: rules[0]: unknown key 'directon' (expected one of: action, direction, name, peers, ports, protocols, transport)");
+            "9:5: p.yaml:9:5: rules[0]: unknown key 'directon' (expected one of: action, direction, mode, name, peers, ports, protocols, transport)");
+  EXPECT_EQ(error_of(header + "rules:\n  - name: a\n    direction: egress\n    protocols: [smbv2]\n    action: deny\n"),
+            "10:17: p.yaml:10:17: rules[0].protocols[0]: 'smbv2' is not a protocol the classifier knows (did you mean 'SMBv1'?)");
+  EXPECT_EQ(error_of(header + "rules:\n  - name: a\n    direction: egress\n    action: deny\n    mode: watch\n"),
+            "11:11: p.yaml:11:11: rules[0].mode: expected one of enforce, monitor, got 'watch'");
   EXPECT_EQ(error_of(header + "rules:\n  - name: a\n    direction: egress\n    peers: [10.0.0.0/33]\n    action: deny\n"),
             "10:13: p.yaml:10:13: rules[0].peers[0]: expected an address or CIDR, got '10.0.0.0/33'");
   EXPECT_EQ(error_of(header + "limits:\n  maxFlows: -5\n"),

@@ -44,6 +44,7 @@ class NdpiClassifier : public policy::ProtocolCatalog {
 
   // Names are matched as nDPI spells them, without regard to case ("SMBv1", "dns").
   std::optional<uint16_t> protocol_id(std::string_view name) const override;
+  std::vector<std::string> protocol_names() const override;
 
   // One IP packet of the flow (l3 points at the IP header). Allocates the flow's nDPI state on
   // first use. `max_packets` is the flow's budget: at that count nDPI is asked to give up.

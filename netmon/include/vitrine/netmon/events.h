@@ -13,7 +13,8 @@
 namespace vitrine::netmon {
 
 struct Event {
-  enum class Kind : uint8_t { FlowDenied, FlowAlert, Layer2Violation, LimitReached };
+  // FlowWouldDeny: a rule in monitor mode would have denied the flow; it passed.
+  enum class Kind : uint8_t { FlowDenied, FlowAlert, FlowWouldDeny, Layer2Violation, LimitReached };
   Kind kind = Kind::FlowDenied;
   uint64_t time_us = 0;
   // The flow (or the frame, for layer-2 violations), oriented as its initiator sent it.

@@ -75,6 +75,7 @@ class NetmonMetrics {
   // Per-flow and per-rule counters: looked up by label, once per flow or verdict.
   void flow(const std::string& protocol, Verdict verdict);
   void rule_hit(const std::string& rule, policy::Action action);
+  void would_deny(const std::string& rule);
   void limit_reached(const std::string& limit);
   void table_capacity(size_t n) { table_capacity_->Set(static_cast<double>(n)); }
 
@@ -105,6 +106,7 @@ class NetmonMetrics {
   std::array<prometheus::Counter*, 2> send_errors_{};
   prometheus::Family<prometheus::Counter>* flows_;
   prometheus::Family<prometheus::Counter>* rule_hits_;
+  prometheus::Family<prometheus::Counter>* would_deny_;
   prometheus::Family<prometheus::Counter>* limits_;
   prometheus::Counter* held_total_;
   prometheus::Gauge* held_now_;

@@ -5,6 +5,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "vitrine/common/yaml_reader.h"
@@ -18,6 +19,8 @@ class ProtocolCatalog {
  public:
   virtual ~ProtocolCatalog() = default;
   virtual std::optional<uint16_t> protocol_id(std::string_view name) const = 0;
+  // Every name it knows: for suggesting the one an author probably meant.
+  virtual std::vector<std::string> protocol_names() const = 0;
 };
 
 // A policy that does not load: file, line and column are in what() and in its fields.

@@ -15,10 +15,14 @@ namespace vitrine::policy {
 enum class Action : uint8_t { Allow, Deny, Alert };
 enum class Direction : uint8_t { Egress, Ingress };  // egress: the guest opened the flow
 enum class Transport : uint8_t { Any, Tcp, Udp, Icmp };
+// enforce: the rule's action is carried out. monitor: a deny is recorded as what would have
+// been denied and the flow passes, so that a new rule can be watched before it bites.
+enum class Mode : uint8_t { Enforce, Monitor };
 
 const char* to_string(Action a);
 const char* to_string(Direction d);
 const char* to_string(Transport t);
+const char* to_string(Mode m);
 
 struct PortRange {
   uint16_t first = 0;
@@ -34,6 +38,7 @@ struct Rule {
   std::vector<uint16_t> protocols;           // nDPI protocol ids; empty: any protocol
   std::vector<std::string> protocol_names;   // as written, for events and messages
   Action action = Action::Deny;
+  Mode mode = Mode::Enforce;
 };
 
 // Every bound of the data path, with the reason for its default beside it.
