@@ -23,7 +23,7 @@ bool transport_matches(Transport t, uint8_t ip_protocol, bool rule_has_ports) {
 bool l3l4_matches(const Rule& rule, const FlowFacts& f) {
   if (rule.direction != f.direction) return false;
   if (!transport_matches(rule.transport, f.ip_protocol, !rule.ports.empty())) return false;
-  if (!rule.peers.empty() &&
+  if (!rule.any_peer &&
       std::none_of(rule.peers.begin(), rule.peers.end(),
                    [&](const Cidr& c) { return c.contains(f.peer); }))
     return false;

@@ -5,6 +5,8 @@
 #include "vitrine/common/suggest.h"
 #include "vitrine/common/yaml_reader.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <functional>
@@ -42,8 +44,43 @@ PortRange parse_port(const Reader& r, const YAML::Node& n, const std::string& pa
   return p;
 }
 
+using Sets = std::map<std::string, std::vector<Cidr>>;
+
+// A set's name: a word, never something that reads as an address, so a peer is never both.
+bool set_name_ok(const std::string& s) {
+  return !s.empty() && s.size() <= 64 && !Cidr::parse(s) &&
+         std::all_of(s.begin(), s.end(), [](unsigned char c) {
+           return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+         }) && std::isalpha(static_cast<unsigned char>(s[0]));
+}
+
+Sets parse_sets(const Reader& r, const YAML::Node& n, const std::string& path) {
+  Sets sets;
+  if (!n.IsMap()) r.fail(n, path, "expected a mapping of set names to lists of addresses");
+  for (const auto& kv : n) {
+    const auto name = kv.first.as<std::string>();
+    const std::string p = path + "." + name;
+    if (!set_name_ok(name))
+      r.fail(kv.first, p, "a set name starts with a letter and uses letters, digits, - _ . (and is not an address), got '" + name + "'");
+    auto& members = sets[name];
+    r.list(kv.second, p, [&](const YAML::Node& item, const std::string& ip) {
+      const auto text = r.scalar(item, ip);
+      auto cidr = Cidr::parse(text);
+      if (!cidr) r.fail(item, ip, "expected an address or CIDR, got '" + text + "'");
+      members.push_back(*cidr);
+    });
+  }
+  return sets;
+}
+
+std::vector<std::string> names_of(const Sets& sets) {
+  std::vector<std::string> names;
+  for (const auto& [name, _] : sets) names.push_back(name);
+  return names;
+}
+
 Rule parse_rule(const Reader& r, const YAML::Node& n, const std::string& path,
-                const ProtocolCatalog& catalog) {
+                const ProtocolCatalog& catalog, const Sets& sets) {
   Rule rule;
   bool has_name = false, has_direction = false, has_action = false;
   r.map(n, path,
@@ -58,11 +95,22 @@ Rule parse_rule(const Reader& r, const YAML::Node& n, const std::string& path,
             has_direction = true;
           }},
          {"peers", [&](const YAML::Node& v, const std::string& p) {
+            rule.any_peer = false;
             r.list(v, p, [&](const YAML::Node& item, const std::string& ip) {
               const auto text = r.scalar(item, ip);
-              auto cidr = Cidr::parse(text);
-              if (!cidr) r.fail(item, ip, "expected an address or CIDR, got '" + text + "'");
-              rule.peers.push_back(*cidr);
+              if (auto cidr = Cidr::parse(text)) {
+                rule.peers.push_back(*cidr);
+              } else if (auto set = sets.find(text); set != sets.end()) {
+                rule.peers.insert(rule.peers.end(), set->second.begin(), set->second.end());
+                rule.peer_sets.push_back(text);
+              } else if (!text.empty() && (std::isdigit(static_cast<unsigned char>(text[0])) ||
+                                           text.find(':') != std::string::npos)) {
+                r.fail(item, ip, "expected an address or CIDR, got '" + text + "'");  // 10.0.0.0/33
+              } else {
+                const auto near = closest_name(text, names_of(sets));
+                r.fail(item, ip, "expected an address, a CIDR or the name of a set under 'sets', got '" +
+                                     text + "'" + (near ? " (did you mean '" + *near + "'?)" : ""));
+              }
             });
           }},
          {"ports", [&](const YAML::Node& v, const std::string& p) {
@@ -181,6 +229,8 @@ Policy parse_policy(const Reader& r, const YAML::Node& root, const ProtocolCatal
   Policy policy;
   bool has_api = false, has_default = false;
   std::set<std::string> rule_names;
+  // Sets first, wherever they are in the file: rules refer to them.
+  if (root.IsMap() && root["sets"]) policy.sets = parse_sets(r, root["sets"], "sets");
   r.map(root, "",
         {{"apiVersion", [&](const YAML::Node& v, const std::string& p) {
             const auto text = r.scalar(v, p);
@@ -189,6 +239,7 @@ Policy parse_policy(const Reader& r, const YAML::Node& root, const ProtocolCatal
             has_api = true;
           }},
          {"name", [&](const YAML::Node& v, const std::string& p) { policy.name = r.scalar(v, p); }},
+         {"sets", [](const YAML::Node&, const std::string&) {}},  // read above
          {"guest", [&](const YAML::Node& v, const std::string& p) {
             policy.guest = parse_guest(r, v, p);
           }},
@@ -208,7 +259,7 @@ Policy parse_policy(const Reader& r, const YAML::Node& root, const ProtocolCatal
           }},
          {"rules", [&](const YAML::Node& v, const std::string& p) {
             r.list(v, p, [&](const YAML::Node& item, const std::string& ip) {
-              auto rule = parse_rule(r, item, ip, catalog);
+              auto rule = parse_rule(r, item, ip, catalog, policy.sets);
               if (!rule_names.insert(rule.name).second)
                 r.fail(item, ip, "rule name '" + rule.name + "' is used twice");
               policy.rules.push_back(std::move(rule));

@@ -149,6 +149,39 @@ TEST(PolicyLoad, MissingFileIsAnError) {
   }
 }
 
+TEST(PolicyLoad, NamedSetsNameThePeers) {
+  const Policy p = load(R"(rules:
+  - name: hl7
+    direction: egress
+    peers: [pharmacy-hl7, 10.30.0.0/16]
+    action: allow
+  - name: mgmt
+    direction: ingress
+    peers: [management]
+    action: allow
+sets:                       # after the rules that use them: order does not matter
+  pharmacy-hl7: [10.20.0.5, 10.20.0.6/32]
+  management: []            # a placeholder the site has not filled: matches no peer
+)");
+  ASSERT_EQ(p.sets.size(), 2u);
+  EXPECT_EQ(p.rules[0].peers.size(), 3u);
+  EXPECT_EQ(p.rules[0].peer_sets, std::vector<std::string>{"pharmacy-hl7"});
+  EXPECT_EQ(evaluate(p, egress_tcp("10.20.0.6", 2575)).rule, 0);
+  EXPECT_EQ(evaluate(p, egress_tcp("10.20.0.7", 2575)).rule, kDefaultRule);
+  FlowFacts in = egress_tcp("10.99.0.1", 22);
+  in.direction = Direction::Ingress;
+  EXPECT_EQ(evaluate(p, in).rule, kDefaultRule) << "an empty set is no peer, not any peer";
+
+  const std::string header = kHeader;  // 6 lines
+  EXPECT_EQ(error_of(header + "sets:\n  pharmacy: [10.20.0.5]\nrules:\n  - name: a\n    direction: egress\n    peers: [pharmcy]\n    action: deny\n"),
+            "12:13: p.yaml:12:13: rules[0].peers[0]: expected an address, a CIDR or the name of a set under 'sets', got 'pharmcy' (did you mean 'pharmacy'?)");
+  EXPECT_EQ(error_of(header + "sets:\n  10.0.0.1: [10.20.0.5]\n"),
+            "8:3: p.yaml:8:3: sets.10.0.0.1: a set name starts with a letter and uses letters, digits, - _ . (and is not an address), got '10.0.0.1'");
+  EXPECT_EQ(error_of(header + "sets:\n  pharmacy: [10.20.0.300]\n"),
+            "8:14: p.yaml:8:14: sets.pharmacy[0]: expected an address or CIDR, got '10.20.0.300'");
+  EXPECT_NE(error_of(header + "sets: [a, b]\n").find("expected a mapping of set names"), std::string::npos);
+}
+
 TEST(Evaluate, FirstMatchingRuleWins) {
   const Policy p = load(R"(rules:
   - name: smb-deny

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,7 +33,10 @@ struct PortRange {
 struct Rule {
   std::string name;
   Direction direction = Direction::Egress;
-  std::vector<Cidr> peers;        // empty: any peer
+  // The other end: literal addresses and CIDRs, and the members of the named sets it names.
+  std::vector<Cidr> peers;
+  bool any_peer = true;                 // no 'peers' given; an empty named set matches no peer
+  std::vector<std::string> peer_sets;   // the named sets, as written
   std::vector<PortRange> ports;   // the responder's port; empty: any port
   Transport transport = Transport::Any;
   std::vector<uint16_t> protocols;           // nDPI protocol ids; empty: any protocol
@@ -93,6 +97,9 @@ struct Policy {
   Layer2 layer2;
   Limits limits;
   Outcomes outcomes;
+  // Named address sets ("pharmacy-hl7": [10.20.0.5]), so that rules say what a peer is and
+  // the addresses of a site are kept in one place.
+  std::map<std::string, std::vector<Cidr>> sets;
   std::vector<Rule> rules;
 };
 
