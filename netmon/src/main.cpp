@@ -19,6 +19,7 @@
 #include "vitrine/netmon/packet_io.h"
 #include "vitrine/netmon/relay.h"
 #include "vitrine/netmon/replay.h"
+#include "vitrine/policy/lint.h"
 #include "vitrine/policy/load.h"
 
 namespace {
@@ -116,6 +117,8 @@ int run_check(const std::string& policy_path) {
   NdpiClassifier classifier;
   try {
     const auto p = load_policy(policy_path, classifier);
+    for (const auto& w : policy::lint(*p))
+      std::cerr << policy_path << ":" << w.line << ":" << w.column << ": warning: " << w.message << "\n";
     std::cout << policy_path << ": ok: policy '" << p->name << "', " << p->rules.size()
               << " rules, default " << policy::to_string(p->default_action) << "\n";
     return 0;

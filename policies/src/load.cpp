@@ -82,6 +82,8 @@ std::vector<std::string> names_of(const Sets& sets) {
 Rule parse_rule(const Reader& r, const YAML::Node& n, const std::string& path,
                 const ProtocolCatalog& catalog, const Sets& sets) {
   Rule rule;
+  rule.line = n.Mark().line + 1;
+  rule.column = n.Mark().column + 1;
   bool has_name = false, has_direction = false, has_action = false;
   r.map(n, path,
         {{"name", [&](const YAML::Node& v, const std::string& p) {

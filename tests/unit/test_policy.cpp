@@ -4,6 +4,7 @@
 #include <map>
 
 #include "vitrine/policy/evaluate.h"
+#include "vitrine/policy/lint.h"
 #include "vitrine/policy/load.h"
 
 using namespace vitrine;
@@ -180,6 +181,63 @@ sets:                       # after the rules that use them: order does not matt
   EXPECT_EQ(error_of(header + "sets:\n  pharmacy: [10.20.0.300]\n"),
             "8:14: p.yaml:8:14: sets.pharmacy[0]: expected an address or CIDR, got '10.20.0.300'");
   EXPECT_NE(error_of(header + "sets: [a, b]\n").find("expected a mapping of set names"), std::string::npos);
+}
+
+TEST(PolicyLint, WarnsOfRulesAnEarlierRuleShadows) {
+  const Policy p = load(R"(sets:
+  pharmacy: [10.20.0.0/24]
+rules:
+  - name: pharmacy-any
+    direction: egress
+    peers: [pharmacy]
+    action: allow
+  - name: pharmacy-hl7
+    direction: egress
+    peers: [10.20.0.5]
+    transport: tcp
+    ports: [2575]
+    action: deny
+  - name: web
+    direction: egress
+    transport: tcp
+    ports: [80-90]
+    action: allow
+  - name: web-http
+    direction: egress
+    transport: tcp
+    ports: [8080, 85]
+    protocols: [HTTP]
+    action: deny
+  - name: dns
+    direction: egress
+    ports: [53]
+    protocols: [DNS]
+    action: allow
+  - name: dns-udp
+    direction: egress
+    transport: udp
+    ports: [53]
+    action: deny
+  - name: web-ingress
+    direction: ingress
+    transport: tcp
+    ports: [80]
+    action: deny
+)");
+  const auto w = lint(p);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0].rule, 1u);
+  EXPECT_EQ(w[0].line, 14);  // the 6-line header, then where "- name: pharmacy-hl7" starts
+  EXPECT_EQ(w[0].column, 5);
+  EXPECT_EQ(w[0].message, "rule 'pharmacy-hl7' is never reached: rule 'pharmacy-any' before it matches "
+                          "every flow it matches (and decides allow)");
+  // Not shadowed: 8080 is outside 80-90; 'dns' waits for DNS, so plain UDP/53 can still reach
+  // 'dns-udp'; a different direction is a different flow.
+  const Rule& dns = p.rules[4];
+  const Rule& dns_udp = p.rules[5];
+  EXPECT_FALSE(covers(dns, dns_udp));
+  EXPECT_FALSE(covers(dns_udp, dns)) << "'dns' also matches DNS over TCP/53";
+  EXPECT_TRUE(covers(p.rules[2], p.rules[6]) == false) << "egress does not cover ingress";
 }
 
 TEST(Evaluate, FirstMatchingRuleWins) {

@@ -43,6 +43,7 @@ struct Rule {
   std::vector<std::string> protocol_names;   // as written, for events and messages
   Action action = Action::Deny;
   Mode mode = Mode::Enforce;
+  int line = 0, column = 0;  // where it is written, for messages about it
 };
 
 // Every bound of the data path, with the reason for its default beside it.

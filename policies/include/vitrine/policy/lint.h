@@ -1,0 +1,24 @@
+// What a policy says that its author probably did not mean, but that is not an error: a rule
+// no flow can ever reach, because an earlier rule matches everything it matches.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "vitrine/policy/policy.h"
+
+namespace vitrine::policy {
+
+struct PolicyWarning {
+  size_t rule = 0;        // index into Policy::rules
+  int line = 0, column = 0;
+  std::string message;
+};
+
+std::vector<PolicyWarning> lint(const Policy& policy);
+
+// True when every flow that `later` matches is matched by `earlier` (whatever the L7 protocol
+// turns out to be, when `earlier` names none).
+bool covers(const Rule& earlier, const Rule& later);
+
+}  // namespace vitrine::policy
