@@ -5,6 +5,8 @@
 //   vitrine events [--last N] [--json]       hostd's and netmon's events, in time order
 //   vitrine stop | start                     the guest (stop: ACPI, then destroy)
 //   vitrine snapshot create|revert|delete NAME [--stop-guest] | list
+//   vitrine policy check FILE                validate; warnings for rules never reached
+//   vitrine policy explain FILE --flow "tcp 10.77.0.2:1025 -> 10.77.0.1:445" [--protocol NAME]
 //       (control commands take [--socket PATH]; default: the one socket in /run/vitrine)
 //   vitrine cabinet check FILE
 //   vitrine cabinet domain-xml FILE          (the libvirt domain hostd would define)
@@ -22,6 +24,10 @@
 #include "vitrine/hostd/control.h"
 #include "vitrine/hostd/domain_xml.h"
 #include "vitrine/images/image_store.h"
+#include "vitrine/netmon/classifier.h"
+#include "vitrine/policy/explain.h"
+#include "vitrine/policy/lint.h"
+#include "vitrine/policy/load.h"
 
 namespace {
 
@@ -102,6 +108,49 @@ void print_event(const nlohmann::json& e) {
   std::cout << "\n";
 }
 
+int run_policy(bool check, const std::string& file, const std::string& flow_text,
+               const std::string& protocol_name) {
+  using namespace vitrine::policy;
+  vitrine::netmon::NdpiClassifier catalog;
+  Policy p;
+  try {
+    p = load_policy_file(file, catalog);
+  } catch (const PolicyError& e) {
+    std::cerr << e.what() << "\n";
+    return kExitRefused;
+  }
+  if (check) {
+    for (const auto& w : lint(p)) std::cerr << file << ":" << w.line << ":" << w.column << ": warning: " << w.message << "\n";
+    std::cout << file << ": ok: policy '" << p.name << "', " << p.rules.size() << " rules, "
+              << p.sets.size() << " sets, default " << to_string(p.default_action) << "\n";
+    return 0;
+  }
+  std::string error;
+  const auto spec = parse_flow_spec(flow_text, error);
+  const auto facts = spec ? facts_for(p, *spec, error) : std::nullopt;
+  if (!facts) {
+    std::cerr << "vitrine: " << error << "\n";
+    return kExitRefused;
+  }
+  FlowFacts f = *facts;
+  if (!protocol_name.empty()) {
+    const auto id = catalog.protocol_id(protocol_name);
+    if (!id) {
+      std::cerr << "vitrine: '" << protocol_name << "' is not a protocol the classifier knows\n";
+      return kExitRefused;
+    }
+    f.l7 = L7Facts{0, *id};
+  }
+  std::cout << flow_text << ": " << to_string(f.direction) << ", peer " << f.peer.str() << ", port "
+            << f.service_port << (protocol_name.empty() ? ", protocol not known yet" : ", protocol " + protocol_name)
+            << "\n";
+  for (const auto& e : explain(p, f)) {
+    if (e.rule == "verdict") std::cout << "  => " << e.why << "\n";
+    else std::cout << "  " << std::left << std::setw(28) << e.rule << " " << e.why << "\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -137,6 +186,15 @@ int main(int argc, char** argv) {
   auto* cab_xml = cabinet->add_subcommand("domain-xml", "Print the libvirt domain it becomes");
   for (auto* cmd : {cab_check, cab_xml})
     cmd->add_option("file", cabinet_file, "cabinet.yaml")->required();
+
+  auto* policy_cmd = app.add_subcommand("policy", "Policies: validate, and explain a flow's verdict");
+  policy_cmd->require_subcommand(1);
+  std::string policy_file, flow_text, protocol_name;
+  auto* pol_check = policy_cmd->add_subcommand("check", "Validate a policy (exit 2 on errors; warnings on stderr)");
+  auto* pol_explain = policy_cmd->add_subcommand("explain", "Which rule decides a flow, and why each earlier one does not");
+  for (auto* cmd : {pol_check, pol_explain}) cmd->add_option("file", policy_file, "policy.yaml")->required();
+  pol_explain->add_option("--flow", flow_text, "\"tcp 10.77.0.2:1025 -> 10.77.0.1:2575\"")->required();
+  pol_explain->add_option("--protocol", protocol_name, "The protocol the classifier names (nDPI's name)");
 
   // Control of a running cabinet, through hostd.
   std::string socket_path;
@@ -205,6 +263,8 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
+
+  if (*policy_cmd) return run_policy(pol_check->parsed(), policy_file, flow_text, protocol_name);
 
   if (*cabinet) {
     try {

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "vitrine/policy/evaluate.h"
+#include "vitrine/policy/explain.h"
 #include "vitrine/policy/lint.h"
 #include "vitrine/policy/load.h"
 
@@ -314,4 +315,66 @@ TEST(Evaluate, MasterProtocolMatchesToo) {
   FlowFacts f = egress_tcp("10.77.0.1", 139);
   f.l7 = L7Facts{10, 16};  // NetBIOS.SMBv1
   EXPECT_EQ(evaluate(p, f).action, Action::Allow);
+}
+
+TEST(PolicyExplain, SaysWhichRuleDecidesAndWhyEachEarlierOneDoesNot) {
+  const Policy p = load(R"(sets:
+  pharmacy: [10.20.0.0/24]
+rules:
+  - name: hl7
+    direction: egress
+    peers: [pharmacy]
+    transport: tcp
+    ports: [2575]
+    action: allow
+  - name: dns
+    direction: egress
+    transport: udp
+    ports: [53]
+    protocols: [DNS]
+    action: allow
+  - name: inbound-rdp
+    direction: ingress
+    ports: [3389]
+    action: deny
+    mode: monitor
+  - name: no-smb
+    direction: egress
+    transport: tcp
+    ports: [445]
+    action: deny
+)");
+  std::string error;
+  const auto spec = parse_flow_spec("tcp 10.77.0.2:1025 -> 10.20.0.9:445", error);
+  ASSERT_TRUE(spec) << error;
+  const auto facts = facts_for(p, *spec, error);
+  ASSERT_TRUE(facts) << error;
+  const auto lines = explain(p, *facts);
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[0].why, "port 445 is not in its ports (2575)");
+  EXPECT_EQ(lines[1].why, "is for udp; this flow is tcp");
+  EXPECT_EQ(lines[2].why, "is for ingress flows; this one is egress");
+  EXPECT_EQ(lines[3].why, "matches: deny");
+  EXPECT_EQ(lines[4].why, "deny by rule 'no-smb'");
+
+  const auto other = explain(p, *facts_for(p, *parse_flow_spec("tcp 10.77.0.2:1025 -> 10.30.0.1:2575", error), error));
+  EXPECT_EQ(other[0].why, "peer 10.30.0.1 is not in its peers (sets pharmacy)");
+  EXPECT_EQ(other.back().why, "deny by the default action");
+
+  auto dns = *facts_for(p, *parse_flow_spec("udp 10.77.0.2:3000 -> 10.20.0.1:53", error), error);
+  EXPECT_EQ(explain(p, dns)[1].why, "would match if the classifier names DNS: the flow waits for it");
+  dns.l7 = L7Facts{0, 5};
+  EXPECT_EQ(explain(p, dns)[1].why, "matches: allow");
+
+  const auto rdp = *facts_for(p, *parse_flow_spec("tcp 10.9.9.9:5000 -> 10.77.0.2:3389", error), error);
+  EXPECT_EQ(explain(p, rdp)[2].why, "matches: deny (monitor mode: recorded, let through)");
+
+  EXPECT_FALSE(parse_flow_spec("tcp 10.77.0.2 -> 10.20.0.9:445", error));
+  EXPECT_EQ(error, "expected ADDR:PORT on both sides of '->', got 'tcp 10.77.0.2 -> 10.20.0.9:445'");
+  EXPECT_FALSE(parse_flow_spec("sctp 10.77.0.2:1 -> 10.20.0.9:2", error));
+  EXPECT_FALSE(parse_flow_spec("tcp 10.77.0.2:1 => 10.20.0.9:2", error));
+  EXPECT_FALSE(parse_flow_spec("tcp 10.77.0.2:70000 -> 10.20.0.9:2", error));
+  EXPECT_FALSE(facts_for(p, *parse_flow_spec("tcp 10.1.1.1:1 -> 10.20.0.9:2", error), error));
+  EXPECT_EQ(error, "neither end is the guest (10.77.0.2): netmon never sees this flow");
+  EXPECT_TRUE(parse_flow_spec("icmp 10.77.0.2 -> 10.20.0.9", error));
 }
