@@ -11,6 +11,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -81,6 +82,8 @@ std::vector<std::string> names_of(const Sets& sets) {
 
 Rule parse_rule(const Reader& r, const YAML::Node& n, const std::string& path,
                 const ProtocolCatalog& catalog, const Sets& sets) {
+  // `sets`: every set this rule may name (its file's and an extended baseline's). Members are
+  // added once the policy is whole (resolve_sets), since a site may fill a baseline's set.
   Rule rule;
   rule.line = n.Mark().line + 1;
   rule.column = n.Mark().column + 1;
@@ -102,8 +105,7 @@ Rule parse_rule(const Reader& r, const YAML::Node& n, const std::string& path,
               const auto text = r.scalar(item, ip);
               if (auto cidr = Cidr::parse(text)) {
                 rule.peers.push_back(*cidr);
-              } else if (auto set = sets.find(text); set != sets.end()) {
-                rule.peers.insert(rule.peers.end(), set->second.begin(), set->second.end());
+              } else if (sets.count(text) != 0) {
                 rule.peer_sets.push_back(text);
               } else if (!text.empty() && (std::isdigit(static_cast<unsigned char>(text[0])) ||
                                            text.find(':') != std::string::npos)) {
@@ -227,12 +229,25 @@ void parse_outcomes(const Reader& r, const YAML::Node& n, const std::string& pat
           }}});
 }
 
-Policy parse_policy(const Reader& r, const YAML::Node& root, const ProtocolCatalog& catalog) {
+// One file as written; what it leaves out may come from the baseline it extends.
+struct PolicyFile {
   Policy policy;
-  bool has_api = false, has_default = false;
+  bool has_default = false, has_layer2 = false, has_limits = false, has_outcomes = false;
+  std::optional<std::string> extends;
+  YAML::Node extends_node;
+};
+
+PolicyFile parse_file(const Reader& r, const YAML::Node& root, const ProtocolCatalog& catalog,
+                      const Sets& inherited) {
+  PolicyFile file;
+  Policy& policy = file.policy;
+  bool has_api = false;
+  bool& has_default = file.has_default;
   std::set<std::string> rule_names;
   // Sets first, wherever they are in the file: rules refer to them.
   if (root.IsMap() && root["sets"]) policy.sets = parse_sets(r, root["sets"], "sets");
+  Sets known = inherited;
+  for (const auto& [name, members] : policy.sets) known[name] = members;
   r.map(root, "",
         {{"apiVersion", [&](const YAML::Node& v, const std::string& p) {
             const auto text = r.scalar(v, p);
@@ -242,6 +257,10 @@ Policy parse_policy(const Reader& r, const YAML::Node& root, const ProtocolCatal
           }},
          {"name", [&](const YAML::Node& v, const std::string& p) { policy.name = r.scalar(v, p); }},
          {"sets", [](const YAML::Node&, const std::string&) {}},  // read above
+         {"extends", [&](const YAML::Node& v, const std::string& p) {
+            file.extends = r.scalar(v, p);
+            file.extends_node = v;
+          }},
          {"guest", [&](const YAML::Node& v, const std::string& p) {
             policy.guest = parse_guest(r, v, p);
           }},
@@ -250,27 +269,69 @@ Policy parse_policy(const Reader& r, const YAML::Node& root, const ProtocolCatal
             has_default = true;
           }},
          {"layer2", [&](const YAML::Node& v, const std::string& p) {
+            file.has_layer2 = true;
             r.map(v, p, {{"dhcpClient", [&](const YAML::Node& b, const std::string& bp) {
                             policy.layer2.dhcp_client = r.boolean(b, bp);
                           }}});
           }},
          {"limits",
-          [&](const YAML::Node& v, const std::string& p) { parse_limits(r, v, p, policy.limits); }},
+          [&](const YAML::Node& v, const std::string& p) {
+            file.has_limits = true;
+            parse_limits(r, v, p, policy.limits);
+          }},
          {"outcomes", [&](const YAML::Node& v, const std::string& p) {
+            file.has_outcomes = true;
             parse_outcomes(r, v, p, policy.outcomes);
           }},
          {"rules", [&](const YAML::Node& v, const std::string& p) {
             r.list(v, p, [&](const YAML::Node& item, const std::string& ip) {
-              auto rule = parse_rule(r, item, ip, catalog, policy.sets);
+              auto rule = parse_rule(r, item, ip, catalog, known);
               if (!rule_names.insert(rule.name).second)
                 r.fail(item, ip, "rule name '" + rule.name + "' is used twice");
               policy.rules.push_back(std::move(rule));
             });
           }}});
   if (!has_api) r.fail(root, "", std::string("missing 'apiVersion: ") + kApiVersion + "'");
-  if (!policy.guest) r.fail(root, "", "missing 'guest' (the guest's mac and ipv4)");
-  if (!has_default) r.fail(root, "", "missing 'defaultAction' (allow, deny or alert)");
-  return policy;
+  return file;
+}
+
+// A site's file over the baseline it extends: the baseline's rules first (its denies hold
+// whatever the site adds), then the site's; the site's sets fill or replace the baseline's;
+// every other section the site gives replaces the baseline's.
+Policy merge(const Reader& r, const YAML::Node& root, PolicyFile base, PolicyFile site) {
+  Policy out = std::move(base.policy);
+  Policy& s = site.policy;
+  if (!s.name.empty()) out.name = s.name;
+  if (s.guest) out.guest = s.guest;
+  if (site.has_default) out.default_action = s.default_action;
+  base.has_default = base.has_default || site.has_default;
+  if (site.has_layer2) out.layer2 = s.layer2;
+  if (site.has_limits) out.limits = s.limits;
+  if (site.has_outcomes) out.outcomes = s.outcomes;
+  for (auto& [name, members] : s.sets) out.sets[name] = std::move(members);
+  std::set<std::string> names;
+  for (const auto& rule : out.rules) names.insert(rule.name);
+  for (auto& rule : s.rules) {
+    if (names.count(rule.name) != 0)
+      throw ConfigError(r.source(), rule.line, rule.column,
+                        "rule name '" + rule.name + "' is already a rule of the baseline");
+    out.rules.push_back(std::move(rule));
+  }
+  if (!base.has_default) r.fail(root, "", "missing 'defaultAction' (allow, deny or alert)");
+  return out;
+}
+
+void resolve_sets(Policy& policy) {
+  for (auto& rule : policy.rules)
+    for (const auto& name : rule.peer_sets) {
+      const auto& members = policy.sets.at(name);
+      rule.peers.insert(rule.peers.end(), members.begin(), members.end());
+    }
+}
+
+std::string directory_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
 }  // namespace
@@ -278,7 +339,35 @@ Policy parse_policy(const Reader& r, const YAML::Node& root, const ProtocolCatal
 Policy load_policy_text(const std::string& yaml_text, const std::string& source,
                         const ProtocolCatalog& catalog) {
   const YAML::Node root = YamlReader::parse(yaml_text, source, "policy");
-  return YamlReader::guarded(source, [&] { return parse_policy(Reader(source), root, catalog); });
+  const Reader r(source);
+  // One level: a site extends a baseline, and a baseline extends nothing.
+  std::optional<PolicyFile> base;
+  if (root.IsMap() && root["extends"] && root["extends"].IsScalar()) {
+    const auto name = root["extends"].as<std::string>();
+    const std::string path = name.empty() || name[0] == '/' ? name : directory_of(source) + "/" + name;
+    const YAML::Node base_root = YamlReader::parse(YamlReader::read_file(path, "baseline policy"), path, "policy");
+    base = YamlReader::guarded(path, [&] {
+      const Reader br(path);
+      PolicyFile f = parse_file(br, base_root, catalog, {});
+      if (f.extends) br.fail(f.extends_node, "extends", "a baseline cannot extend another policy (one level only)");
+      return f;
+    });
+  }
+  return YamlReader::guarded(source, [&] {
+    PolicyFile site = parse_file(r, root, catalog, base ? base->policy.sets : Sets{});
+    Policy policy;
+    if (base) {
+      policy = merge(r, root, std::move(*base), std::move(site));
+    } else {
+      if (!site.has_default) r.fail(root, "", "missing 'defaultAction' (allow, deny or alert)");
+      policy = std::move(site.policy);
+    }
+    if (!policy.guest)
+      r.fail(root, "", "missing 'guest' (the guest's mac and ipv4; a baseline without one is checked "
+                       "through a site policy that extends it)");
+    resolve_sets(policy);
+    return policy;
+  });
 }
 
 Policy load_policy_file(const std::string& path, const ProtocolCatalog& catalog) {

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <map>
 
 #include "vitrine/policy/evaluate.h"
@@ -377,4 +379,94 @@ rules:
   EXPECT_FALSE(facts_for(p, *parse_flow_spec("tcp 10.1.1.1:1 -> 10.20.0.9:2", error), error));
   EXPECT_EQ(error, "neither end is the guest (10.77.0.2): netmon never sees this flow");
   EXPECT_TRUE(parse_flow_spec("icmp 10.77.0.2 -> 10.20.0.9", error));
+}
+
+namespace {
+// Writes files into a fresh directory for policies that extend one another.
+struct PolicyDir {
+  std::string path;
+  PolicyDir() {
+    char tmpl[] = "/tmp/vitrine-policy-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~PolicyDir() { std::system(("rm -rf " + path).c_str()); }
+  std::string write(const std::string& name, const std::string& text) const {
+    std::ofstream(path + "/" + name) << text;
+    return path + "/" + name;
+  }
+};
+
+constexpr const char* kBaseline = R"(apiVersion: vitrine/v1
+name: baseline
+defaultAction: deny
+sets:
+  console: []
+  management: [10.9.0.0/24]
+rules:
+  - name: smb-to-console
+    direction: egress
+    peers: [console]
+    ports: [445]
+    action: allow
+  - name: no-smb
+    direction: egress
+    ports: [445]
+    action: deny
+)";
+}  // namespace
+
+TEST(PolicyExtends, ASiteFillsTheBaselinesSetsAndAddsRulesAfterIt) {
+  PolicyDir dir;
+  dir.write("baseline.yaml", kBaseline);
+  const auto site = dir.write("site.yaml", std::string(R"(apiVersion: vitrine/v1
+name: site
+extends: baseline.yaml
+guest: {mac: "52:54:00:77:00:02", ipv4: 10.77.0.2}
+sets:
+  console: [10.20.1.10]
+rules:
+  - name: smb-anywhere
+    direction: egress
+    ports: [445]
+    action: allow
+  - name: to-management
+    direction: egress
+    peers: [management]
+    action: allow
+)"));
+  const Policy p = load_policy_file(site, kCatalog);
+  EXPECT_EQ(p.name, "site");
+  EXPECT_EQ(p.default_action, Action::Deny) << "inherited";
+  ASSERT_EQ(p.rules.size(), 4u);
+  EXPECT_EQ(p.rules[0].name, "smb-to-console");
+  EXPECT_EQ(p.rules[3].name, "to-management");
+  EXPECT_EQ(evaluate(p, egress_tcp("10.20.1.10", 445)).rule, 0) << "the site filled 'console'";
+  EXPECT_EQ(evaluate(p, egress_tcp("10.20.1.11", 445)).rule, 1)
+      << "the baseline's deny comes before the site's allow";
+  EXPECT_EQ(evaluate(p, egress_tcp("10.9.0.7", 22)).rule, 3) << "a baseline set used by a site rule";
+}
+
+TEST(PolicyExtends, MistakesNameTheFileTheyAreIn) {
+  PolicyDir dir;
+  auto error_in = [&](const std::string& site_text) {
+    try {
+      load_policy_file(dir.write("site.yaml", site_text), kCatalog);
+    } catch (const PolicyError& e) {
+      return std::string(e.what()).substr(dir.path.size() + 1);
+    }
+    return std::string("no error");
+  };
+  const std::string head = "apiVersion: vitrine/v1\nname: site\nguest: {mac: \"52:54:00:77:00:02\", ipv4: 10.77.0.2}\n";
+  dir.write("baseline.yaml", kBaseline);
+  EXPECT_EQ(error_in(head + "extends: baseline.yaml\nrules:\n  - name: no-smb\n    direction: egress\n    action: deny\n"),
+            "site.yaml:6:5: rule name 'no-smb' is already a rule of the baseline");
+  EXPECT_EQ(error_in(head + "extends: missing.yaml\n"),
+            "missing.yaml: cannot open the baseline policy file");
+  dir.write("chained.yaml", std::string(kBaseline) + "extends: other.yaml\n");
+  EXPECT_EQ(error_in(head + "extends: chained.yaml\n"),
+            "chained.yaml:17:10: extends: a baseline cannot extend another policy (one level only)");
+  dir.write("broken.yaml", "apiVersion: vitrine/v1\ndefaultAction: deny\nrules:\n  - name: x\n    direction: out\n    action: deny\n");
+  EXPECT_EQ(error_in(head + "extends: broken.yaml\n"),
+            "broken.yaml:5:16: rules[0].direction: expected one of egress, ingress, got 'out'");
+  EXPECT_NE(error_in("apiVersion: vitrine/v1\ndefaultAction: deny\n").find("missing 'guest'"), std::string::npos);
 }

@@ -51,6 +51,7 @@ class YamlReader {
     }
   }
 
+  const std::string& source() const { return source_; }
   [[noreturn]] void fail(const YAML::Node& at, const std::string& path,
                          const std::string& what) const;
   // Calls the field's reader for each known key; any other key is an error.
