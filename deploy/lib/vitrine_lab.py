@@ -156,7 +156,7 @@ class Lab:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
-        for stream in (p.stdout, p.stderr):
+        for stream in (p.stdin, p.stdout, p.stderr):
             if stream:
                 stream.close()
         if p in self.processes:

@@ -1,7 +1,6 @@
 #include "vitrine/images/image_store.h"
 
 #include <fcntl.h>
-#include <gcrypt.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "vitrine/common/sha256.h"
 #include "vitrine/common/subprocess.h"
 
 namespace vitrine::images {
@@ -165,30 +165,11 @@ void check_integrity(const fs::path& source, const std::string& format) {
 }  // namespace
 
 std::string sha256_file(const fs::path& path) {
-  if (!gcry_check_version(GCRYPT_VERSION)) throw ImageError("libgcrypt version mismatch");
-  gcry_md_hd_t md = nullptr;
-  if (gcry_md_open(&md, GCRY_MD_SHA256, 0) != 0) throw ImageError("cannot start sha256");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    gcry_md_close(md);
-    throw ImageError("cannot read " + path.string());
+  try {
+    return vitrine::sha256_file(path);
+  } catch (const std::runtime_error& e) {
+    throw ImageError(e.what());
   }
-  std::vector<char> buf(1 << 20);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    gcry_md_write(md, buf.data(), static_cast<size_t>(in.gcount()));
-  }
-  const bool failed = in.bad();
-  const unsigned char* digest = gcry_md_read(md, GCRY_MD_SHA256);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < 32; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 0xf];
-  }
-  gcry_md_close(md);
-  if (failed) throw ImageError("error reading " + path.string());
-  return out;
 }
 
 ImageStore::ImageStore(fs::path dir) : dir_(std::move(dir)) {}

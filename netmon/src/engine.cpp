@@ -518,6 +518,23 @@ uint64_t Engine::next_deadline_us() const {
   return hold_deadlines_.empty() ? 0 : hold_deadlines_.begin()->first;
 }
 
+Engine::ReloadResult Engine::replace_policy(std::shared_ptr<const policy::Policy> next, uint64_t now_us) {
+  policy_ = std::move(next);
+  ReloadResult result;
+  table_.for_each([&](Flow& flow) {
+    if (flow.verdict != Verdict::Allow) return;
+    ++result.rejudged;
+    const policy::Decision d = policy::evaluate(*policy_, facts_of(flow));
+    // A decision that still waits for a protocol nobody will name any more is no reason to cut.
+    if (!d.definitive || d.action != policy::Action::Deny) return;
+    if (d.rule != policy::kDefaultRule && policy_->rules[d.rule].mode == policy::Mode::Monitor) return;
+    ++result.cut;
+    apply(flow, policy::Action::Deny,
+          d.rule == policy::kDefaultRule ? "default" : policy_->rules[d.rule].name, "policy reload", now_us);
+  });
+  return result;
+}
+
 void Engine::finish() {
   table_.drain([this](Flow& flow) { end_flow(flow); });
   hold_deadlines_.clear();

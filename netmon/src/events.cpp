@@ -9,6 +9,8 @@ const char* to_string(Event::Kind k) {
     case Event::Kind::FlowDenied: return "flow_denied";
     case Event::Kind::FlowAlert: return "flow_alert";
     case Event::Kind::FlowWouldDeny: return "flow_would_deny";
+    case Event::Kind::PolicyReloaded: return "policy_reloaded";
+    case Event::Kind::PolicyRefused: return "policy_refused";
     case Event::Kind::Layer2Violation: return "layer2_violation";
     case Event::Kind::LimitReached: return "limit_reached";
   }
@@ -34,6 +36,12 @@ bool JsonEventSink::emit(const Event& e) {
     j["limit"] = e.limit;
     j["value"] = e.value;
     j["limit_value"] = e.limit_value;
+  }
+  if (!e.policy_name.empty()) j["policy"] = e.policy_name;
+  if (!e.policy_sha256.empty()) j["policy_sha256"] = e.policy_sha256;
+  if (e.kind == Event::Kind::PolicyReloaded) {
+    j["flows_rejudged"] = e.flows_rejudged;
+    j["flows_cut"] = e.flows_cut;
   }
   return writer_.write(j);
 }

@@ -117,6 +117,10 @@ void FlowTable::remove(Flow& flow) {
   flows_.erase(flow.key);  // destroys the flow
 }
 
+void FlowTable::for_each(const std::function<void(Flow&)>& visit) {
+  for (auto& [key, flow] : flows_) visit(*flow);
+}
+
 void FlowTable::drain(const std::function<void(Flow&)>& on_end) {
   for (auto& [key, flow] : flows_) on_end(*flow);
   for (auto& list : recency_) list.clear();

@@ -17,6 +17,7 @@
 #include "vitrine/netmon/events.h"
 #include "vitrine/netmon/metrics.h"
 #include "vitrine/netmon/packet_io.h"
+#include "vitrine/netmon/policy_reload.h"
 #include "vitrine/netmon/relay.h"
 #include "vitrine/netmon/replay.h"
 #include "vitrine/policy/lint.h"
@@ -32,8 +33,10 @@ constexpr int kExitFailure = 1;
 constexpr int kExitRefused = 2;
 
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
 
 void on_signal(int) { g_stop.store(true); }
+void on_reload(int) { g_reload.store(true); }
 
 void install_signal_handlers() {
   struct sigaction sa{};
@@ -42,6 +45,10 @@ void install_signal_handlers() {
   sa.sa_flags = 0;  // no SA_RESTART: poll() returns so the loop sees the flag
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
+  struct sigaction hup{};
+  hup.sa_handler = on_reload;
+  sigemptyset(&hup.sa_mask);
+  sigaction(SIGHUP, &hup, nullptr);  // reload the policy
 }
 
 std::shared_ptr<const policy::Policy> load_policy(const std::string& path,
@@ -75,12 +82,14 @@ int run_relay(const std::string& guest_if, const std::string& uplink_if,
   auto uplink = open_port(uplink_if);
   Relay relay(*guest, *uplink, metrics);
   Engine engine(policy, classifier, relay, events, metrics, LinkType::Ethernet);
+  PolicyReloader reloader(policy_path, engine, events, metrics);
+  reloader.started_with(*policy);
   install_signal_handlers();
   spdlog::info("relaying {} <-> {} ({}) under policy '{}' ({} rules, default {}); metrics on "
                "http://{}/metrics; events to {}",
                guest_if, uplink_if, packet_io, policy->name, policy->rules.size(),
                policy::to_string(policy->default_action), metrics_addr, events_path);
-  relay.run(engine, g_stop);
+  relay.run(engine, g_stop, [&] { reloader.poll(g_reload.exchange(false)); });
   engine.finish();
   spdlog::info("stopped after {} frames", engine.frames());
   return 0;

@@ -91,6 +91,26 @@ NetmonMetrics::NetmonMetrics(std::shared_ptr<prometheus::Registry> registry)
                      .Name("vitrine_netmon_would_deny_flows_total")
                      .Help("Flows a rule in monitor mode would have denied, and let pass")
                      .Register(r);
+  policy_info_ = &BuildGauge()
+                      .Name("vitrine_netmon_policy_info")
+                      .Help("1 for the policy in force, labelled with its name and the sha256 of its file")
+                      .Register(r);
+  policy_loaded_at_ = &BuildGauge()
+                           .Name("vitrine_netmon_policy_loaded_timestamp_seconds")
+                           .Help("When the policy in force was loaded (Unix time)")
+                           .Register(r)
+                           .Add({});
+  auto& reloads = BuildCounter()
+                      .Name("vitrine_netmon_policy_reloads_total")
+                      .Help("Policy reloads by result: accepted, or refused with the running policy kept")
+                      .Register(r);
+  reloads_ok_ = &reloads.Add({{"result", "accepted"}});
+  reloads_refused_ = &reloads.Add({{"result", "refused"}});
+  reload_cut_flows_ = &BuildCounter()
+                           .Name("vitrine_netmon_policy_reload_cut_flows_total")
+                           .Help("Flows that a reloaded policy denied and netmon cut")
+                           .Register(r)
+                           .Add({});
   limits_ = &BuildCounter()
                  .Name("vitrine_netmon_limit_reached_total")
                  .Help("Times a named limit was reached")
@@ -170,6 +190,18 @@ void NetmonMetrics::rule_hit(const std::string& rule, policy::Action action) {
 }
 
 void NetmonMetrics::would_deny(const std::string& rule) { would_deny_->Add({{"rule", rule}}).Increment(); }
+
+void NetmonMetrics::policy_loaded(const std::string& name, const std::string& sha256, double unix_seconds) {
+  if (policy_info_current_) policy_info_->Remove(policy_info_current_);
+  policy_info_current_ = &policy_info_->Add({{"policy", name}, {"sha256", sha256}});
+  policy_info_current_->Set(1);
+  policy_loaded_at_->Set(unix_seconds);
+}
+
+void NetmonMetrics::policy_reload(bool accepted, uint64_t flows_cut) {
+  (accepted ? reloads_ok_ : reloads_refused_)->Increment();
+  reload_cut_flows_->Increment(static_cast<double>(flows_cut));
+}
 
 void NetmonMetrics::limit_reached(const std::string& limit) {
   limits_->Add({{"limit", limit}}).Increment();

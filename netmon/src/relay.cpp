@@ -33,7 +33,7 @@ bool Relay::send(Side to, const uint8_t* data, size_t len) {
   return (to == Side::Guest ? guest_ : uplink_).send(data, len);
 }
 
-void Relay::run(Engine& engine, const std::atomic<bool>& stop) {
+void Relay::run(Engine& engine, const std::atomic<bool>& stop, const std::function<void()>& between_rounds) {
   pollfd fds[2] = {{guest_.selectable_fd(), POLLIN, 0}, {uplink_.selectable_fd(), POLLIN, 0}};
   PacketPort* ports[2] = {&guest_, &uplink_};
   const Side sides[2] = {Side::Guest, Side::Uplink};
@@ -53,6 +53,7 @@ void Relay::run(Engine& engine, const std::atomic<bool>& stop) {
         throw std::runtime_error("interface " + ports[i]->name() + " failed");
     if (ready > 0) drain(engine, ports, sides);
     finish_round(engine, next_stats);
+    if (between_rounds) between_rounds();
   }
 }
 

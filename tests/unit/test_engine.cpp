@@ -227,6 +227,32 @@ TEST_F(EngineTest, MonitorModeLetsThroughAndRecordsWhatEnforceWouldDeny) {
   EXPECT_EQ(metric("vitrine_netmon_would_deny_flows_total", {{"rule", "no-rdp"}}), -1);
 }
 
+TEST_F(EngineTest, AReloadedPolicyCutsTheAllowedFlowsItDenies) {
+  start(kRules);
+  from_guest(guest_tcp(49152, 8080, 1, 0, kSyn));
+  from_uplink(server_tcp(8080, 49152, 100, 2, kSyn | kAck));
+  from_guest(guest_tcp(49152, 8080, 2, 101, kAck | kPsh, "hello"));
+  from_guest(guest_tcp(49153, 23, 1, 0, kSyn));  // alert: allowed, and still allowed after
+  ASSERT_EQ(sink_.to(Side::Uplink).size(), 3u);
+  const size_t resets_before = sink_.sent.size();
+  auto next = std::make_shared<const policy::Policy>(policy::load_policy_text(
+      std::string(kPolicyHeader) + "rules:\n  - {name: no-web, direction: egress, transport: tcp, ports: [8080], action: deny}\n"
+                                   "  - {name: telnet, direction: egress, transport: tcp, ports: [23], action: alert}\n",
+      "next.yaml", classifier_));
+  const auto result = engine_->replace_policy(next, now_us_);
+  EXPECT_EQ(result.rejudged, 2u);
+  EXPECT_EQ(result.cut, 1u);
+  EXPECT_EQ(sink_.sent.size(), resets_before + 2) << "a reset to each end of the cut flow";
+  ASSERT_EQ(events_.count(Event::Kind::FlowDenied), 1u);
+  EXPECT_EQ(events_.events.back().rule, "no-web");
+  EXPECT_EQ(events_.events.back().reason, "policy reload");
+  const size_t uplink_before = sink_.to(Side::Uplink).size();
+  from_guest(guest_tcp(49152, 8080, 7, 101, kAck | kPsh, "more"));
+  EXPECT_EQ(sink_.to(Side::Uplink).size(), uplink_before) << "nothing more of it is forwarded";
+  from_guest(guest_tcp(49153, 23, 2, 0, kAck));
+  EXPECT_EQ(sink_.to(Side::Uplink).size(), uplink_before + 1) << "the flow it still allows goes on";
+}
+
 TEST_F(EngineTest, Layer2PoliceDropsSpoofsFromTheGuest) {
   start(kRules);
   const MacAddr other_mac = mac("52:54:00:99:99:99");

@@ -52,6 +52,17 @@ class Engine {
   // Ends every flow (end of a capture, or shutdown).
   void finish();
 
+  // A new policy, already loaded and validated. Flows it finds allowed are judged again: one
+  // the new policy definitively denies is cut as a denied flow is (resets both ways, nothing
+  // more forwarded). Pending flows go on to be judged under it; denied flows stay denied. The
+  // flow table's size and idle timeouts stay those netmon started with.
+  struct ReloadResult {
+    uint64_t rejudged = 0;
+    uint64_t cut = 0;
+  };
+  ReloadResult replace_policy(std::shared_ptr<const policy::Policy> next, uint64_t now_us);
+  const policy::Policy& policy() const { return *policy_; }
+
   void set_flow_end_hook(FlowEndHook hook) { flow_end_hook_ = std::move(hook); }
   const NdpiClassifier& classifier() const { return classifier_; }
   const FlowTable& flows() const { return table_; }

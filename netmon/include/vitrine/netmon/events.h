@@ -14,7 +14,11 @@ namespace vitrine::netmon {
 
 struct Event {
   // FlowWouldDeny: a rule in monitor mode would have denied the flow; it passed.
-  enum class Kind : uint8_t { FlowDenied, FlowAlert, FlowWouldDeny, Layer2Violation, LimitReached };
+  // PolicyReloaded / PolicyRefused: a reload (SIGHUP) took effect, or was refused and the
+  // running policy stayed in force.
+  enum class Kind : uint8_t {
+    FlowDenied, FlowAlert, FlowWouldDeny, Layer2Violation, LimitReached, PolicyReloaded, PolicyRefused
+  };
   Kind kind = Kind::FlowDenied;
   uint64_t time_us = 0;
   // The flow (or the frame, for layer-2 violations), oriented as its initiator sent it.
@@ -31,6 +35,11 @@ struct Event {
   std::string limit;
   uint64_t value = 0;
   uint64_t limit_value = 0;
+  // PolicyReloaded: the policy now enforced, and what became of the flows it found.
+  std::string policy_name;
+  std::string policy_sha256;
+  uint64_t flows_rejudged = 0;
+  uint64_t flows_cut = 0;
 };
 
 const char* to_string(Event::Kind k);

@@ -123,6 +123,8 @@ class FlowTable {
   void remove(Flow& flow);
   // Calls `on_end` for every flow and empties the table.
   void drain(const std::function<void(Flow&)>& on_end);
+  // Calls `visit` for every flow; the table is not changed.
+  void for_each(const std::function<void(Flow&)>& visit);
 
   size_t size() const { return flows_.size(); }
   uint32_t capacity() const { return max_flows_; }

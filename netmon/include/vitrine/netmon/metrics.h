@@ -76,6 +76,9 @@ class NetmonMetrics {
   void flow(const std::string& protocol, Verdict verdict);
   void rule_hit(const std::string& rule, policy::Action action);
   void would_deny(const std::string& rule);
+  // The policy in force: its name and sha256 as labels of a gauge that is 1, and when.
+  void policy_loaded(const std::string& name, const std::string& sha256, double unix_seconds);
+  void policy_reload(bool accepted, uint64_t flows_cut);
   void limit_reached(const std::string& limit);
   void table_capacity(size_t n) { table_capacity_->Set(static_cast<double>(n)); }
 
@@ -107,6 +110,12 @@ class NetmonMetrics {
   prometheus::Family<prometheus::Counter>* flows_;
   prometheus::Family<prometheus::Counter>* rule_hits_;
   prometheus::Family<prometheus::Counter>* would_deny_;
+  prometheus::Family<prometheus::Gauge>* policy_info_;
+  prometheus::Gauge* policy_info_current_ = nullptr;
+  prometheus::Gauge* policy_loaded_at_;
+  prometheus::Counter* reloads_ok_;
+  prometheus::Counter* reloads_refused_;
+  prometheus::Counter* reload_cut_flows_;
   prometheus::Family<prometheus::Counter>* limits_;
   prometheus::Counter* held_total_;
   prometheus::Gauge* held_now_;

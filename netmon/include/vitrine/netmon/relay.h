@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 
 #include "vitrine/netmon/engine.h"
 #include "vitrine/netmon/packet_io.h"
@@ -16,7 +17,9 @@ class Relay final : public FrameSink {
   bool send(Side to, const uint8_t* data, size_t len) override;
 
   // Runs until `stop` becomes true. Throws std::runtime_error if an interface fails.
-  void run(Engine& engine, const std::atomic<bool>& stop);
+  // `between_rounds`, if given, runs after each round of frames (the policy reload's turn).
+  void run(Engine& engine, const std::atomic<bool>& stop,
+           const std::function<void()>& between_rounds = {});
 
  private:
   // Takes one batch from each interface through the engine; returns the frames taken.
