@@ -62,6 +62,9 @@ def prepare(workdir, vitrine, guest_dir, name, tap, uplink, hostd_metrics, netmo
     sockets.mkdir(mode=0o777, exist_ok=True)
     os.chmod(sockets, 0o1777)
     com1, com2 = workdir / "com1.log", sockets / "com2.sock"
+    # The cabinet's own copy of the shipped policy: what `vitrine policy reload` re-reads.
+    policy = workdir / "policy.yaml"
+    shutil.copy(POLICY, policy)
     cabinet = workdir / "cabinet.yaml"
     cabinet.write_text(f"""apiVersion: vitrine/v1
 name: {name}
@@ -76,7 +79,7 @@ network:
   mac: "{GUEST_MAC}"
   tap: {tap}
   uplink: {uplink}
-  policy: {POLICY}
+  policy: {policy}
 serial:
   - {{com: 1, type: file, path: {com1}}}
   - {{com: 2, type: unix, path: {com2}}}

@@ -52,6 +52,8 @@ constexpr std::chrono::seconds kStatsInterval{5};
 // Reboot events this close together are one reboot: no guest boots again within 5 s (the
 // stand-in takes 6 s under TCG, XP far longer).
 constexpr std::chrono::seconds kRebootEventsWindow{5};
+// netmon loads a policy in milliseconds; a huge one on a loaded host within seconds.
+constexpr std::chrono::seconds kPolicyReloadTimeout{15};
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -548,6 +550,40 @@ nlohmann::json Supervisor::snapshot(const nlohmann::json& request) {
   return answer;
 }
 
+nlohmann::json Supervisor::reload_policy() {
+  if (!netmon_alive()) return {{"ok", false}, {"error", "netmon is not running: see " + path(".netmon.log")}};
+  // netmon answers a SIGHUP with one policy_reloaded or policy_refused event: wait for it,
+  // reading only what is written after the signal.
+  const std::string events_path = path(".events.jsonl");
+  std::error_code ec;
+  const auto offset = fs::exists(events_path, ec) ? fs::file_size(events_path, ec) : 0;
+  events_->record("policy_reload_requested", {{"policy", cabinet_.policy}});
+  kill(netmon_pid_, SIGHUP);
+  const auto deadline = Clock::now() + kPolicyReloadTimeout;
+  while (Clock::now() < deadline) {
+    std::ifstream in(events_path, std::ios::binary);
+    in.seekg(static_cast<std::streamoff>(offset));
+    std::string line;
+    while (std::getline(in, line)) {
+      const auto e = nlohmann::json::parse(line, nullptr, false);
+      if (!e.is_object()) continue;
+      const std::string kind = e.value("event", "");
+      if (kind == "policy_reloaded") {
+        policy_sha256_ = e.value("policy_sha256", "");
+        std::ofstream(path(".netmon.policy-sha256")) << policy_sha256_ << "\n";
+        return {{"ok", true}, {"policy", e.value("policy", "")}, {"policy_sha256", policy_sha256_},
+                {"flows_rejudged", e.value("flows_rejudged", 0)}, {"flows_cut", e.value("flows_cut", 0)}};
+      }
+      if (kind == "policy_refused")
+        return {{"ok", false}, {"error", "refused, the running policy stays in force: " + e.value("reason", "")}};
+    }
+    check_netmon();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return {{"ok", false}, {"error", "netmon did not report the reload within " +
+                                       std::to_string(kPolicyReloadTimeout.count()) + " s: see " + events_path}};
+}
+
 nlohmann::json Supervisor::handle(const nlohmann::json& request) {
   const std::string command = request["command"].get<std::string>();
   if (command == "status") return status();
@@ -575,7 +611,8 @@ nlohmann::json Supervisor::handle(const nlohmann::json& request) {
     return {{"ok", true}, {"guest", "started"}, {"cleared_crash_loop", was_crash_loop}};
   }
   if (command == "snapshot") return snapshot(request);
-  return {{"ok", false}, {"error", "unknown command " + command + " (status, events, stop, start, snapshot)"}};
+  if (command == "reload") return reload_policy();
+  return {{"ok", false}, {"error", "unknown command " + command + " (status, events, stop, start, snapshot, reload)"}};
 }
 
 // --- the loop -------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 //   vitrine stop | start                     the guest (stop: ACPI, then destroy)
 //   vitrine snapshot create|revert|delete NAME [--stop-guest] | list
 //   vitrine policy check FILE                validate; warnings for rules never reached
+//   vitrine policy reload [--socket PATH]    the running cabinet's netmon reads its policy again
 //   vitrine policy explain FILE --flow "tcp 10.77.0.2:1025 -> 10.77.0.1:445" [--protocol NAME]
 //       (control commands take [--socket PATH]; default: the one socket in /run/vitrine)
 //   vitrine cabinet check FILE
@@ -195,6 +196,7 @@ int main(int argc, char** argv) {
   for (auto* cmd : {pol_check, pol_explain}) cmd->add_option("file", policy_file, "policy.yaml")->required();
   pol_explain->add_option("--flow", flow_text, "\"tcp 10.77.0.2:1025 -> 10.77.0.1:2575\"")->required();
   pol_explain->add_option("--protocol", protocol_name, "The protocol the classifier names (nDPI's name)");
+  auto* pol_reload = policy_cmd->add_subcommand("reload", "The running cabinet's netmon reads its policy file again");
 
   // Control of a running cabinet, through hostd.
   std::string socket_path;
@@ -219,7 +221,7 @@ int main(int argc, char** argv) {
     cmd->callback([&snap_action, action] { snap_action = action; });
     cmd->fallthrough();  // --socket may follow the action
   }
-  for (auto* cmd : {status, events, stop, start, live_snapshot})
+  for (auto* cmd : {status, events, stop, start, live_snapshot, pol_reload})
     cmd->add_option("--socket", socket_path, "hostd's control socket");
 
   try {
@@ -228,12 +230,13 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : kExitRefused;
   }
 
-  if (*status || *events || *stop || *start || *live_snapshot) {
+  if (*status || *events || *stop || *start || *live_snapshot || *pol_reload) {
     nlohmann::json request;
     if (*status) request = {{"command", "status"}};
     if (*events) request = {{"command", "events"}, {"last", last}};
     if (*stop) request = {{"command", "stop"}};
     if (*start) request = {{"command", "start"}};
+    if (*pol_reload) request = {{"command", "reload"}};
     if (*live_snapshot) request = {{"command", "snapshot"}, {"action", snap_action}, {"name", name}, {"stopGuest", stop_guest}};
     nlohmann::json answer;
     try {
@@ -264,7 +267,7 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  if (*policy_cmd) return run_policy(pol_check->parsed(), policy_file, flow_text, protocol_name);
+  if (*policy_cmd && !*pol_reload) return run_policy(pol_check->parsed(), policy_file, flow_text, protocol_name);
 
   if (*cabinet) {
     try {

@@ -220,6 +220,31 @@ class HostdSupervision(env.StandinOnLibvirt):
         names = [e["event"] for e in self.all_events()]
         self.assertIn("snapshot_create", names)
 
+    def test_c3_policy_reload_through_hostd(self):
+        policy = self.tmp / "policy.yaml"
+        original = policy.read_text()
+        stricter = original.replace("    ports: [5000]\n    action: allow", "    ports: [5000]\n    action: deny")
+        self.assertNotEqual(stricter, original)
+        policy.write_text(stricter)
+        self.assertTrue(self.status()["netmon"]["policy_file_changed_since_start"])
+        r = json.loads(self.vitrine("policy", "reload").stdout)
+        self.assertEqual(r["policy_sha256"], hashlib.sha256(stricter.encode()).hexdigest())
+        st = self.status()["netmon"]
+        self.assertEqual(st["policy_sha256"], r["policy_sha256"])
+        self.assertFalse(st["policy_file_changed_since_start"])
+        # The console's heartbeat (every 10 s) is now denied.
+        wait_for(lambda: [e for e in self.all_events() if e["event"] == "flow_denied" and e.get("dport") == 5000],
+                 60, "a denied heartbeat")
+        policy.write_text(stricter.replace("action: deny", "action: dney", 1))
+        bad = self.vitrine("policy", "reload", check=False)
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn("refused, the running policy stays in force", bad.stderr)
+        self.assertIn("expected one of allow, deny, alert, got 'dney'", bad.stderr)
+        self.assertEqual(self.status()["netmon"]["policy_sha256"], r["policy_sha256"])
+        policy.write_text(original)
+        self.vitrine("policy", "reload")
+        self.assertEqual(self.status()["netmon"]["policy_sha256"], hashlib.sha256(original.encode()).hexdigest())
+
     def test_d_a_guest_that_keeps_stopping_is_a_crash_loop(self):
         self.wait_for_guest_running()
         conn = env.libvirt_connection()

@@ -77,6 +77,7 @@ class Supervisor {
   void refresh_stats();
   nlohmann::json status();
   nlohmann::json snapshot(const nlohmann::json& request);
+  nlohmann::json reload_policy();
   void stop_netmon();
 
   std::string path(const std::string& suffix) const;
