@@ -7,6 +7,7 @@
 //   vitrine snapshot create|revert|delete NAME [--stop-guest] | list
 //   vitrine policy check FILE                validate; warnings for rules never reached
 //   vitrine policy reload [--socket PATH]    the running cabinet's netmon reads its policy again
+//   vitrine policy test FILE --pcap CAPTURE [--expect EXPECT.yaml]   verdict of every flow
 //   vitrine policy explain FILE --flow "tcp 10.77.0.2:1025 -> 10.77.0.1:445" [--protocol NAME]
 //       (control commands take [--socket PATH]; default: the one socket in /run/vitrine)
 //   vitrine cabinet check FILE
@@ -26,6 +27,7 @@
 #include "vitrine/hostd/domain_xml.h"
 #include "vitrine/images/image_store.h"
 #include "vitrine/netmon/classifier.h"
+#include "vitrine/netmon/policy_test.h"
 #include "vitrine/policy/explain.h"
 #include "vitrine/policy/lint.h"
 #include "vitrine/policy/load.h"
@@ -107,6 +109,35 @@ void print_event(const nlohmann::json& e) {
     std::cout << " " << k << "=" << (v.is_string() ? v.get<std::string>() : v.dump());
   }
   std::cout << "\n";
+}
+
+// Exit codes: 0 every expectation holds, 1 differences (listed), 2 refused input.
+int run_policy_test(const std::string& file, const std::string& pcap, const std::string& expect) {
+  using namespace vitrine;
+  try {
+    netmon::NdpiClassifier catalog;
+    const policy::Policy p = policy::load_policy_file(file, catalog);
+    const auto expected = expect.empty() ? std::vector<netmon::FlowExpectation>{} : netmon::load_expectations(expect);
+    const auto flows = netmon::observe_flows(p, pcap);
+    for (const auto& f : flows) {
+      const std::string tuple = f.l4 == "ICMP" ? f.src + " -> " + f.dst
+                                               : f.src + ":" + std::to_string(f.sport) + " -> " + f.dst + ":" + std::to_string(f.dport);
+      std::cout << std::left << std::setw(5) << f.l4 << std::setw(46) << tuple << std::setw(22) << f.protocol
+                << std::setw(6) << f.verdict << " " << f.rule << "\n";
+    }
+    std::cout << flows.size() << " flows\n";
+    if (expect.empty()) return 0;
+    const auto differences = netmon::compare(expected, flows, expect);
+    for (const auto& d : differences) std::cerr << d << "\n";
+    std::cout << expected.size() - differences.size() << " of " << expected.size() << " expectations hold\n";
+    return differences.empty() ? 0 : kExitFailure;
+  } catch (const ConfigError& e) {
+    std::cerr << e.what() << "\n";
+    return kExitRefused;
+  } catch (const std::exception& e) {
+    std::cerr << "vitrine: " << e.what() << "\n";
+    return kExitRefused;
+  }
 }
 
 int run_policy(bool check, const std::string& file, const std::string& flow_text,
@@ -197,6 +228,11 @@ int main(int argc, char** argv) {
   pol_explain->add_option("--flow", flow_text, "\"tcp 10.77.0.2:1025 -> 10.77.0.1:2575\"")->required();
   pol_explain->add_option("--protocol", protocol_name, "The protocol the classifier names (nDPI's name)");
   auto* pol_reload = policy_cmd->add_subcommand("reload", "The running cabinet's netmon reads its policy file again");
+  std::string pcap_path, expect_path;
+  auto* pol_test = policy_cmd->add_subcommand("test", "The verdict of every flow of a capture; differences from an expectation fail");
+  pol_test->add_option("file", policy_file, "policy.yaml")->required();
+  pol_test->add_option("--pcap", pcap_path, "A capture (pcap or pcapng)")->required();
+  pol_test->add_option("--expect", expect_path, "Expected verdicts (flows: [{flow, verdict, rule, protocol}])");
 
   // Control of a running cabinet, through hostd.
   std::string socket_path;
@@ -267,6 +303,7 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  if (*pol_test) return run_policy_test(policy_file, pcap_path, expect_path);
   if (*policy_cmd && !*pol_reload) return run_policy(pol_check->parsed(), policy_file, flow_text, protocol_name);
 
   if (*cabinet) {

@@ -1,0 +1,73 @@
+// `vitrine policy test`'s expectation file and its comparison with what a capture produced.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "vitrine/common/yaml_reader.h"
+#include "vitrine/netmon/policy_test.h"
+
+using namespace vitrine;
+using namespace vitrine::netmon;
+
+namespace {
+
+std::string write_temp(const std::string& text) {
+  char tmpl[] = "/tmp/vitrine-expect-XXXXXX";
+  const int fd = mkstemp(tmpl);
+  close(fd);
+  std::ofstream(tmpl) << text;
+  return tmpl;
+}
+
+std::string error_of(const std::string& text) {
+  const std::string path = write_temp(text);
+  try {
+    load_expectations(path);
+  } catch (const ConfigError& e) {
+    unlink(path.c_str());
+    return std::string(e.what()).substr(path.size());
+  }
+  unlink(path.c_str());
+  return "no error";
+}
+
+}  // namespace
+
+TEST(PolicyTestExpectations, MistakesCarryTheirPosition) {
+  EXPECT_EQ(error_of("flows:\n  - flow: \"tcp 10.0.0.1 -> 10.0.0.2:80\"\n    verdict: allow\n"),
+            ":2:11: flows[0].flow: expected ADDR:PORT on both sides of '->', got 'tcp 10.0.0.1 -> 10.0.0.2:80'");
+  EXPECT_EQ(error_of("flows:\n  - flow: \"tcp 10.0.0.1:1 -> 10.0.0.2:80\"\n    verdict: alert\n"),
+            ":3:14: flows[0].verdict: expected one of allow, deny, got 'alert'");
+  EXPECT_EQ(error_of("flows:\n  - flow: \"tcp 10.0.0.1:1 -> 10.0.0.2:80\"\n"),
+            ":2:5: flows[0]: missing 'verdict' (allow or deny)");
+  EXPECT_EQ(error_of("flow:\n  - {}\n"), ":1:1: unknown key 'flow' (expected one of: flows)");
+}
+
+TEST(PolicyTestExpectations, DifferencesNameTheLineAndWhatWasSeen) {
+  const std::string path = write_temp(R"(flows:
+  - flow: "tcp 10.0.0.1:1000 -> 10.0.0.2:445"
+    verdict: deny
+    rule: no-smb
+  - flow: "tcp 10.0.0.1:1001 -> 10.0.0.2:80"
+    verdict: deny
+  - flow: "udp 10.0.0.1:53 -> 10.0.0.2:53"
+    verdict: allow
+  - flow: "tcp 10.0.0.1:1002 -> 10.0.0.2:8080"
+    verdict: allow
+    protocol: HTTP
+)");
+  const auto expected = load_expectations(path);
+  unlink(path.c_str());
+  const std::vector<ObservedFlow> observed = {
+      {"TCP", "10.0.0.1", "10.0.0.2", 1000, 445, "SMBv1", "deny", "no-smb", 5},
+      {"TCP", "10.0.0.1", "10.0.0.2", 1001, 80, "HTTP", "allow", "web", 9},
+      {"TCP", "10.0.0.1", "10.0.0.2", 1002, 8080, "Unknown", "allow", "alt-web", 3},
+  };
+  const auto d = compare(expected, observed, "e.yaml");
+  ASSERT_EQ(d.size(), 3u);
+  EXPECT_EQ(d[0], "e.yaml:5:5: tcp 10.0.0.1:1001 -> 10.0.0.2:80: expected deny, got allow by rule 'web' (HTTP)");
+  EXPECT_EQ(d[1], "e.yaml:7:5: udp 10.0.0.1:53 -> 10.0.0.2:53: no such flow in the capture");
+  EXPECT_EQ(d[2], "e.yaml:9:5: tcp 10.0.0.1:1002 -> 10.0.0.2:8080: expected protocol HTTP, got allow by rule 'alt-web' (Unknown)");
+}
