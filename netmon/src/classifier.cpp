@@ -115,6 +115,19 @@ std::string NdpiClassifier::app_name(const policy::L7Facts& p) const {
   return name != nullptr ? name : "Unknown";
 }
 
+std::optional<uint8_t> NdpiClassifier::risk_bit(std::string_view name) const {
+  const std::string wanted(name);
+  for (int i = 1; i < NDPI_MAX_RISK && i < 64; ++i)
+    if (strcasecmp(ndpi_risk2str(static_cast<ndpi_risk_enum>(i)), wanted.c_str()) == 0) return static_cast<uint8_t>(i);
+  return std::nullopt;
+}
+
+std::vector<std::string> NdpiClassifier::risk_names() const {
+  std::vector<std::string> names;
+  for (int i = 1; i < NDPI_MAX_RISK && i < 64; ++i) names.emplace_back(ndpi_risk2str(static_cast<ndpi_risk_enum>(i)));
+  return names;
+}
+
 std::vector<std::string> NdpiClassifier::risk_names(uint64_t risks) {
   std::vector<std::string> names;
   for (int i = 1; i < NDPI_MAX_RISK && i < 64; ++i)

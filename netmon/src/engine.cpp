@@ -54,7 +54,10 @@ policy::FlowFacts facts_of(const Flow& flow) {
   facts.ip_protocol = flow.ip_protocol;
   facts.peer = flow.direction == policy::Direction::Egress ? flow.responder_ip : flow.initiator_ip;
   facts.service_port = flow.responder_port;
-  if (flow.classification.by_inspection) facts.l7 = flow.classification.protocol;
+  if (flow.classification.by_inspection) {
+    facts.l7 = flow.classification.protocol;
+    facts.l7->risks = flow.classification.risks;
+  }
   return facts;
 }
 

@@ -36,9 +36,12 @@ bool l3l4_matches(const Rule& rule, const FlowFacts& f) {
 }
 
 bool l7_matches(const Rule& rule, const L7Facts& l7) {
-  return std::any_of(rule.protocols.begin(), rule.protocols.end(), [&](uint16_t id) {
-    return id != 0 && (id == l7.master || id == l7.app);
-  });
+  const bool protocol = rule.protocols.empty() ||
+                        std::any_of(rule.protocols.begin(), rule.protocols.end(), [&](uint16_t id) {
+                          return id != 0 && (id == l7.master || id == l7.app);
+                        });
+  // Any one of the rule's risks will do.
+  return protocol && (rule.risks == 0 || (rule.risks & l7.risks) != 0);
 }
 
 }  // namespace
@@ -61,7 +64,7 @@ Decision evaluate(const Policy& policy, const FlowFacts& facts) {
     const Rule& rule = policy.rules[i];
     if (!l3l4_matches(rule, facts)) continue;
     const int index = static_cast<int>(i);
-    if (rule.protocols.empty()) return conclude(rule.action, index);
+    if (rule.protocols.empty() && rule.risks == 0) return conclude(rule.action, index);
     if (facts.l7) {
       if (l7_matches(rule, *facts.l7)) return conclude(rule.action, index);
       continue;

@@ -137,13 +137,17 @@ std::vector<RuleExplanation> explain(const Policy& policy, const FlowFacts& fact
         e.matches = true;
         e.why = std::string("matches: ") + to_string(rule.action) +
                 (rule.mode == Mode::Monitor && rule.action == Action::Deny ? " (monitor mode: recorded, let through)" : "");
-      } else if (!d.definitive && !rule.protocols.empty() && !facts.l7) {
-        e.why = "would match if the classifier names " + [&] {
-          std::vector<std::string> n(rule.protocol_names.begin(), rule.protocol_names.end());
-          return list_of(n);
-        }() + ": the flow waits for it";
-      } else if (!rule.protocols.empty() && facts.l7) {
+      } else if (!d.definitive && !facts.l7 && (!rule.protocols.empty() || rule.risks != 0)) {
+        std::string what;
+        if (!rule.protocols.empty()) what = "names " + list_of(rule.protocol_names);
+        if (rule.risks != 0) what += std::string(what.empty() ? "" : " and ") + "reports one of " + list_of(rule.risk_names);
+        e.why = "would match if the classifier " + what + ": the flow waits for it";
+      } else if (!rule.protocols.empty() && facts.l7 &&
+                 std::none_of(rule.protocols.begin(), rule.protocols.end(),
+                              [&](uint16_t id) { return id == facts.l7->master || id == facts.l7->app; })) {
         e.why = "the protocol is not " + list_of(rule.protocol_names);
+      } else if (rule.risks != 0 && facts.l7) {
+        e.why = "the flow carries none of its risks (" + list_of(rule.risk_names) + ")";
       } else if (rule.transport != Transport::Any && !transport_is(rule.transport, facts.ip_protocol)) {
         e.why = std::string("is for ") + to_string(rule.transport) + "; this flow is " + l4_name(facts.ip_protocol);
       } else {

@@ -45,9 +45,16 @@ bool protocols_within(const Rule& later, const Rule& earlier) {
 
 }  // namespace
 
+// A flow matches a rule with risks when it carries any one of them.
+bool risks_within(const Rule& later, const Rule& earlier) {
+  if (earlier.risks == 0) return true;
+  return later.risks != 0 && (later.risks & ~earlier.risks) == 0;
+}
+
 bool covers(const Rule& earlier, const Rule& later) {
   return earlier.direction == later.direction && transport_within(later, earlier) &&
-         peers_within(later, earlier) && ports_within(later, earlier) && protocols_within(later, earlier);
+         peers_within(later, earlier) && ports_within(later, earlier) && protocols_within(later, earlier) &&
+         risks_within(later, earlier);
 }
 
 std::vector<PolicyWarning> lint(const Policy& policy) {

@@ -142,6 +142,19 @@ Rule parse_rule(const Reader& r, const YAML::Node& n, const std::string& path,
               rule.protocol_names.push_back(name);
             });
           }},
+         {"risks", [&](const YAML::Node& v, const std::string& p) {
+            r.list(v, p, [&](const YAML::Node& item, const std::string& ip) {
+              const auto name = r.scalar(item, ip);
+              const auto bit = catalog.risk_bit(name);
+              if (!bit) {
+                const auto near = closest_name(name, catalog.risk_names());
+                r.fail(item, ip, "'" + name + "' is not a flow risk the classifier reports" +
+                                     (near ? " (did you mean '" + *near + "'?)" : ""));
+              }
+              rule.risks |= uint64_t{1} << *bit;
+              rule.risk_names.push_back(name);
+            });
+          }},
          {"action", [&](const YAML::Node& v, const std::string& p) {
             rule.action = r.choice(v, p, kActions);
             has_action = true;

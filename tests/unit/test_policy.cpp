@@ -26,6 +26,12 @@ class FakeCatalog : public ProtocolCatalog {
     return it->second;
   }
   std::vector<std::string> protocol_names() const override { return {"DNS", "HTTP", "SMBv1", "NetBIOS", "SMBv23"}; }
+  std::optional<uint8_t> risk_bit(std::string_view name) const override {
+    if (name == "SMB Insecure Version") return 10;
+    if (name == "Unsafe Protocol") return 20;
+    return std::nullopt;
+  }
+  std::vector<std::string> risk_names() const override { return {"SMB Insecure Version", "Unsafe Protocol"}; }
 };
 
 const FakeCatalog kCatalog;
@@ -113,7 +119,9 @@ TEST(PolicyLoad, ErrorsCarryLineAndColumn) {
   EXPECT_EQ(error_of(header + "rules:\n  - name: a\n    direction: egress\n    protocols: [DNS, Gopher]\n    action: deny\n"),
             "10:22: p.yaml:10:22: rules[0].protocols[1]: 'Gopher' is not a protocol the classifier knows");
   EXPECT_EQ(error_of(header + "rules:\n  - name: a\n    directon: egress\n"),
-            "9:5: p.yaml:9:5: rules[0]: unknown key 'directon' (expected one of: action, direction, mode, name, peers, ports, protocols, transport)");
+            "9:5: p.yaml:9:5: rules[0]: unknown key 'directon' (expected one of: action, direction, mode, name, peers, ports, protocols, risks, transport)");
+  EXPECT_EQ(error_of(header + "rules:\n  - name: a\n    direction: egress\n    risks: [SMB insecure versions]\n    action: deny\n"),
+            "10:13: p.yaml:10:13: rules[0].risks[0]: 'SMB insecure versions' is not a flow risk the classifier reports (did you mean 'SMB Insecure Version'?)");
   EXPECT_EQ(error_of(header + "rules:\n  - name: a\n    direction: egress\n    protocols: [smbv2]\n    action: deny\n"),
             "10:17: p.yaml:10:17: rules[0].protocols[0]: 'smbv2' is not a protocol the classifier knows (did you mean 'SMBv1'?)");
   EXPECT_EQ(error_of(header + "rules:\n  - name: a\n    direction: egress\n    action: deny\n    mode: watch\n"),
@@ -469,4 +477,26 @@ TEST(PolicyExtends, MistakesNameTheFileTheyAreIn) {
   EXPECT_EQ(error_in(head + "extends: broken.yaml\n"),
             "broken.yaml:5:16: rules[0].direction: expected one of egress, ingress, got 'out'");
   EXPECT_NE(error_in("apiVersion: vitrine/v1\ndefaultAction: deny\n").find("missing 'guest'"), std::string::npos);
+}
+
+TEST(Evaluate, ARiskRuleWaitsForTheClassifierAndMatchesAnyOfItsRisks) {
+  const Policy p = load(R"(rules:
+  - name: insecure-smb
+    direction: egress
+    ports: [445]
+    risks: [SMB Insecure Version, Unsafe Protocol]
+    action: deny
+  - name: smb
+    direction: egress
+    ports: [445]
+    action: allow
+)");
+  FlowFacts f = egress_tcp("10.0.0.1", 445);
+  EXPECT_FALSE(evaluate(p, f).definitive) << "the risks are not known before inspection";
+  f.l7 = L7Facts{0, 16, uint64_t{1} << 10};
+  EXPECT_EQ(evaluate(p, f).rule, 0);
+  f.l7->risks = uint64_t{1} << 3;
+  EXPECT_EQ(evaluate(p, f).rule, 1) << "a risk the rule does not name";
+  f.l7->risks = 0;
+  EXPECT_EQ(evaluate(p, f).rule, 1);
 }

@@ -45,6 +45,8 @@ class NdpiClassifier : public policy::ProtocolCatalog {
   // Names are matched as nDPI spells them, without regard to case ("SMBv1", "dns").
   std::optional<uint16_t> protocol_id(std::string_view name) const override;
   std::vector<std::string> protocol_names() const override;
+  std::optional<uint8_t> risk_bit(std::string_view name) const override;
+  std::vector<std::string> risk_names() const override;
 
   // One IP packet of the flow (l3 points at the IP header). Allocates the flow's nDPI state on
   // first use. `max_packets` is the flow's budget: at that count nDPI is asked to give up.
@@ -60,6 +62,7 @@ class NdpiClassifier : public policy::ProtocolCatalog {
   // The application protocol's own name, e.g. "SMBv1" (a bounded set: metric label values).
   std::string app_name(const policy::L7Facts& p) const;
   static std::vector<std::string> risk_names(uint64_t risks);
+  using policy::ProtocolCatalog::risk_names;
 
  private:
   ndpi_detection_module_struct* module_;

@@ -14,6 +14,7 @@ namespace vitrine::policy {
 struct L7Facts {
   uint16_t master = 0;  // nDPI ids; 0 is Unknown
   uint16_t app = 0;
+  uint64_t risks = 0;   // nDPI's risk bitmap
 };
 
 struct FlowFacts {

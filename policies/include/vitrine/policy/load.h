@@ -21,6 +21,9 @@ class ProtocolCatalog {
   virtual std::optional<uint16_t> protocol_id(std::string_view name) const = 0;
   // Every name it knows: for suggesting the one an author probably meant.
   virtual std::vector<std::string> protocol_names() const = 0;
+  // nDPI's flow risks by name ("SMB Insecure Version"): the bit in the flow's risk bitmap.
+  virtual std::optional<uint8_t> risk_bit(std::string_view name) const = 0;
+  virtual std::vector<std::string> risk_names() const = 0;
 };
 
 // A policy that does not load: file, line and column are in what() and in its fields.

@@ -41,6 +41,8 @@ struct Rule {
   Transport transport = Transport::Any;
   std::vector<uint16_t> protocols;           // nDPI protocol ids; empty: any protocol
   std::vector<std::string> protocol_names;   // as written, for events and messages
+  uint64_t risks = 0;                        // nDPI flow risks, as bits; 0: none required
+  std::vector<std::string> risk_names;       // as written
   Action action = Action::Deny;
   Mode mode = Mode::Enforce;
   int line = 0, column = 0;  // where it is written, for messages about it
