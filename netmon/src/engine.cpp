@@ -325,7 +325,8 @@ void Engine::resolve_pending(Flow& flow, uint64_t now_us) {
   if (!c.by_inspection) {
     // nDPI gave up, or only guessed from the ports: no rule that names a protocol can be
     // trusted to match, so the policy's declared outcome applies.
-    resolve_undetermined(flow, "classifierGaveUp", c.packets, 0, now_us);
+    resolve_undetermined(flow, "classifierGaveUp", c.packets, 0, now_us,
+                         "onClassifierGaveUp", policy_->outcomes.classifier_gave_up());
     return;
   }
   apply(flow, policy::evaluate(*policy_, facts_of(flow)), now_us);
@@ -352,15 +353,20 @@ void Engine::apply(Flow& flow, const policy::Decision& decision, uint64_t now_us
 
 void Engine::resolve_undetermined(Flow& flow, const char* limit, uint64_t value,
                                   uint64_t limit_value, uint64_t now_us) {
+  resolve_undetermined(flow, limit, value, limit_value, now_us, "onUndetermined",
+                       policy_->outcomes.on_undetermined);
+}
+
+void Engine::resolve_undetermined(Flow& flow, const char* limit, uint64_t value, uint64_t limit_value,
+                                  uint64_t now_us, const char* outcome, policy::Action action) {
   metrics_.limit_reached(limit);
   Event e = flow_event(flow, Event::Kind::LimitReached, now_us);
   e.limit = limit;
   e.value = value;
   e.limit_value = limit_value;
-  e.reason = std::string("verdict still pending: onUndetermined is ") +
-             policy::to_string(policy_->outcomes.on_undetermined);
+  e.reason = std::string("verdict still pending: ") + outcome + " is " + policy::to_string(action);
   emit(std::move(e));
-  apply(flow, policy_->outcomes.on_undetermined, "onUndetermined", limit, now_us);
+  apply(flow, action, outcome, limit, now_us);
 }
 
 void Engine::apply(Flow& flow, policy::Action action, std::string rule, std::string reason,

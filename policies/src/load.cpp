@@ -234,6 +234,12 @@ void parse_outcomes(const Reader& r, const YAML::Node& n, const std::string& pat
                 v, p, {{"deny", FullTableOutcome::Deny},
                        {"evictOldest", FullTableOutcome::EvictOldest}});
           }},
+         {"onClassifierGaveUp", [&](const YAML::Node& v, const std::string& p) {
+            o.on_classifier_gave_up = r.choice(v, p, kActions);
+          }},
+         {"onReassemblyLimit", [&](const YAML::Node& v, const std::string& p) {
+            o.on_reassembly_limit = r.choice(v, p, kPassOrDrop);
+          }},
          {"onFragment", [&](const YAML::Node& v, const std::string& p) {
             o.on_fragment = r.choice(v, p, kPassOrDrop);
           }},

@@ -385,6 +385,19 @@ TEST_F(EngineTest, ASynOnAClosedFlowIsJudgedAfresh) {
   EXPECT_EQ(metric("vitrine_netmon_rule_hits_total", {{"rule", "web"}}), 2) << "two flows, two verdicts";
 }
 
+TEST_F(EngineTest, AFlowTheClassifierGivesUpOnFollowsItsOwnOutcome) {
+  // Garbage to port 53 under a DNS-only rule: nDPI gives up after 3 packets.
+  start(std::string(kRules) + "limits:\n  dpiMaxPacketsUdp: 3\noutcomes:\n  onUndetermined: deny\n  onClassifierGaveUp: alert\n");
+  for (int i = 0; i < 3; ++i) from_guest(guest_udp(40000, 53, Bytes(40, static_cast<uint8_t>(0x41 + i))));
+  ASSERT_EQ(events_.count(Event::Kind::FlowAlert), 1u) << "alert: passed and recorded";
+  EXPECT_EQ(events_.count(Event::Kind::FlowDenied), 0u);
+  bool reported = false;
+  for (const auto& e : events_.events)
+    reported |= e.limit == "classifierGaveUp" && e.reason == "verdict still pending: onClassifierGaveUp is alert";
+  EXPECT_TRUE(reported);
+  EXPECT_EQ(metric("vitrine_netmon_rule_hits_total", {{"rule", "onClassifierGaveUp"}}), 1);
+}
+
 TEST_F(EngineTest, UnnameableFlowsReportTheDpiBudget) {
   start(std::string(kRules) + "limits:\n  dpiMaxPacketsUdp: 3\n");
   for (int i = 0; i < 3; ++i) from_guest(guest_udp(40000, 53, Bytes(40, static_cast<uint8_t>(0x41 + i))));

@@ -77,6 +77,8 @@ limits:
 outcomes:
   onUndetermined: allow
   onFlowTableFull: evictOldest
+  onClassifierGaveUp: deny
+  onReassemblyLimit: allow
 rules:
   - name: dns
     direction: egress
@@ -101,6 +103,11 @@ rules:
   EXPECT_EQ(p.limits.udp_idle_timeout_s, Limits{}.udp_idle_timeout_s);  // default kept
   EXPECT_EQ(p.outcomes.on_undetermined, Action::Allow);
   EXPECT_EQ(p.outcomes.on_flow_table_full, FullTableOutcome::EvictOldest);
+  EXPECT_EQ(p.outcomes.classifier_gave_up(), Action::Deny) << "given: not onUndetermined's allow";
+  EXPECT_EQ(p.outcomes.on_reassembly_limit, Action::Allow);
+  EXPECT_EQ(load("").outcomes.classifier_gave_up(), Action::Deny);
+  EXPECT_EQ(load("outcomes: {onUndetermined: alert}\n").outcomes.classifier_gave_up(), Action::Alert)
+      << "not given: follows onUndetermined";
   ASSERT_EQ(p.rules.size(), 2u);
   EXPECT_EQ(p.rules[0].peers.size(), 2u);
   EXPECT_EQ(p.rules[0].ports[1].first, 5353);

@@ -88,6 +88,8 @@ class Engine {
   void resolve_pending(Flow& flow, uint64_t now_us);
   void resolve_undetermined(Flow& flow, const char* limit, uint64_t value, uint64_t limit_value,
                             uint64_t now_us);
+  void resolve_undetermined(Flow& flow, const char* limit, uint64_t value, uint64_t limit_value,
+                            uint64_t now_us, const char* outcome, policy::Action action);
   void apply(Flow& flow, const policy::Decision& decision, uint64_t now_us);
   void apply(Flow& flow, policy::Action action, std::string rule, std::string reason,
              uint64_t now_us);

@@ -78,6 +78,13 @@ enum class FullTableOutcome : uint8_t { Deny, EvictOldest };
 // What happens to traffic that the rules cannot judge.
 struct Outcomes {
   Action on_undetermined = Action::Deny;  // hold bound ran out before the protocol was known
+  // nDPI gave up on the flow, or only guessed from its ports, while a rule still depended on
+  // the protocol. Not given: the same as on_undetermined.
+  std::optional<Action> on_classifier_gave_up;
+  // A stream an inspector reassembles (HL7, DICOM) outgrew its bound: no message can be
+  // judged whole. Applied by the inspectors that reassemble.
+  Action on_reassembly_limit = Action::Deny;
+  Action classifier_gave_up() const { return on_classifier_gave_up.value_or(on_undetermined); }
   FullTableOutcome on_flow_table_full = FullTableOutcome::Deny;
   Action on_fragment = Action::Deny;   // IP fragments: no ports to judge, a classic evasion
   Action on_malformed = Action::Deny;  // frames that do not decode
