@@ -8,6 +8,7 @@
 //   vitrine policy check FILE                validate; warnings for rules never reached
 //   vitrine policy reload [--socket PATH]    the running cabinet's netmon reads its policy again
 //   vitrine policy test FILE --pcap CAPTURE [--expect EXPECT.yaml]   verdict of every flow
+//   vitrine policy learn --pcap CAPTURE | --events FILE --guest IP --guest-mac MAC   a draft allowlist
 //   vitrine policy explain FILE --flow "tcp 10.77.0.2:1025 -> 10.77.0.1:445" [--protocol NAME]
 //       (control commands take [--socket PATH]; default: the one socket in /run/vitrine)
 //   vitrine cabinet check FILE
@@ -27,6 +28,7 @@
 #include "vitrine/hostd/domain_xml.h"
 #include "vitrine/images/image_store.h"
 #include "vitrine/netmon/classifier.h"
+#include "vitrine/netmon/policy_learn.h"
 #include "vitrine/netmon/policy_test.h"
 #include "vitrine/policy/explain.h"
 #include "vitrine/policy/lint.h"
@@ -109,6 +111,36 @@ void print_event(const nlohmann::json& e) {
     std::cout << " " << k << "=" << (v.is_string() ? v.get<std::string>() : v.dump());
   }
   std::cout << "\n";
+}
+
+int run_policy_learn(const std::string& pcap, const std::string& events, const std::string& ip_text,
+                     const std::string& mac_text) {
+  using namespace vitrine;
+  const auto ip = IpAddr::parse(ip_text);
+  const auto mac = MacAddr::parse(mac_text);
+  if (!ip || !ip->is_v4() || !mac) {
+    std::cerr << "vitrine: --guest takes an IPv4 address and --guest-mac a MAC address\n";
+    return kExitRefused;
+  }
+  if (pcap.empty() == events.empty()) {
+    std::cerr << "vitrine: learn from one of --pcap or --events\n";
+    return kExitRefused;
+  }
+  try {
+    std::vector<netmon::ObservedFlow> flows;
+    if (!pcap.empty()) {
+      flows = netmon::observe_flows(policy::allow_all_policy(), pcap);
+    } else {
+      size_t unreadable = 0;
+      flows = netmon::flows_from_events(events, unreadable);
+      if (unreadable) std::cerr << "vitrine: " << unreadable << " lines of " << events << " are not JSON: skipped\n";
+    }
+    std::cout << netmon::draft_policy(flows, *ip, *mac, pcap.empty() ? events : pcap);
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "vitrine: " << e.what() << "\n";
+    return kExitRefused;
+  }
 }
 
 // Exit codes: 0 every expectation holds, 1 differences (listed), 2 refused input.
@@ -233,6 +265,12 @@ int main(int argc, char** argv) {
   pol_test->add_option("file", policy_file, "policy.yaml")->required();
   pol_test->add_option("--pcap", pcap_path, "A capture (pcap or pcapng)")->required();
   pol_test->add_option("--expect", expect_path, "Expected verdicts (flows: [{flow, verdict, rule, protocol}])");
+  std::string learn_events, guest_ip, guest_mac;
+  auto* pol_learn = policy_cmd->add_subcommand("learn", "A draft allowlist from a capture or from netmon's events, for review");
+  auto* learn_pcap = pol_learn->add_option("--pcap", pcap_path, "A capture of the cabinet's traffic");
+  pol_learn->add_option("--events", learn_events, "netmon's events: what the policy denied")->excludes(learn_pcap);
+  pol_learn->add_option("--guest", guest_ip, "The cabinet's IPv4 address")->required();
+  pol_learn->add_option("--guest-mac", guest_mac, "The cabinet's MAC address")->required();
 
   // Control of a running cabinet, through hostd.
   std::string socket_path;
@@ -304,6 +342,7 @@ int main(int argc, char** argv) {
   }
 
   if (*pol_test) return run_policy_test(policy_file, pcap_path, expect_path);
+  if (*pol_learn) return run_policy_learn(pcap_path, learn_events, guest_ip, guest_mac);
   if (*policy_cmd && !*pol_reload) return run_policy(pol_check->parsed(), policy_file, flow_text, protocol_name);
 
   if (*cabinet) {

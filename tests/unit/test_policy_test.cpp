@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "vitrine/common/yaml_reader.h"
+#include "vitrine/netmon/policy_learn.h"
 #include "vitrine/netmon/policy_test.h"
 
 using namespace vitrine;
@@ -70,4 +71,42 @@ TEST(PolicyTestExpectations, DifferencesNameTheLineAndWhatWasSeen) {
   EXPECT_EQ(d[0], "e.yaml:5:5: tcp 10.0.0.1:1001 -> 10.0.0.2:80: expected deny, got allow by rule 'web' (HTTP)");
   EXPECT_EQ(d[1], "e.yaml:7:5: udp 10.0.0.1:53 -> 10.0.0.2:53: no such flow in the capture");
   EXPECT_EQ(d[2], "e.yaml:9:5: tcp 10.0.0.1:1002 -> 10.0.0.2:8080: expected protocol HTTP, got allow by rule 'alt-web' (Unknown)");
+}
+
+TEST(PolicyLearn, OneRulePerDistinctFlowShapeInTheOrderSeen) {
+  const std::vector<ObservedFlow> flows = {
+      {"TCP", "10.77.0.2", "10.20.0.5", 1000, 2575, "Unknown", "allow", "", 9},
+      {"TCP", "10.77.0.2", "10.20.0.5", 1001, 2575, "Unknown", "allow", "", 9},      // same shape
+      {"UDP", "10.77.0.2", "10.20.0.53", 3000, 53, "DNS.Google", "allow", "", 2},    // master.app
+      {"TCP", "10.9.0.7", "10.77.0.2", 50000, 3389, "RDP", "allow", "", 20},         // ingress
+      {"ICMP", "10.77.0.2", "10.20.0.1", 0, 0, "ICMP", "allow", "", 2},
+      {"TCP", "10.1.1.1", "10.1.1.2", 1, 2, "Unknown", "allow", "", 1},              // not the guest
+  };
+  const std::string text = draft_policy(flows, *IpAddr::parse("10.77.0.2"), *MacAddr::parse("52:54:00:77:00:02"), "cap.pcap");
+  EXPECT_NE(text.find("# A DRAFT learned from cap.pcap: 4 rules from 6 flows (1 not involving the guest left out)."),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("  - name: learned-1\n    direction: egress\n    peers: [10.20.0.5]\n    transport: tcp\n"
+                      "    ports: [2575]\n    action: allow\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("    peers: [10.20.0.53]\n    transport: udp\n    ports: [53]\n    protocols: [Google]\n"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("  - name: learned-3\n    direction: ingress\n    peers: [10.9.0.7]\n"), std::string::npos);
+  EXPECT_NE(text.find("  - name: learned-4\n    direction: egress\n    peers: [10.20.0.1]\n    transport: icmp\n"
+                      "    protocols: [ICMP]\n    action: allow\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("learned-5"), std::string::npos);
+}
+
+TEST(PolicyLearn, ReadsWhatThePolicyDeniedFromNetmonsEvents) {
+  const std::string path = write_temp(
+      R"({"time":"t","event":"flow_denied","l4":"TCP","src":"10.77.0.2","sport":1,"dst":"10.20.0.9","dport":445,"protocol":"Unknown","rule":"default"})" "\n"
+      R"({"time":"t","event":"layer2_violation","reason":"spoofed_mac"})" "\n"
+      "not json\n"
+      R"({"time":"t","event":"flow_would_deny","l4":"UDP","src":"10.77.0.2","sport":2,"dst":"10.20.0.1","dport":123,"protocol":"NTP","rule":"ntp-monitored"})" "\n");
+  size_t unreadable = 0;
+  const auto flows = flows_from_events(path, unreadable);
+  unlink(path.c_str());
+  ASSERT_EQ(flows.size(), 2u);
+  EXPECT_EQ(unreadable, 1u);
+  EXPECT_EQ(flows[0].dport, 445);
+  EXPECT_EQ(flows[1].protocol, "NTP");
+  EXPECT_THROW(flows_from_events("/nonexistent/events.jsonl", unreadable), std::runtime_error);
 }
