@@ -3,10 +3,11 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <vector>
+
+#include "vitrine/policy/rule_index.h"
 
 namespace vitrine::policy {
-
-namespace {
 
 bool transport_matches(Transport t, uint8_t ip_protocol, bool rule_has_ports) {
   switch (t) {
@@ -19,6 +20,8 @@ bool transport_matches(Transport t, uint8_t ip_protocol, bool rule_has_ports) {
   }
   return false;
 }
+
+namespace {
 
 bool l3l4_matches(const Rule& rule, const FlowFacts& f) {
   if (rule.direction != f.direction) return false;
@@ -44,9 +47,10 @@ bool l7_matches(const Rule& rule, const L7Facts& l7) {
   return protocol && (rule.risks == 0 || (rule.risks & l7.risks) != 0);
 }
 
-}  // namespace
-
-Decision evaluate(const Policy& policy, const FlowFacts& facts) {
+// First match wins over the rules `next` yields in order (each already known to match on
+// direction, transport, peer and port).
+template <typename Next>
+Decision decide(const Policy& policy, const FlowFacts& facts, Next next) {
   // Actions of earlier rules that might still match once the L7 protocol is known.
   bool undecided_seen = false;
   bool undecided_disagree = false;
@@ -60,10 +64,8 @@ Decision evaluate(const Policy& policy, const FlowFacts& facts) {
     return d;
   };
 
-  for (size_t i = 0; i < policy.rules.size(); ++i) {
-    const Rule& rule = policy.rules[i];
-    if (!l3l4_matches(rule, facts)) continue;
-    const int index = static_cast<int>(i);
+  for (int index = next(); index >= 0; index = next()) {
+    const Rule& rule = policy.rules[static_cast<size_t>(index)];
     if (rule.protocols.empty() && rule.risks == 0) return conclude(rule.action, index);
     if (facts.l7) {
       if (l7_matches(rule, *facts.l7)) return conclude(rule.action, index);
@@ -75,5 +77,28 @@ Decision evaluate(const Policy& policy, const FlowFacts& facts) {
   }
   return conclude(policy.default_action, kDefaultRule);
 }
+
+}  // namespace
+
+Decision evaluate_linear(const Policy& policy, const FlowFacts& facts) {
+  size_t i = 0;
+  return decide(policy, facts, [&]() -> int {
+    while (i < policy.rules.size()) {
+      const size_t at = i++;
+      if (l3l4_matches(policy.rules[at], facts)) return static_cast<int>(at);
+    }
+    return -1;
+  });
+}
+
+Decision evaluate(const Policy& policy, const FlowFacts& facts) {
+  if (!policy.index) return evaluate_linear(policy, facts);
+  thread_local std::vector<uint32_t> candidates;  // reused: no allocation per decision
+  policy.index->candidates(facts, candidates);
+  size_t i = 0;
+  return decide(policy, facts, [&]() -> int { return i < candidates.size() ? static_cast<int>(candidates[i++]) : -1; });
+}
+
+void compile(Policy& policy) { policy.index = std::make_shared<const RuleIndex>(policy); }
 
 }  // namespace vitrine::policy

@@ -385,6 +385,7 @@ Policy load_policy_text(const std::string& yaml_text, const std::string& source,
       r.fail(root, "", "missing 'guest' (the guest's mac and ipv4; a baseline without one is checked "
                        "through a site policy that extends it)");
     resolve_sets(policy);
+    compile(policy);
     return policy;
   });
 }

@@ -39,5 +39,11 @@ struct Decision {
 // known; the decision is definitive as soon as every rule that could still match (and the
 // rule or default that would match otherwise) prescribes the same action.
 Decision evaluate(const Policy& policy, const FlowFacts& facts);
+// The same, walking every rule whatever the index: the reference the index is tested against.
+Decision evaluate_linear(const Policy& policy, const FlowFacts& facts);
+
+// Whether a rule's transport admits an IP protocol; a rule that names ports only means TCP or
+// UDP even with transport 'any'.
+bool transport_matches(Transport t, uint8_t ip_protocol, bool rule_has_ports);
 
 }  // namespace vitrine::policy

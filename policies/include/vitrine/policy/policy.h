@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +13,8 @@
 #include "vitrine/common/net_types.h"
 
 namespace vitrine::policy {
+
+class RuleIndex;
 
 enum class Action : uint8_t { Allow, Deny, Alert };
 enum class Direction : uint8_t { Egress, Ingress };  // egress: the guest opened the flow
@@ -111,7 +114,13 @@ struct Policy {
   // the addresses of a site are kept in one place.
   std::map<std::string, std::vector<Cidr>> sets;
   std::vector<Rule> rules;
+  // The rules compiled for the data path (rule_index.h); set by the loader once the rules are
+  // final. Without it, evaluate() walks the rules one by one.
+  std::shared_ptr<const RuleIndex> index;
 };
+
+// Builds `policy.index` from its rules.
+void compile(Policy& policy);
 
 // The policy that replay uses when none is given: no identity, no rules, everything allowed.
 Policy allow_all_policy();
