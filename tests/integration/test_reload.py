@@ -33,6 +33,7 @@ RULE = """  - name: {name}
     transport: tcp
     ports: [{port}]
     action: {action}
+    mode: {mode}
 """
 
 # Runs in the guest: opens a connection to the echo server, proves it works, then keeps it open
@@ -51,7 +52,9 @@ for line in sys.stdin:
 
 
 def policy_text(name, rules):
-    return HEADER.format(name=name) + "".join(RULE.format(name=n, port=p, action=a) for n, p, a in rules)
+    """rules: (name, port, action) or (name, port, action, mode)."""
+    return HEADER.format(name=name) + "".join(
+        RULE.format(name=r[0], port=r[1], action=r[2], mode=r[3] if len(r) > 3 else "enforce") for r in rules)
 
 
 class ReloadTest(unittest.TestCase):
@@ -134,6 +137,17 @@ class ReloadTest(unittest.TestCase):
         self.assertEqual(metric(m, "vitrine_netmon_policy_reloads_total", result="refused"), 1)
         self.assertEqual(metric(m, "vitrine_netmon_policy_info", policy="second"), 1)
         self.assertIsNone(self.netmon.poll(), "netmon keeps running")
+
+    def test_3_monitor_mode_lets_through_and_records_what_enforce_blocks(self):
+        monitored = policy_text("fourth", [("echo-a", 9090, "allow"), ("echo-b", 9091, "deny", "monitor")])
+        self.reload(monitored, "policy_reloaded")
+        self.assertEqual(self.connect(9091), "connected", "monitor: the flow passes")
+        would = wait_for(lambda: [e for e in self.events_of("flow_would_deny") if e["dport"] == 9091], 10,
+                         "the flow_would_deny event")
+        self.assertEqual(would[0]["rule"], "echo-b")
+        self.assertEqual(metric(self.lab.scrape(METRICS_PORT), "vitrine_netmon_would_deny_flows_total", rule="echo-b"), 1)
+        self.reload(monitored.replace("mode: monitor", "mode: enforce"), "policy_reloaded")
+        self.assertEqual(self.connect(9091), "ConnectionRefusedError", "enforce: the same flow is denied")
 
 
 if __name__ == "__main__":
