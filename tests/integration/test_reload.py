@@ -8,7 +8,6 @@ Usage: test_reload.py NETMON_BINARY [ring|pcap]   (as root)
 import hashlib
 import json
 import signal
-import socket
 import sys
 import tempfile
 import unittest
