@@ -53,9 +53,7 @@ def main():
     ap.add_argument("--bin-dir", required=True, type=Path)
     ap.add_argument("--keep", action="store_true", help="keep the cabinet running until Ctrl-C")
     args = ap.parse_args()
-    hostd_bin = args.bin_dir / "hostd" / "vitrine-hostd"
     vitrine_bin = args.bin_dir / "hostd" / "vitrine"
-    netmon_bin = args.bin_dir / "netmon" / "vitrine-netmon"
 
     standin.ensure_libvirtd()
     standin.remove_domain(NAME)  # left by an interrupted run
@@ -86,9 +84,7 @@ def main():
         print(f"  control  vitrine status --socket {socket_path}\n")
 
         started = time.monotonic()
-        hostd = subprocess.Popen([str(hostd_bin), "--cabinet", str(cabinet), "--netmon", str(netmon_bin),
-                                  "--state-dir", str(state), "--shutdown-timeout", "20"],
-                                 stderr=open(work / "hostd.log", "w"))
+        hostd = standin.start_hostd(args.bin_dir, cabinet, state, work / "hostd.log", 20)
         wait_for(lambda: [l for l in hl7.read_text().splitlines() if "ADT^A08" in l],
                          BOOT_TIMEOUT_S, "the cabinet's first HL7 message", interval=0.2)
         say(True, "allowed", "cabinet booted, HL7 ADT^A08 reached the pharmacy",

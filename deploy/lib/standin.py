@@ -89,6 +89,16 @@ netmonMetrics: {netmon_metrics}
     return cabinet, com1, com2
 
 
+def start_hostd(bin_dir, cabinet, state_dir, log, shutdown_timeout_s):
+    """Launches vitrine-hostd from a build tree on `cabinet`, its stderr appended to `log`."""
+    bin_dir = Path(bin_dir)
+    with open(log, "a") as err:  # the child keeps its own descriptor
+        return subprocess.Popen([str(bin_dir / "hostd" / "vitrine-hostd"), "--cabinet", str(cabinet),
+                                 "--netmon", str(bin_dir / "netmon" / "vitrine-netmon"),
+                                 "--state-dir", str(state_dir), "--shutdown-timeout", str(shutdown_timeout_s)],
+                                stderr=err)
+
+
 def remove_domain(name):
     """Destroys a domain of that name left by an interrupted run (transient: gone once stopped)."""
     subprocess.run(["virsh", "-c", "qemu:///system", "destroy", name], capture_output=True)

@@ -125,19 +125,18 @@ const char* stop_reason(int detail) {
 
 // Seconds since process `pid` started, from /proc (0 when it cannot be read).
 double process_age_seconds(pid_t pid) {
-  std::istringstream stat(read_file("/proc/" + std::to_string(pid) + "/stat"));
-  std::string field;
-  // Field 2 (comm) may hold spaces but ends with ')': skip to it, then count from field 3.
-  std::string text = stat.str();
-  const size_t close = text.rfind(')');
+  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  // Field 2 (comm) may hold spaces but ends with ')': count the fields after it, from 3.
+  const size_t close = stat.rfind(')');
   if (close == std::string::npos) return 0;
-  std::istringstream rest(text.substr(close + 2));
-  unsigned long long start_ticks = 0;
-  for (int i = 3; i <= 22 && rest >> field; ++i)
-    if (i == 22) start_ticks = std::strtoull(field.c_str(), nullptr, 10);
+  std::istringstream rest(stat.substr(close + 1));
+  std::string field;
+  for (int i = 3; i <= 22; ++i)
+    if (!(rest >> field)) return 0;
+  const double start_ticks = static_cast<double>(std::strtoull(field.c_str(), nullptr, 10));
   double uptime = 0;
   std::istringstream(read_file("/proc/uptime")) >> uptime;
-  const double age = uptime - static_cast<double>(start_ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  const double age = uptime - start_ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
   return age > 0 ? age : 0;
 }
 

@@ -1,10 +1,7 @@
 #include "vitrine/netmon/policy_test.h"
 
 #include <netinet/in.h>
-#include <unistd.h>
 
-#include <cstdlib>
-#include <fstream>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -17,30 +14,17 @@
 namespace vitrine::netmon {
 
 std::vector<ObservedFlow> observe_flows(const policy::Policy& policy, const std::string& pcap_path) {
-  char tmpl[] = "/tmp/vitrine-policy-test-XXXXXX";
-  const int fd = mkstemp(tmpl);
-  if (fd < 0) throw std::runtime_error("cannot create a temporary file");
-  close(fd);
-  const std::string flows_path = tmpl;
   NdpiClassifier classifier;
   NullEventSink events;
   NetmonMetrics metrics(std::make_shared<prometheus::Registry>());
-  try {
-    replay_capture(pcap_path, std::make_shared<const policy::Policy>(policy), classifier, events, metrics, flows_path);
-  } catch (...) {
-    unlink(flows_path.c_str());
-    throw;
-  }
   std::vector<ObservedFlow> out;
-  std::ifstream in(flows_path);
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto j = nlohmann::json::parse(line);
-    out.push_back({j.value("l4", ""), j.value("src", ""), j.value("dst", ""), j.value("sport", uint16_t{0}),
-                   j.value("dport", uint16_t{0}), j.value("protocol", ""), j.value("verdict", ""),
-                   j.value("rule", ""), j.value("packets", uint64_t{0})});
-  }
-  unlink(flows_path.c_str());
+  replay_capture(pcap_path, std::make_shared<const policy::Policy>(policy), classifier, events, metrics,
+                 [&](const nlohmann::json& j) {
+                   out.push_back({j.value("l4", ""), j.value("src", ""), j.value("dst", ""),
+                                  j.value("sport", uint16_t{0}), j.value("dport", uint16_t{0}),
+                                  j.value("protocol", ""), j.value("verdict", ""), j.value("rule", ""),
+                                  j.value("packets", uint64_t{0})});
+                 });
   return out;
 }
 

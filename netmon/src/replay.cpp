@@ -39,7 +39,7 @@ std::optional<LinkType> link_type_of(int dlt) {
 ReplayResult replay_capture(const std::string& pcap_path,
                             std::shared_ptr<const policy::Policy> policy,
                             const NdpiClassifier& classifier, EventSink& events,
-                            NetmonMetrics& metrics, const std::string& flows_path) {
+                            NetmonMetrics& metrics, const FlowRecordSink& on_flow) {
   char err[PCAP_ERRBUF_SIZE] = {};
   pcap_t* pcap =
       pcap_open_offline_with_tstamp_precision(pcap_path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, err);
@@ -50,17 +50,14 @@ ReplayResult replay_capture(const std::string& pcap_path,
     throw std::runtime_error(pcap_path + ": unsupported link type " +
                              std::to_string(pcap_datalink(pcap)));
 
-  std::unique_ptr<JsonLinesWriter> flows_out;
-  if (!flows_path.empty()) flows_out = std::make_unique<JsonLinesWriter>(flows_path);
-
   DiscardSink sink;
   Engine engine(std::move(policy), classifier, sink, events, metrics, *link);
   ReplayResult result;
   engine.set_flow_end_hook([&](const Flow& f) {
     ++result.flows;
-    if (!flows_out) return;
+    if (!on_flow) return;
     const auto& c = f.classification;
-    flows_out->write({{"l4", l4_name(f.ip_protocol)},
+    on_flow({{"l4", l4_name(f.ip_protocol)},
                       {"src", f.initiator_ip.str()},
                       {"sport", f.initiator_port},
                       {"dst", f.responder_ip.str()},
@@ -98,6 +95,15 @@ ReplayResult replay_capture(const std::string& pcap_path,
     throw std::runtime_error(pcap_path + ": read error after " + std::to_string(result.packets) +
                              " packets: " + read_error);
   return result;
+}
+
+ReplayResult replay_capture(const std::string& pcap_path, std::shared_ptr<const policy::Policy> policy,
+                            const NdpiClassifier& classifier, EventSink& events, NetmonMetrics& metrics,
+                            const std::string& flows_path) {
+  if (flows_path.empty()) return replay_capture(pcap_path, std::move(policy), classifier, events, metrics, FlowRecordSink{});
+  JsonLinesWriter flows_out(flows_path);
+  return replay_capture(pcap_path, std::move(policy), classifier, events, metrics,
+                        [&](const nlohmann::json& record) { flows_out.write(record); });
 }
 
 }  // namespace vitrine::netmon

@@ -46,8 +46,7 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
     require_root("the cabinet benchmark")
-    hostd_bin, vitrine_bin = args.bin_dir / "hostd" / "vitrine-hostd", args.bin_dir / "hostd" / "vitrine"
-    netmon_bin = args.bin_dir / "netmon" / "vitrine-netmon"
+    vitrine_bin = args.bin_dir / "hostd" / "vitrine"
 
     standin.ensure_libvirtd()
     standin.remove_domain(NAME)
@@ -74,9 +73,7 @@ def main():
 
         boot = 1
         t0 = time.monotonic()
-        hostd = subprocess.Popen([str(hostd_bin), "--cabinet", str(cabinet), "--netmon", str(netmon_bin),
-                                  "--state-dir", str(state), "--shutdown-timeout", "30"],
-                                 stderr=open(work / "hostd.log", "w"))
+        hostd = standin.start_hostd(args.bin_dir, cabinet, state, work / "hostd.log", 30)
         wait_boot(boot)
         cold = time.monotonic() - t0
 

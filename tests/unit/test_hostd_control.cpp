@@ -14,6 +14,7 @@
 #include <map>
 #include <thread>
 
+#include "temp_dir.h"
 #include "vitrine/hostd/control.h"
 #include "vitrine/hostd/event_log.h"
 #include "vitrine/hostd/hostd_metrics.h"
@@ -22,17 +23,9 @@
 namespace fs = std::filesystem;
 using namespace vitrine::hostd;
 using nlohmann::json;
+using vitrine::testing::TempDir;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/vitrine-unit-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 // Serves requests on `server` until `done` is ready.
 void serve_until(ControlServer& server, std::future<json>& done) {

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <map>
 
+#include "temp_dir.h"
 #include "vitrine/policy/evaluate.h"
 #include "vitrine/policy/explain.h"
 #include "vitrine/policy/lint.h"
@@ -397,20 +398,6 @@ rules:
 }
 
 namespace {
-// Writes files into a fresh directory for policies that extend one another.
-struct PolicyDir {
-  std::string path;
-  PolicyDir() {
-    char tmpl[] = "/tmp/vitrine-policy-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~PolicyDir() { std::system(("rm -rf " + path).c_str()); }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream(path + "/" + name) << text;
-    return path + "/" + name;
-  }
-};
-
 constexpr const char* kBaseline = R"(apiVersion: vitrine/v1
 name: baseline
 defaultAction: deny
@@ -431,7 +418,7 @@ rules:
 }  // namespace
 
 TEST(PolicyExtends, ASiteFillsTheBaselinesSetsAndAddsRulesAfterIt) {
-  PolicyDir dir;
+  vitrine::testing::TempDir dir;
   dir.write("baseline.yaml", kBaseline);
   const auto site = dir.write("site.yaml", std::string(R"(apiVersion: vitrine/v1
 name: site
@@ -462,12 +449,12 @@ rules:
 }
 
 TEST(PolicyExtends, MistakesNameTheFileTheyAreIn) {
-  PolicyDir dir;
+  vitrine::testing::TempDir dir;
   auto error_in = [&](const std::string& site_text) {
     try {
       load_policy_file(dir.write("site.yaml", site_text), kCatalog);
     } catch (const PolicyError& e) {
-      return std::string(e.what()).substr(dir.path.size() + 1);
+      return std::string(e.what()).substr(dir.path.string().size() + 1);
     }
     return std::string("no error");
   };

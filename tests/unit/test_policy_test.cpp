@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "temp_dir.h"
 #include "vitrine/common/yaml_reader.h"
 #include "vitrine/netmon/policy_learn.h"
 #include "vitrine/netmon/policy_test.h"
@@ -14,12 +15,11 @@ using namespace vitrine::netmon;
 
 namespace {
 
+// Each expectation file in a directory of its own, removed when the test binary ends.
 std::string write_temp(const std::string& text) {
-  char tmpl[] = "/tmp/vitrine-expect-XXXXXX";
-  const int fd = mkstemp(tmpl);
-  close(fd);
-  std::ofstream(tmpl) << text;
-  return tmpl;
+  static vitrine::testing::TempDir dir;
+  static int n = 0;
+  return dir.write("expect-" + std::to_string(n++) + ".yaml", text);
 }
 
 std::string error_of(const std::string& text) {
@@ -27,10 +27,8 @@ std::string error_of(const std::string& text) {
   try {
     load_expectations(path);
   } catch (const ConfigError& e) {
-    unlink(path.c_str());
     return std::string(e.what()).substr(path.size());
   }
-  unlink(path.c_str());
   return "no error";
 }
 
@@ -60,7 +58,6 @@ TEST(PolicyTestExpectations, DifferencesNameTheLineAndWhatWasSeen) {
     protocol: HTTP
 )");
   const auto expected = load_expectations(path);
-  unlink(path.c_str());
   const std::vector<ObservedFlow> observed = {
       {"TCP", "10.0.0.1", "10.0.0.2", 1000, 445, "SMBv1", "deny", "no-smb", 5},
       {"TCP", "10.0.0.1", "10.0.0.2", 1001, 80, "HTTP", "allow", "web", 9},
@@ -103,7 +100,6 @@ TEST(PolicyLearn, ReadsWhatThePolicyDeniedFromNetmonsEvents) {
       R"({"time":"t","event":"flow_would_deny","l4":"UDP","src":"10.77.0.2","sport":2,"dst":"10.20.0.1","dport":123,"protocol":"NTP","rule":"ntp-monitored"})" "\n");
   size_t unreadable = 0;
   const auto flows = flows_from_events(path, unreadable);
-  unlink(path.c_str());
   ASSERT_EQ(flows.size(), 2u);
   EXPECT_EQ(unreadable, 1u);
   EXPECT_EQ(flows[0].dport, 445);

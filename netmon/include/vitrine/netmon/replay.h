@@ -4,8 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "vitrine/netmon/classifier.h"
 #include "vitrine/netmon/events.h"
@@ -20,8 +23,18 @@ struct ReplayResult {
   double seconds = 0;  // wall time spent
 };
 
-// Reads `pcap_path` (pcap or pcapng) and writes one JSON object per flow to `flows_path`
-// ("-" for stdout; empty for none). Throws std::runtime_error on unreadable input.
+// One flow's record as replay reports it: l4, src, sport, dst, dport, direction, protocol,
+// confidence, risks, packets, bytes, dropped, verdict, rule.
+using FlowRecordSink = std::function<void(const nlohmann::json& record)>;
+
+// Reads `pcap_path` (pcap or pcapng) and hands each flow's record to `on_flow` as the flow
+// ends (none: records are not built). Throws std::runtime_error on unreadable input.
+ReplayResult replay_capture(const std::string& pcap_path,
+                            std::shared_ptr<const policy::Policy> policy,
+                            const NdpiClassifier& classifier, EventSink& events,
+                            NetmonMetrics& metrics, const FlowRecordSink& on_flow);
+
+// The same, writing one JSON object per flow to `flows_path` ("-" for stdout; empty for none).
 ReplayResult replay_capture(const std::string& pcap_path,
                             std::shared_ptr<const policy::Policy> policy,
                             const NdpiClassifier& classifier, EventSink& events,
