@@ -9,7 +9,8 @@
 //   vitrine policy reload [--socket PATH]    the running cabinet's netmon reads its policy again
 //   vitrine policy test FILE --pcap CAPTURE [--expect EXPECT.yaml]   verdict of every flow
 //   vitrine policy learn --pcap CAPTURE | --events FILE --guest IP --guest-mac MAC   a draft allowlist
-//   vitrine policy explain FILE --flow "tcp 10.77.0.2:1025 -> 10.77.0.1:445" [--protocol NAME]
+//   vitrine policy explain FILE --flow "tcp 10.77.0.2:1025 -> 10.77.0.1:445" [--protocol NAME
+//       [--attr dns.name=pharmacy.ward3.local ...]]
 //       (control commands take [--socket PATH]; default: the one socket in /run/vitrine)
 //   vitrine cabinet check FILE
 //   vitrine cabinet domain-xml FILE          (the libvirt domain hostd would define)
@@ -23,6 +24,7 @@
 #include <iomanip>
 #include <iostream>
 
+#include "vitrine/common/suggest.h"
 #include "vitrine/hostd/cabinet.h"
 #include "vitrine/hostd/control.h"
 #include "vitrine/hostd/domain_xml.h"
@@ -173,7 +175,7 @@ int run_policy_test(const std::string& file, const std::string& pcap, const std:
 }
 
 int run_policy(bool check, const std::string& file, const std::string& flow_text,
-               const std::string& protocol_name) {
+               const std::string& protocol_name, const std::vector<std::string>& attr_texts) {
   using namespace vitrine::policy;
   vitrine::netmon::NdpiClassifier catalog;
   Policy p;
@@ -184,7 +186,7 @@ int run_policy(bool check, const std::string& file, const std::string& flow_text
     return kExitRefused;
   }
   if (check) {
-    for (const auto& w : lint(p)) std::cerr << file << ":" << w.line << ":" << w.column << ": warning: " << w.message << "\n";
+    for (const auto& w : lint(p, &catalog)) std::cerr << file << ":" << w.line << ":" << w.column << ": warning: " << w.message << "\n";
     std::cout << file << ": ok: policy '" << p.name << "', " << p.rules.size() << " rules, "
               << p.sets.size() << " sets, default " << to_string(p.default_action) << "\n";
     return 0;
@@ -204,6 +206,26 @@ int run_policy(bool check, const std::string& file, const std::string& flow_text
       return kExitRefused;
     }
     f.l7 = L7Facts{0, *id};
+  }
+  // What the classifier or an inspector would report of the flow's messages.
+  L7Attributes attributes;
+  for (const auto& text : attr_texts) {
+    const auto eq = text.find('=');
+    const auto attr = eq == std::string::npos ? std::nullopt : attr_by_name(text.substr(0, eq));
+    if (!attr) {
+      std::vector<std::string> names;
+      for (size_t i = 0; i < kAttrCount; ++i) names.emplace_back(info(static_cast<Attr>(i)).name);
+      const auto near = vitrine::closest_name(text.substr(0, eq), names);
+      std::cerr << "vitrine: --attr takes NAME=VALUE with NAME one of dns.name, tls.sni, http.host, ...; got '"
+                << text << "'" << (near ? " (did you mean '" + *near + "'?)" : "") << "\n";
+      return kExitRefused;
+    }
+    if (!f.l7) {
+      std::cerr << "vitrine: --attr describes what the classifier read: give --protocol too\n";
+      return kExitRefused;
+    }
+    attributes.set(*attr, text.substr(eq + 1));
+    f.l7->attributes = &attributes;
   }
   std::cout << flow_text << ": " << to_string(f.direction) << ", peer " << f.peer.str() << ", port "
             << f.service_port << (protocol_name.empty() ? ", protocol not known yet" : ", protocol " + protocol_name)
@@ -254,11 +276,13 @@ int main(int argc, char** argv) {
   auto* policy_cmd = app.add_subcommand("policy", "Policies: validate, and explain a flow's verdict");
   policy_cmd->require_subcommand(1);
   std::string policy_file, flow_text, protocol_name;
+  std::vector<std::string> attr_texts;
   auto* pol_check = policy_cmd->add_subcommand("check", "Validate a policy (exit 2 on errors; warnings on stderr)");
   auto* pol_explain = policy_cmd->add_subcommand("explain", "Which rule decides a flow, and why each earlier one does not");
   for (auto* cmd : {pol_check, pol_explain}) cmd->add_option("file", policy_file, "policy.yaml")->required();
   pol_explain->add_option("--flow", flow_text, "\"tcp 10.77.0.2:1025 -> 10.77.0.1:2575\"")->required();
   pol_explain->add_option("--protocol", protocol_name, "The protocol the classifier names (nDPI's name)");
+  pol_explain->add_option("--attr", attr_texts, "What the flow's messages say, NAME=VALUE (dns.name, tls.sni, http.path, ...)");
   auto* pol_reload = policy_cmd->add_subcommand("reload", "The running cabinet's netmon reads its policy file again");
   std::string pcap_path, expect_path;
   auto* pol_test = policy_cmd->add_subcommand("test", "The verdict of every flow of a capture; differences from an expectation fail");
@@ -343,7 +367,7 @@ int main(int argc, char** argv) {
 
   if (*pol_test) return run_policy_test(policy_file, pcap_path, expect_path);
   if (*pol_learn) return run_policy_learn(pcap_path, learn_events, guest_ip, guest_mac);
-  if (*policy_cmd && !*pol_reload) return run_policy(pol_check->parsed(), policy_file, flow_text, protocol_name);
+  if (*policy_cmd && !*pol_reload) return run_policy(pol_check->parsed(), policy_file, flow_text, protocol_name, attr_texts);
 
   if (*cabinet) {
     try {

@@ -33,8 +33,21 @@ NdpiClassifier::NdpiClassifier() {
 
 NdpiClassifier::~NdpiClassifier() { ndpi_exit_detection_module(module_); }
 
+namespace {
+// Vitrine's own protocols, named as policies write them.
+const std::pair<uint16_t, const char*> kOwnProtocols[] = {{kProtocolHl7, "HL7"}, {kProtocolDicom, "DICOM"}};
+
+const char* own_protocol_name(uint16_t id) {
+  for (const auto& [own, name] : kOwnProtocols)
+    if (own == id) return name;
+  return nullptr;
+}
+}  // namespace
+
 std::optional<uint16_t> NdpiClassifier::protocol_id(std::string_view name) const {
   const std::string wanted(name);
+  for (const auto& [id, own] : kOwnProtocols)
+    if (strcasecmp(own, wanted.c_str()) == 0) return id;
   const uint32_t count = ndpi_get_num_supported_protocols(module_);
   for (uint32_t id = 0; id < count; ++id) {
     const char* known = ndpi_get_proto_name(module_, static_cast<uint16_t>(id));
@@ -51,13 +64,77 @@ std::vector<std::string> NdpiClassifier::protocol_names() const {
     const char* known = ndpi_get_proto_name(module_, static_cast<uint16_t>(id));
     if (known != nullptr) names.emplace_back(known);
   }
+  for (const auto& [id, own] : kOwnProtocols) names.emplace_back(own);
   return names;
+}
+
+bool NdpiClassifier::reports(policy::Attr a) const {
+  using policy::Attr;
+  switch (a) {
+    case Attr::DnsName:
+    case Attr::HttpHost:
+    case Attr::HttpMethod:
+    case Attr::HttpPath:
+    case Attr::TlsSni:
+    case Attr::TlsVersion: return true;
+    default: return false;  // SMB, HL7 and DICOM fields: for netmon's own inspectors
+  }
 }
 
 namespace {
 void copy_result(Classification& c, const ndpi_protocol& p) {
   c.protocol.master = p.master_protocol;
   c.protocol.app = p.app_protocol;
+}
+
+bool carries(const Classification& c, uint16_t id) { return c.protocol.master == id || c.protocol.app == id; }
+
+// A bounded copy of a C string field of nDPI's flow state (which is packet-derived).
+std::string field(const char* text, size_t max) {
+  if (text == nullptr) return "";
+  size_t n = 0;
+  while (n < max && text[n] != '\0') ++n;
+  return std::string(text, n);
+}
+
+void set_attribute(Classification& c, policy::Attr a, std::string value) {
+  if (c.attributes.get(a) == value) return;
+  c.attributes.set(a, std::move(value));
+  ++c.attributes_version;
+}
+
+// The TLS version: what the client offers at best until the server has answered, then what
+// the server chose. nDPI keeps the hello's version in ssl_version (the server's once its hello
+// is read) and the client's supported_versions extension as text.
+std::string tls_version(const ndpi_flow_struct& f) {
+  const auto& tls = f.protos.tls_quic;
+  const bool server_answered = tls.ja3_server[0] != '\0';
+  if (!server_answered && tls.tls_supported_versions != nullptr &&
+      std::strstr(tls.tls_supported_versions, "TLSv1.3") != nullptr)
+    return "1.3";
+  return policy::tls_version_name(tls.ssl_version);
+}
+
+// Reads what nDPI found in the flow's messages into the policy's attributes.
+void read_attributes(Classification& c) {
+  using policy::Attr;
+  const ndpi_flow_struct& f = *c.state;
+  const std::string host = field(f.host_server_name, sizeof f.host_server_name);
+  if (carries(c, NDPI_PROTOCOL_DNS)) {
+    set_attribute(c, Attr::DnsName, host);
+  } else if (carries(c, NDPI_PROTOCOL_HTTP)) {
+    set_attribute(c, Attr::HttpHost, host);
+    if (f.http.method != NDPI_HTTP_METHOD_UNKNOWN)
+      set_attribute(c, Attr::HttpMethod, ndpi_http_method2str(f.http.method));
+    // nDPI 4.2 keeps the request target after the host name ("host/path").
+    std::string url = field(f.http.url, 4096);
+    if (!host.empty() && url.compare(0, host.size(), host) == 0) url.erase(0, host.size());
+    if (!url.empty() && url.front() != '/') url.insert(url.begin(), '/');
+    set_attribute(c, Attr::HttpPath, url);
+  } else if (carries(c, NDPI_PROTOCOL_TLS)) {
+    set_attribute(c, Attr::TlsSni, host);
+    set_attribute(c, Attr::TlsVersion, tls_version(f));
+  }
 }
 }  // namespace
 
@@ -75,6 +152,7 @@ void NdpiClassifier::process(Classification& c, const uint8_t* l3, uint32_t l3_l
   const ndpi_protocol p = VITRINE_NDPI_PROCESS(module_, c.state.get(), l3, len, time_ms);
   copy_result(c, p);
   c.risks = c.state->risk;
+  read_attributes(c);
   const bool enough_packets = c.packets >= max_packets || c.state->fail_with_unknown;
   // The stopping rule of ndpiReader: stop at the budget, or once the application protocol is
   // known and nDPI wants no further packets (certificates, for instance).
@@ -98,10 +176,12 @@ void NdpiClassifier::give_up(Classification& c) const {
     copy_result(c, p);
     c.risks = c.state->risk;
   }
+  read_attributes(c);
   c.state.reset();
 }
 
 std::string NdpiClassifier::label(const policy::L7Facts& p) const {
+  if (const char* own = own_protocol_name(p.app)) return own;
   ndpi_protocol proto{};
   proto.master_protocol = p.master;
   proto.app_protocol = p.app;
@@ -111,6 +191,7 @@ std::string NdpiClassifier::label(const policy::L7Facts& p) const {
 
 std::string NdpiClassifier::app_name(const policy::L7Facts& p) const {
   const uint16_t id = p.app != NDPI_PROTOCOL_UNKNOWN ? p.app : p.master;
+  if (const char* own = own_protocol_name(id)) return own;
   const char* name = ndpi_get_proto_name(module_, id);
   return name != nullptr ? name : "Unknown";
 }

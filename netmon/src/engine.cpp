@@ -57,6 +57,10 @@ policy::FlowFacts facts_of(const Flow& flow) {
   if (flow.classification.by_inspection) {
     facts.l7 = flow.classification.protocol;
     facts.l7->risks = flow.classification.risks;
+    // nDPI names a protocol once it has read the message that carries its attributes; what
+    // it reads later (the server's TLS hello) re-judges the flow (rejudge_allowed).
+    facts.l7->attributes = &flow.classification.attributes;
+    facts.l7->attributes_final = true;
   }
   return facts;
 }
@@ -273,8 +277,11 @@ void Engine::handle_ip(const Frame& f, const Decoded& d) {
     drop(f);
     return;
   }
+  const uint32_t attributes_before = flow->classification.attributes_version;
   classify(*flow, f, d);
   if (flow->verdict == Verdict::Pending) resolve_pending(*flow, f.time_us);
+  else if (flow->classification.attributes_version != attributes_before)
+    rejudge_allowed(*flow, f.time_us, "new L7 attributes");
 
   const uint32_t seq_end = flow->ip_protocol == IPPROTO_TCP ? tcp_seq_end(d) : 0;
   if (flow->verdict == Verdict::Pending) {
@@ -329,7 +336,27 @@ void Engine::resolve_pending(Flow& flow, uint64_t now_us) {
                          "onClassifierGaveUp", policy_->outcomes.classifier_gave_up());
     return;
   }
-  apply(flow, policy::evaluate(*policy_, facts_of(flow)), now_us);
+  const policy::Decision d = policy::evaluate(*policy_, facts_of(flow));
+  if (d.definitive) apply(flow, d, now_us);  // otherwise held, within the hold bounds
+}
+
+bool Engine::rejudge_allowed(Flow& flow, uint64_t now_us, const char* reason) {
+  if (flow.verdict != Verdict::Allow) return false;
+  const policy::Decision d = policy::evaluate(*policy_, facts_of(flow));
+  // A decision that still waits for a protocol nobody will name any more is no reason to cut.
+  if (!d.definitive || d.action != policy::Action::Deny) return false;
+  if (d.rule != policy::kDefaultRule && policy_->rules[d.rule].mode == policy::Mode::Monitor) {
+    if (flow.rule == policy_->rules[d.rule].name) return false;  // already recorded
+    metrics_.would_deny(policy_->rules[d.rule].name);
+    flow.rule = policy_->rules[d.rule].name;
+    Event e = flow_event(flow, Event::Kind::FlowWouldDeny, now_us);
+    e.reason = std::string("monitor mode: enforced, this rule would deny the flow (judged again on new ") + reason + ")";
+    emit(std::move(e));
+    return false;
+  }
+  apply(flow, policy::Action::Deny, d.rule == policy::kDefaultRule ? "default" : policy_->rules[d.rule].name,
+        reason, now_us);
+  return true;
 }
 
 void Engine::apply(Flow& flow, const policy::Decision& decision, uint64_t now_us) {
@@ -533,13 +560,7 @@ Engine::ReloadResult Engine::replace_policy(std::shared_ptr<const policy::Policy
   table_.for_each([&](Flow& flow) {
     if (flow.verdict != Verdict::Allow) return;
     ++result.rejudged;
-    const policy::Decision d = policy::evaluate(*policy_, facts_of(flow));
-    // A decision that still waits for a protocol nobody will name any more is no reason to cut.
-    if (!d.definitive || d.action != policy::Action::Deny) return;
-    if (d.rule != policy::kDefaultRule && policy_->rules[d.rule].mode == policy::Mode::Monitor) return;
-    ++result.cut;
-    apply(flow, policy::Action::Deny,
-          d.rule == policy::kDefaultRule ? "default" : policy_->rules[d.rule].name, "policy reload", now_us);
+    if (rejudge_allowed(flow, now_us, "policy reload")) ++result.cut;
   });
   return result;
 }
@@ -561,6 +582,7 @@ Event Engine::flow_event(const Flow& flow, Event::Kind kind, uint64_t time_us) c
   e.dport = flow.responder_port;
   e.direction = policy::to_string(flow.direction);
   e.protocol = classifier_.label(flow.classification.protocol);
+  e.attributes = flow.classification.attributes.reported();
   e.rule = flow.rule;
   e.reason = flow.reason;
   return e;

@@ -30,6 +30,7 @@ bool JsonEventSink::emit(const Event& e) {
   }
   if (!e.direction.empty()) j["direction"] = e.direction;
   if (!e.protocol.empty()) j["protocol"] = e.protocol;
+  for (const auto& [name, value] : e.attributes) j["attributes"][name] = value;
   if (!e.rule.empty()) j["rule"] = e.rule;
   if (!e.reason.empty()) j["reason"] = e.reason;
   if (!e.limit.empty()) {

@@ -57,7 +57,7 @@ ReplayResult replay_capture(const std::string& pcap_path,
     ++result.flows;
     if (!on_flow) return;
     const auto& c = f.classification;
-    on_flow({{"l4", l4_name(f.ip_protocol)},
+    nlohmann::json record = {{"l4", l4_name(f.ip_protocol)},
                       {"src", f.initiator_ip.str()},
                       {"sport", f.initiator_port},
                       {"dst", f.responder_ip.str()},
@@ -72,7 +72,9 @@ ReplayResult replay_capture(const std::string& pcap_path,
                       {"bytes", f.bytes[0] + f.bytes[1]},
                       {"dropped", f.dropped_packets},
                       {"verdict", to_string(f.verdict)},
-                      {"rule", f.rule}});
+                      {"rule", f.rule}};
+    for (const auto& [name, value] : c.attributes.reported()) record["attributes"][name] = value;
+    on_flow(record);
   });
 
   const auto started = std::chrono::steady_clock::now();

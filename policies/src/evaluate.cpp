@@ -66,10 +66,13 @@ Decision decide(const Policy& policy, const FlowFacts& facts, Next next) {
 
   for (int index = next(); index >= 0; index = next()) {
     const Rule& rule = policy.rules[static_cast<size_t>(index)];
-    if (rule.protocols.empty() && rule.risks == 0) return conclude(rule.action, index);
+    if (rule.protocols.empty() && rule.risks == 0 && rule.l7.empty()) return conclude(rule.action, index);
     if (facts.l7) {
-      if (l7_matches(rule, *facts.l7)) return conclude(rule.action, index);
-      continue;
+      if (!l7_matches(rule, *facts.l7)) continue;
+      const Match m = match_conditions(rule.l7, facts.l7->attributes, facts.l7->attributes_final);
+      if (m == Match::Yes) return conclude(rule.action, index);
+      if (m == Match::No) continue;
+      // Unknown: an inspector has yet to report what the conditions are about.
     }
     if (undecided_seen && undecided_action != rule.action) undecided_disagree = true;
     undecided_seen = true;

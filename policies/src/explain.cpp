@@ -58,6 +58,31 @@ std::string list_of(const std::vector<std::string>& items) {
   return out;
 }
 
+std::string condition_text(const L7Condition& c) {
+  return info(c.attr).compare == Compare::AtLeastVersion
+             ? std::string(info(c.attr).name) + " is at least " + c.patterns.front()
+             : std::string(info(c.attr).name) + " matches one of " + list_of(c.patterns);
+}
+
+std::string conditions_of(const Rule& rule) {
+  std::string out;
+  for (const auto& c : rule.l7) out += (out.empty() ? "" : " and ") + condition_text(c);
+  return out;
+}
+
+// Why the rule's L7 conditions do not hold for what the flow reported (the first that fails).
+std::string conditions_failing(const Rule& rule, const L7Facts& l7) {
+  for (const auto& c : rule.l7) {
+    const std::string value = l7.attributes ? l7.attributes->get(c.attr) : "";
+    const Match m = match_conditions({c}, l7.attributes, l7.attributes_final);
+    if (m == Match::Yes) continue;
+    if (value.empty())
+      return std::string("the flow reports no ") + info(c.attr).name + (m == Match::Unknown ? " yet: the flow waits for it" : "");
+    return std::string(info(c.attr).name) + " '" + value + "' fails its condition (" + condition_text(c) + ")";
+  }
+  return "its conditions hold";  // not reached: the rule would have matched
+}
+
 }  // namespace
 
 std::optional<FlowSpec> parse_flow_spec(const std::string& text, std::string& error) {
@@ -141,13 +166,16 @@ std::vector<RuleExplanation> explain(const Policy& policy, const FlowFacts& fact
         std::string what;
         if (!rule.protocols.empty()) what = "names " + list_of(rule.protocol_names);
         if (rule.risks != 0) what += std::string(what.empty() ? "" : " and ") + "reports one of " + list_of(rule.risk_names);
+        if (!rule.l7.empty()) what += " and " + conditions_of(rule);
         e.why = "would match if the classifier " + what + ": the flow waits for it";
       } else if (!rule.protocols.empty() && facts.l7 &&
                  std::none_of(rule.protocols.begin(), rule.protocols.end(),
                               [&](uint16_t id) { return id == facts.l7->master || id == facts.l7->app; })) {
         e.why = "the protocol is not " + list_of(rule.protocol_names);
-      } else if (rule.risks != 0 && facts.l7) {
+      } else if (rule.risks != 0 && facts.l7 && (rule.risks & facts.l7->risks) == 0) {
         e.why = "the flow carries none of its risks (" + list_of(rule.risk_names) + ")";
+      } else if (!rule.l7.empty() && facts.l7) {
+        e.why = conditions_failing(rule, *facts.l7);
       } else if (rule.transport != Transport::Any && !transport_is(rule.transport, facts.ip_protocol)) {
         e.why = std::string("is for ") + to_string(rule.transport) + "; this flow is " + l4_name(facts.ip_protocol);
       } else {

@@ -1,5 +1,7 @@
 #include "vitrine/policy/lint.h"
 
+#include <strings.h>
+
 #include <algorithm>
 
 namespace vitrine::policy {
@@ -43,6 +45,26 @@ bool protocols_within(const Rule& later, const Rule& earlier) {
   });
 }
 
+// Every value `narrow` accepts, `wide` accepts: its patterns are among wide's, or wide has '*'.
+bool condition_within(const L7Condition& narrow, const L7Condition& wide) {
+  if (info(wide.attr).compare == Compare::AtLeastVersion)
+    return tls_version_rank(narrow.patterns.front()) >= tls_version_rank(wide.patterns.front());
+  const bool nocase = info(wide.attr).compare == Compare::GlobNoCase;
+  return std::all_of(narrow.patterns.begin(), narrow.patterns.end(), [&](const std::string& n) {
+    return std::any_of(wide.patterns.begin(), wide.patterns.end(), [&](const std::string& w) {
+      return w == "*" || (nocase ? strcasecmp(w.c_str(), n.c_str()) == 0 : w == n);
+    });
+  });
+}
+
+// Each of the earlier rule's conditions is implied by one of the later rule's.
+bool conditions_within(const Rule& later, const Rule& earlier) {
+  return std::all_of(earlier.l7.begin(), earlier.l7.end(), [&](const L7Condition& e) {
+    return std::any_of(later.l7.begin(), later.l7.end(),
+                       [&](const L7Condition& l) { return l.attr == e.attr && condition_within(l, e); });
+  });
+}
+
 }  // namespace
 
 // A flow matches a rule with risks when it carries any one of them.
@@ -54,11 +76,17 @@ bool risks_within(const Rule& later, const Rule& earlier) {
 bool covers(const Rule& earlier, const Rule& later) {
   return earlier.direction == later.direction && transport_within(later, earlier) &&
          peers_within(later, earlier) && ports_within(later, earlier) && protocols_within(later, earlier) &&
-         risks_within(later, earlier);
+         risks_within(later, earlier) && conditions_within(later, earlier);
 }
 
-std::vector<PolicyWarning> lint(const Policy& policy) {
+std::vector<PolicyWarning> lint(const Policy& policy, const ProtocolCatalog* catalog) {
   std::vector<PolicyWarning> warnings;
+  for (size_t j = 0; catalog != nullptr && j < policy.rules.size(); ++j)
+    for (const auto& c : policy.rules[j].l7)
+      if (!catalog->reports(c.attr))
+        warnings.push_back({j, c.line, c.column,
+                            "rule '" + policy.rules[j].name + "': nothing in this build of netmon reports " +
+                                info(c.attr).name + " yet, so the rule never matches until its inspector does"});
   for (size_t j = 0; j < policy.rules.size(); ++j) {
     const Rule& later = policy.rules[j];
     for (size_t i = 0; i < j; ++i) {

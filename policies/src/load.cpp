@@ -4,6 +4,7 @@
 
 #include "vitrine/common/suggest.h"
 #include "vitrine/common/yaml_reader.h"
+#include "load_l7.h"
 
 #include <algorithm>
 #include <cctype>
@@ -80,6 +81,36 @@ std::vector<std::string> names_of(const Sets& sets) {
   return names;
 }
 
+// A rule's L7 conditions are about one protocol's flows: without 'protocols' the rule takes
+// that protocol's; with them, each must be one that carries the conditions.
+void imply_protocols(const Reader& r, const YAML::Node& n, const YAML::Node& protocols_node,
+                     const std::string& path, const ProtocolCatalog& catalog, Rule& rule) {
+  const AttrInfo& first = info(rule.l7.front().attr);
+  for (const auto& c : rule.l7)
+    if (std::string(info(c.attr).block) != first.block)
+      r.fail(n, path, std::string("one rule judges one protocol: its '") + first.block + "' and '" +
+                          info(c.attr).block + "' conditions can never hold together; write two rules");
+  std::vector<std::pair<uint16_t, std::string>> carriers;
+  for (const char* name : first.protocols) {
+    if (name == nullptr) continue;
+    const auto id = catalog.protocol_id(name);
+    if (!id) r.fail(n, path, std::string("the classifier knows no protocol '") + name + "' for '" + first.block + "' conditions");
+    carriers.emplace_back(*id, name);
+  }
+  if (rule.protocols.empty()) {
+    for (const auto& [id, name] : carriers) {
+      rule.protocols.push_back(id);
+      rule.protocol_names.push_back(name);
+    }
+    return;
+  }
+  for (size_t i = 0; i < rule.protocols.size(); ++i)
+    if (std::none_of(carriers.begin(), carriers.end(), [&](const auto& c) { return c.first == rule.protocols[i]; }))
+      r.fail(protocols_node[i], path + ".protocols[" + std::to_string(i) + "]",
+             "'" + rule.protocol_names[i] + "' flows never carry the rule's '" + first.block + "' conditions (" +
+                 carriers.front().second + (carriers.size() > 1 ? " or " + carriers.back().second : "") + " flows do)");
+}
+
 Rule parse_rule(const Reader& r, const YAML::Node& n, const std::string& path,
                 const ProtocolCatalog& catalog, const Sets& sets) {
   // `sets`: every set this rule may name (its file's and an extended baseline's). Members are
@@ -88,7 +119,8 @@ Rule parse_rule(const Reader& r, const YAML::Node& n, const std::string& path,
   rule.line = n.Mark().line + 1;
   rule.column = n.Mark().column + 1;
   bool has_name = false, has_direction = false, has_action = false;
-  r.map(n, path,
+  YAML::Node protocols_node;
+  std::map<std::string, YamlReader::Field> fields = 
         {{"name", [&](const YAML::Node& v, const std::string& p) {
             rule.name = r.scalar(v, p);
             if (rule.name.empty()) r.fail(v, p, "must not be empty");
@@ -130,6 +162,7 @@ Rule parse_rule(const Reader& r, const YAML::Node& n, const std::string& path,
                                                   {"icmp", Transport::Icmp}});
           }},
          {"protocols", [&](const YAML::Node& v, const std::string& p) {
+            protocols_node = v;
             r.list(v, p, [&](const YAML::Node& item, const std::string& ip) {
               const auto name = r.scalar(item, ip);
               const auto id = catalog.protocol_id(name);
@@ -161,7 +194,11 @@ Rule parse_rule(const Reader& r, const YAML::Node& n, const std::string& path,
           }},
          {"mode", [&](const YAML::Node& v, const std::string& p) {
             rule.mode = r.choice<Mode>(v, p, {{"enforce", Mode::Enforce}, {"monitor", Mode::Monitor}});
-          }}});
+          }}};
+  for (const auto& block : l7_block_names())
+    fields[block] = [&, block](const YAML::Node& v, const std::string& p) { parse_l7_block(r, block, v, p, rule.l7); };
+  r.map(n, path, fields);
+  if (!rule.l7.empty()) imply_protocols(r, n, protocols_node, path, catalog, rule);
   if (!has_name) r.fail(n, path, "missing 'name'");
   if (!has_direction) r.fail(n, path, "missing 'direction' (egress or ingress)");
   if (!has_action) r.fail(n, path, "missing 'action' (allow, deny or alert)");

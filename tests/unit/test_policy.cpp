@@ -5,6 +5,7 @@
 #include <fstream>
 #include <map>
 
+#include "fake_catalog.h"
 #include "temp_dir.h"
 #include "vitrine/policy/evaluate.h"
 #include "vitrine/policy/explain.h"
@@ -16,26 +17,7 @@ using namespace vitrine::policy;
 
 namespace {
 
-// A catalogue standing in for nDPI: the loader only needs names to ids.
-class FakeCatalog : public ProtocolCatalog {
- public:
-  std::optional<uint16_t> protocol_id(std::string_view name) const override {
-    static const std::map<std::string, uint16_t, std::less<>> ids = {
-        {"DNS", 5}, {"HTTP", 7}, {"SMBv1", 16}, {"NetBIOS", 10}, {"SMBv23", 41}};
-    auto it = ids.find(name);
-    if (it == ids.end()) return std::nullopt;
-    return it->second;
-  }
-  std::vector<std::string> protocol_names() const override { return {"DNS", "HTTP", "SMBv1", "NetBIOS", "SMBv23"}; }
-  std::optional<uint8_t> risk_bit(std::string_view name) const override {
-    if (name == "SMB Insecure Version") return 10;
-    if (name == "Unsafe Protocol") return 20;
-    return std::nullopt;
-  }
-  std::vector<std::string> risk_names() const override { return {"SMB Insecure Version", "Unsafe Protocol"}; }
-};
-
-const FakeCatalog kCatalog;
+const vitrine::testing::FakeCatalog kCatalog;
 
 constexpr const char* kHeader = R"(apiVersion: vitrine/v1
 name: test
@@ -127,7 +109,7 @@ TEST(PolicyLoad, ErrorsCarryLineAndColumn) {
   EXPECT_EQ(error_of(header + "rules:\n  - name: a\n    direction: egress\n    protocols: [DNS, Gopher]\n    action: deny\n"),
             "10:22: p.yaml:10:22: rules[0].protocols[1]: 'Gopher' is not a protocol the classifier knows");
   EXPECT_EQ(error_of(header + "rules:\n  - name: a\n    directon: egress\n"),
-            "9:5: p.yaml:9:5: rules[0]: unknown key 'directon' (expected one of: action, direction, mode, name, peers, ports, protocols, risks, transport)");
+            "9:5: p.yaml:9:5: rules[0]: unknown key 'directon' (expected one of: action, dicom, direction, dns, hl7, http, mode, name, peers, ports, protocols, risks, smb, tls, transport)");
   EXPECT_EQ(error_of(header + "rules:\n  - name: a\n    direction: egress\n    risks: [SMB insecure versions]\n    action: deny\n"),
             "10:13: p.yaml:10:13: rules[0].risks[0]: 'SMB insecure versions' is not a flow risk the classifier reports (did you mean 'SMB Insecure Version'?)");
   EXPECT_EQ(error_of(header + "rules:\n  - name: a\n    direction: egress\n    protocols: [smbv2]\n    action: deny\n"),

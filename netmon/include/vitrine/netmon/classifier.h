@@ -33,7 +33,16 @@ struct Classification {
   bool by_inspection = false;
   uint64_t risks = 0;         // nDPI risk bitmap
   uint32_t packets = 0;       // packets given to nDPI
+  // What nDPI read of the flow's messages (DNS name, HTTP request, TLS hello), and a count
+  // that changes whenever any of it does, so that a flow already judged is judged again.
+  policy::L7Attributes attributes;
+  uint32_t attributes_version = 0;
 };
+
+// Protocols vitrine's own inspectors recognise and nDPI 4.2 does not know; their ids sit
+// above any nDPI id (nDPI's own and custom ones stay below 0x1000).
+inline constexpr uint16_t kProtocolHl7 = 0xF001;
+inline constexpr uint16_t kProtocolDicom = 0xF002;
 
 class NdpiClassifier : public policy::ProtocolCatalog {
  public:
@@ -47,6 +56,8 @@ class NdpiClassifier : public policy::ProtocolCatalog {
   std::vector<std::string> protocol_names() const override;
   std::optional<uint8_t> risk_bit(std::string_view name) const override;
   std::vector<std::string> risk_names() const override;
+  // DNS names, HTTP host, method and path, TLS SNI and version: what nDPI reads.
+  bool reports(policy::Attr a) const override;
 
   // One IP packet of the flow (l3 points at the IP header). Allocates the flow's nDPI state on
   // first use. `max_packets` is the flow's budget: at that count nDPI is asked to give up.

@@ -86,6 +86,9 @@ class Engine {
   void track_tcp(Flow& flow, uint8_t endpoint, const Decoded& d);
   void classify(Flow& flow, const Frame& f, const Decoded& d);
   void resolve_pending(Flow& flow, uint64_t now_us);
+  // Judges an allowed flow again on what is known now (a new policy, or attributes reported
+  // after its verdict); cuts it when the policy now denies it. True when it was cut.
+  bool rejudge_allowed(Flow& flow, uint64_t now_us, const char* reason);
   void resolve_undetermined(Flow& flow, const char* limit, uint64_t value, uint64_t limit_value,
                             uint64_t now_us);
   void resolve_undetermined(Flow& flow, const char* limit, uint64_t value, uint64_t limit_value,

@@ -29,6 +29,8 @@ struct Event {
   uint16_t dport = 0;
   std::string direction;  // "egress" or "ingress"
   std::string protocol;   // nDPI label, "Unknown" when not known (yet)
+  // What the flow's messages said, as far as read: {"tls.sni", "..."}, ...
+  std::vector<std::pair<std::string, std::string>> attributes;
   std::string rule;
   std::string reason;
   // LimitReached: which named limit, the value that hit it, and the limit.

@@ -15,6 +15,11 @@ struct L7Facts {
   uint16_t master = 0;  // nDPI ids; 0 is Unknown
   uint16_t app = 0;
   uint64_t risks = 0;   // nDPI's risk bitmap
+  // What the flow's messages said (DNS name, TLS SNI, ...); null: nothing reported.
+  const L7Attributes* attributes = nullptr;
+  // Nothing more will be reported for this judgement: a rule's condition on an attribute not
+  // reported fails. False while an inspector may still report it: the rule waits.
+  bool attributes_final = true;
 };
 
 struct FlowFacts {

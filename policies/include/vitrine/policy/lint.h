@@ -1,10 +1,12 @@
 // What a policy says that its author probably did not mean, but that is not an error: a rule
-// no flow can ever reach, because an earlier rule matches everything it matches.
+// no flow can ever reach, because an earlier rule matches everything it matches, and a
+// condition that nothing in this build can report.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "vitrine/policy/load.h"
 #include "vitrine/policy/policy.h"
 
 namespace vitrine::policy {
@@ -15,7 +17,9 @@ struct PolicyWarning {
   std::string message;
 };
 
-std::vector<PolicyWarning> lint(const Policy& policy);
+// With `catalog`: also a rule whose conditions name an attribute that this build of netmon does
+// not report (an inspector still to come), since such a rule never matches yet.
+std::vector<PolicyWarning> lint(const Policy& policy, const ProtocolCatalog* catalog = nullptr);
 
 // True when every flow that `later` matches is matched by `earlier` (whatever the L7 protocol
 // turns out to be, when `earlier` names none).

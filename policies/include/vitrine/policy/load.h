@@ -24,6 +24,10 @@ class ProtocolCatalog {
   // nDPI's flow risks by name ("SMB Insecure Version"): the bit in the flow's risk bitmap.
   virtual std::optional<uint8_t> risk_bit(std::string_view name) const = 0;
   virtual std::vector<std::string> risk_names() const = 0;
+  // Whether netmon reports this attribute at all (the classifier or an inspector of this
+  // build does): a condition on one it does not report is valid but never holds yet, and
+  // `vitrine policy check` says so.
+  virtual bool reports(Attr a) const = 0;
 };
 
 // A policy that does not load: file, line and column are in what() and in its fields.

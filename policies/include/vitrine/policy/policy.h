@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "vitrine/common/net_types.h"
+#include "vitrine/policy/l7.h"
 
 namespace vitrine::policy {
 
@@ -46,6 +47,9 @@ struct Rule {
   std::vector<std::string> protocol_names;   // as written, for events and messages
   uint64_t risks = 0;                        // nDPI flow risks, as bits; 0: none required
   std::vector<std::string> risk_names;       // as written
+  // Conditions on what the flow's messages say (dns names, TLS SNI, ...); all must hold.
+  // A rule with them names (or is given) the protocols that carry them.
+  std::vector<L7Condition> l7;
   Action action = Action::Deny;
   Mode mode = Mode::Enforce;
   int line = 0, column = 0;  // where it is written, for messages about it

@@ -1,0 +1,155 @@
+#include "vitrine/policy/l7.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace vitrine::policy {
+
+namespace {
+
+const AttrInfo kInfo[kAttrCount] = {
+    {"dns", "names", "dns.name", {"DNS", nullptr}, Compare::GlobNoCase},
+    {"http", "hosts", "http.host", {"HTTP", nullptr}, Compare::GlobNoCase},
+    {"http", "methods", "http.method", {"HTTP", nullptr}, Compare::GlobNoCase},
+    {"http", "paths", "http.path", {"HTTP", nullptr}, Compare::Glob},
+    {"tls", "sni", "tls.sni", {"TLS", nullptr}, Compare::GlobNoCase},
+    {"tls", "minVersion", "tls.version", {"TLS", nullptr}, Compare::AtLeastVersion},
+    {"smb", "dialects", "smb.dialect", {"SMBv1", "SMBv23"}, Compare::GlobNoCase},
+    {"smb", "commands", "smb.command", {"SMBv1", "SMBv23"}, Compare::GlobNoCase},
+    {"smb", "shares", "smb.share", {"SMBv1", "SMBv23"}, Compare::GlobNoCase},
+    {"hl7", "messageTypes", "hl7.message_type", {"HL7", nullptr}, Compare::Glob},
+    {"hl7", "sendingApplications", "hl7.sending_application", {"HL7", nullptr}, Compare::Glob},
+    {"hl7", "sendingFacilities", "hl7.sending_facility", {"HL7", nullptr}, Compare::Glob},
+    {"hl7", "receivingApplications", "hl7.receiving_application", {"HL7", nullptr}, Compare::Glob},
+    {"hl7", "receivingFacilities", "hl7.receiving_facility", {"HL7", nullptr}, Compare::Glob},
+    {"dicom", "calledAeTitles", "dicom.called_ae", {"DICOM", nullptr}, Compare::Glob},
+    {"dicom", "callingAeTitles", "dicom.calling_ae", {"DICOM", nullptr}, Compare::Glob},
+};
+
+char fold(char c, bool ignore_case) {
+  return ignore_case ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : c;
+}
+
+Match match_one(const L7Condition& c, const std::string& value, bool final) {
+  if (value.empty()) return final ? Match::No : Match::Unknown;
+  const Compare how = info(c.attr).compare;
+  if (how == Compare::AtLeastVersion) {
+    const auto have = tls_version_rank(value);
+    const auto want = tls_version_rank(c.patterns.front());
+    return have && want && *have >= *want ? Match::Yes : Match::No;
+  }
+  const bool nocase = how == Compare::GlobNoCase;
+  return std::any_of(c.patterns.begin(), c.patterns.end(),
+                     [&](const std::string& p) { return glob_match(p, value, nocase); })
+             ? Match::Yes
+             : Match::No;
+}
+
+}  // namespace
+
+const AttrInfo& info(Attr a) { return kInfo[static_cast<size_t>(a)]; }
+
+std::optional<Attr> attr_by_name(std::string_view name) {
+  for (size_t i = 0; i < kAttrCount; ++i)
+    if (name == kInfo[i].name) return static_cast<Attr>(i);
+  return std::nullopt;
+}
+
+bool L7Attributes::empty() const {
+  return std::all_of(values.begin(), values.end(), [](const std::string& v) { return v.empty(); });
+}
+
+std::vector<std::pair<std::string, std::string>> L7Attributes::reported() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (size_t i = 0; i < kAttrCount; ++i)
+    if (!values[i].empty()) out.emplace_back(kInfo[i].name, values[i]);
+  return out;
+}
+
+// Iterative with one backtrack point: linear in practice and never recursive, whatever the
+// pattern (policy text) or the value (packet bytes).
+bool glob_match(std::string_view pattern, std::string_view value, bool ignore_case) {
+  size_t p = 0, v = 0;
+  size_t star = std::string_view::npos, star_v = 0;
+  while (v < value.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      star_v = v;
+    } else if (p < pattern.size() &&
+               (pattern[p] == '?' || fold(pattern[p], ignore_case) == fold(value[v], ignore_case))) {
+      ++p;
+      ++v;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      v = ++star_v;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+Match match_conditions(const std::vector<L7Condition>& conditions, const L7Attributes* attributes,
+                       bool attributes_final) {
+  static const std::string kNone;
+  Match result = Match::Yes;
+  for (const auto& c : conditions) {
+    const Match m = match_one(c, attributes ? attributes->get(c.attr) : kNone, attributes_final);
+    if (m == Match::No) return Match::No;
+    if (m == Match::Unknown) result = Match::Unknown;
+  }
+  return result;
+}
+
+const std::vector<std::string>& tls_version_names() {
+  static const std::vector<std::string> names = {"1.0", "1.1", "1.2", "1.3"};
+  return names;
+}
+
+std::optional<int> tls_version_rank(std::string_view version) {
+  const auto& names = tls_version_names();
+  const auto it = std::find(names.begin(), names.end(), version);
+  if (it == names.end()) return std::nullopt;
+  return static_cast<int>(it - names.begin());
+}
+
+std::string tls_version_name(uint16_t wire_version) {
+  switch (wire_version) {
+    case 0x0301: return "1.0";
+    case 0x0302: return "1.1";
+    case 0x0303: return "1.2";
+    case 0x0304: return "1.3";
+    default: return "";
+  }
+}
+
+const std::vector<std::string>& allowed_values(Attr a) {
+  static const std::vector<std::string> none;
+  static const std::vector<std::string> methods = {"GET", "HEAD", "POST", "PUT", "DELETE",
+                                                   "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+  // SMB1 is the NT LM 0.12 dialect XP speaks; the others are SMB2/3 dialect revisions.
+  static const std::vector<std::string> dialects = {"SMB1", "2.0.2", "2.1", "3.0", "3.0.2", "3.1.1"};
+  // SMB1 ([MS-CIFS] 2.2.2.1) and SMB2 ([MS-SMB2] 2.2.1) commands, as the specifications name them.
+  static const std::vector<std::string> commands = {
+      // SMB2/3
+      "NEGOTIATE", "SESSION_SETUP", "LOGOFF", "TREE_CONNECT", "TREE_DISCONNECT", "CREATE", "CLOSE",
+      "FLUSH", "READ", "WRITE", "LOCK", "IOCTL", "CANCEL", "ECHO", "QUERY_DIRECTORY",
+      "CHANGE_NOTIFY", "QUERY_INFO", "SET_INFO", "OPLOCK_BREAK",
+      // SMB1 only
+      "CREATE_DIRECTORY", "DELETE_DIRECTORY", "OPEN", "DELETE", "RENAME", "QUERY_INFORMATION",
+      "SET_INFORMATION", "LOCKING_ANDX", "TRANSACTION", "TRANSACTION_SECONDARY", "COPY", "MOVE",
+      "OPEN_ANDX", "READ_ANDX", "WRITE_ANDX", "TRANSACTION2", "TRANSACTION2_SECONDARY",
+      "FIND_CLOSE2", "TREE_CONNECT_ANDX", "SESSION_SETUP_ANDX", "LOGOFF_ANDX", "NT_TRANSACT",
+      "NT_TRANSACT_SECONDARY", "NT_CREATE_ANDX", "NT_CANCEL", "NT_RENAME", "OPEN_PRINT_FILE",
+      "WRITE_PRINT_FILE", "CLOSE_PRINT_FILE"};
+  switch (a) {
+    case Attr::HttpMethod: return methods;
+    case Attr::SmbDialect: return dialects;
+    case Attr::SmbCommand: return commands;
+    case Attr::TlsVersion: return tls_version_names();
+    default: return none;
+  }
+}
+
+}  // namespace vitrine::policy

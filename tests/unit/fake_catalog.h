@@ -1,0 +1,39 @@
+// A protocol catalogue standing in for nDPI in unit tests: the loader only needs names to ids.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vitrine/policy/load.h"
+
+namespace vitrine::testing {
+
+using policy::Attr;
+
+class FakeCatalog : public policy::ProtocolCatalog {
+ public:
+  std::optional<uint16_t> protocol_id(std::string_view name) const override {
+    static const std::map<std::string, uint16_t, std::less<>> ids = {
+        {"DNS", 5}, {"HTTP", 7}, {"SMBv1", 16}, {"NetBIOS", 10}, {"SMBv23", 41}, {"TLS", 91}, {"HL7", 0xF001}, {"DICOM", 0xF002}};
+    auto it = ids.find(name);
+    if (it == ids.end()) return std::nullopt;
+    return it->second;
+  }
+  std::vector<std::string> protocol_names() const override { return {"DNS", "HTTP", "SMBv1", "NetBIOS", "SMBv23", "TLS", "HL7", "DICOM"}; }
+  std::optional<uint8_t> risk_bit(std::string_view name) const override {
+    if (name == "SMB Insecure Version") return 10;
+    if (name == "Unsafe Protocol") return 20;
+    return std::nullopt;
+  }
+  std::vector<std::string> risk_names() const override { return {"SMB Insecure Version", "Unsafe Protocol"}; }
+  // As netmon before its own inspectors: nDPI reads DNS, HTTP and TLS.
+  bool reports(Attr a) const override {
+    const std::string block = policy::info(a).block;
+    return block == "dns" || block == "http" || block == "tls";
+  }
+};
+
+}  // namespace vitrine::testing
