@@ -157,7 +157,7 @@ int run_policy_test(const std::string& file, const std::string& pcap, const std:
       const std::string tuple = f.l4 == "ICMP" ? f.src + " -> " + f.dst
                                                : f.src + ":" + std::to_string(f.sport) + " -> " + f.dst + ":" + std::to_string(f.dport);
       std::cout << std::left << std::setw(5) << f.l4 << std::setw(46) << tuple << std::setw(22) << f.protocol
-                << std::setw(6) << f.verdict << " " << f.rule << "\n";
+                << std::setw(6) << f.verdict << " " << f.rule << (f.attributes.empty() ? "" : "  " + f.attributes) << "\n";
     }
     std::cout << flows.size() << " flows\n";
     if (expect.empty()) return 0;

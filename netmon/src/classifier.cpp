@@ -87,8 +87,6 @@ void copy_result(Classification& c, const ndpi_protocol& p) {
   c.protocol.app = p.app_protocol;
 }
 
-bool carries(const Classification& c, uint16_t id) { return c.protocol.master == id || c.protocol.app == id; }
-
 // A bounded copy of a C string field of nDPI's flow state (which is packet-derived).
 std::string field(const char* text, size_t max) {
   if (text == nullptr) return "";
@@ -97,20 +95,12 @@ std::string field(const char* text, size_t max) {
   return std::string(text, n);
 }
 
-void set_attribute(Classification& c, policy::Attr a, std::string value) {
-  if (c.attributes.get(a) == value) return;
-  c.attributes.set(a, std::move(value));
-  ++c.attributes_version;
-}
-
-// The TLS version: what the client offers at best until the server has answered, then what
-// the server chose. nDPI keeps the hello's version in ssl_version (the server's once its hello
-// is read) and the client's supported_versions extension as text.
-std::string tls_version(const ndpi_flow_struct& f) {
+// The best TLS version the client offers: its hello's version, or 1.3 when its
+// supported_versions extension (which nDPI keeps as text) lists it. The server's choice is
+// read by the TLS inspector (inspectors/tls), since nDPI 4.2 keeps it only when it is 1.3.
+std::string client_tls_version(const ndpi_flow_struct& f) {
   const auto& tls = f.protos.tls_quic;
-  const bool server_answered = tls.ja3_server[0] != '\0';
-  if (!server_answered && tls.tls_supported_versions != nullptr &&
-      std::strstr(tls.tls_supported_versions, "TLSv1.3") != nullptr)
+  if (tls.tls_supported_versions != nullptr && std::strstr(tls.tls_supported_versions, "TLSv1.3") != nullptr)
     return "1.3";
   return policy::tls_version_name(tls.ssl_version);
 }
@@ -120,20 +110,20 @@ void read_attributes(Classification& c) {
   using policy::Attr;
   const ndpi_flow_struct& f = *c.state;
   const std::string host = field(f.host_server_name, sizeof f.host_server_name);
-  if (carries(c, NDPI_PROTOCOL_DNS)) {
-    set_attribute(c, Attr::DnsName, host);
-  } else if (carries(c, NDPI_PROTOCOL_HTTP)) {
-    set_attribute(c, Attr::HttpHost, host);
+  if (c.names(NDPI_PROTOCOL_DNS)) {
+    c.report(Attr::DnsName, host);
+  } else if (c.names(NDPI_PROTOCOL_HTTP)) {
+    c.report(Attr::HttpHost, host);
     if (f.http.method != NDPI_HTTP_METHOD_UNKNOWN)
-      set_attribute(c, Attr::HttpMethod, ndpi_http_method2str(f.http.method));
+      c.report(Attr::HttpMethod, ndpi_http_method2str(f.http.method));
     // nDPI 4.2 keeps the request target after the host name ("host/path").
     std::string url = field(f.http.url, 4096);
     if (!host.empty() && url.compare(0, host.size(), host) == 0) url.erase(0, host.size());
     if (!url.empty() && url.front() != '/') url.insert(url.begin(), '/');
-    set_attribute(c, Attr::HttpPath, url);
-  } else if (carries(c, NDPI_PROTOCOL_TLS)) {
-    set_attribute(c, Attr::TlsSni, host);
-    set_attribute(c, Attr::TlsVersion, tls_version(f));
+    c.report(Attr::HttpPath, url);
+  } else if (c.names(NDPI_PROTOCOL_TLS)) {
+    c.report(Attr::TlsSni, host);
+    if (!c.server_hello_read) c.report(Attr::TlsVersion, client_tls_version(f));
   }
 }
 }  // namespace

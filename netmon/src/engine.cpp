@@ -1,5 +1,7 @@
 #include "vitrine/netmon/engine.h"
 
+#include "tls/tls_inspector.h"
+
 #include <netinet/in.h>
 
 #include <algorithm>
@@ -278,10 +280,10 @@ void Engine::handle_ip(const Frame& f, const Decoded& d) {
     return;
   }
   const uint32_t attributes_before = flow->classification.attributes_version;
-  classify(*flow, f, d);
+  classify(*flow, f, d, ep);
   if (flow->verdict == Verdict::Pending) resolve_pending(*flow, f.time_us);
   else if (flow->classification.attributes_version != attributes_before)
-    rejudge_allowed(*flow, f.time_us, "new L7 attributes");
+    rejudge_allowed(*flow, f.time_us, "judged again on what the flow said after its verdict");
 
   const uint32_t seq_end = flow->ip_protocol == IPPROTO_TCP ? tcp_seq_end(d) : 0;
   if (flow->verdict == Verdict::Pending) {
@@ -305,8 +307,9 @@ void Engine::handle_ip(const Frame& f, const Decoded& d) {
   account(*flow);
 }
 
-void Engine::classify(Flow& flow, const Frame& f, const Decoded& d) {
+void Engine::classify(Flow& flow, const Frame& f, const Decoded& d, uint8_t endpoint) {
   Classification& c = flow.classification;
+  if (endpoint == 1 && flow.ip_protocol == IPPROTO_TCP) tls::inspect_server_payload(c, d.payload, d.payload_len);
   if (c.completed) return;
   // nDPI's per-flow state is large; a bare SYN tells it nothing, and a flood of them must
   // not cost more than the flow records themselves.
@@ -350,7 +353,7 @@ bool Engine::rejudge_allowed(Flow& flow, uint64_t now_us, const char* reason) {
     metrics_.would_deny(policy_->rules[d.rule].name);
     flow.rule = policy_->rules[d.rule].name;
     Event e = flow_event(flow, Event::Kind::FlowWouldDeny, now_us);
-    e.reason = std::string("monitor mode: enforced, this rule would deny the flow (judged again on new ") + reason + ")";
+    e.reason = std::string("monitor mode: enforced, this rule would deny the flow (") + reason + ")";
     emit(std::move(e));
     return false;
   }

@@ -1,4 +1,5 @@
 #include "vitrine/netmon/policy_learn.h"
+#include "vitrine/netmon/policy_test.h"
 
 #include <fstream>
 #include <set>
@@ -23,8 +24,7 @@ std::vector<ObservedFlow> flows_from_events(const std::string& events_path, size
     }
     const std::string kind = j.value("event", "");
     if ((kind != "flow_denied" && kind != "flow_would_deny") || !j.contains("src")) continue;
-    out.push_back({j.value("l4", ""), j.value("src", ""), j.value("dst", ""), j.value("sport", uint16_t{0}),
-                   j.value("dport", uint16_t{0}), j.value("protocol", "Unknown"), "deny", j.value("rule", ""), 0});
+    out.push_back(observed_flow(j, "deny"));
   }
   return out;
 }

@@ -13,18 +13,23 @@
 
 namespace vitrine::netmon {
 
+ObservedFlow observed_flow(const nlohmann::json& j, const std::string& verdict) {
+  ObservedFlow f{j.value("l4", ""), j.value("src", ""), j.value("dst", ""), j.value("sport", uint16_t{0}),
+                 j.value("dport", uint16_t{0}), j.value("protocol", "Unknown"), j.value("verdict", verdict),
+                 j.value("rule", ""), j.value("packets", uint64_t{0}), ""};
+  if (j.contains("attributes") && j["attributes"].is_object())
+    for (const auto& [name, value] : j["attributes"].items())
+      if (value.is_string()) f.attributes += (f.attributes.empty() ? "" : " ") + name + "=" + value.get<std::string>();
+  return f;
+}
+
 std::vector<ObservedFlow> observe_flows(const policy::Policy& policy, const std::string& pcap_path) {
   NdpiClassifier classifier;
   NullEventSink events;
   NetmonMetrics metrics(std::make_shared<prometheus::Registry>());
   std::vector<ObservedFlow> out;
   replay_capture(pcap_path, std::make_shared<const policy::Policy>(policy), classifier, events, metrics,
-                 [&](const nlohmann::json& j) {
-                   out.push_back({j.value("l4", ""), j.value("src", ""), j.value("dst", ""),
-                                  j.value("sport", uint16_t{0}), j.value("dport", uint16_t{0}),
-                                  j.value("protocol", ""), j.value("verdict", ""), j.value("rule", ""),
-                                  j.value("packets", uint64_t{0})});
-                 });
+                 [&](const nlohmann::json& j) { out.push_back(observed_flow(j, "")); });
   return out;
 }
 

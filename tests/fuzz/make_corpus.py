@@ -3,12 +3,13 @@
 
 decode: one byte of link type, then a frame. engine: records [side][gap ms][len:2][frame] of
 whole sessions as the guest (10.77.0.2) would have them. policy: the project's own policies.
+tls_hello: a server's first TLS payload, whole and cut short, and a client's.
 """
 import shutil
 import struct
 from pathlib import Path
 
-from scapy.all import DNS, DNSQR, IP, TCP, UDP, Ether, Raw, raw
+from scapy.all import DNS, DNSQR, IP, TCP, UDP, Ether, Raw, raw, rdpcap
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -35,7 +36,16 @@ def records(frames):
     return b"".join(struct.pack("!BBH", side, 5, len(f)) + f for side, f in frames)
 
 
+def tls_hellos():
+    """The client's and the server's first payloads of a recorded TLS session (golden case)."""
+    packets = rdpcap(str(ROOT / "tests" / "golden" / "tls-min-version" / "input.pcap"))
+    payloads = [bytes(p[TCP].payload) for p in packets if TCP in p and p[TCP].dport == 4431 and len(p[TCP].payload)]
+    replies = [bytes(p[TCP].payload) for p in packets if TCP in p and p[TCP].sport == 4431 and len(p[TCP].payload)]
+    return payloads[0], replies[0]
+
+
 def main():
+    client_hello, server_hello = tls_hellos()
     sessions = {
         "http": tcp_session(80, b"GET / HTTP/1.1\r\nHost: pharmacy\r\n\r\n", b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
         "smb1": tcp_session(445, bytes.fromhex("00000054ff534d4272000000001843c8") + bytes(68), b"\x00\x00\x00\x04abcd"),
@@ -44,8 +54,9 @@ def main():
         "dns": [(0, frame(G, S, UDP(sport=5353, dport=53) / DNS(rd=1, qd=DNSQR(qname="pharmacy.local")))),
                 (1, frame(S, G, UDP(sport=53, dport=5353) / DNS(id=0, qr=1, qd=DNSQR(qname="pharmacy.local"))))],
         "rdp-in": [(1, frame(S, G, TCP(sport=40000, dport=3389, flags="S", seq=7)))],
+        "tls": tcp_session(443, client_hello, server_hello),
     }
-    for name in ("fuzz_decode", "fuzz_engine", "fuzz_policy"):
+    for name in ("fuzz_decode", "fuzz_engine", "fuzz_policy", "fuzz_tls_hello"):
         d = HERE / "corpus" / name
         shutil.rmtree(d, ignore_errors=True)
         d.mkdir(parents=True)
@@ -53,6 +64,10 @@ def main():
         (HERE / "corpus" / "fuzz_engine" / name).write_bytes(records(frames))
         for i, (_, f) in enumerate(frames[:4]):
             (HERE / "corpus" / "fuzz_decode" / f"{name}-{i}").write_bytes(b"\x00" + f)
+    tls_corpus = HERE / "corpus" / "fuzz_tls_hello"
+    (tls_corpus / "server-hello-1.1").write_bytes(server_hello)
+    (tls_corpus / "server-hello-1.1-cut").write_bytes(server_hello[:60])
+    (tls_corpus / "client-hello").write_bytes(client_hello)
     for policy in list((ROOT / "policies" / "shipped").glob("*.yaml")) + [ROOT / "tests" / "sanitizer" / "policy.yaml"]:
         shutil.copy(policy, HERE / "corpus" / "fuzz_policy" / policy.name)
 

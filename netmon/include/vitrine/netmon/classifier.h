@@ -37,6 +37,15 @@ struct Classification {
   // that changes whenever any of it does, so that a flow already judged is judged again.
   policy::L7Attributes attributes;
   uint32_t attributes_version = 0;
+  bool server_hello_read = false;  // TLS: the server's choice of version is in `attributes`
+
+  void report(policy::Attr a, std::string value) {
+    if (attributes.get(a) == value) return;
+    attributes.set(a, std::move(value));
+    ++attributes_version;
+  }
+  // nDPI's ids: whether the flow is (or runs over) this protocol.
+  bool names(uint16_t id) const { return protocol.master == id || protocol.app == id; }
 };
 
 // Protocols vitrine's own inspectors recognise and nDPI 4.2 does not know; their ids sit

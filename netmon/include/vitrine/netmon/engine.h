@@ -84,7 +84,7 @@ class Engine {
   void init_flow(Flow& flow, const Frame& f, const Decoded& d);
   void judge_new_flow(Flow& flow, uint64_t now_us);
   void track_tcp(Flow& flow, uint8_t endpoint, const Decoded& d);
-  void classify(Flow& flow, const Frame& f, const Decoded& d);
+  void classify(Flow& flow, const Frame& f, const Decoded& d, uint8_t endpoint);
   void resolve_pending(Flow& flow, uint64_t now_us);
   // Judges an allowed flow again on what is known now (a new policy, or attributes reported
   // after its verdict); cuts it when the policy now denies it. True when it was cut.

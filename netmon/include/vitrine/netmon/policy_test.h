@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "vitrine/policy/explain.h"
 #include "vitrine/policy/policy.h"
 
@@ -23,6 +25,7 @@ struct ObservedFlow {
   uint16_t sport = 0, dport = 0;
   std::string protocol, verdict, rule;
   uint64_t packets = 0;
+  std::string attributes;  // what the flow's messages said: "tls.sni=... tls.version=1.2"
 };
 
 struct FlowExpectation {
@@ -32,6 +35,10 @@ struct FlowExpectation {
   std::optional<std::string> rule, protocol;
   int line = 0, column = 0;
 };
+
+// A flow record of replay, or a flow event of netmon, as an observed flow; `verdict` when the
+// JSON carries none (events: the event says it).
+ObservedFlow observed_flow(const nlohmann::json& j, const std::string& verdict);
 
 // Every flow of the capture under the policy, in the order they ended.
 std::vector<ObservedFlow> observe_flows(const policy::Policy& policy, const std::string& pcap_path);
