@@ -81,12 +81,19 @@ bool covers(const Rule& earlier, const Rule& later) {
 
 std::vector<PolicyWarning> lint(const Policy& policy, const ProtocolCatalog* catalog) {
   std::vector<PolicyWarning> warnings;
-  for (size_t j = 0; catalog != nullptr && j < policy.rules.size(); ++j)
-    for (const auto& c : policy.rules[j].l7)
-      if (!catalog->reports(c.attr))
-        warnings.push_back({j, c.line, c.column,
-                            "rule '" + policy.rules[j].name + "': nothing in this build of netmon reports " +
-                                info(c.attr).name + " yet, so the rule never matches until its inspector does"});
+  for (size_t j = 0; catalog != nullptr && j < policy.rules.size(); ++j) {
+    std::string unreported;
+    const L7Condition* first = nullptr;
+    for (const auto& c : policy.rules[j].l7) {
+      if (catalog->reports(c.attr)) continue;
+      unreported += (unreported.empty() ? "" : ", ") + std::string(info(c.attr).name);
+      if (first == nullptr) first = &c;
+    }
+    if (first != nullptr)
+      warnings.push_back({j, first->line, first->column,
+                          "rule '" + policy.rules[j].name + "': nothing in this build of netmon reports " +
+                              unreported + " yet, so the rule never matches until its inspector does"});
+  }
   for (size_t j = 0; j < policy.rules.size(); ++j) {
     const Rule& later = policy.rules[j];
     for (size_t i = 0; i < j; ++i) {
