@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <regex>
+#include <string_view>
 
 #include "vitrine/common/suggest.h"
 
@@ -51,10 +51,26 @@ std::string share_problem(const std::string& t) {
   return "";
 }
 
+// One component of MSH-9: '*', or `min`..`max` capitals and digits (and '_' in a structure).
+bool message_type_part_ok(std::string_view part, size_t min, size_t max, bool underscore) {
+  if (part == "*") return true;
+  return part.size() >= min && part.size() <= max && std::all_of(part.begin(), part.end(), [&](char c) {
+           return std::isupper(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
+                  (underscore && c == '_');
+         });
+}
+
 std::string message_type_problem(const std::string& t) {
   // MSH-9: message code ^ trigger event ^ message structure, e.g. RDE^O11 or ADT^A01^ADT_A01.
-  static const std::regex form(R"(([A-Z0-9]{3}|\*)(\^([A-Z0-9]{3}|\*)(\^([A-Z0-9_]{3,7}|\*))?)?)");
-  if (!std::regex_match(t, form))
+  std::vector<std::string_view> parts;
+  std::string_view rest = t;
+  for (size_t caret; (caret = rest.find('^')) != std::string_view::npos; rest.remove_prefix(caret + 1))
+    parts.push_back(rest.substr(0, caret));
+  parts.push_back(rest);
+  const bool ok = parts.size() <= 3 && message_type_part_ok(parts[0], 3, 3, false) &&
+                  (parts.size() < 2 || message_type_part_ok(parts[1], 3, 3, false)) &&
+                  (parts.size() < 3 || message_type_part_ok(parts[2], 3, 7, true));
+  if (!ok)
     return "a message type is CODE, CODE^EVENT or CODE^EVENT^STRUCTURE in capitals, each part or '*' "
            "(e.g. RDE^O11, ADT^*), got '" + t + "'";
   return "";

@@ -92,6 +92,8 @@ TEST(PolicyL7, EveryBlockLoadsAndNamesTheProtocolThatCarriesIt) {
   EXPECT_EQ(p.rules[4].protocol_names, std::vector<std::string>{"HL7"});
   EXPECT_EQ(p.rules[4].l7.size(), 5u);
   EXPECT_EQ(p.rules[5].l7[0].patterns, std::vector<std::string>{"PACS"});  // DICOM pads with spaces
+  const Policy types = load(rule_with("    hl7: {messageTypes: [ACK, \"ADT^A01^ADT_A01\", \"*^*\", \"RDE^O11\"]}\n"));
+  EXPECT_EQ(types.rules[0].l7[0].patterns.size(), 4u);
   const Policy smb = load(rule_with("    smb: {shares: [IPC$]}\n"));
   EXPECT_EQ(smb.rules[0].protocol_names, (std::vector<std::string>{"SMBv1", "SMBv23"}));
 }
@@ -117,6 +119,9 @@ TEST(PolicyL7, MistakesAreRefusedWithTheirPlace) {
       {"    smb: {commands: [TRANSACTON2]}\n", "9:22 'TRANSACTON2' is not a known smb.command; did you mean 'TRANSACTION2'?"},
       {"    smb: {shares: [\"C:/\"]}\n", "9:20 a share name has no control characters"},
       {"    hl7: {messageTypes: [rde^o11]}\n", "9:26 a message type is CODE, CODE^EVENT"},
+      {"    hl7: {messageTypes: [\"ADT^A01^ADT_A01^X\"]}\n", "9:26 a message type is CODE"},
+      {"    hl7: {messageTypes: [\"RD^O11\"]}\n", "9:26 a message type is CODE"},
+      {"    hl7: {messageTypes: [\"RDE^\"]}\n", "9:26 a message type is CODE"},
       {"    hl7: {sendingFacilities: [\"WARD|3\"]}\n", "9:31 an MSH application or facility"},
       {"    dicom: {calledAeTitles: [ABCDEFGHIJKLMNOPQ]}\n", "9:30 an AE title is at most 16 characters"},
       {"    dicom: {callingAeTitles: [\"   \"]}\n", "9:31 an AE title is not all spaces"},
