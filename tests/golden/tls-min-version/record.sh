@@ -22,18 +22,17 @@ for spec in "4431 -tls1_1" "4432 -tls1_2"; do
   ip netns exec vt-rec-s openssl s_server -quiet -accept "$1" "$2" -cipher 'DEFAULT@SECLEVEL=0' \
     -cert "$work/cert.pem" -key "$work/key.pem" </dev/null >/dev/null 2>&1 &
 done
-ip netns exec vt-rec-g tcpdump -i vt-rec-g0 -w "$work/cap.pcap" -U tcp 2>/dev/null &
+ip netns exec vt-rec-g tcpdump --immediate-mode -U -i vt-rec-g0 -w "$work/cap.pcap" tcp 2>"$work/tcpdump.err" &
 dump=$!
 for port in 4431 4432; do
   for _ in $(seq 50); do ip netns exec vt-rec-s ss -ltn | grep -q ":$port " && break; sleep 0.1; done
 done
-sleep 1  # tcpdump has no readiness signal; give it a moment to open the interface
+for _ in $(seq 50); do grep -q "listening on" "$work/tcpdump.err" && break; sleep 0.1; done
 for port in 4431 4432; do
   echo | ip netns exec vt-rec-g timeout 5 openssl s_client -connect 10.77.0.10:$port \
     -servername console.ward3.local -cipher 'DEFAULT@SECLEVEL=0' >/dev/null 2>&1 || true
 done
-sleep 1
-kill "$dump"; wait "$dump" 2>/dev/null || true
+kill -INT "$dump"; wait "$dump" 2>/dev/null || true  # -U: every packet is already written
 pkill -f "openssl s_server -quiet -accept 443[12]" || true
 cp "$work/cap.pcap" "$here/input.pcap"
 echo "wrote $here/input.pcap"
