@@ -186,7 +186,7 @@ int run_policy(bool check, const std::string& file, const std::string& flow_text
     return kExitRefused;
   }
   if (check) {
-    for (const auto& w : lint(p, &catalog)) std::cerr << file << ":" << w.line << ":" << w.column << ": warning: " << w.message << "\n";
+    for (const auto& w : lint(p, &catalog)) std::cerr << (w.source.empty() ? file : w.source) << ":" << w.line << ":" << w.column << ": warning: " << w.message << "\n";
     std::cout << file << ": ok: policy '" << p.name << "', " << p.rules.size() << " rules, "
               << p.sets.size() << " sets, default " << to_string(p.default_action) << "\n";
     return 0;

@@ -127,7 +127,7 @@ int run_check(const std::string& policy_path) {
   try {
     const auto p = load_policy(policy_path, classifier);
     for (const auto& w : policy::lint(*p, &classifier))
-      std::cerr << policy_path << ":" << w.line << ":" << w.column << ": warning: " << w.message << "\n";
+      std::cerr << (w.source.empty() ? policy_path : w.source) << ":" << w.line << ":" << w.column << ": warning: " << w.message << "\n";
     std::cout << policy_path << ": ok: policy '" << p->name << "', " << p->rules.size()
               << " rules, default " << policy::to_string(p->default_action) << "\n";
     return 0;

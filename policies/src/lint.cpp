@@ -90,7 +90,7 @@ std::vector<PolicyWarning> lint(const Policy& policy, const ProtocolCatalog* cat
       if (first == nullptr) first = &c;
     }
     if (first != nullptr)
-      warnings.push_back({j, first->line, first->column,
+      warnings.push_back({j, policy.rules[j].source, first->line, first->column,
                           "rule '" + policy.rules[j].name + "': nothing in this build of netmon reports " +
                               unreported + " yet, so the rule never matches until its inspector does"});
   }
@@ -99,7 +99,7 @@ std::vector<PolicyWarning> lint(const Policy& policy, const ProtocolCatalog* cat
     for (size_t i = 0; i < j; ++i) {
       const Rule& earlier = policy.rules[i];
       if (!covers(earlier, later)) continue;
-      warnings.push_back({j, later.line, later.column,
+      warnings.push_back({j, later.source, later.line, later.column,
                           "rule '" + later.name + "' is never reached: rule '" + earlier.name +
                               "' before it matches every flow it matches (and decides " +
                               to_string(earlier.action) + ")"});

@@ -116,6 +116,7 @@ Rule parse_rule(const Reader& r, const YAML::Node& n, const std::string& path,
   // `sets`: every set this rule may name (its file's and an extended baseline's). Members are
   // added once the policy is whole (resolve_sets), since a site may fill a baseline's set.
   Rule rule;
+  rule.source = r.source();
   rule.line = n.Mark().line + 1;
   rule.column = n.Mark().column + 1;
   bool has_name = false, has_direction = false, has_action = false;

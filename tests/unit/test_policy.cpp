@@ -428,6 +428,12 @@ rules:
   EXPECT_EQ(evaluate(p, egress_tcp("10.20.1.11", 445)).rule, 1)
       << "the baseline's deny comes before the site's allow";
   EXPECT_EQ(evaluate(p, egress_tcp("10.9.0.7", 22)).rule, 3) << "a baseline set used by a site rule";
+  // Messages about a rule name the file it is written in.
+  EXPECT_EQ(p.rules[2].source, site);
+  EXPECT_NE(p.rules[0].source.find("baseline.yaml"), std::string::npos);
+  const auto warnings = lint(p);
+  ASSERT_FALSE(warnings.empty());
+  EXPECT_EQ(warnings[0].source, site) << warnings[0].message;
 }
 
 TEST(PolicyExtends, MistakesNameTheFileTheyAreIn) {

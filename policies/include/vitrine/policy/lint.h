@@ -13,6 +13,7 @@ namespace vitrine::policy {
 
 struct PolicyWarning {
   size_t rule = 0;        // index into Policy::rules
+  std::string source;     // the file the rule is written in
   int line = 0, column = 0;
   std::string message;
 };

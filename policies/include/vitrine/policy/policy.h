@@ -52,6 +52,7 @@ struct Rule {
   std::vector<L7Condition> l7;
   Action action = Action::Deny;
   Mode mode = Mode::Enforce;
+  std::string source;        // the file it is written in (a site's, or the baseline's)
   int line = 0, column = 0;  // where it is written, for messages about it
 };
 
