@@ -26,6 +26,26 @@ std::string sha256_hex(std::string_view bytes) {
   return hex_of(digest);
 }
 
+std::string hmac_sha256_hex(std::string_view key, std::string_view bytes) {
+  if (!gcry_check_version(GCRYPT_VERSION)) throw std::runtime_error("libgcrypt version mismatch");
+  gcry_md_hd_t md = nullptr;
+  if (gcry_md_open(&md, GCRY_MD_SHA256, GCRY_MD_FLAG_HMAC) != 0) throw std::runtime_error("cannot start HMAC-SHA256");
+  if (gcry_md_setkey(md, key.data(), key.size()) != 0) {
+    gcry_md_close(md);
+    throw std::runtime_error("cannot key HMAC-SHA256");
+  }
+  gcry_md_write(md, bytes.data(), bytes.size());
+  const std::string out = hex_of(gcry_md_read(md, GCRY_MD_SHA256));
+  gcry_md_close(md);
+  return out;
+}
+
+std::string random_bytes(size_t n) {
+  std::string out(n, '\0');
+  gcry_randomize(out.data(), n, GCRY_STRONG_RANDOM);
+  return out;
+}
+
 std::string sha256_file(const std::filesystem::path& path) {
   if (!gcry_check_version(GCRYPT_VERSION)) throw std::runtime_error("libgcrypt version mismatch");
   gcry_md_hd_t md = nullptr;

@@ -1,7 +1,10 @@
 #include "vitrine/netmon/classifier.h"
 
+#include "vitrine/netmon/inspector.h"
+
 #include <strings.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -77,7 +80,11 @@ bool NdpiClassifier::reports(policy::Attr a) const {
     case Attr::HttpPath:
     case Attr::TlsSni:
     case Attr::TlsVersion: return true;
-    default: return false;  // SMB, HL7 and DICOM fields: for netmon's own inspectors
+    default: {  // the fields netmon's own inspectors read
+      const auto& registry = inspector_registry();
+      return std::any_of(registry.begin(), registry.end(),
+                         [&](const InspectorRegistration& r) { return std::string_view(r.block) == policy::info(a).block; });
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 #include "vitrine/netmon/engine.h"
 
 #include "tls/tls_inspector.h"
+#include "vitrine/common/sha256.h"
 
 #include <netinet/in.h>
 
@@ -62,7 +63,7 @@ policy::FlowFacts facts_of(const Flow& flow) {
     // nDPI names a protocol once it has read the message that carries its attributes; what
     // it reads later (the server's TLS hello) re-judges the flow (rejudge_allowed).
     facts.l7->attributes = &flow.classification.attributes;
-    facts.l7->attributes_final = true;
+    facts.l7->attributes_final = !flow.classification.attributes_pending;
   }
   return facts;
 }
@@ -87,7 +88,8 @@ Engine::Engine(std::shared_ptr<const policy::Policy> policy, const NdpiClassifie
       events_(events),
       metrics_(metrics),
       link_(link),
-      table_(policy_->limits.max_flows, FlowTimeouts::from(policy_->limits)) {
+      table_(policy_->limits.max_flows, FlowTimeouts::from(policy_->limits)),
+      patient_key_(random_bytes(32)) {
   metrics_.table_capacity(policy_->limits.max_flows);
 }
 
@@ -281,8 +283,9 @@ void Engine::handle_ip(const Frame& f, const Decoded& d) {
   }
   const uint32_t attributes_before = flow->classification.attributes_version;
   classify(*flow, f, d, ep);
+  if (flow->inspection && d.payload_len > 0) inspect(*flow, f, d, ep);
   if (flow->verdict == Verdict::Pending) resolve_pending(*flow, f.time_us);
-  else if (flow->classification.attributes_version != attributes_before)
+  else if (!flow->inspection && flow->classification.attributes_version != attributes_before)
     rejudge_allowed(*flow, f.time_us, "judged again on what the flow said after its verdict");
 
   const uint32_t seq_end = flow->ip_protocol == IPPROTO_TCP ? tcp_seq_end(d) : 0;
@@ -310,6 +313,11 @@ void Engine::handle_ip(const Frame& f, const Decoded& d) {
 void Engine::classify(Flow& flow, const Frame& f, const Decoded& d, uint8_t endpoint) {
   Classification& c = flow.classification;
   if (endpoint == 1 && flow.ip_protocol == IPPROTO_TCP) tls::inspect_server_payload(c, d.payload, d.payload_len);
+  if (!flow.inspectors_tried && endpoint == 0 && flow.ip_protocol == IPPROTO_TCP && d.payload_len > 0 &&
+      !c.by_inspection) {
+    flow.inspectors_tried = true;
+    recognise(flow, d);
+  }
   if (c.completed) return;
   // nDPI's per-flow state is large; a bare SYN tells it nothing, and a flood of them must
   // not cost more than the flow records themselves.
@@ -343,7 +351,111 @@ void Engine::resolve_pending(Flow& flow, uint64_t now_us) {
   if (d.definitive) apply(flow, d, now_us);  // otherwise held, within the hold bounds
 }
 
-bool Engine::rejudge_allowed(Flow& flow, uint64_t now_us, const char* reason) {
+namespace {
+// Whether any rule judges the messages of `block` ("hl7"): only then are they read.
+bool judges_messages(const policy::Policy& p, std::string_view block) {
+  return std::any_of(p.rules.begin(), p.rules.end(), [&](const policy::Rule& r) {
+    return std::any_of(r.l7.begin(), r.l7.end(), [&](const policy::L7Condition& c) { return block == policy::info(c.attr).block; });
+  });
+}
+}  // namespace
+
+void Engine::recognise(Flow& flow, const Decoded& d) {
+  for (const auto& reg : inspector_registry()) {
+    if (!reg.recognises(d.payload, d.payload_len)) continue;
+    Classification& c = flow.classification;
+    c.protocol = policy::L7Facts{0, reg.protocol};
+    c.by_inspection = true;
+    classifier_.give_up(c);  // named by its own bytes: nDPI has nothing to add
+    if (!judges_messages(*policy_, reg.block)) return;
+    flow.inspection = std::make_unique<FlowInspection>(reg.create(patient_key_), policy_->limits.reassembly_pending_bytes);
+    flow.inspection->block = reg.block;
+    flow.inspection->stream[0].start_at(d.tcp_seq);
+    if (flow.seen_seq_known[1]) flow.inspection->stream[1].start_at(flow.seen_next_seq[1]);
+    c.attributes_pending = true;  // the first message is on its way
+    return;
+  }
+}
+
+namespace {
+// Hands a stream's in-order bytes and gaps to the flow's inspector.
+class InspectorFeed : public StreamSink {
+ public:
+  InspectorFeed(Inspector& inspector, bool from_initiator, uint64_t time_us, InspectionOutput& out)
+      : inspector_(inspector), from_initiator_(from_initiator), time_us_(time_us), out_(out) {}
+  void on_bytes(const uint8_t* data, size_t len) override { inspector_.on_bytes(from_initiator_, data, len, time_us_, out_); }
+  void on_gap(size_t len) override { inspector_.on_gap(from_initiator_, len, out_); }
+
+ private:
+  Inspector& inspector_;
+  bool from_initiator_;
+  uint64_t time_us_;
+  InspectionOutput& out_;
+};
+}  // namespace
+
+void Engine::inspect(Flow& flow, const Frame& f, const Decoded& d, uint8_t endpoint) {
+  FlowInspection& in = *flow.inspection;
+  StreamReassembler& stream = in.stream[endpoint];
+  const uint64_t limit_hits = stream.counters().limit_hits;
+  InspectionOutput out;
+  InspectorFeed feed(*in.inspector, endpoint == 0, f.time_us, out);
+  stream.segment(d.tcp_seq, d.payload, d.payload_len, feed);
+  const std::string protocol = classifier_.app_name(flow.classification.protocol);
+  if (stream.counters().limit_hits != limit_hits) {
+    metrics_.limit_reached("reassemblyPendingBytes");
+    Event e = flow_event(flow, Event::Kind::LimitReached, f.time_us);
+    e.limit = "reassemblyPendingBytes";
+    e.value = stream.pending_bytes() + d.payload_len;
+    e.limit_value = policy_->limits.reassembly_pending_bytes;
+    e.reason = std::string("bytes missing from the stream were given up: onReassemblyLimit is ") +
+               policy::to_string(policy_->outcomes.on_reassembly_limit);
+    emit(std::move(e));
+    if (policy_->outcomes.on_reassembly_limit == policy::Action::Deny) {
+      cut_for_outcome(flow, "onReassemblyLimit", "reassemblyPendingBytes", f.time_us);
+      return;
+    }
+  }
+  for (const char* what : out.malformed) {
+    metrics_.inspector_malformed(protocol, what);
+    if (flow.verdict == Verdict::Deny) continue;
+    Event e = flow_event(flow, Event::Kind::Malformed, f.time_us);
+    e.reason = protocol + ": " + what + ": onMalformed is " + policy::to_string(policy_->outcomes.on_malformed);
+    emit(std::move(e));
+    if (policy_->outcomes.on_malformed == policy::Action::Deny)
+      cut_for_outcome(flow, "onMalformed", std::string("malformed ") + protocol, f.time_us);
+  }
+  for (const auto& m : out.messages) {
+    if (flow.verdict != Verdict::Deny && m.from_initiator) judge_message(flow, m, f.time_us);
+    const bool guest_sent = m.from_initiator == (flow.direction == policy::Direction::Egress);
+    metrics_.message(protocol, m.type, guest_sent ? policy::Direction::Egress : policy::Direction::Ingress, flow.verdict);
+    if (m.negative_ack) metrics_.negative_ack(protocol);
+    if (m.ack_latency_seconds) metrics_.ack_latency(protocol, *m.ack_latency_seconds);
+  }
+  flow.classification.attributes_pending = in.inspector->reading_message();
+}
+
+void Engine::judge_message(Flow& flow, const InspectedMessage& m, uint64_t now_us) {
+  Classification& c = flow.classification;
+  const std::string_view block = flow.inspection->block;
+  for (size_t i = 0; i < policy::kAttrCount; ++i) {
+    const auto a = static_cast<policy::Attr>(i);
+    if (block == policy::info(a).block) c.report(a, m.attributes.get(a));
+  }
+  c.patient_ref = m.patient_ref;
+  c.attributes_pending = false;  // this message is whole
+  if (flow.verdict == Verdict::Pending)
+    resolve_pending(flow, now_us);
+  else
+    rejudge_allowed(flow, now_us, "judged on its " + classifier_.app_name(c.protocol) + " message " + m.type);
+}
+
+void Engine::cut_for_outcome(Flow& flow, const char* outcome, const std::string& reason, uint64_t now_us) {
+  if (flow.verdict == Verdict::Deny) return;
+  apply(flow, policy::Action::Deny, outcome, reason, now_us);
+}
+
+bool Engine::rejudge_allowed(Flow& flow, uint64_t now_us, const std::string& reason) {
   if (flow.verdict != Verdict::Allow) return false;
   const policy::Decision d = policy::evaluate(*policy_, facts_of(flow));
   // A decision that still waits for a protocol nobody will name any more is no reason to cut.
@@ -586,6 +698,7 @@ Event Engine::flow_event(const Flow& flow, Event::Kind kind, uint64_t time_us) c
   e.direction = policy::to_string(flow.direction);
   e.protocol = classifier_.label(flow.classification.protocol);
   e.attributes = flow.classification.attributes.reported();
+  e.patient_ref = flow.classification.patient_ref;
   e.rule = flow.rule;
   e.reason = flow.reason;
   return e;

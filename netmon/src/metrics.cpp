@@ -115,6 +115,22 @@ NetmonMetrics::NetmonMetrics(std::shared_ptr<prometheus::Registry> registry)
                  .Name("vitrine_netmon_limit_reached_total")
                  .Help("Times a named limit was reached")
                  .Register(r);
+  messages_ = &BuildCounter()
+                   .Name("vitrine_netmon_messages_total")
+                   .Help("Messages netmon's inspectors read, by protocol, type, direction and the flow's verdict")
+                   .Register(r);
+  naks_ = &BuildCounter()
+              .Name("vitrine_netmon_message_naks_total")
+              .Help("Answers that refused a message (HL7 AE, AR, CE, CR)")
+              .Register(r);
+  ack_latency_ = &BuildHistogram()
+                     .Name("vitrine_netmon_message_ack_latency_seconds")
+                     .Help("Time from a message to the answer that acknowledges it")
+                     .Register(r);
+  inspector_malformed_ = &BuildCounter()
+                             .Name("vitrine_netmon_inspector_malformed_total")
+                             .Help("Bytes of a recognised protocol that did not follow it, by protocol and what was wrong")
+                             .Register(r);
   held_total_ = &BuildCounter()
                      .Name("vitrine_netmon_held_packets_total")
                      .Help("Frames held back while their flow's verdict was pending")
@@ -205,6 +221,32 @@ void NetmonMetrics::policy_reload(bool accepted, uint64_t flows_cut) {
 
 void NetmonMetrics::limit_reached(const std::string& limit) {
   limits_->Add({{"limit", limit}}).Increment();
+}
+
+void NetmonMetrics::message(const std::string& protocol, const std::string& type, policy::Direction direction,
+                            Verdict verdict) {
+  auto& seen = message_types_seen_[protocol];
+  std::string label = type;
+  if (seen.count(type) == 0) {
+    if (seen.size() < kMaxMessageTypeLabels) seen.insert(type);
+    else label = "other";
+  }
+  messages_->Add({{"protocol", protocol}, {"type", label}, {"direction", policy::to_string(direction)},
+                  {"verdict", to_string(verdict)}})
+      .Increment();
+}
+
+void NetmonMetrics::negative_ack(const std::string& protocol) { naks_->Add({{"protocol", protocol}}).Increment(); }
+
+void NetmonMetrics::ack_latency(const std::string& protocol, double seconds) {
+  // From a local interface engine's few milliseconds to a pharmacy system timing out at 30 s.
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                                   0.5,   1,    2.5,   5,    10,  30};
+  ack_latency_->Add({{"protocol", protocol}}, kBuckets).Observe(seconds);
+}
+
+void NetmonMetrics::inspector_malformed(const std::string& protocol, const std::string& what) {
+  inspector_malformed_->Add({{"protocol", protocol}, {"what", what}}).Increment();
 }
 
 void NetmonMetrics::set_total(prometheus::Counter& c, uint64_t total) {

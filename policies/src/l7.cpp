@@ -40,7 +40,18 @@ Match match_one(const L7Condition& c, const std::string& value, bool final) {
   }
   const bool nocase = how == Compare::GlobNoCase;
   return std::any_of(c.patterns.begin(), c.patterns.end(),
-                     [&](const std::string& p) { return glob_match(p, value, nocase); })
+                     [&](const std::string& p) {
+                       // A message type pattern names as many components as it cares about:
+                       // "ADT" is every ADT message, "RDE^O11" any structure of that event.
+                       if (c.attr == Attr::Hl7MessageType) {
+                         const auto parts = static_cast<size_t>(std::count(p.begin(), p.end(), '^')) + 1;
+                         size_t cut = 0;
+                         for (size_t seen = 0; cut < value.size(); ++cut)
+                           if (value[cut] == '^' && ++seen == parts) break;
+                         return glob_match(p, std::string_view(value).substr(0, cut), nocase);
+                       }
+                       return glob_match(p, value, nocase);
+                     })
              ? Match::Yes
              : Match::No;
 }

@@ -259,7 +259,8 @@ void parse_limits(const Reader& r, const YAML::Node& n, const std::string& path,
          {"holdBytes", u32(l.hold_bytes, 1, 16u << 20)},
          {"holdMilliseconds", u32(l.hold_ms, 1, 60000)},
          {"dpiMaxPacketsTcp", u32(l.dpi_max_packets_tcp, 1, 10000)},
-         {"dpiMaxPacketsUdp", u32(l.dpi_max_packets_udp, 1, 10000)}});
+         {"dpiMaxPacketsUdp", u32(l.dpi_max_packets_udp, 1, 10000)},
+         {"reassemblyPendingBytes", u32(l.reassembly_pending_bytes, 1024, 16u << 20)}});
 }
 
 void parse_outcomes(const Reader& r, const YAML::Node& n, const std::string& path, Outcomes& o) {

@@ -21,12 +21,13 @@ guest:
   ipv6: ["fe80::2"]
 defaultAction: deny
 layer2: {dhcpClient: true}
-limits: {maxFlows: 32, holdPackets: 3, holdBytes: 3000, holdMilliseconds: 50, dpiMaxPacketsUdp: 4, dpiMaxPacketsTcp: 8}
+limits: {maxFlows: 32, holdPackets: 3, holdBytes: 3000, holdMilliseconds: 50, dpiMaxPacketsUdp: 4, dpiMaxPacketsTcp: 8, reassemblyPendingBytes: 2048}
 outcomes: {onFlowTableFull: evictOldest}
 rules:
   - {name: ward-dns, direction: egress, ports: [53], dns: {names: ["*.ward3.local"]}, action: allow}
   - {name: api, direction: egress, http: {hosts: [pharmacy], methods: [GET], paths: ["/api/*"]}, action: allow}
   - {name: console-tls, direction: egress, tls: {sni: [console.ward3.local], minVersion: "1.2"}, action: allow}
+  - {name: orders, direction: egress, hl7: {messageTypes: ["RDS^O13"], sendingApplications: [CAB]}, action: allow}
   - {name: dns, direction: egress, transport: udp, ports: [53], protocols: [DNS], action: allow}
   - {name: web, direction: egress, ports: [80, 8080], protocols: [HTTP], action: alert}
   - {name: smb2, direction: egress, ports: [445], protocols: [SMBv23], action: allow}

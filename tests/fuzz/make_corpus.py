@@ -3,7 +3,8 @@
 
 decode: one byte of link type, then a frame. engine: records [side][gap ms][len:2][frame] of
 whole sessions as the guest (10.77.0.2) would have them. policy: the project's own policies.
-tls_hello: a server's first TLS payload, whole and cut short, and a client's.
+tls_hello: a server's first TLS payload, whole and cut short, and a client's. hl7: the shared HL7
+captures' MLLP streams, cut three ways. reassembly: segments out of order, overlapping, far ahead.
 """
 import shutil
 import struct
@@ -56,7 +57,7 @@ def main():
         "rdp-in": [(1, frame(S, G, TCP(sport=40000, dport=3389, flags="S", seq=7)))],
         "tls": tcp_session(443, client_hello, server_hello),
     }
-    for name in ("fuzz_decode", "fuzz_engine", "fuzz_policy", "fuzz_tls_hello"):
+    for name in ("fuzz_decode", "fuzz_engine", "fuzz_policy", "fuzz_tls_hello", "fuzz_hl7", "fuzz_reassembly"):
         d = HERE / "corpus" / name
         shutil.rmtree(d, ignore_errors=True)
         d.mkdir(parents=True)
@@ -64,6 +65,16 @@ def main():
         (HERE / "corpus" / "fuzz_engine" / name).write_bytes(records(frames))
         for i, (_, f) in enumerate(frames[:4]):
             (HERE / "corpus" / "fuzz_decode" / f"{name}-{i}").write_bytes(b"\x00" + f)
+    # reassembly: [offset:2][length:1][bytes]: out of order, overlapping with other bytes, far ahead.
+    (HERE / "corpus" / "fuzz_reassembly" / "overlap-and-gap").write_bytes(
+        b"\x00\x04\x04EFGH" b"\x00\x00\x04ABCD" b"\x00\x02\x04xxxx" b"\x01\x00\x03far")
+    hl7_corpus = HERE / "corpus" / "fuzz_hl7"
+    for capture in ("HL7-ADT.pcap", "HL7-ORM.pcap"):
+        packets = rdpcap(str(ROOT.parent / "shared" / "testdata" / "pcaps" / capture))
+        stream = b"".join(bytes(p[TCP].payload) for p in packets if TCP in p and len(p[TCP].payload))
+        for cut in (1, 7, 63):  # first byte: how the target cuts the stream
+            (hl7_corpus / f"{capture[:-5]}-{cut}").write_bytes(bytes([cut]) + stream)
+    (hl7_corpus / "odd-separators").write_bytes(b"\x05\x0bMSH#*~\\&#A*B#W#P#M#T##ADT*A01#1#P#2.3\rPID#1##ID7\r\x1c\r")
     tls_corpus = HERE / "corpus" / "fuzz_tls_hello"
     (tls_corpus / "server-hello-1.1").write_bytes(server_hello)
     (tls_corpus / "server-hello-1.1-cut").write_bytes(server_hello[:60])

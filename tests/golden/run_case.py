@@ -5,8 +5,9 @@ Usage: run_case.py NETMON_BINARY CASE_DIR
 
 CASE_DIR holds input.pcap, policy.yaml (optional: without it replay allows everything),
 expected.jsonl and a README saying where the capture came from. Each expected line is a flow
-({"record": "flow", ...}) or an event ({"record": "event", ...}) with its time masked; order
-does not matter. With VITRINE_REGENERATE=1 the expectation is rewritten instead of checked:
+({"record": "flow", ...}) or an event ({"record": "event", ...}) with its time and its
+patient reference masked (the reference is keyed anew by each netmon); order does not matter.
+An optional never.txt lists strings (patient data) that no flow or event may contain. With VITRINE_REGENERATE=1 the expectation is rewritten instead of checked:
 review the diff before committing it.
 """
 import json
@@ -35,13 +36,21 @@ def observe(netmon, case):
         for line in events.read_text().splitlines():
             event = json.loads(line)
             event["time"] = "*"
+            if "patient_ref" in event:
+                event["patient_ref"] = "*"
             records.append({"record": "event", **event})
-    return canonical(records)
+        written = flows.read_text() + events.read_text()
+    never = case / "never.txt"
+    leaked = [s for s in (never.read_text().splitlines() if never.exists() else []) if s and s in written]
+    return canonical(records), leaked
 
 
 def main():
     netmon, case = sys.argv[1], Path(sys.argv[2])
-    got = observe(netmon, case)
+    got, leaked = observe(netmon, case)
+    if leaked:
+        print(f"{case.name}: flows or events contain what they must never contain: {leaked}")
+        return 1
     expected_path = case / "expected.jsonl"
     if os.environ.get("VITRINE_REGENERATE") == "1":
         expected_path.write_text("".join(line + "\n" for line in got))

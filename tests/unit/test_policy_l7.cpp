@@ -182,6 +182,20 @@ TEST(PolicyL7, SmbConditionsMatchTheMessageBeingJudged) {
   EXPECT_FALSE(evaluate(p, flow(kSmbV1, 445, nullptr, false)).definitive);
 }
 
+TEST(PolicyL7, AMessageTypePatternNamesTheComponentsItCaresAbout) {
+  const Policy p = load(R"(  - {name: orders, direction: egress, action: allow, hl7: {messageTypes: ["RDE^O11", ADT, "ORM^O01^ORM_O01"]}}
+)");
+  const uint16_t hl7 = 0xF001;
+  for (const char* allowed : {"RDE^O11", "RDE^O11^RDE_O11", "ADT^A01", "ADT^A08^ADT_A01", "ORM^O01^ORM_O01"}) {
+    const auto a = attrs({{Attr::Hl7MessageType, allowed}});
+    EXPECT_EQ(evaluate(p, flow(hl7, 2575, &a)).rule, 0) << allowed;
+  }
+  for (const char* refused : {"RDE^O25", "RDE", "ADTX^A01", "ORM^O01", "ORM^O01^OML_O21", "RDS^O13"}) {
+    const auto a = attrs({{Attr::Hl7MessageType, refused}});
+    EXPECT_EQ(evaluate(p, flow(hl7, 2575, &a)).rule, kDefaultRule) << refused;
+  }
+}
+
 TEST(PolicyL7, LintSeesShadowingByConditionsAndConditionsNothingReports) {
   const Policy p = load(R"(  - {name: any-ward, direction: egress, action: allow, dns: {names: ["*"]}}
   - {name: pharmacy, direction: egress, action: deny, dns: {names: [pharmacy.ward3.local]}}

@@ -38,6 +38,10 @@ struct Classification {
   policy::L7Attributes attributes;
   uint32_t attributes_version = 0;
   bool server_hello_read = false;  // TLS: the server's choice of version is in `attributes`
+  // An inspector is reading a message whose attributes are still to come: rules that ask
+  // about them wait instead of failing.
+  bool attributes_pending = false;
+  std::string patient_ref;  // of the message whose attributes these are (inspectors)
 
   void report(policy::Attr a, std::string value) {
     if (attributes.get(a) == value) return;
@@ -65,7 +69,8 @@ class NdpiClassifier : public policy::ProtocolCatalog {
   std::vector<std::string> protocol_names() const override;
   std::optional<uint8_t> risk_bit(std::string_view name) const override;
   std::vector<std::string> risk_names() const override;
-  // DNS names, HTTP host, method and path, TLS SNI and version: what nDPI reads.
+  // DNS names, HTTP host, method and path, TLS SNI and version (what nDPI reads), and the
+  // fields of the protocols netmon's own inspectors read (inspector.h).
   bool reports(policy::Attr a) const override;
 
   // One IP packet of the flow (l3 points at the IP header). Allocates the flow's nDPI state on

@@ -83,12 +83,18 @@ class Engine {
   Flow* flow_for(const Frame& f, const Decoded& d, bool& created);
   void init_flow(Flow& flow, const Frame& f, const Decoded& d);
   void judge_new_flow(Flow& flow, uint64_t now_us);
+  void cut_for_outcome(Flow& flow, const char* outcome, const std::string& reason, uint64_t now_us);
   void track_tcp(Flow& flow, uint8_t endpoint, const Decoded& d);
   void classify(Flow& flow, const Frame& f, const Decoded& d, uint8_t endpoint);
   void resolve_pending(Flow& flow, uint64_t now_us);
   // Judges an allowed flow again on what is known now (a new policy, or attributes reported
   // after its verdict); cuts it when the policy now denies it. True when it was cut.
-  bool rejudge_allowed(Flow& flow, uint64_t now_us, const char* reason);
+  bool rejudge_allowed(Flow& flow, uint64_t now_us, const std::string& reason);
+  // The initiator's first payload offered to netmon's inspectors (inspector.h).
+  void recognise(Flow& flow, const Decoded& d);
+  // A payload of an inspected flow: its messages judged as they complete.
+  void inspect(Flow& flow, const Frame& f, const Decoded& d, uint8_t endpoint);
+  void judge_message(Flow& flow, const InspectedMessage& m, uint64_t now_us);
   void resolve_undetermined(Flow& flow, const char* limit, uint64_t value, uint64_t limit_value,
                             uint64_t now_us);
   void resolve_undetermined(Flow& flow, const char* limit, uint64_t value, uint64_t limit_value,
@@ -119,6 +125,9 @@ class Engine {
   size_t held_frames_ = 0;
   FlowEndHook flow_end_hook_;
   uint64_t frames_ = 0;
+  // The key of the patient references in events: one per netmon process, never written down,
+  // so a reference can be followed within a run and not turned back into an identifier.
+  std::string patient_key_;
   // Event rate limit: a one-second window.
   uint64_t event_window_start_us_ = 0;
   uint32_t events_in_window_ = 0;

@@ -17,7 +17,8 @@ struct Event {
   // PolicyReloaded / PolicyRefused: a reload (SIGHUP) took effect, or was refused and the
   // running policy stayed in force.
   enum class Kind : uint8_t {
-    FlowDenied, FlowAlert, FlowWouldDeny, Layer2Violation, LimitReached, PolicyReloaded, PolicyRefused
+    FlowDenied, FlowAlert, FlowWouldDeny, Layer2Violation, LimitReached, PolicyReloaded, PolicyRefused,
+    Malformed  // bytes of a recognised protocol that do not follow it
   };
   Kind kind = Kind::FlowDenied;
   uint64_t time_us = 0;
@@ -31,6 +32,9 @@ struct Event {
   std::string protocol;   // nDPI label, "Unknown" when not known (yet)
   // What the flow's messages said, as far as read: {"tls.sni", "..."}, ...
   std::vector<std::pair<std::string, std::string>> attributes;
+  // The message judged, when an inspector read one: a keyed hash of its patient identifier
+  // (never the identifier: events leave the host).
+  std::string patient_ref;
   std::string rule;
   std::string reason;
   // LimitReached: which named limit, the value that hit it, and the limit.

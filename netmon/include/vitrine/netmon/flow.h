@@ -12,6 +12,8 @@
 
 #include "vitrine/common/net_types.h"
 #include "vitrine/netmon/classifier.h"
+#include "vitrine/netmon/inspector.h"
+#include "vitrine/netmon/reassembly.h"
 #include "vitrine/policy/policy.h"
 
 namespace vitrine::netmon {
@@ -50,6 +52,15 @@ struct HeldFrame {
   uint32_t tcp_seq_end;
 };
 
+// A flow whose messages an inspector reads: its two byte streams, back in order.
+struct FlowInspection {
+  FlowInspection(std::unique_ptr<Inspector> i, uint32_t max_pending_bytes)
+      : inspector(std::move(i)), stream{StreamReassembler(max_pending_bytes), StreamReassembler(max_pending_bytes)} {}
+  std::unique_ptr<Inspector> inspector;
+  const char* block = "";       // the policy block its messages are judged by
+  StreamReassembler stream[2];  // by endpoint: 0 initiator, 1 responder
+};
+
 struct Flow {
   FlowKey key;
   // Orientation, from the first packet: the initiator opened the flow.
@@ -83,6 +94,8 @@ struct Flow {
   bool rst_seen = false;
 
   Classification classification;
+  bool inspectors_tried = false;               // the first payload was offered to them
+  std::unique_ptr<FlowInspection> inspection;  // only when the policy judges the protocol's messages
   bool accounted = false;  // counted in the flows metric
 
   std::vector<HeldFrame> held;

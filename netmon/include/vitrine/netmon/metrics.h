@@ -14,7 +14,9 @@
 #include <prometheus/registry.h>
 
 #include <array>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -80,6 +82,13 @@ class NetmonMetrics {
   void policy_loaded(const std::string& name, const std::string& sha256, double unix_seconds);
   void policy_reload(bool accepted, uint64_t flows_cut);
   void limit_reached(const std::string& limit);
+  // Messages an inspector read (HL7, ...): by protocol, type, direction as the guest sees it
+  // (egress: the guest sent it) and the flow's verdict once the message was judged.
+  void message(const std::string& protocol, const std::string& type, policy::Direction direction,
+               Verdict verdict);
+  void negative_ack(const std::string& protocol);
+  void ack_latency(const std::string& protocol, double seconds);
+  void inspector_malformed(const std::string& protocol, const std::string& what);
   void table_capacity(size_t n) { table_capacity_->Set(static_cast<double>(n)); }
 
  private:
@@ -117,6 +126,15 @@ class NetmonMetrics {
   prometheus::Counter* reloads_refused_;
   prometheus::Counter* reload_cut_flows_;
   prometheus::Family<prometheus::Counter>* limits_;
+  // Message types are the sender's text: the first kMaxMessageTypeLabels seen per protocol
+  // get a label value of their own, the rest are counted as "other", so that a hostile guest
+  // cannot grow the metric without bound.
+  static constexpr size_t kMaxMessageTypeLabels = 64;
+  std::map<std::string, std::set<std::string>> message_types_seen_;
+  prometheus::Family<prometheus::Counter>* messages_;
+  prometheus::Family<prometheus::Counter>* naks_;
+  prometheus::Family<prometheus::Histogram>* ack_latency_;
+  prometheus::Family<prometheus::Counter>* inspector_malformed_;
   prometheus::Counter* held_total_;
   prometheus::Gauge* held_now_;
   prometheus::Histogram* processing_;

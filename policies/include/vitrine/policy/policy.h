@@ -79,6 +79,10 @@ struct Limits {
   // Packets per flow given to nDPI before it is asked to give up, as nDPI's own reader does.
   uint32_t dpi_max_packets_tcp = 80;
   uint32_t dpi_max_packets_udp = 24;
+  // Bytes of one direction an inspected stream may hold out of order. XP's TCP window is
+  // 64 KiB without window scaling: a sender cannot have more in flight, so more waiting means
+  // a lost segment, or an evasion, and the hole becomes a gap (onReassemblyLimit).
+  uint32_t reassembly_pending_bytes = 65536;
 };
 
 enum class FullTableOutcome : uint8_t { Deny, EvictOldest };

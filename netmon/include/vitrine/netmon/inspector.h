@@ -1,0 +1,55 @@
+// The seam between the engine and netmon's own protocol inspectors (netmon/inspectors/<name>/):
+// a flow whose first payload an inspector recognises is named its protocol, and, when the
+// policy judges that protocol's messages, its TCP stream is put back in order and handed to
+// the inspector, which reports each message it completes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vitrine/policy/l7.h"
+
+namespace vitrine::netmon {
+
+struct InspectedMessage {
+  bool from_initiator = true;  // the initiator's messages are judged; answers are counted
+  policy::L7Attributes attributes;
+  std::string type;            // for metrics and events: the message type as sent (bounded, printable)
+  bool negative_ack = false;   // an answer that refuses a message (HL7 AE/AR/CE/CR)
+  std::optional<double> ack_latency_seconds;  // an answer matched to the message it answers
+  std::string patient_ref;     // a keyed hash of the patient identifier; never the identifier
+};
+
+struct InspectionOutput {
+  std::vector<InspectedMessage> messages;
+  std::vector<const char*> malformed;  // fixed descriptions of what was not the protocol
+};
+
+class Inspector {
+ public:
+  virtual ~Inspector() = default;
+  // Bytes of one direction, in order.
+  virtual void on_bytes(bool from_initiator, const uint8_t* data, size_t len, uint64_t time_us,
+                        InspectionOutput& out) = 0;
+  // Bytes of one direction that will never come (the reassembler gave up on them).
+  virtual void on_gap(bool from_initiator, size_t len, InspectionOutput& out) = 0;
+  // The initiator has begun a message that is not complete: what it says is still to come.
+  virtual bool reading_message() const = 0;
+};
+
+struct InspectorRegistration {
+  const char* block;  // the policy block its messages are judged by: "hl7"
+  uint16_t protocol;  // the protocol id it names flows with
+  // The initiator's first payload: whether it is this inspector's protocol.
+  bool (*recognises)(const uint8_t* payload, size_t len);
+  std::unique_ptr<Inspector> (*create)(std::string_view patient_key);
+};
+
+// Every inspector, one registration line each (netmon/inspectors/registry.cpp).
+const std::vector<InspectorRegistration>& inspector_registry();
+
+}  // namespace vitrine::netmon

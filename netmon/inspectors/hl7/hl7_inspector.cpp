@@ -1,0 +1,81 @@
+#include "hl7/hl7_inspector.h"
+
+#include <cstring>
+
+#include "vitrine/common/sha256.h"
+
+namespace vitrine::netmon::hl7 {
+
+namespace {
+// Enough of a patient reference to tell two patients apart in one netmon's events.
+constexpr size_t kPatientRefHexChars = 16;
+// HL7 2.5 gives MSH-10 199 characters: longer ones are cut to bound what waits for an ACK.
+constexpr size_t kMaxControlIdChars = 199;
+}  // namespace
+
+bool recognises(const uint8_t* payload, size_t len) {
+  return len >= 5 && payload[0] == 0x0b && std::memcmp(payload + 1, "MSH", 3) == 0;
+}
+
+std::unique_ptr<Inspector> create(std::string_view patient_key) {
+  return std::make_unique<Hl7Inspector>(std::string(patient_key));
+}
+
+void Hl7Inspector::on_bytes(bool from_initiator, const uint8_t* data, size_t len, uint64_t time_us,
+                            InspectionOutput& out) {
+  std::vector<MllpFramer::Frame> frames;
+  std::vector<MllpFramer::FramingError> errors;
+  framer_[from_initiator ? 0 : 1].feed(data, len, frames, errors);
+  for (const auto& e : errors) out.malformed.push_back(e.what);
+  for (const auto& f : frames) message(from_initiator, f, time_us, out);
+}
+
+void Hl7Inspector::on_gap(bool from_initiator, size_t, InspectionOutput& out) {
+  std::vector<MllpFramer::FramingError> errors;
+  framer_[from_initiator ? 0 : 1].lose(errors);
+  for (const auto& e : errors) out.malformed.push_back(e.what);
+}
+
+void Hl7Inspector::message(bool from_initiator, const MllpFramer::Frame& frame, uint64_t time_us,
+                           InspectionOutput& out) {
+  Message m;
+  std::string error;
+  if (parse_message(frame.head.data(), frame.head.size(), m, error) != ParseStatus::Ok) {
+    out.malformed.push_back("an MLLP frame without a readable MSH segment");
+    return;
+  }
+  using policy::Attr;
+  InspectedMessage im;
+  im.from_initiator = from_initiator;
+  im.type = m.message_type.substr(0, m.message_type.find('^', m.message_type.find('^') + 1));
+  im.attributes.set(Attr::Hl7MessageType, m.message_type);
+  im.attributes.set(Attr::Hl7SendingApplication, m.sending_application);
+  im.attributes.set(Attr::Hl7SendingFacility, m.sending_facility);
+  im.attributes.set(Attr::Hl7ReceivingApplication, m.receiving_application);
+  im.attributes.set(Attr::Hl7ReceivingFacility, m.receiving_facility);
+  if (!m.patient_id.empty())
+    im.patient_ref = hmac_sha256_hex(patient_key_, m.patient_id).substr(0, kPatientRefHexChars);
+  const size_t sender = from_initiator ? 0 : 1;
+  if (m.is_ack()) {
+    im.negative_ack = m.is_negative_ack();
+    auto& awaiting = awaiting_ack_[1 - sender];
+    const auto it = awaiting.find(m.acked_control_id.substr(0, kMaxControlIdChars));
+    if (it != awaiting.end()) {
+      im.ack_latency_seconds = static_cast<double>(time_us - it->second) * 1e-6;
+      awaiting.erase(it);
+    }
+  } else if (!m.control_id.empty()) {
+    auto& awaiting = awaiting_ack_[sender];
+    if (awaiting.size() >= kMaxAwaitingAck) {
+      // Forget the one waiting longest.
+      auto oldest = awaiting.begin();
+      for (auto it = awaiting.begin(); it != awaiting.end(); ++it)
+        if (it->second < oldest->second) oldest = it;
+      awaiting.erase(oldest);
+    }
+    awaiting[m.control_id.substr(0, kMaxControlIdChars)] = time_us;
+  }
+  out.messages.push_back(std::move(im));
+}
+
+}  // namespace vitrine::netmon::hl7

@@ -1,0 +1,133 @@
+// HL7 v2 over MLLP on byte arrays: the MSH, MSA and PID fields a policy and a metric need, and
+// the framer on pieces of any size, stray bytes, broken ends and lost bytes.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "hl7/hl7_message.h"
+
+using namespace vitrine::netmon::hl7;
+
+namespace {
+
+const std::string kOrder =
+    "MSH|^~\\&|CABINET|WARD3|PHARMACY|MAIN|20261127083000||RDE^O11^RDE_O11|MSG0001|P|2.5\r"
+    "PID|1||PAT123^^^HOSP^MR~OTHER9||DOE^JANE\r"
+    "RXE|1|AMOX500^Amoxicillin 500mg|500||mg\r";
+const std::string kAck = "MSH|^~\\&|PHARMACY|MAIN|CABINET|WARD3|20261127083001||ACK^O11|ACK0001|P|2.5\r"
+                         "MSA|AE|MSG0001|unknown drug code\r";
+
+ParseStatus parse(const std::string& text, Message& m, std::string& error) {
+  return parse_message(reinterpret_cast<const uint8_t*>(text.data()), text.size(), m, error);
+}
+
+std::string framed(const std::string& body) { return "\x0b" + body + "\x1c\r"; }
+
+struct Fed {
+  std::vector<MllpFramer::Frame> frames;
+  std::vector<MllpFramer::FramingError> errors;
+};
+
+Fed feed(MllpFramer& f, const std::string& bytes) {
+  Fed out;
+  f.feed(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), out.frames, out.errors);
+  return out;
+}
+
+TEST(Hl7Message, TheHeaderFieldsAPolicyJudges) {
+  Message m;
+  std::string error;
+  ASSERT_EQ(parse(kOrder, m, error), ParseStatus::Ok) << error;
+  EXPECT_EQ(m.sending_application, "CABINET");
+  EXPECT_EQ(m.sending_facility, "WARD3");
+  EXPECT_EQ(m.receiving_application, "PHARMACY");
+  EXPECT_EQ(m.receiving_facility, "MAIN");
+  EXPECT_EQ(m.message_type, "RDE^O11^RDE_O11");
+  EXPECT_EQ(m.control_id, "MSG0001");
+  EXPECT_EQ(m.processing_id, "P");
+  EXPECT_EQ(m.version, "2.5");
+  EXPECT_FALSE(m.is_ack());
+  EXPECT_EQ(m.patient_id, "PAT123");  // for a keyed hash only
+}
+
+TEST(Hl7Message, AcknowledgementsNameTheMessageTheyAnswer) {
+  Message m;
+  std::string error;
+  ASSERT_EQ(parse(kAck, m, error), ParseStatus::Ok) << error;
+  EXPECT_EQ(m.message_type, "ACK^O11");
+  EXPECT_EQ(m.ack_code, "AE");
+  EXPECT_EQ(m.acked_control_id, "MSG0001");
+  EXPECT_TRUE(m.is_negative_ack());
+}
+
+TEST(Hl7Message, OtherSeparatorsAndLineEndsReadAlike) {
+  Message m;
+  std::string error;
+  const std::string odd = "MSH#*~\\&#CAB*X#W3#PH#MAIN#2026##ADT*A01#9#P#2.3\nPID#1##ID7\n";
+  ASSERT_EQ(parse(odd, m, error), ParseStatus::Ok) << error;
+  EXPECT_EQ(m.sending_application, "CAB^X");
+  EXPECT_EQ(m.message_type, "ADT^A01");
+  EXPECT_EQ(m.patient_id, "ID7");
+}
+
+TEST(Hl7Message, WhatIsNotAMessageIsAnError) {
+  Message m;
+  std::string error;
+  for (const std::string& bad : {std::string(""), std::string("PID|1||X\r"), std::string("MSH|"),
+                                 std::string("MSHA^~\\&|X|Y|Z|W|T||ADT^A01\r"), std::string("MSH|^~\\&|A|B|C|D|T||\r"),
+                                 std::string("MSH||A|B\r")}) {
+    EXPECT_EQ(parse(bad, m, error), ParseStatus::Error) << bad;
+    EXPECT_FALSE(error.empty());
+  }
+  // Control characters in a field never reach a metric label or an event as they are.
+  ASSERT_EQ(parse("MSH|^~\\&|CA\x01" "B|W|P|M|T||ADT^A01|1|P|2.5\r", m, error), ParseStatus::Ok);
+  EXPECT_EQ(m.sending_application, "CA?B");
+}
+
+TEST(MllpFramer, FramesArriveInPiecesOfAnySize) {
+  const std::string stream = framed(kOrder) + framed(kAck);
+  for (size_t piece = 1; piece <= stream.size(); piece += 7) {
+    MllpFramer f;
+    std::vector<MllpFramer::Frame> frames;
+    for (size_t at = 0; at < stream.size(); at += piece) {
+      const Fed fed = feed(f, stream.substr(at, piece));
+      EXPECT_TRUE(fed.errors.empty());
+      frames.insert(frames.end(), fed.frames.begin(), fed.frames.end());
+    }
+    ASSERT_EQ(frames.size(), 2u) << piece;
+    EXPECT_EQ(std::string(frames[0].head.begin(), frames[0].head.end()), kOrder);
+    EXPECT_EQ(frames[1].length, kAck.size());
+  }
+}
+
+TEST(MllpFramer, BrokenFramingIsReportedAndReadingGoesOn) {
+  MllpFramer f;
+  Fed fed = feed(f, "GET / HTTP/1.1\r\n" + framed(kOrder));
+  EXPECT_EQ(fed.errors.size(), 1u);
+  EXPECT_EQ(std::string(fed.errors[0].what), "bytes outside a frame");
+  EXPECT_EQ(fed.frames.size(), 1u);
+  fed = feed(f, "\x0bMSH|^~\\&|A\x1cX" + framed(kAck));
+  ASSERT_EQ(fed.errors.size(), 1u);
+  EXPECT_EQ(std::string(fed.errors[0].what), "the frame's end (FS) is not followed by CR");
+  EXPECT_EQ(fed.frames.size(), 1u);
+  fed = feed(f, "\x0bMSH|half" + framed(kAck));
+  ASSERT_EQ(fed.errors.size(), 1u);
+  EXPECT_EQ(std::string(fed.errors[0].what), "a frame started inside another");
+  EXPECT_EQ(fed.frames.size(), 1u);
+  feed(f, "\x0bMSH|^~\\&|lost in the middle");
+  std::vector<MllpFramer::FramingError> errors;
+  f.lose(errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_FALSE(f.inside_frame());
+}
+
+TEST(MllpFramer, OnlyTheHeadOfAHugeMessageIsKept) {
+  MllpFramer f;
+  const std::string body = kOrder + "OBX|1|ED|PDF||" + std::string(200000, 'A') + "\r";
+  const Fed fed = feed(f, framed(body));
+  ASSERT_EQ(fed.frames.size(), 1u);
+  EXPECT_EQ(fed.frames[0].head.size(), MllpFramer::kMaxHeadBytes);
+  EXPECT_EQ(fed.frames[0].length, body.size());
+}
+
+}  // namespace
