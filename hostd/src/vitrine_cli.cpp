@@ -158,6 +158,7 @@ int run_policy_test(const std::string& file, const std::string& pcap, const std:
                                                : f.src + ":" + std::to_string(f.sport) + " -> " + f.dst + ":" + std::to_string(f.dport);
       std::cout << std::left << std::setw(5) << f.l4 << std::setw(46) << tuple << std::setw(22) << f.protocol
                 << std::setw(6) << f.verdict << " " << f.rule << (f.attributes.empty() ? "" : "  " + f.attributes) << "\n";
+      for (const auto& m : f.messages) std::cout << "      message " << m << "\n";
     }
     std::cout << flows.size() << " flows\n";
     if (expect.empty()) return 0;

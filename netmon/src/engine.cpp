@@ -431,6 +431,7 @@ void Engine::inspect(Flow& flow, const Frame& f, const Decoded& d, uint8_t endpo
     metrics_.message(protocol, m.type, guest_sent ? policy::Direction::Egress : policy::Direction::Ingress, flow.verdict);
     if (m.negative_ack) metrics_.negative_ack(protocol);
     if (m.ack_latency_seconds) metrics_.ack_latency(protocol, *m.ack_latency_seconds);
+    if (message_hook_) message_hook_(flow, m);
   }
   flow.classification.attributes_pending = in.inspector->reading_message();
 }

@@ -16,7 +16,12 @@ namespace vitrine::netmon {
 ObservedFlow observed_flow(const nlohmann::json& j, const std::string& verdict) {
   ObservedFlow f{j.value("l4", ""), j.value("src", ""), j.value("dst", ""), j.value("sport", uint16_t{0}),
                  j.value("dport", uint16_t{0}), j.value("protocol", "Unknown"), j.value("verdict", verdict),
-                 j.value("rule", ""), j.value("packets", uint64_t{0}), ""};
+                 j.value("rule", ""), j.value("packets", uint64_t{0}), "", {}};
+  if (j.contains("messages") && j["messages"].is_array())
+    for (const auto& m : j["messages"])
+      if (m.is_object())
+        f.messages.push_back(m.value("direction", "") + " " + m.value("type", "") + " " +
+                             (m.value("judged", false) ? m.value("verdict", "") : "answer"));
   if (j.contains("attributes") && j["attributes"].is_object())
     for (const auto& [name, value] : j["attributes"].items())
       if (value.is_string()) f.attributes += (f.attributes.empty() ? "" : " ") + name + "=" + value.get<std::string>();

@@ -1,5 +1,7 @@
 #include "vitrine/netmon/replay.h"
 
+#include <unordered_map>
+
 #include <pcap/pcap.h>
 
 #include <chrono>
@@ -53,6 +55,23 @@ ReplayResult replay_capture(const std::string& pcap_path,
   DiscardSink sink;
   Engine engine(std::move(policy), classifier, sink, events, metrics, *link);
   ReplayResult result;
+  // A flow's messages, as judged, for its record; a long-lived flow's list is cut short.
+  constexpr size_t kMaxMessagesPerRecord = 100;
+  std::unordered_map<const Flow*, nlohmann::json> messages;
+  if (on_flow)
+    engine.set_message_hook([&](const Flow& f, const InspectedMessage& m) {
+      auto& list = messages[&f];
+      if (list.is_null()) list = nlohmann::json::object({{"list", nlohmann::json::array()}, {"omitted", 0}});
+      if (list["list"].size() >= kMaxMessagesPerRecord) {
+        list["omitted"] = list["omitted"].get<uint64_t>() + 1;
+        return;
+      }
+      const bool guest_sent = m.from_initiator == (f.direction == policy::Direction::Egress);
+      list["list"].push_back({{"direction", guest_sent ? "egress" : "ingress"},
+                              {"type", m.type},
+                              {"judged", m.from_initiator},
+                              {"verdict", to_string(f.verdict)}});
+    });
   engine.set_flow_end_hook([&](const Flow& f) {
     ++result.flows;
     if (!on_flow) return;
@@ -74,6 +93,11 @@ ReplayResult replay_capture(const std::string& pcap_path,
                       {"verdict", to_string(f.verdict)},
                       {"rule", f.rule}};
     for (const auto& [name, value] : c.attributes.reported()) record["attributes"][name] = value;
+    if (const auto it = messages.find(&f); it != messages.end()) {
+      record["messages"] = it->second["list"];
+      if (it->second["omitted"].get<uint64_t>() > 0) record["messages_omitted"] = it->second["omitted"];
+      messages.erase(it);
+    }
     on_flow(record);
   });
 

@@ -59,9 +59,9 @@ TEST(PolicyTestExpectations, DifferencesNameTheLineAndWhatWasSeen) {
 )");
   const auto expected = load_expectations(path);
   const std::vector<ObservedFlow> observed = {
-      {"TCP", "10.0.0.1", "10.0.0.2", 1000, 445, "SMBv1", "deny", "no-smb", 5, ""},
-      {"TCP", "10.0.0.1", "10.0.0.2", 1001, 80, "HTTP", "allow", "web", 9, ""},
-      {"TCP", "10.0.0.1", "10.0.0.2", 1002, 8080, "Unknown", "allow", "alt-web", 3, ""},
+      {"TCP", "10.0.0.1", "10.0.0.2", 1000, 445, "SMBv1", "deny", "no-smb", 5, "", {}},
+      {"TCP", "10.0.0.1", "10.0.0.2", 1001, 80, "HTTP", "allow", "web", 9, "", {}},
+      {"TCP", "10.0.0.1", "10.0.0.2", 1002, 8080, "Unknown", "allow", "alt-web", 3, "", {}},
   };
   const auto d = compare(expected, observed, "e.yaml");
   ASSERT_EQ(d.size(), 3u);
@@ -72,12 +72,12 @@ TEST(PolicyTestExpectations, DifferencesNameTheLineAndWhatWasSeen) {
 
 TEST(PolicyLearn, OneRulePerDistinctFlowShapeInTheOrderSeen) {
   const std::vector<ObservedFlow> flows = {
-      {"TCP", "10.77.0.2", "10.20.0.5", 1000, 2575, "Unknown", "allow", "", 9, ""},
-      {"TCP", "10.77.0.2", "10.20.0.5", 1001, 2575, "Unknown", "allow", "", 9, ""},      // same shape
-      {"UDP", "10.77.0.2", "10.20.0.53", 3000, 53, "DNS.Google", "allow", "", 2, ""},    // master.app
-      {"TCP", "10.9.0.7", "10.77.0.2", 50000, 3389, "RDP", "allow", "", 20, ""},         // ingress
-      {"ICMP", "10.77.0.2", "10.20.0.1", 0, 0, "ICMP", "allow", "", 2, ""},
-      {"TCP", "10.1.1.1", "10.1.1.2", 1, 2, "Unknown", "allow", "", 1, ""},              // not the guest
+      {"TCP", "10.77.0.2", "10.20.0.5", 1000, 2575, "Unknown", "allow", "", 9, "", {}},
+      {"TCP", "10.77.0.2", "10.20.0.5", 1001, 2575, "Unknown", "allow", "", 9, "", {}},      // same shape
+      {"UDP", "10.77.0.2", "10.20.0.53", 3000, 53, "DNS.Google", "allow", "", 2, "", {}},    // master.app
+      {"TCP", "10.9.0.7", "10.77.0.2", 50000, 3389, "RDP", "allow", "", 20, "", {}},         // ingress
+      {"ICMP", "10.77.0.2", "10.20.0.1", 0, 0, "ICMP", "allow", "", 2, "", {}},
+      {"TCP", "10.1.1.1", "10.1.1.2", 1, 2, "Unknown", "allow", "", 1, "", {}},              // not the guest
   };
   const std::string text = draft_policy(flows, *IpAddr::parse("10.77.0.2"), *MacAddr::parse("52:54:00:77:00:02"), "cap.pcap");
   EXPECT_NE(text.find("# A DRAFT learned from cap.pcap: 4 rules from 6 flows (1 not involving the guest left out)."),

@@ -36,6 +36,8 @@ inline constexpr uint32_t kMaxEventsPerSecond = 200;
 class Engine {
  public:
   using FlowEndHook = std::function<void(const Flow&)>;
+  // A message an inspector read, once judged (the flow's verdict is what it led to).
+  using MessageHook = std::function<void(const Flow&, const InspectedMessage&)>;
 
   Engine(std::shared_ptr<const policy::Policy> policy, const NdpiClassifier& classifier,
          FrameSink& sink, EventSink& events, NetmonMetrics& metrics, LinkType link);
@@ -64,6 +66,7 @@ class Engine {
   const policy::Policy& policy() const { return *policy_; }
 
   void set_flow_end_hook(FlowEndHook hook) { flow_end_hook_ = std::move(hook); }
+  void set_message_hook(MessageHook hook) { message_hook_ = std::move(hook); }
   const NdpiClassifier& classifier() const { return classifier_; }
   const FlowTable& flows() const { return table_; }
   uint64_t frames() const { return frames_; }
@@ -124,6 +127,7 @@ class Engine {
   std::set<std::pair<uint64_t, Flow*>> hold_deadlines_;
   size_t held_frames_ = 0;
   FlowEndHook flow_end_hook_;
+  MessageHook message_hook_;
   uint64_t frames_ = 0;
   // The key of the patient references in events: one per netmon process, never written down,
   // so a reference can be followed within a run and not turned back into an identifier.

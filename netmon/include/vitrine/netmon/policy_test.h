@@ -26,6 +26,7 @@ struct ObservedFlow {
   std::string protocol, verdict, rule;
   uint64_t packets = 0;
   std::string attributes;  // what the flow's messages said: "tls.sni=... tls.version=1.2"
+  std::vector<std::string> messages;  // as an inspector read them: "egress RDE^O11 allow"
 };
 
 struct FlowExpectation {
