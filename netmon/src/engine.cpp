@@ -426,7 +426,7 @@ void Engine::inspect(Flow& flow, const Frame& f, const Decoded& d, uint8_t endpo
       cut_for_outcome(flow, "onMalformed", std::string("malformed ") + protocol, f.time_us);
   }
   for (const auto& m : out.messages) {
-    if (flow.verdict != Verdict::Deny && m.from_initiator) judge_message(flow, m, f.time_us);
+    if (flow.verdict != Verdict::Deny && m.from_initiator && m.judge) judge_message(flow, m, f.time_us);
     const bool guest_sent = m.from_initiator == (flow.direction == policy::Direction::Egress);
     metrics_.message(protocol, m.type, guest_sent ? policy::Direction::Egress : policy::Direction::Ingress, flow.verdict);
     if (m.negative_ack) metrics_.negative_ack(protocol);

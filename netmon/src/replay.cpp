@@ -69,7 +69,7 @@ ReplayResult replay_capture(const std::string& pcap_path,
       const bool guest_sent = m.from_initiator == (f.direction == policy::Direction::Egress);
       list["list"].push_back({{"direction", guest_sent ? "egress" : "ingress"},
                               {"type", m.type},
-                              {"judged", m.from_initiator},
+                              {"judged", m.from_initiator && m.judge},
                               {"verdict", to_string(f.verdict)}});
     });
   engine.set_flow_end_hook([&](const Flow& f) {

@@ -28,6 +28,7 @@ rules:
   - {name: api, direction: egress, http: {hosts: [pharmacy], methods: [GET], paths: ["/api/*"]}, action: allow}
   - {name: console-tls, direction: egress, tls: {sni: [console.ward3.local], minVersion: "1.2"}, action: allow}
   - {name: orders, direction: egress, hl7: {messageTypes: ["RDS^O13"], sendingApplications: [CAB]}, action: allow}
+  - {name: pacs, direction: egress, dicom: {calledAeTitles: [PACS], callingAeTitles: [CABINET]}, action: allow}
   - {name: dns, direction: egress, transport: udp, ports: [53], protocols: [DNS], action: allow}
   - {name: web, direction: egress, ports: [80, 8080], protocols: [HTTP], action: alert}
   - {name: smb2, direction: egress, ports: [445], protocols: [SMBv23], action: allow}

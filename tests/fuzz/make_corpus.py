@@ -4,7 +4,8 @@
 decode: one byte of link type, then a frame. engine: records [side][gap ms][len:2][frame] of
 whole sessions as the guest (10.77.0.2) would have them. policy: the project's own policies.
 tls_hello: a server's first TLS payload, whole and cut short, and a client's. hl7: the shared HL7
-captures' MLLP streams, cut three ways. reassembly: segments out of order, overlapping, far ahead.
+captures' MLLP streams, cut three ways. reassembly: segments out of order, overlapping, far ahead. dicom: the recorded
+associations' streams, each direction, cut two ways.
 """
 import shutil
 import struct
@@ -57,7 +58,7 @@ def main():
         "rdp-in": [(1, frame(S, G, TCP(sport=40000, dport=3389, flags="S", seq=7)))],
         "tls": tcp_session(443, client_hello, server_hello),
     }
-    for name in ("fuzz_decode", "fuzz_engine", "fuzz_policy", "fuzz_tls_hello", "fuzz_hl7", "fuzz_reassembly"):
+    for name in ("fuzz_decode", "fuzz_engine", "fuzz_policy", "fuzz_tls_hello", "fuzz_hl7", "fuzz_reassembly", "fuzz_dicom"):
         d = HERE / "corpus" / name
         shutil.rmtree(d, ignore_errors=True)
         d.mkdir(parents=True)
@@ -75,6 +76,13 @@ def main():
         for cut in (1, 7, 63):  # first byte: how the target cuts the stream
             (hl7_corpus / f"{capture[:-5]}-{cut}").write_bytes(bytes([cut]) + stream)
     (hl7_corpus / "odd-separators").write_bytes(b"\x05\x0bMSH#*~\\&#A*B#W#P#M#T##ADT*A01#1#P#2.3\rPID#1##ID7\r\x1c\r")
+    # dicom: each direction of the recorded associations (golden case dicom-ae-titles).
+    packets = rdpcap(str(ROOT / "tests" / "golden" / "dicom-ae-titles" / "input.pcap"))
+    for name, side in (("requestor", "dport"), ("acceptor", "sport")):
+        stream = b"".join(bytes(p[TCP].payload) for p in packets
+                          if TCP in p and getattr(p[TCP], side) == 104 and len(p[TCP].payload))
+        for cut in (1, 40):
+            (HERE / "corpus" / "fuzz_dicom" / f"{name}-{cut}").write_bytes(bytes([cut]) + stream)
     tls_corpus = HERE / "corpus" / "fuzz_tls_hello"
     (tls_corpus / "server-hello-1.1").write_bytes(server_hello)
     (tls_corpus / "server-hello-1.1-cut").write_bytes(server_hello[:60])

@@ -17,6 +17,7 @@ namespace vitrine::netmon {
 
 struct InspectedMessage {
   bool from_initiator = true;  // the initiator's messages are judged; answers are counted
+  bool judge = true;           // it carries what the policy judges (a DICOM P-DATA does not)
   policy::L7Attributes attributes;
   std::string type;            // for metrics and events: the message type as sent (bounded, printable)
   bool negative_ack = false;   // an answer that refuses a message (HL7 AE/AR/CE/CR)

@@ -1,0 +1,54 @@
+#include "dicom/dicom_inspector.h"
+
+namespace vitrine::netmon::dicom {
+
+bool recognises(const uint8_t* payload, size_t len) { return looks_like_associate_rq(payload, len); }
+
+std::unique_ptr<Inspector> create(std::string_view) { return std::make_unique<DicomInspector>(); }
+
+void DicomInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t len, uint64_t time_us,
+                              InspectionOutput& out) {
+  PduFramer& framer = framer_[from_initiator ? 0 : 1];
+  if (framer.failed()) return;  // said once; the rest of this direction is not PDUs
+  std::vector<PduFramer::Pdu> pdus;
+  std::string error;
+  framer.feed(data, len, pdus, error);
+  for (const auto& pdu : pdus) {
+    InspectedMessage m;
+    m.from_initiator = from_initiator;
+    m.judge = false;
+    m.type = to_string(pdu.type);
+    if (pdu.type == PduType::AssociateRq && from_initiator && !request_seen_) {
+      Association a;
+      std::string why;
+      if (parse_association(pdu.body.data(), pdu.body.size(), a, why) != ParseStatus::Ok) {
+        out.malformed.push_back("an association request that does not parse");
+        continue;
+      }
+      request_seen_ = true;
+      request_at_us_ = time_us;
+      m.judge = true;
+      m.attributes.set(policy::Attr::DicomCalledAe, a.called_ae);
+      m.attributes.set(policy::Attr::DicomCallingAe, a.calling_ae);
+    } else if ((pdu.type == PduType::AssociateAc || pdu.type == PduType::AssociateRj) && !from_initiator &&
+               request_at_us_) {
+      m.ack_latency_seconds = static_cast<double>(time_us - *request_at_us_) * 1e-6;
+      m.negative_ack = pdu.type == PduType::AssociateRj;
+      request_at_us_.reset();
+    }
+    out.messages.push_back(std::move(m));
+  }
+  if (!error.empty()) out.malformed.push_back(framer.failed() ? "bytes that are not DICOM PDUs" : "a broken PDU");
+}
+
+void DicomInspector::on_gap(bool from_initiator, size_t, InspectionOutput& out) {
+  // A PDU's length says where the next one starts: once bytes are lost, that is unknown.
+  PduFramer& framer = framer_[from_initiator ? 0 : 1];
+  if (!framer.failed()) out.malformed.push_back("bytes of the PDU stream were lost");
+  std::vector<PduFramer::Pdu> ignored;
+  std::string error;
+  const uint8_t not_a_pdu = 0xff;
+  framer.feed(&not_a_pdu, 1, ignored, error);  // stops the framer for good
+}
+
+}  // namespace vitrine::netmon::dicom

@@ -1,0 +1,31 @@
+// The thin side of the DICOM reader: the association request is the message a policy judges
+// (called and calling AE titles); the acceptor's answer (accept or reject) is matched to it,
+// and the PDUs after it are counted.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "dicom/dicom_pdu.h"
+#include "vitrine/netmon/inspector.h"
+
+namespace vitrine::netmon::dicom {
+
+bool recognises(const uint8_t* payload, size_t len);
+std::unique_ptr<Inspector> create(std::string_view patient_key);
+
+class DicomInspector : public Inspector {
+ public:
+  void on_bytes(bool from_initiator, const uint8_t* data, size_t len, uint64_t time_us,
+                InspectionOutput& out) override;
+  void on_gap(bool from_initiator, size_t len, InspectionOutput& out) override;
+  bool reading_message() const override { return !request_seen_; }
+
+ private:
+  PduFramer framer_[2];  // [0] the requestor's bytes, [1] the acceptor's
+  bool request_seen_ = false;
+  std::optional<uint64_t> request_at_us_;
+};
+
+}  // namespace vitrine::netmon::dicom

@@ -1,0 +1,147 @@
+#include "dicom/dicom_pdu.h"
+
+#include <algorithm>
+
+namespace vitrine::netmon::dicom {
+
+namespace {
+
+constexpr size_t kHeader = 6;
+// Protocol version, reserved, called AE, calling AE, reserved: the fixed part of an
+// association PDU's body (PS3.8 table 9-11).
+constexpr size_t kFixedAssociation = 2 + 2 + 16 + 16 + 32;
+constexpr size_t kAeTitle = 16;
+constexpr uint8_t kApplicationContextItem = 0x10;
+constexpr uint8_t kPresentationContextRqItem = 0x20;
+constexpr uint8_t kAbstractSyntaxSubItem = 0x30;
+
+uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+uint32_t be32(const uint8_t* p) {
+  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
+}
+
+// An AE title: 16 bytes, padded with spaces; printable ASCII without backslash.
+bool ae_title(const uint8_t* p, std::string& out) {
+  std::string s(reinterpret_cast<const char*>(p), kAeTitle);
+  for (unsigned char c : s)
+    if ((c < 0x20 && c != 0) || c > 0x7e || c == '\\') return false;
+  s.erase(std::find(s.begin(), s.end(), '\0'), s.end());
+  const auto first = s.find_first_not_of(' ');
+  out = first == std::string::npos ? "" : s.substr(first, s.find_last_not_of(' ') - first + 1);
+  return true;
+}
+
+// A UID item's value: digits and dots, trailing NUL or space padding removed.
+std::string uid(const uint8_t* p, size_t len) {
+  std::string s;
+  for (size_t i = 0; i < len; ++i) {
+    const char c = static_cast<char>(p[i]);
+    if ((c >= '0' && c <= '9') || c == '.') s += c;
+    else if (c != '\0' && c != ' ') return "?";  // not a UID: never shown as it is
+  }
+  return s;
+}
+
+}  // namespace
+
+const char* to_string(PduType t) {
+  switch (t) {
+    case PduType::AssociateRq: return "A-ASSOCIATE-RQ";
+    case PduType::AssociateAc: return "A-ASSOCIATE-AC";
+    case PduType::AssociateRj: return "A-ASSOCIATE-RJ";
+    case PduType::PData: return "P-DATA-TF";
+    case PduType::ReleaseRq: return "A-RELEASE-RQ";
+    case PduType::ReleaseRp: return "A-RELEASE-RP";
+    case PduType::Abort: return "A-ABORT";
+  }
+  return "?";
+}
+
+ParseStatus parse_association(const uint8_t* body, size_t len, Association& out, std::string& error) {
+  if (len < kFixedAssociation) {
+    error = "an association PDU shorter than its fixed fields";
+    return ParseStatus::Error;
+  }
+  out = Association{};
+  out.protocol_version = be16(body);
+  if (!ae_title(body + 4, out.called_ae) || !ae_title(body + 4 + kAeTitle, out.calling_ae)) {
+    error = "an AE title with characters DICOM does not allow";
+    return ParseStatus::Error;
+  }
+  size_t at = kFixedAssociation;
+  while (at < len) {
+    if (len - at < 4) {
+      error = "a variable item cut short";
+      return ParseStatus::Error;
+    }
+    const uint8_t type = body[at];
+    const size_t item_len = be16(body + at + 2);
+    const uint8_t* item = body + at + 4;
+    if (item_len > len - at - 4) {
+      error = "a variable item longer than its PDU";
+      return ParseStatus::Error;
+    }
+    if (type == kApplicationContextItem) {
+      out.application_context = uid(item, item_len);
+    } else if (type == kPresentationContextRqItem && item_len >= 4) {
+      // Context id, three reserved bytes, then sub-items: one abstract syntax, transfer syntaxes.
+      size_t sub = 4;
+      while (sub + 4 <= item_len) {
+        const size_t sub_len = be16(item + sub + 2);
+        if (sub_len > item_len - sub - 4) break;
+        if (item[sub] == kAbstractSyntaxSubItem) out.abstract_syntaxes.push_back(uid(item + sub + 4, sub_len));
+        sub += 4 + sub_len;
+      }
+    }
+    at += 4 + item_len;
+  }
+  return ParseStatus::Ok;
+}
+
+bool looks_like_associate_rq(const uint8_t* data, size_t len) {
+  if (len < kHeader + kFixedAssociation || data[0] != 0x01 || data[1] != 0) return false;
+  const uint32_t length = be32(data + 2);
+  if (length < kFixedAssociation || length > PduFramer::kMaxAssociationPduBytes) return false;
+  std::string ignored;
+  // Version 1 (bit 0), and two titles DICOM allows.
+  return (be16(data + kHeader) & 1) != 0 && ae_title(data + kHeader + 4, ignored) &&
+         ae_title(data + kHeader + 4 + kAeTitle, ignored);
+}
+
+void PduFramer::feed(const uint8_t* data, size_t len, std::vector<Pdu>& pdus, std::string& error) {
+  size_t at = 0;
+  while (at < len && !failed_) {
+    if (have_header_ < kHeader) {
+      const size_t n = std::min(kHeader - have_header_, len - at);
+      std::copy(data + at, data + at + n, header_ + have_header_);
+      have_header_ += n;
+      at += n;
+      if (have_header_ < kHeader) return;
+      const uint8_t type = header_[0];
+      if (type < 0x01 || type > 0x07) {
+        failed_ = true;
+        error = "a PDU of an unknown type";
+        return;
+      }
+      current_ = Pdu{static_cast<PduType>(type), be32(header_ + 2), {}};
+      keep_ = type == 0x01 || type == 0x02;
+      if (keep_ && current_.length > kMaxAssociationPduBytes) {
+        failed_ = true;
+        error = "an association PDU longer than netmon keeps";
+        return;
+      }
+      remaining_ = current_.length;
+    }
+    const size_t n = std::min<size_t>(remaining_, len - at);
+    if (keep_) current_.body.insert(current_.body.end(), data + at, data + at + n);
+    remaining_ -= static_cast<uint32_t>(n);
+    at += n;
+    if (remaining_ == 0) {
+      pdus.push_back(std::move(current_));
+      current_ = Pdu{};
+      have_header_ = 0;
+    }
+  }
+}
+
+}  // namespace vitrine::netmon::dicom

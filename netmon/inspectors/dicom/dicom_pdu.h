@@ -1,0 +1,69 @@
+// The DICOM upper layer (PS3.8 section 9.3): PDUs as TCP carries them, and what an association
+// request says — who calls whom (AE titles) and which SOP classes it proposes. Pure: no I/O, no
+// logging; every length is checked against the bytes given.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace vitrine::netmon::dicom {
+
+enum class PduType : uint8_t {
+  AssociateRq = 0x01,
+  AssociateAc = 0x02,
+  AssociateRj = 0x03,
+  PData = 0x04,
+  ReleaseRq = 0x05,
+  ReleaseRp = 0x06,
+  Abort = 0x07,
+};
+const char* to_string(PduType t);  // "A-ASSOCIATE-RQ", ...; "?" for others
+
+struct Association {  // A-ASSOCIATE-RQ (or -AC, which echoes the titles)
+  uint16_t protocol_version = 0;
+  std::string called_ae;   // trailing and leading spaces removed
+  std::string calling_ae;
+  std::string application_context;             // UID
+  std::vector<std::string> abstract_syntaxes;  // the SOP classes proposed, as UIDs
+};
+
+enum class ParseStatus : uint8_t { Ok, Error };
+
+// The body of an A-ASSOCIATE-RQ or -AC PDU (the bytes after its 6-byte header).
+ParseStatus parse_association(const uint8_t* body, size_t len, Association& out, std::string& error);
+
+// Whether bytes can start an association request: the initiator's first payload.
+bool looks_like_associate_rq(const uint8_t* data, size_t len);
+
+// Cuts a stream delivered in order, in pieces of any size, into PDUs.
+class PduFramer {
+ public:
+  // The biggest association PDU kept to be parsed: a request proposing every SOP class with
+  // every transfer syntax stays well under it. P-DATA PDUs (up to the negotiated maximum,
+  // often megabytes) are counted and skipped, never held.
+  static constexpr uint32_t kMaxAssociationPduBytes = 64 * 1024;
+
+  struct Pdu {
+    PduType type;
+    uint32_t length = 0;        // as its header says
+    std::vector<uint8_t> body;  // association PDUs only
+  };
+
+  // Appends the PDUs the bytes completed; `error` is set (and the framer stops) when the
+  // stream is not PDUs: an unknown type, or an association PDU past its bound.
+  void feed(const uint8_t* data, size_t len, std::vector<Pdu>& pdus, std::string& error);
+  bool inside_pdu() const { return have_header_ > 0; }
+  bool failed() const { return failed_; }
+
+ private:
+  uint8_t header_[6] = {};
+  size_t have_header_ = 0;
+  uint32_t remaining_ = 0;  // body bytes still to come
+  bool keep_ = false;       // the body is kept (association PDUs)
+  bool failed_ = false;
+  Pdu current_{};
+};
+
+}  // namespace vitrine::netmon::dicom

@@ -1,0 +1,35 @@
+// libFuzzer target: any bytes as a DICOM upper-layer stream, cut into pieces by the input
+// itself, through the recogniser, the PDU framer and the association parser. Nothing may read
+// outside the input, and AE titles that reach events must be printable.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "dicom/dicom_pdu.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace vitrine::netmon::dicom;
+  if (size == 0) return 0;
+  const size_t piece = 1 + data[0] % 128;
+  const std::vector<uint8_t> stream(data + 1, data + size);
+  looks_like_associate_rq(stream.data(), stream.size());
+  PduFramer framer;
+  std::vector<PduFramer::Pdu> pdus;
+  std::string error;
+  for (size_t at = 0; at < stream.size(); at += piece) {
+    const std::vector<uint8_t> chunk(stream.begin() + static_cast<long>(at),
+                                     stream.begin() + static_cast<long>(std::min(stream.size(), at + piece)));
+    framer.feed(chunk.data(), chunk.size(), pdus, error);
+  }
+  for (const auto& pdu : pdus) {
+    if (pdu.body.size() > PduFramer::kMaxAssociationPduBytes) abort();
+    Association a;
+    if (parse_association(pdu.body.data(), pdu.body.size(), a, error) != ParseStatus::Ok) continue;
+    for (const auto* title : {&a.called_ae, &a.calling_ae})
+      for (unsigned char c : *title)
+        if (c < 0x20 || c > 0x7e) abort();
+  }
+  return 0;
+}

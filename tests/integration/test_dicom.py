@@ -1,0 +1,71 @@
+#!/usr/bin/python3
+"""netmon judging DICOM associations live, between two network namespaces: dcmtk's echoscu in
+the guest, dcmtk's storescp as the PACS. The cabinet's association is verified; one with
+another calling or called AE title never reaches the PACS.
+
+Usage: test_dicom.py NETMON_BINARY [ring|pcap]   (as root)
+"""
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "lib"))
+from vitrine_lab import HOSP_IP, Lab, metric, require_root, take_packet_io, wait_for  # noqa: E402
+
+NETMON = None
+PACKET_IO = "ring"
+POLICY = Path(__file__).resolve().parent / "policy-dicom.yaml"
+METRICS_PORT = 19470
+ECHO_TIMEOUT_S = "5"
+
+
+class DicomTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = Path(tempfile.mkdtemp(prefix="vitrine-dicom-"))
+        cls.lab = Lab("vtd").create()
+        cls.pacs_log = cls.tmp / "storescp.log"
+        cls.pacs_log_file = open(cls.pacs_log, "w")  # what reached the PACS: its verbose log
+        cls.lab.spawn(["storescp", "--debug", "--aetitle", "PACS", "--output-directory", str(cls.tmp), "104"],
+                      ns=cls.lab.hosp_ns, stdout=cls.pacs_log_file, stderr=cls.pacs_log_file)
+        wait_for(lambda: ":104 " in cls.lab.hosp(["ss", "-ltn"]).stdout, 10, "storescp")
+        cls.netmon = cls.lab.start_netmon(NETMON, POLICY, cls.tmp / "events.jsonl", METRICS_PORT, PACKET_IO)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.lab.destroy()
+        cls.pacs_log_file.close()
+
+    def echo(self, calling, called="PACS"):
+        return self.lab.guest(["echoscu", "--acse-timeout", ECHO_TIMEOUT_S, "--dimse-timeout", ECHO_TIMEOUT_S,
+                               "--aetitle", calling, "--call", called, HOSP_IP, "104"], check=False)
+
+    def rq_metric(self, verdict):
+        return metric(self.lab.scrape(METRICS_PORT), "vitrine_netmon_messages_total", protocol="DICOM",
+                      type="A-ASSOCIATE-RQ", direction="egress", verdict=verdict)
+
+    def test_1_the_cabinet_verifies_its_association_with_the_pacs(self):
+        r = self.echo("CABINET")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        wait_for(lambda: "CABINET" in self.pacs_log.read_text(), 5, "the PACS logging the association")
+        self.assertGreaterEqual(self.rq_metric("allow"), 1)
+        latency = metric(self.lab.scrape(METRICS_PORT), "vitrine_netmon_message_ack_latency_seconds_count",
+                         protocol="DICOM")
+        self.assertGreaterEqual(latency, 1, "the A-ASSOCIATE-AC was matched to the request")
+
+    def test_2_other_titles_never_reach_the_pacs(self):
+        for calling, called in (("INTRUDER", "PACS"), ("CABINET", "ARCHIVE")):
+            r = self.echo(calling, called)
+            self.assertNotEqual(r.returncode, 0, f"{calling} -> {called} must be refused")
+        log = self.pacs_log.read_text()
+        self.assertNotIn("INTRUDER", log)
+        self.assertNotIn("ARCHIVE", log)
+        self.assertGreaterEqual(self.rq_metric("deny"), 2)
+
+
+if __name__ == "__main__":
+    require_root()
+    NETMON = sys.argv.pop(1)
+    PACKET_IO = take_packet_io(sys.argv)
+    unittest.main(verbosity=2)

@@ -1,0 +1,131 @@
+// The DICOM upper layer on byte arrays: association requests, the PDU framer on pieces of any
+// size, and what is refused.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "dicom/dicom_pdu.h"
+
+using namespace vitrine::netmon::dicom;
+
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+void put16(Bytes& b, size_t v) {
+  b.push_back(static_cast<uint8_t>(v >> 8));
+  b.push_back(static_cast<uint8_t>(v));
+}
+
+Bytes item(uint8_t type, const Bytes& value) {
+  Bytes b = {type, 0};
+  put16(b, value.size());
+  b.insert(b.end(), value.begin(), value.end());
+  return b;
+}
+
+Bytes text(const std::string& s) { return Bytes(s.begin(), s.end()); }
+
+std::string padded(const std::string& title) { return title + std::string(16 - title.size(), ' '); }
+
+// An A-ASSOCIATE-RQ PDU, whole: header, fixed fields, application context, one presentation
+// context proposing `sop` with one transfer syntax.
+Bytes associate_rq(const std::string& called, const std::string& calling, const std::string& sop) {
+  Bytes body = {0x00, 0x01, 0x00, 0x00};
+  const auto c = text(padded(called)), g = text(padded(calling));
+  body.insert(body.end(), c.begin(), c.end());
+  body.insert(body.end(), g.begin(), g.end());
+  body.insert(body.end(), 32, 0);
+  const auto ctx = item(0x10, text("1.2.840.10008.3.1.1.1"));
+  body.insert(body.end(), ctx.begin(), ctx.end());
+  Bytes pc = {0x01, 0, 0, 0};
+  const auto as = item(0x30, text(sop)), ts = item(0x40, text("1.2.840.10008.1.2"));
+  pc.insert(pc.end(), as.begin(), as.end());
+  pc.insert(pc.end(), ts.begin(), ts.end());
+  const auto pci = item(0x20, pc);
+  body.insert(body.end(), pci.begin(), pci.end());
+  Bytes pdu = {0x01, 0x00, 0, 0};
+  put16(pdu, body.size());
+  pdu.insert(pdu.end(), body.begin(), body.end());
+  return pdu;
+}
+
+TEST(DicomPdu, AnAssociationRequestSaysWhoCallsWhomForWhat) {
+  const Bytes pdu = associate_rq("PACS", "CABINET", "1.2.840.10008.1.1");
+  EXPECT_TRUE(looks_like_associate_rq(pdu.data(), pdu.size()));
+  Association a;
+  std::string error;
+  ASSERT_EQ(parse_association(pdu.data() + 6, pdu.size() - 6, a, error), ParseStatus::Ok) << error;
+  EXPECT_EQ(a.called_ae, "PACS");
+  EXPECT_EQ(a.calling_ae, "CABINET");
+  EXPECT_EQ(a.application_context, "1.2.840.10008.3.1.1.1");
+  EXPECT_EQ(a.abstract_syntaxes, std::vector<std::string>{"1.2.840.10008.1.1"});
+}
+
+TEST(DicomPdu, WhatOnlyLooksLikeOneIsNotRecognised) {
+  Bytes pdu = associate_rq("PACS", "CABINET", "1.2.840.10008.1.1");
+  Bytes bad_title = pdu;
+  bad_title[6 + 4 + 3] = 0x07;  // a control character in the called AE title
+  EXPECT_FALSE(looks_like_associate_rq(bad_title.data(), bad_title.size()));
+  Bytes other_type = pdu;
+  other_type[0] = 0x04;
+  EXPECT_FALSE(looks_like_associate_rq(other_type.data(), other_type.size()));
+  Bytes huge = pdu;
+  huge[2] = 0x7f;  // a length far past any association request
+  EXPECT_FALSE(looks_like_associate_rq(huge.data(), huge.size()));
+  EXPECT_FALSE(looks_like_associate_rq(pdu.data(), 40));  // too short to tell
+  const std::string http = "GET / HTTP/1.1\r\nHost: pacs\r\n\r\n" + std::string(60, ' ');
+  EXPECT_FALSE(looks_like_associate_rq(reinterpret_cast<const uint8_t*>(http.data()), http.size()));
+}
+
+TEST(DicomPdu, ItemsThatLieAboutTheirLengthAreErrors) {
+  Bytes pdu = associate_rq("PACS", "CABINET", "1.2.840.10008.1.1");
+  Bytes cut(pdu.begin(), pdu.begin() + 6 + 68 + 2);  // the first item's header cut short
+  Association a;
+  std::string error;
+  EXPECT_EQ(parse_association(cut.data() + 6, cut.size() - 6, a, error), ParseStatus::Error);
+  Bytes lying = pdu;
+  lying[6 + 68 + 2] = 0xff;  // the application context item claims 65 KB
+  EXPECT_EQ(parse_association(lying.data() + 6, lying.size() - 6, a, error), ParseStatus::Error);
+  EXPECT_EQ(error, "a variable item longer than its PDU");
+  EXPECT_EQ(parse_association(pdu.data() + 6, 20, a, error), ParseStatus::Error);
+}
+
+TEST(DicomPduFramer, PdusArriveInPiecesOfAnySize) {
+  Bytes stream = associate_rq("PACS", "CABINET", "1.2.840.10008.1.1");
+  const Bytes pdata = {0x04, 0, 0, 0, 0, 3, 'a', 'b', 'c'}, release = {0x05, 0, 0, 0, 0, 4, 0, 0, 0, 0};
+  stream.insert(stream.end(), pdata.begin(), pdata.end());
+  stream.insert(stream.end(), release.begin(), release.end());
+  for (size_t piece = 1; piece <= stream.size(); piece += 5) {
+    PduFramer f;
+    std::vector<PduFramer::Pdu> pdus;
+    std::string error;
+    for (size_t at = 0; at < stream.size(); at += piece)
+      f.feed(stream.data() + at, std::min(piece, stream.size() - at), pdus, error);
+    EXPECT_EQ(error, "");
+    ASSERT_EQ(pdus.size(), 3u) << piece;
+    EXPECT_EQ(pdus[0].type, PduType::AssociateRq);
+    EXPECT_EQ(pdus[0].body.size() + 6, stream.size() - pdata.size() - release.size());
+    EXPECT_EQ(pdus[1].type, PduType::PData);
+    EXPECT_TRUE(pdus[1].body.empty()) << "P-DATA is counted, not kept";
+    EXPECT_EQ(pdus[2].type, PduType::ReleaseRq);
+  }
+}
+
+TEST(DicomPduFramer, NotPdusStopsTheFramer) {
+  PduFramer f;
+  std::vector<PduFramer::Pdu> pdus;
+  std::string error;
+  const Bytes junk = {0x42, 0, 0, 0, 0, 1, 0};
+  f.feed(junk.data(), junk.size(), pdus, error);
+  EXPECT_EQ(error, "a PDU of an unknown type");
+  EXPECT_TRUE(f.failed());
+  PduFramer g;
+  const Bytes big_rq = {0x01, 0, 0x00, 0x10, 0x00, 0x01};  // an association PDU of 1 MiB
+  g.feed(big_rq.data(), big_rq.size(), pdus, error);
+  EXPECT_EQ(error, "an association PDU longer than netmon keeps");
+  EXPECT_TRUE(pdus.empty());
+}
+
+}  // namespace
