@@ -30,6 +30,7 @@
 #include "vitrine/hostd/domain_xml.h"
 #include "vitrine/images/image_store.h"
 #include "vitrine/netmon/classifier.h"
+#include "vitrine/netmon/inspector.h"
 #include "vitrine/netmon/policy_learn.h"
 #include "vitrine/netmon/policy_test.h"
 #include "vitrine/policy/explain.h"
@@ -190,6 +191,15 @@ int run_policy(bool check, const std::string& file, const std::string& flow_text
     for (const auto& w : lint(p, &catalog)) std::cerr << (w.source.empty() ? file : w.source) << ":" << w.line << ":" << w.column << ": warning: " << w.message << "\n";
     std::cout << file << ": ok: policy '" << p.name << "', " << p.rules.size() << " rules, "
               << p.sets.size() << " sets, default " << to_string(p.default_action) << "\n";
+    std::cout << "virtual patches:";
+    for (size_t i = 0; i < static_cast<size_t>(VirtualPatch::kCount); ++i) {
+      const auto patch = static_cast<VirtualPatch>(i);
+      std::cout << (i == 0 ? " " : "; ") << to_string(patch) << " " << to_string(p.patch(patch))
+                << (p.patch(patch) == PatchMode::Off || vitrine::netmon::virtual_patch_enforced(patch)
+                        ? ""
+                        : " (no inspector in this build enforces it yet)");
+    }
+    std::cout << "\n";
     return 0;
   }
   std::string error;

@@ -1,17 +1,31 @@
 // netmon's own inspectors: one line each.
+#include <algorithm>
+
 #include "dicom/dicom_inspector.h"
 #include "hl7/hl7_inspector.h"
+#include "rdp/rdp_inspector.h"
 #include "vitrine/netmon/classifier.h"
 #include "vitrine/netmon/inspector.h"
+
+extern "C" {
+#include <ndpi/ndpi_protocol_ids.h>
+}
 
 namespace vitrine::netmon {
 
 const std::vector<InspectorRegistration>& inspector_registry() {
   static const std::vector<InspectorRegistration> registry = {
-      {"hl7", kProtocolHl7, &hl7::recognises, &hl7::create},
-      {"dicom", kProtocolDicom, &dicom::recognises, &dicom::create},
+      {"hl7", kProtocolHl7, true, {}, &hl7::recognises, &hl7::create},
+      {"dicom", kProtocolDicom, true, {}, &dicom::recognises, &dicom::create},
+      {"", NDPI_PROTOCOL_RDP, false, {policy::VirtualPatch::Cve20190708}, &rdp::recognises, &rdp::create},
   };
   return registry;
+}
+
+bool virtual_patch_enforced(policy::VirtualPatch p) {
+  for (const auto& r : inspector_registry())
+    if (std::find(r.patches.begin(), r.patches.end(), p) != r.patches.end()) return true;
+  return false;
 }
 
 }  // namespace vitrine::netmon

@@ -364,15 +364,20 @@ void Engine::recognise(Flow& flow, const Decoded& d) {
   for (const auto& reg : inspector_registry()) {
     if (!reg.recognises(d.payload, d.payload_len)) continue;
     Classification& c = flow.classification;
-    c.protocol = policy::L7Facts{0, reg.protocol};
-    c.by_inspection = true;
-    classifier_.give_up(c);  // named by its own bytes: nDPI has nothing to add
-    if (!judges_messages(*policy_, reg.block)) return;
+    if (reg.names_protocol) {
+      c.protocol = policy::L7Facts{0, reg.protocol};
+      c.by_inspection = true;
+      classifier_.give_up(c);  // named by its own bytes: nDPI has nothing to add
+    }
+    const bool judged = reg.block[0] != '\0' && judges_messages(*policy_, reg.block);
+    const bool patched = std::any_of(reg.patches.begin(), reg.patches.end(),
+                                     [&](policy::VirtualPatch p) { return policy_->patch(p) != policy::PatchMode::Off; });
+    if (!judged && !patched) return;
     flow.inspection = std::make_unique<FlowInspection>(reg.create(patient_key_), policy_->limits.reassembly_pending_bytes);
     flow.inspection->block = reg.block;
     flow.inspection->stream[0].start_at(d.tcp_seq);
     if (flow.seen_seq_known[1]) flow.inspection->stream[1].start_at(flow.seen_next_seq[1]);
-    c.attributes_pending = true;  // the first message is on its way
+    if (judged) c.attributes_pending = true;  // the first message is on its way
     return;
   }
 }
@@ -426,6 +431,7 @@ void Engine::inspect(Flow& flow, const Frame& f, const Decoded& d, uint8_t endpo
       cut_for_outcome(flow, "onMalformed", std::string("malformed ") + protocol, f.time_us);
   }
   for (const auto& m : out.messages) {
+    if (m.patch && flow.verdict != Verdict::Deny) virtual_patch_hit(flow, m, f.time_us);
     if (flow.verdict != Verdict::Deny && m.from_initiator && m.judge) judge_message(flow, m, f.time_us);
     const bool guest_sent = m.from_initiator == (flow.direction == policy::Direction::Egress);
     metrics_.message(protocol, m.type, guest_sent ? policy::Direction::Egress : policy::Direction::Ingress, flow.verdict);
@@ -434,6 +440,19 @@ void Engine::inspect(Flow& flow, const Frame& f, const Decoded& d, uint8_t endpo
     if (message_hook_) message_hook_(flow, m);
   }
   flow.classification.attributes_pending = in.inspector->reading_message();
+}
+
+void Engine::virtual_patch_hit(Flow& flow, const InspectedMessage& m, uint64_t now_us) {
+  const policy::PatchMode mode = policy_->patch(*m.patch);
+  if (mode == policy::PatchMode::Off) return;
+  const std::string name = std::string("virtualPatches.") + policy::to_string(*m.patch);
+  metrics_.virtual_patch(policy::to_string(*m.patch), m.signature, mode);
+  Event e = flow_event(flow, Event::Kind::VirtualPatch, now_us);
+  e.rule = name;
+  e.signature = m.signature;
+  e.reason = std::string(policy::to_string(*m.patch)) + " traffic (" + m.type + "): " + policy::to_string(mode);
+  emit(std::move(e));
+  if (mode == policy::PatchMode::Deny) apply(flow, policy::Action::Deny, name, m.signature, now_us);
 }
 
 void Engine::judge_message(Flow& flow, const InspectedMessage& m, uint64_t now_us) {

@@ -14,6 +14,7 @@ const char* to_string(Event::Kind k) {
     case Event::Kind::Layer2Violation: return "layer2_violation";
     case Event::Kind::LimitReached: return "limit_reached";
     case Event::Kind::Malformed: return "malformed";
+    case Event::Kind::VirtualPatch: return "virtual_patch";
   }
   return "?";
 }
@@ -33,6 +34,7 @@ bool JsonEventSink::emit(const Event& e) {
   if (!e.protocol.empty()) j["protocol"] = e.protocol;
   for (const auto& [name, value] : e.attributes) j["attributes"][name] = value;
   if (!e.patient_ref.empty()) j["patient_ref"] = e.patient_ref;
+  if (!e.signature.empty()) j["signature"] = e.signature;
   if (!e.rule.empty()) j["rule"] = e.rule;
   if (!e.reason.empty()) j["reason"] = e.reason;
   if (!e.limit.empty()) {

@@ -131,6 +131,10 @@ NetmonMetrics::NetmonMetrics(std::shared_ptr<prometheus::Registry> registry)
                              .Name("vitrine_netmon_inspector_malformed_total")
                              .Help("Bytes of a recognised protocol that did not follow it, by protocol and what was wrong")
                              .Register(r);
+  virtual_patches_ = &BuildCounter()
+                         .Name("vitrine_netmon_virtual_patch_hits_total")
+                         .Help("Attacks a virtual patch recognised, by patch, signature and what was done (deny or alert)")
+                         .Register(r);
   held_total_ = &BuildCounter()
                      .Name("vitrine_netmon_held_packets_total")
                      .Help("Frames held back while their flow's verdict was pending")
@@ -247,6 +251,10 @@ void NetmonMetrics::ack_latency(const std::string& protocol, double seconds) {
 
 void NetmonMetrics::inspector_malformed(const std::string& protocol, const std::string& what) {
   inspector_malformed_->Add({{"protocol", protocol}, {"what", what}}).Increment();
+}
+
+void NetmonMetrics::virtual_patch(const std::string& patch, const std::string& signature, policy::PatchMode mode) {
+  virtual_patches_->Add({{"patch", patch}, {"signature", signature}, {"action", policy::to_string(mode)}}).Increment();
 }
 
 void NetmonMetrics::set_total(prometheus::Counter& c, uint64_t total) {

@@ -21,7 +21,8 @@ ObservedFlow observed_flow(const nlohmann::json& j, const std::string& verdict) 
     for (const auto& m : j["messages"])
       if (m.is_object())
         f.messages.push_back(m.value("direction", "") + " " + m.value("type", "") + " " +
-                             (m.value("judged", false) ? m.value("verdict", "") : "read"));
+                             (m.value("judged", false) ? m.value("verdict", "") : "read") +
+                             (m.contains("signature") ? " [" + m.value("signature", "") + "]" : ""));
   if (j.contains("attributes") && j["attributes"].is_object())
     for (const auto& [name, value] : j["attributes"].items())
       if (value.is_string()) f.attributes += (f.attributes.empty() ? "" : " ") + name + "=" + value.get<std::string>();

@@ -71,6 +71,7 @@ ReplayResult replay_capture(const std::string& pcap_path,
                               {"type", m.type},
                               {"judged", m.from_initiator && m.judge},
                               {"verdict", to_string(f.verdict)}});
+      if (!m.signature.empty()) list["list"].back()["signature"] = m.signature;
     });
   engine.set_flow_end_hook([&](const Flow& f) {
     ++result.flows;

@@ -287,10 +287,30 @@ void parse_outcomes(const Reader& r, const YAML::Node& n, const std::string& pat
           }}});
 }
 
+void parse_virtual_patches(const Reader& r, const YAML::Node& n, const std::string& path, Policy& policy) {
+  if (!n.IsMap()) r.fail(n, path, "expected a mapping of virtual patches to deny, alert or off");
+  std::vector<std::string> names;
+  for (size_t i = 0; i < static_cast<size_t>(VirtualPatch::kCount); ++i) names.emplace_back(to_string(static_cast<VirtualPatch>(i)));
+  for (const auto& kv : n) {
+    const auto name = kv.first.as<std::string>();
+    const auto patch = virtual_patch_named(name);
+    if (!patch) {
+      const auto near = closest_name(name, names);
+      std::string known;
+      for (const auto& k : names) known += (known.empty() ? "" : ", ") + k;
+      r.fail(kv.first, path + "." + name, "'" + name + "' is not a virtual patch (" + known + ")" +
+                                              (near ? "; did you mean '" + *near + "'?" : ""));
+    }
+    policy.virtual_patches[static_cast<size_t>(*patch)] = r.choice<PatchMode>(
+        kv.second, path + "." + name, {{"deny", PatchMode::Deny}, {"alert", PatchMode::Alert}, {"off", PatchMode::Off}});
+  }
+}
+
 // One file as written; what it leaves out may come from the baseline it extends.
 struct PolicyFile {
   Policy policy;
   bool has_default = false, has_layer2 = false, has_limits = false, has_outcomes = false;
+  bool has_patches = false;
   std::optional<std::string> extends;
   YAML::Node extends_node;
 };
@@ -341,6 +361,10 @@ PolicyFile parse_file(const Reader& r, const YAML::Node& root, const ProtocolCat
             file.has_outcomes = true;
             parse_outcomes(r, v, p, policy.outcomes);
           }},
+         {"virtualPatches", [&](const YAML::Node& v, const std::string& p) {
+            file.has_patches = true;
+            parse_virtual_patches(r, v, p, policy);
+          }},
          {"rules", [&](const YAML::Node& v, const std::string& p) {
             r.list(v, p, [&](const YAML::Node& item, const std::string& ip) {
               auto rule = parse_rule(r, item, ip, catalog, known);
@@ -366,6 +390,7 @@ Policy merge(const Reader& r, const YAML::Node& root, PolicyFile base, PolicyFil
   if (site.has_layer2) out.layer2 = s.layer2;
   if (site.has_limits) out.limits = s.limits;
   if (site.has_outcomes) out.outcomes = s.outcomes;
+  if (site.has_patches) out.virtual_patches = s.virtual_patches;
   for (auto& [name, members] : s.sets) out.sets[name] = std::move(members);
   std::set<std::string> names;
   for (const auto& rule : out.rules) names.insert(rule.name);

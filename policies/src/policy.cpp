@@ -25,6 +25,31 @@ const char* to_string(Transport t) {
 
 const char* to_string(Mode m) { return m == Mode::Enforce ? "enforce" : "monitor"; }
 
+const char* to_string(VirtualPatch p) {
+  switch (p) {
+    case VirtualPatch::Ms17010: return "ms17-010";
+    case VirtualPatch::Ms08067: return "ms08-067";
+    case VirtualPatch::Cve20190708: return "cve-2019-0708";
+    case VirtualPatch::kCount: break;
+  }
+  return "?";
+}
+
+const char* to_string(PatchMode m) {
+  switch (m) {
+    case PatchMode::Deny: return "deny";
+    case PatchMode::Alert: return "alert";
+    case PatchMode::Off: return "off";
+  }
+  return "?";
+}
+
+std::optional<VirtualPatch> virtual_patch_named(std::string_view name) {
+  for (size_t i = 0; i < static_cast<size_t>(VirtualPatch::kCount); ++i)
+    if (name == to_string(static_cast<VirtualPatch>(i))) return static_cast<VirtualPatch>(i);
+  return std::nullopt;
+}
+
 Policy allow_all_policy() {
   Policy p;
   p.name = "allow-all (built-in)";
@@ -33,6 +58,7 @@ Policy allow_all_policy() {
   p.outcomes.on_fragment = Action::Allow;
   p.outcomes.on_malformed = Action::Allow;
   p.outcomes.on_flow_table_full = FullTableOutcome::EvictOldest;
+  p.virtual_patches.fill(PatchMode::Alert);  // recorded, let through: replay shows, never decides
   return p;
 }
 

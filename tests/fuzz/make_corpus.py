@@ -5,7 +5,7 @@ decode: one byte of link type, then a frame. engine: records [side][gap ms][len:
 whole sessions as the guest (10.77.0.2) would have them. policy: the project's own policies.
 tls_hello: a server's first TLS payload, whole and cut short, and a client's. hl7: the shared HL7
 captures' MLLP streams, cut three ways. reassembly: segments out of order, overlapping, far ahead. dicom: the recorded
-associations' streams, each direction, cut two ways.
+associations' streams, each direction, cut two ways. rdp: the recorded connection starts.
 """
 import shutil
 import struct
@@ -58,7 +58,7 @@ def main():
         "rdp-in": [(1, frame(S, G, TCP(sport=40000, dport=3389, flags="S", seq=7)))],
         "tls": tcp_session(443, client_hello, server_hello),
     }
-    for name in ("fuzz_decode", "fuzz_engine", "fuzz_policy", "fuzz_tls_hello", "fuzz_hl7", "fuzz_reassembly", "fuzz_dicom"):
+    for name in ("fuzz_decode", "fuzz_engine", "fuzz_policy", "fuzz_tls_hello", "fuzz_hl7", "fuzz_reassembly", "fuzz_dicom", "fuzz_rdp"):
         d = HERE / "corpus" / name
         shutil.rmtree(d, ignore_errors=True)
         d.mkdir(parents=True)
@@ -83,6 +83,12 @@ def main():
                           if TCP in p and getattr(p[TCP], side) == 104 and len(p[TCP].payload))
         for cut in (1, 40):
             (HERE / "corpus" / "fuzz_dicom" / f"{name}-{cut}").write_bytes(bytes([cut]) + stream)
+    # rdp: the recorded connection starts (golden case rdp-bluekeep), the client's bytes.
+    packets = rdpcap(str(ROOT / "tests" / "golden" / "rdp-bluekeep" / "input.pcap"))
+    for port in sorted({p[TCP].sport for p in packets if TCP in p and p[TCP].dport == 3389}):
+        stream = b"".join(bytes(p[TCP].payload) for p in packets
+                          if TCP in p and p[TCP].sport == port and len(p[TCP].payload))
+        (HERE / "corpus" / "fuzz_rdp" / f"client-{port}").write_bytes(bytes([13, 0]) + stream)
     tls_corpus = HERE / "corpus" / "fuzz_tls_hello"
     (tls_corpus / "server-hello-1.1").write_bytes(server_hello)
     (tls_corpus / "server-hello-1.1-cut").write_bytes(server_hello[:60])

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """The rule examples in policies/README.md load: each ```yaml block that starts with a rule
-('  - name:') is put under a policy header and given to `vitrine policy check`.
+('  - name:') or a policy section (rules, virtualPatches) is put under a policy header and
+given to `vitrine policy check`.
 
 Usage: readme_examples.py VITRINE_BINARY README
 """
@@ -21,7 +22,7 @@ sets: {dns: [10.0.0.53], console: [10.0.0.10], pharmacy-hl7: [10.0.0.5], pharmac
 def main():
     vitrine, readme = sys.argv[1], Path(sys.argv[2])
     blocks = re.findall(r"```yaml\n(.*?)```", readme.read_text(), re.S)
-    rule_blocks = [b for b in blocks if b.startswith("  - name:") or b.startswith("rules:\n")]
+    rule_blocks = [b for b in blocks if b.startswith(("  - name:", "rules:\n", "virtualPatches:\n"))]
     if not rule_blocks:
         print("no rule examples found: the README changed shape")
         return 1
@@ -29,7 +30,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for i, block in enumerate(rule_blocks):
             path = Path(tmp) / f"example-{i}.yaml"
-            path.write_text(HEADER + ("" if block.startswith("rules:") else "rules:\n") + block)
+            path.write_text(HEADER + ("rules:\n" if block.startswith("  - name:") else "") + block)
             r = subprocess.run([vitrine, "policy", "check", str(path)], capture_output=True, text=True)
             if r.returncode != 0:
                 failed += 1

@@ -98,6 +98,9 @@ class Engine {
   // A payload of an inspected flow: its messages judged as they complete.
   void inspect(Flow& flow, const Frame& f, const Decoded& d, uint8_t endpoint);
   void judge_message(Flow& flow, const InspectedMessage& m, uint64_t now_us);
+  // An inspector saw an attack a virtual patch stops: recorded, and cut unless the policy
+  // says alert.
+  void virtual_patch_hit(Flow& flow, const InspectedMessage& m, uint64_t now_us);
   void resolve_undetermined(Flow& flow, const char* limit, uint64_t value, uint64_t limit_value,
                             uint64_t now_us);
   void resolve_undetermined(Flow& flow, const char* limit, uint64_t value, uint64_t limit_value,

@@ -18,7 +18,8 @@ struct Event {
   // running policy stayed in force.
   enum class Kind : uint8_t {
     FlowDenied, FlowAlert, FlowWouldDeny, Layer2Violation, LimitReached, PolicyReloaded, PolicyRefused,
-    Malformed  // bytes of a recognised protocol that do not follow it
+    Malformed,    // bytes of a recognised protocol that do not follow it
+    VirtualPatch  // an attack a virtual patch stops (its signature says which)
   };
   Kind kind = Kind::FlowDenied;
   uint64_t time_us = 0;
@@ -35,6 +36,7 @@ struct Event {
   // The message judged, when an inspector read one: a keyed hash of its patient identifier
   // (never the identifier: events leave the host).
   std::string patient_ref;
+  std::string signature;  // VirtualPatch: a stable id, e.g. vitrine.rdp.cve-2019-0708.ms_t120-channel
   std::string rule;
   std::string reason;
   // LimitReached: which named limit, the value that hit it, and the limit.

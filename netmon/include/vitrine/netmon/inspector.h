@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "vitrine/policy/l7.h"
+#include "vitrine/policy/policy.h"
 
 namespace vitrine::netmon {
 
@@ -23,6 +24,9 @@ struct InspectedMessage {
   bool negative_ack = false;   // an answer that refuses a message (HL7 AE/AR/CE/CR)
   std::optional<double> ack_latency_seconds;  // an answer matched to the message it answers
   std::string patient_ref;     // a keyed hash of the patient identifier; never the identifier
+  // The message is an attack a virtual patch stops: which, and its stable signature id.
+  std::optional<policy::VirtualPatch> patch;
+  std::string signature;
 };
 
 struct InspectionOutput {
@@ -43,8 +47,12 @@ class Inspector {
 };
 
 struct InspectorRegistration {
-  const char* block;  // the policy block its messages are judged by: "hl7"
-  uint16_t protocol;  // the protocol id it names flows with
+  const char* block;  // the policy block its messages are judged by: "hl7" ("" for none)
+  uint16_t protocol;  // the protocol id of its flows
+  // Whether recognising the first payload names the flow's protocol (nDPI does not know it),
+  // or only starts the inspection of a protocol nDPI names itself.
+  bool names_protocol;
+  std::vector<policy::VirtualPatch> patches;  // the virtual patches it enforces
   // The initiator's first payload: whether it is this inspector's protocol.
   bool (*recognises)(const uint8_t* payload, size_t len);
   std::unique_ptr<Inspector> (*create)(std::string_view patient_key);
@@ -52,5 +60,7 @@ struct InspectorRegistration {
 
 // Every inspector, one registration line each (netmon/inspectors/registry.cpp).
 const std::vector<InspectorRegistration>& inspector_registry();
+// Whether an inspector of this build enforces the virtual patch.
+bool virtual_patch_enforced(policy::VirtualPatch p);
 
 }  // namespace vitrine::netmon

@@ -89,6 +89,7 @@ class NetmonMetrics {
   void negative_ack(const std::string& protocol);
   void ack_latency(const std::string& protocol, double seconds);
   void inspector_malformed(const std::string& protocol, const std::string& what);
+  void virtual_patch(const std::string& patch, const std::string& signature, policy::PatchMode mode);
   void table_capacity(size_t n) { table_capacity_->Set(static_cast<double>(n)); }
 
  private:
@@ -135,6 +136,7 @@ class NetmonMetrics {
   prometheus::Family<prometheus::Counter>* naks_;
   prometheus::Family<prometheus::Histogram>* ack_latency_;
   prometheus::Family<prometheus::Counter>* inspector_malformed_;
+  prometheus::Family<prometheus::Counter>* virtual_patches_;
   prometheus::Counter* held_total_;
   prometheus::Gauge* held_now_;
   prometheus::Histogram* processing_;

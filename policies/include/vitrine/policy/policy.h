@@ -3,11 +3,13 @@
 // once by the loader (load.h), validated, and then shared read-only by the data path.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "vitrine/common/net_types.h"
@@ -102,6 +104,20 @@ struct Outcomes {
   Action on_malformed = Action::Deny;  // frames that do not decode
 };
 
+// Virtual patches: netmon's inspectors recognise the traffic of attacks that hit unpatched
+// XP machines and stop it, whatever the rules allow. Each is on (deny) unless a policy says
+// otherwise; `alert` records a hit and lets the traffic pass, `off` does not look.
+enum class VirtualPatch : uint8_t {
+  Ms17010,      // EternalBlue, DoublePulsar and the scanners that look for them (SMBv1)
+  Ms08067,      // Conficker's srvsvc NetPathCanonicalize path traversal (SMB named pipe)
+  Cve20190708,  // BlueKeep: an RDP client asking for the MS_T120 channel
+  kCount
+};
+enum class PatchMode : uint8_t { Deny, Alert, Off };
+const char* to_string(VirtualPatch p);  // "ms17-010", "ms08-067", "cve-2019-0708"
+const char* to_string(PatchMode m);
+std::optional<VirtualPatch> virtual_patch_named(std::string_view name);
+
 struct GuestIdentity {
   MacAddr mac;
   IpAddr ipv4;
@@ -119,6 +135,8 @@ struct Policy {
   Layer2 layer2;
   Limits limits;
   Outcomes outcomes;
+  std::array<PatchMode, static_cast<size_t>(VirtualPatch::kCount)> virtual_patches{};  // all Deny
+  PatchMode patch(VirtualPatch p) const { return virtual_patches[static_cast<size_t>(p)]; }
   // Named address sets ("pharmacy-hl7": [10.20.0.5]), so that rules say what a peer is and
   // the addresses of a site are kept in one place.
   std::map<std::string, std::vector<Cidr>> sets;

@@ -1,0 +1,80 @@
+#include "rdp/rdp_inspector.h"
+
+#include <strings.h>
+
+namespace vitrine::netmon::rdp {
+
+bool recognises(const uint8_t* payload, size_t len) { return looks_like_connection_request(payload, len); }
+
+std::unique_ptr<Inspector> create(std::string_view) { return std::make_unique<RdpInspector>(); }
+
+void RdpInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t len, uint64_t time_us,
+                            InspectionOutput& out) {
+  const size_t dir = from_initiator ? 0 : 1;
+  if (done_[dir]) return;
+  std::vector<std::vector<uint8_t>> tpkts;
+  bool not_tpkt = false;
+  framer_[dir].feed(data, len, tpkts, not_tpkt);
+  for (const auto& t : tpkts) from_initiator ? client_tpkt(t, time_us, out) : server_tpkt(t, time_us, out);
+  if (not_tpkt) done_[dir] = true;  // TLS or fast-path from here on: not readable, not wrong
+}
+
+void RdpInspector::client_tpkt(const std::vector<uint8_t>& tpkt, uint64_t time_us, InspectionOutput& out) {
+  InspectedMessage m;
+  m.judge = false;
+  if (!request_seen_) {
+    ConnectionRequest rq;
+    if (parse_connection_request(tpkt.data(), tpkt.size(), rq) != ParseStatus::Ok) {
+      out.malformed.push_back("an RDP connection that does not start with an X.224 connection request");
+      done_[0] = true;
+      return;
+    }
+    request_seen_ = true;
+    request_at_us_ = time_us;
+    m.type = "X.224-CR";
+  } else if (!initial_seen_) {
+    initial_seen_ = true;
+    ConnectInitial ci;
+    if (parse_connect_initial(tpkt.data(), tpkt.size(), ci) != ParseStatus::Ok) {
+      out.malformed.push_back("an MCS Connect-Initial that does not parse");
+      done_[0] = true;
+      return;
+    }
+    m.type = "MCS-CONNECT-INITIAL";
+    for (const auto& channel : ci.channels)
+      if (strcasecmp(channel.c_str(), "MS_T120") == 0) {
+        m.patch = policy::VirtualPatch::Cve20190708;
+        m.signature = kSignatureMsT120;
+      }
+    done_[0] = true;  // what follows (security exchange, licensing, ...) is not read
+  } else {
+    return;
+  }
+  out.messages.push_back(std::move(m));
+}
+
+void RdpInspector::server_tpkt(const std::vector<uint8_t>& tpkt, uint64_t time_us, InspectionOutput& out) {
+  ConnectionConfirm cc;
+  if (parse_connection_confirm(tpkt.data(), tpkt.size(), cc) != ParseStatus::Ok) {
+    done_[1] = true;  // MCS responses and later: not needed
+    return;
+  }
+  InspectedMessage m;
+  m.from_initiator = false;
+  m.judge = false;
+  m.type = "X.224-CC";
+  m.negative_ack = cc.failure;
+  if (request_seen_) m.ack_latency_seconds = static_cast<double>(time_us - request_at_us_) * 1e-6;
+  // With TLS or CredSSP chosen, the client's next bytes are a TLS handshake: nothing to read.
+  if (cc.negotiated && cc.selected_protocol != 0) done_[0] = true;
+  done_[1] = true;
+  out.messages.push_back(std::move(m));
+}
+
+void RdpInspector::on_gap(bool from_initiator, size_t, InspectionOutput& out) {
+  const size_t dir = from_initiator ? 0 : 1;
+  if (!done_[dir] && from_initiator && !initial_seen_) out.malformed.push_back("bytes of the RDP connection sequence were lost");
+  done_[dir] = true;
+}
+
+}  // namespace vitrine::netmon::rdp

@@ -1,0 +1,151 @@
+// The start of an RDP connection on byte arrays: the X.224 request and confirm, the channel
+// list of the MCS Connect-Initial (where BlueKeep asks for MS_T120), and what is refused.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "rdp/rdp_connect.h"
+#include "rdp/rdp_inspector.h"
+
+using namespace vitrine::netmon;
+using namespace vitrine::netmon::rdp;
+
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+// Appends byte by byte: GCC 12 misreads vector::insert after an initializer list (-Warray-bounds).
+void append(Bytes& b, const Bytes& more) {
+  for (uint8_t x : more) b.push_back(x);
+}
+
+Bytes tpkt(const Bytes& payload) {
+  const size_t n = payload.size() + 4;
+  Bytes b = {0x03, 0x00, static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)};
+  append(b, payload);
+  return b;
+}
+
+void le(Bytes& b, uint32_t v, int n) {
+  for (int i = 0; i < n; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+// X.224 CR with an optional cookie and an RDP_NEG_REQ.
+Bytes connection_request(const std::string& cookie, uint32_t protocols) {
+  Bytes x = {0xe0, 0, 0, 0, 0, 0};
+  if (!cookie.empty()) {
+    const std::string line = "Cookie: " + cookie + "\r\n";
+    append(x, Bytes(line.begin(), line.end()));
+  }
+  append(x, {0x01, 0x00, 0x08, 0x00});
+  le(x, protocols, 4);
+  Bytes li = {static_cast<uint8_t>(x.size())};
+  append(li, x);
+  return tpkt(li);
+}
+
+Bytes connection_confirm(uint8_t type, uint32_t value) {
+  Bytes x = {0x0e, 0xd0, 0, 0, 0x12, 0x34, 0, type, 0x00, 0x08, 0x00};
+  le(x, value, 4);
+  return tpkt(x);
+}
+
+// X.224 Data with an MCS Connect-Initial whose client data carries CS_CORE and CS_NET.
+Bytes connect_initial(const std::vector<std::string>& channels) {
+  Bytes blocks = {0x01, 0xc0, 0x08, 0x00, 0x04, 0x00, 0x08, 0x00};  // CS_CORE, cut to its version
+  Bytes net;
+  le(net, 0xc003, 2);
+  le(net, static_cast<uint32_t>(8 + 12 * channels.size()), 2);
+  le(net, static_cast<uint32_t>(channels.size()), 4);
+  for (const auto& c : channels) {
+    for (size_t i = 0; i < 8; ++i) net.push_back(i < c.size() ? static_cast<uint8_t>(c[i]) : 0);
+    le(net, 0x80800000, 4);
+  }
+  append(blocks, net);
+  Bytes gcc = {0x00, 0x05, 0x00, 0x14, 0x7c, 0x00, 0x01, 'D', 'u', 'c', 'a'};
+  gcc.push_back(0x80 | static_cast<uint8_t>(blocks.size() >> 8));
+  gcc.push_back(static_cast<uint8_t>(blocks.size()));
+  append(gcc, blocks);
+  Bytes mcs = {0x7f, 0x65, 0x82, static_cast<uint8_t>(gcc.size() >> 8), static_cast<uint8_t>(gcc.size())};
+  append(mcs, gcc);
+  Bytes x = {0x02, 0xf0, 0x80};
+  append(x, mcs);
+  return tpkt(x);
+}
+
+TEST(RdpConnect, TheRequestSaysWhoAndWhichSecurity) {
+  const Bytes cr = connection_request("mstshash=nurse1", kProtocolSsl | kProtocolHybrid);
+  EXPECT_TRUE(looks_like_connection_request(cr.data(), cr.size()));
+  ConnectionRequest rq;
+  ASSERT_EQ(parse_connection_request(cr.data(), cr.size(), rq), ParseStatus::Ok);
+  EXPECT_EQ(rq.cookie, "mstshash=nurse1");
+  EXPECT_TRUE(rq.negotiates);
+  EXPECT_EQ(rq.requested_protocols, kProtocolSsl | kProtocolHybrid);
+  ConnectionConfirm cc;
+  const Bytes ok = connection_confirm(0x02, kProtocolHybrid);
+  ASSERT_EQ(parse_connection_confirm(ok.data(), ok.size(), cc), ParseStatus::Ok);
+  EXPECT_EQ(cc.selected_protocol, kProtocolHybrid);
+  const Bytes failed = connection_confirm(0x03, 5);
+  ASSERT_EQ(parse_connection_confirm(failed.data(), failed.size(), cc), ParseStatus::Ok);
+  EXPECT_TRUE(cc.failure);
+}
+
+TEST(RdpConnect, TheConnectInitialListsTheChannelsAsked) {
+  const Bytes ci = connect_initial({"rdpdr", "MS_T120", "cliprdr"});
+  ConnectInitial out;
+  ASSERT_EQ(parse_connect_initial(ci.data(), ci.size(), out), ParseStatus::Ok);
+  EXPECT_EQ(out.channels, (std::vector<std::string>{"rdpdr", "MS_T120", "cliprdr"}));
+}
+
+TEST(RdpConnect, WhatIsNotTheConnectionSequenceIsRefused) {
+  ConnectionRequest rq;
+  Bytes cr = connection_request("", 0);
+  cr[3] += 1;  // the TPKT's length disagrees with the bytes
+  EXPECT_EQ(parse_connection_request(cr.data(), cr.size(), rq), ParseStatus::Error);
+  const Bytes tls = {0x16, 0x03, 0x01, 0x00, 0x20, 0x01};
+  EXPECT_FALSE(looks_like_connection_request(tls.data(), tls.size()));
+  Bytes ci = connect_initial({"MS_T120"});
+  ConnectInitial out;
+  ci[ci.size() - 16] = 0xff;  // the channel count: far more than 31
+  ci[ci.size() - 15] = 0xff;
+  EXPECT_EQ(parse_connect_initial(ci.data(), ci.size(), out), ParseStatus::Error);
+  const Bytes cut(ci.begin(), ci.begin() + 30);
+  EXPECT_EQ(parse_connect_initial(cut.data(), cut.size(), out), ParseStatus::Error);
+}
+
+TEST(RdpInspector, AClientAskingForMsT120IsTheBlueKeepSignature) {
+  for (const char* channel : {"MS_T120", "ms_t120"}) {
+    RdpInspector inspector;
+    InspectionOutput out;
+    const Bytes cr = connection_request("mstshash=x", 0), cc = connection_confirm(0x02, 0);
+    const Bytes ci = connect_initial({"rdpdr", channel});
+    inspector.on_bytes(true, cr.data(), cr.size(), 1000, out);
+    inspector.on_bytes(false, cc.data(), cc.size(), 3000, out);
+    // The Connect-Initial in two pieces, as TCP may deliver it.
+    inspector.on_bytes(true, ci.data(), 10, 4000, out);
+    inspector.on_bytes(true, ci.data() + 10, ci.size() - 10, 4000, out);
+    ASSERT_EQ(out.messages.size(), 3u);
+    EXPECT_EQ(out.messages[1].ack_latency_seconds.value_or(0), 0.002);
+    EXPECT_EQ(out.messages[2].signature, kSignatureMsT120) << channel;
+    EXPECT_TRUE(out.malformed.empty());
+  }
+  // The same without MS_T120, and with TLS chosen (the channel list is then encrypted).
+  RdpInspector plain;
+  InspectionOutput out;
+  const Bytes cr = connection_request("", 0), ci = connect_initial({"rdpdr", "cliprdr"});
+  plain.on_bytes(true, cr.data(), cr.size(), 0, out);
+  plain.on_bytes(true, ci.data(), ci.size(), 0, out);
+  ASSERT_EQ(out.messages.size(), 2u);
+  EXPECT_EQ(out.messages[1].signature, "");
+  RdpInspector tls;
+  InspectionOutput tls_out;
+  const Bytes cc = connection_confirm(0x02, kProtocolSsl), hello = {0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5};
+  tls.on_bytes(true, cr.data(), cr.size(), 0, tls_out);
+  tls.on_bytes(false, cc.data(), cc.size(), 0, tls_out);
+  tls.on_bytes(true, hello.data(), hello.size(), 0, tls_out);
+  EXPECT_EQ(tls_out.messages.size(), 2u);
+  EXPECT_TRUE(tls_out.malformed.empty()) << "TLS after negotiation is not malformed";
+}
+
+}  // namespace
