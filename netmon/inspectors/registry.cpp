@@ -4,6 +4,7 @@
 #include "dicom/dicom_inspector.h"
 #include "hl7/hl7_inspector.h"
 #include "rdp/rdp_inspector.h"
+#include "smb/smb_inspector.h"
 #include "vitrine/netmon/classifier.h"
 #include "vitrine/netmon/inspector.h"
 
@@ -18,6 +19,8 @@ const std::vector<InspectorRegistration>& inspector_registry() {
       {"hl7", kProtocolHl7, true, {}, &hl7::recognises, &hl7::create},
       {"dicom", kProtocolDicom, true, {}, &dicom::recognises, &dicom::create},
       {"", NDPI_PROTOCOL_RDP, false, {policy::VirtualPatch::Cve20190708}, &rdp::recognises, &rdp::create},
+      {"smb", NDPI_PROTOCOL_SMBV1, false, {policy::VirtualPatch::Ms17010, policy::VirtualPatch::Ms08067},
+       &smb::recognises, &smb::create},
   };
   return registry;
 }

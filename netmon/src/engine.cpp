@@ -431,8 +431,10 @@ void Engine::inspect(Flow& flow, const Frame& f, const Decoded& d, uint8_t endpo
       cut_for_outcome(flow, "onMalformed", std::string("malformed ") + protocol, f.time_us);
   }
   for (const auto& m : out.messages) {
+    const bool judged = m.from_initiator && m.judge;
+    if (judged) report_message(flow, m);  // events about this message name its attributes
     if (m.patch && flow.verdict != Verdict::Deny) virtual_patch_hit(flow, m, f.time_us);
-    if (flow.verdict != Verdict::Deny && m.from_initiator && m.judge) judge_message(flow, m, f.time_us);
+    if (judged && flow.verdict != Verdict::Deny) judge_message(flow, m, f.time_us);
     const bool guest_sent = m.from_initiator == (flow.direction == policy::Direction::Egress);
     metrics_.message(protocol, m.type, guest_sent ? policy::Direction::Egress : policy::Direction::Ingress, flow.verdict);
     if (m.negative_ack) metrics_.negative_ack(protocol);
@@ -455,7 +457,7 @@ void Engine::virtual_patch_hit(Flow& flow, const InspectedMessage& m, uint64_t n
   if (mode == policy::PatchMode::Deny) apply(flow, policy::Action::Deny, name, m.signature, now_us);
 }
 
-void Engine::judge_message(Flow& flow, const InspectedMessage& m, uint64_t now_us) {
+void Engine::report_message(Flow& flow, const InspectedMessage& m) {
   Classification& c = flow.classification;
   const std::string_view block = flow.inspection->block;
   for (size_t i = 0; i < policy::kAttrCount; ++i) {
@@ -464,6 +466,10 @@ void Engine::judge_message(Flow& flow, const InspectedMessage& m, uint64_t now_u
   }
   c.patient_ref = m.patient_ref;
   c.attributes_pending = false;  // this message is whole
+}
+
+void Engine::judge_message(Flow& flow, const InspectedMessage& m, uint64_t now_us) {
+  const Classification& c = flow.classification;
   if (flow.verdict == Verdict::Pending)
     resolve_pending(flow, now_us);
   else

@@ -97,6 +97,8 @@ class Engine {
   void recognise(Flow& flow, const Decoded& d);
   // A payload of an inspected flow: its messages judged as they complete.
   void inspect(Flow& flow, const Frame& f, const Decoded& d, uint8_t endpoint);
+  // A judged message's attributes become the flow's (report), then decide its fate (judge).
+  void report_message(Flow& flow, const InspectedMessage& m);
   void judge_message(Flow& flow, const InspectedMessage& m, uint64_t now_us);
   // An inspector saw an attack a virtual patch stops: recorded, and cut unless the policy
   // says alert.

@@ -1,0 +1,99 @@
+#include "smb/smb_inspector.h"
+
+#include <algorithm>
+
+namespace vitrine::netmon::smb {
+
+namespace {
+constexpr uint8_t kTransaction = 0x25, kTransaction2 = 0x32, kTransaction2Secondary = 0x33, kNtTransact = 0xa0;
+constexpr uint16_t kTransPeekNamedPipe = 0x0023, kTrans2SessionSetup = 0x000e;
+}  // namespace
+
+bool recognises(const uint8_t* payload, size_t len) { return looks_like_smb(payload, len); }
+
+std::unique_ptr<Inspector> create(std::string_view) { return std::make_unique<SmbInspector>(); }
+
+void SmbInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t len, uint64_t,
+                            InspectionOutput& out) {
+  const size_t dir = from_initiator ? 0 : 1;
+  if (done_[dir]) return;
+  std::vector<NetbiosFramer::Frame> frames;
+  bool not_netbios = false;
+  framer_[dir].feed(data, len, frames, not_netbios);
+  for (const auto& f : frames) {
+    // SMB2 may compound several messages in one frame.
+    for (size_t at = 0, next = 0; at < f.head.size(); at += next) {
+      SmbMessage msg;
+      if (parse_message(f.head.data() + at, f.head.size() - at, msg, next) != ParseStatus::Ok) {
+        out.malformed.push_back("a NetBIOS message that is not SMB");
+        break;
+      }
+      from_initiator && !msg.response ? request(msg, out) : answer(msg, out);
+      if (next == 0) break;
+    }
+  }
+  if (not_netbios) {
+    out.malformed.push_back("bytes that are not NetBIOS session messages");
+    done_[dir] = true;
+  }
+}
+
+void SmbInspector::request(const SmbMessage& msg, InspectionOutput& out) {
+  request_seen_ = true;
+  InspectedMessage m;
+  m.type = msg.command;
+  using policy::Attr;
+  m.attributes.set(Attr::SmbCommand, msg.command);
+  m.attributes.set(Attr::SmbDialect, dialect_.empty() && msg.version == 1 && msg.command != "NEGOTIATE" ? "SMB1" : dialect_);
+  m.attributes.set(Attr::SmbShare, msg.share);
+  if (msg.version == 1 && msg.command_code == 0x72) offered_ = msg.offered_dialects;
+  auto hit = [&](policy::VirtualPatch patch, const char* signature) {
+    m.patch = patch;
+    m.signature = signature;
+  };
+  if (msg.version == 1) {
+    if (msg.command_code == kTransaction && msg.has_trans_setup && msg.trans_subcommand == kTransPeekNamedPipe &&
+        msg.trans_fid == 0)
+      hit(policy::VirtualPatch::Ms17010, kSignaturePeekNamedPipe);
+    if (msg.command_code == kTransaction2 && msg.has_trans_setup && msg.trans_subcommand == kTrans2SessionSetup)
+      hit(policy::VirtualPatch::Ms17010, kSignatureTrans2SessionSetup);
+    if (msg.command_code == kNtTransact) {
+      if (open_nt_transacts_.size() >= kMaxOpenNtTransacts) open_nt_transacts_.pop_front();
+      open_nt_transacts_.push_back(msg.message_id);
+    }
+    if (msg.command_code == kTransaction2Secondary &&
+        std::find(open_nt_transacts_.begin(), open_nt_transacts_.end(), msg.message_id) != open_nt_transacts_.end())
+      hit(policy::VirtualPatch::Ms17010, kSignatureNtTransByTrans2);
+  }
+  DceRpc rpc;
+  if (!msg.pipe_data.empty() && parse_dcerpc(msg.pipe_data.data(), msg.pipe_data.size(), rpc)) {
+    if (rpc.binds_srvsvc) srvsvc_bound_ = true;
+    if (rpc.request && srvsvc_bound_ && rpc.opnum == kOpnumNetprPathCanonicalize && rpc.stub_has_path_traversal)
+      hit(policy::VirtualPatch::Ms08067, kSignaturePathCanonicalize);
+  }
+  out.messages.push_back(std::move(m));
+}
+
+void SmbInspector::answer(const SmbMessage& msg, InspectionOutput& out) {
+  if (msg.version == 1 && msg.command_code == 0x72 && msg.dialect_index >= 0 &&
+      static_cast<size_t>(msg.dialect_index) < offered_.size()) {
+    const std::string& chosen = offered_[static_cast<size_t>(msg.dialect_index)];
+    if (chosen == "NT LM 0.12" || chosen == "NT LANMAN 1.0") dialect_ = "SMB1";
+    else if (chosen == "SMB 2.002") dialect_ = "2.0.2";
+  } else if (msg.version == 2 && !msg.dialect.empty()) {
+    dialect_ = msg.dialect;
+  }
+  InspectedMessage m;
+  m.from_initiator = false;
+  m.judge = false;
+  m.type = msg.command;
+  out.messages.push_back(std::move(m));
+}
+
+void SmbInspector::on_gap(bool from_initiator, size_t, InspectionOutput& out) {
+  const size_t dir = from_initiator ? 0 : 1;
+  if (!done_[dir]) out.malformed.push_back("bytes of the SMB stream were lost");
+  done_[dir] = true;
+}
+
+}  // namespace vitrine::netmon::smb

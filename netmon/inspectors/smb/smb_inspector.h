@@ -1,0 +1,53 @@
+// The thin side of the SMB reader: each request the initiator sends is a message judged by
+// its command, the dialect in use and, for a tree connect, the share; the answers set the
+// dialect. The virtual patches for MS17-010 (EternalBlue, DoublePulsar, the scanners that
+// look for them) and MS08-067 (Conficker) are signatures on those messages.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "smb/smb_message.h"
+#include "vitrine/netmon/inspector.h"
+
+namespace vitrine::netmon::smb {
+
+// Stable signature ids, in events and metrics.
+inline constexpr const char* kSignaturePeekNamedPipe = "vitrine.smb.ms17-010.peek-named-pipe-fid0";
+inline constexpr const char* kSignatureTrans2SessionSetup = "vitrine.smb.ms17-010.trans2-session-setup";
+inline constexpr const char* kSignatureNtTransByTrans2 = "vitrine.smb.ms17-010.nt-trans-continued-by-trans2";
+inline constexpr const char* kSignaturePathCanonicalize = "vitrine.smb.ms08-067.netpathcanonicalize-traversal";
+
+bool recognises(const uint8_t* payload, size_t len);
+std::unique_ptr<Inspector> create(std::string_view patient_key);
+
+class SmbInspector : public Inspector {
+ public:
+  // NT_TRANSACT requests remembered, to see one continued by a TRANSACTION2_SECONDARY (how
+  // EternalBlue overflows the server's buffer): clients have a handful outstanding at most.
+  static constexpr size_t kMaxOpenNtTransacts = 64;
+  // The srvsvc operation that MS08-067 abuses ([MS-SRVS] NetprPathCanonicalize).
+  static constexpr uint16_t kOpnumNetprPathCanonicalize = 31;
+
+  void on_bytes(bool from_initiator, const uint8_t* data, size_t len, uint64_t time_us,
+                InspectionOutput& out) override;
+  void on_gap(bool from_initiator, size_t len, InspectionOutput& out) override;
+  bool reading_message() const override { return !request_seen_; }
+
+ private:
+  void request(const SmbMessage& msg, InspectionOutput& out);
+  void answer(const SmbMessage& msg, InspectionOutput& out);
+
+  NetbiosFramer framer_[2];
+  bool done_[2] = {false, false};
+  bool request_seen_ = false;
+  std::string dialect_;  // once negotiated
+  std::vector<std::string> offered_;
+  std::deque<uint64_t> open_nt_transacts_;
+  bool srvsvc_bound_ = false;
+};
+
+}  // namespace vitrine::netmon::smb

@@ -1,0 +1,268 @@
+#include "smb/smb_message.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace vitrine::netmon::smb {
+
+namespace {
+
+constexpr size_t kSmb1Header = 32, kSmb2Header = 64;
+constexpr uint8_t kSmb1Reply = 0x80;
+constexpr uint16_t kSmb1Unicode = 0x8000;
+constexpr uint8_t kNegotiate1 = 0x72, kTransaction = 0x25, kTransaction2 = 0x32, kNtTransact = 0xa0,
+                  kTreeConnectAndx = 0x75, kWriteAndx = 0x2f;
+constexpr uint16_t kNegotiate2 = 0, kTreeConnect2 = 3, kWrite2 = 9, kIoctl2 = 11;
+constexpr uint32_t kSmb2Response = 0x1;
+// The start of a pipe write kept for DCE/RPC: the header and the start of the stub.
+constexpr size_t kMaxPipeData = 4096;
+
+uint16_t le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
+uint32_t le32(const uint8_t* p) { return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24; }
+uint64_t le64(const uint8_t* p) { return uint64_t{le32(p)} | uint64_t{le32(p + 4)} << 32; }
+
+const char* smb1_name(uint8_t code) {
+  switch (code) {
+    case 0x00: return "CREATE_DIRECTORY";
+    case 0x01: return "DELETE_DIRECTORY";
+    case 0x02: return "OPEN";
+    case 0x04: return "CLOSE";
+    case 0x06: return "DELETE";
+    case 0x07: return "RENAME";
+    case 0x08: return "QUERY_INFORMATION";
+    case 0x09: return "SET_INFORMATION";
+    case 0x24: return "LOCKING_ANDX";
+    case 0x25: return "TRANSACTION";
+    case 0x26: return "TRANSACTION_SECONDARY";
+    case 0x29: return "COPY";
+    case 0x2a: return "MOVE";
+    case 0x2b: return "ECHO";
+    case 0x2d: return "OPEN_ANDX";
+    case 0x2e: return "READ_ANDX";
+    case 0x2f: return "WRITE_ANDX";
+    case 0x32: return "TRANSACTION2";
+    case 0x33: return "TRANSACTION2_SECONDARY";
+    case 0x34: return "FIND_CLOSE2";
+    case 0x71: return "TREE_DISCONNECT";
+    case 0x72: return "NEGOTIATE";
+    case 0x73: return "SESSION_SETUP_ANDX";
+    case 0x74: return "LOGOFF_ANDX";
+    case 0x75: return "TREE_CONNECT_ANDX";
+    case 0xa0: return "NT_TRANSACT";
+    case 0xa1: return "NT_TRANSACT_SECONDARY";
+    case 0xa2: return "NT_CREATE_ANDX";
+    case 0xa4: return "NT_CANCEL";
+    case 0xa5: return "NT_RENAME";
+    case 0xc0: return "OPEN_PRINT_FILE";
+    case 0xc1: return "WRITE_PRINT_FILE";
+    case 0xc2: return "CLOSE_PRINT_FILE";
+    default: return "OTHER";
+  }
+}
+
+const char* smb2_name(uint16_t code) {
+  static const char* const kNames[] = {"NEGOTIATE", "SESSION_SETUP", "LOGOFF", "TREE_CONNECT", "TREE_DISCONNECT",
+                                       "CREATE", "CLOSE", "FLUSH", "READ", "WRITE", "LOCK", "IOCTL", "CANCEL",
+                                       "ECHO", "QUERY_DIRECTORY", "CHANGE_NOTIFY", "QUERY_INFO", "SET_INFO",
+                                       "OPLOCK_BREAK"};
+  return code < sizeof kNames / sizeof kNames[0] ? kNames[code] : "OTHER";
+}
+
+std::string dialect_name(uint16_t revision) {
+  switch (revision) {
+    case 0x0202: return "2.0.2";
+    case 0x0210: return "2.1";
+    case 0x0300: return "3.0";
+    case 0x0302: return "3.0.2";
+    case 0x0311: return "3.1.1";
+    default: return "";
+  }
+}
+
+// The last component of a UNC path, printable ASCII only.
+std::string share_of(const std::string& path) {
+  std::string share = path.substr(path.find_last_of('\\') == std::string::npos ? 0 : path.find_last_of('\\') + 1);
+  for (char& c : share)
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
+  return share;
+}
+
+std::string utf16_ascii(const uint8_t* p, size_t len) {  // stops at NUL; non-ASCII becomes '?'
+  std::string s;
+  for (size_t i = 0; i + 1 < len; i += 2) {
+    const uint16_t c = le16(p + i);
+    if (c == 0) break;
+    s += c < 0x80 ? static_cast<char>(c) : '?';
+  }
+  return s;
+}
+
+void keep_pipe_data(SmbMessage& out, const uint8_t* base, size_t len, size_t offset, size_t count) {
+  if (offset >= len || count == 0) return;
+  const size_t n = std::min({count, len - offset, kMaxPipeData});
+  out.pipe_data.assign(base + offset, base + offset + n);
+}
+
+ParseStatus parse_smb1(const uint8_t* d, size_t len, SmbMessage& out) {
+  if (len < kSmb1Header + 3) return ParseStatus::Error;
+  out.version = 1;
+  out.command_code = d[4];
+  out.command = smb1_name(d[4]);
+  out.response = (d[9] & kSmb1Reply) != 0;
+  const bool unicode = (le16(d + 10) & kSmb1Unicode) != 0;
+  out.message_id = le16(d + 30);
+  const size_t wc = d[kSmb1Header];
+  const size_t words_at = kSmb1Header + 1;
+  if (words_at + 2 * wc + 2 > len) return out.response ? ParseStatus::Ok : ParseStatus::Error;
+  const uint8_t* w = d + words_at;
+  const size_t bytes_at = words_at + 2 * wc + 2;
+  const size_t byte_count = std::min<size_t>(le16(d + words_at + 2 * wc), len - bytes_at);
+  const uint8_t* b = d + bytes_at;
+  if (out.response) {
+    if (out.command_code == kNegotiate1 && wc >= 1) out.dialect_index = le16(w);
+    return ParseStatus::Ok;
+  }
+  switch (out.command_code) {
+    case kNegotiate1:
+      for (size_t at = 0; at < byte_count;) {
+        if (b[at] != 0x02) break;  // each dialect: 0x02, then a NUL-terminated string
+        const uint8_t* end = static_cast<const uint8_t*>(std::memchr(b + at + 1, 0, byte_count - at - 1));
+        if (end == nullptr) break;
+        out.offered_dialects.emplace_back(reinterpret_cast<const char*>(b + at + 1), static_cast<size_t>(end - b - at - 1));
+        at = static_cast<size_t>(end - b) + 1;
+      }
+      break;
+    case kTreeConnectAndx: {
+      if (wc < 4) return ParseStatus::Error;
+      size_t at = bytes_at + le16(w + 6);  // after the password
+      if (at >= len) return ParseStatus::Error;
+      std::string path;
+      if (unicode) {
+        if (at % 2) ++at;  // UTF-16 is aligned to the SMB header
+        path = at < len ? utf16_ascii(d + at, len - at) : "";
+      } else {
+        const uint8_t* end = static_cast<const uint8_t*>(std::memchr(d + at, 0, len - at));
+        path.assign(reinterpret_cast<const char*>(d + at), end ? static_cast<size_t>(end - d - at) : len - at);
+      }
+      out.share = share_of(path);
+      break;
+    }
+    case kTransaction:
+    case kTransaction2:
+      // Words 0-13 are fixed; word 13's low byte is the setup count, setups follow.
+      if (wc >= 14 && w[26] >= 1 && wc >= 14u + w[26]) {
+        out.has_trans_setup = true;
+        out.trans_subcommand = le16(w + 28);
+        if (w[26] >= 2) out.trans_fid = le16(w + 30);
+      }
+      if (out.command_code == kTransaction && wc >= 14) keep_pipe_data(out, d, len, le16(w + 24), le16(w + 22));
+      break;
+    case kNtTransact:
+      if (wc >= 19) out.nt_trans_total_data = le32(w + 7);
+      break;
+    case kWriteAndx:
+      if (wc >= 12) keep_pipe_data(out, d, len, le16(w + 22), le16(w + 20));
+      break;
+    default: break;
+  }
+  return ParseStatus::Ok;
+}
+
+ParseStatus parse_smb2(const uint8_t* d, size_t len, SmbMessage& out, size_t& next) {
+  if (len < kSmb2Header + 2 || le16(d + 4) != kSmb2Header) return ParseStatus::Error;
+  out.version = 2;
+  const uint16_t cmd = le16(d + 12);
+  out.command_code = static_cast<uint8_t>(std::min<uint16_t>(cmd, 0xff));
+  out.command = smb2_name(cmd);
+  out.response = (le32(d + 16) & kSmb2Response) != 0;
+  out.message_id = le64(d + 24);
+  const uint32_t next_command = le32(d + 20);
+  next = next_command != 0 && next_command < len && next_command % 8 == 0 ? next_command : 0;
+  const size_t end = next != 0 ? next : len;
+  const uint8_t* body = d + kSmb2Header;
+  const size_t body_len = end - kSmb2Header;
+  if (out.response) {
+    if (cmd == kNegotiate2 && body_len >= 6) out.dialect = dialect_name(le16(body + 4));
+    return ParseStatus::Ok;
+  }
+  if (cmd == kTreeConnect2 && body_len >= 8) {
+    const size_t offset = le16(body + 4), length = le16(body + 6);
+    if (offset < end && length <= end - offset) out.share = share_of(utf16_ascii(d + offset, length));
+  } else if (cmd == kWrite2 && body_len >= 8) {
+    keep_pipe_data(out, d, end, le16(body + 2), le32(body + 4));
+  } else if (cmd == kIoctl2 && body_len >= 32) {
+    keep_pipe_data(out, d, end, le32(body + 24), le32(body + 28));
+  }
+  return ParseStatus::Ok;
+}
+
+}  // namespace
+
+ParseStatus parse_message(const uint8_t* data, size_t len, SmbMessage& out, size_t& next) {
+  out = SmbMessage{};
+  next = 0;
+  if (len >= 4 && data[0] == 0xff && std::memcmp(data + 1, "SMB", 3) == 0) return parse_smb1(data, len, out);
+  if (len >= 4 && data[0] == 0xfe && std::memcmp(data + 1, "SMB", 3) == 0) return parse_smb2(data, len, out, next);
+  return ParseStatus::Error;
+}
+
+bool parse_dcerpc(const uint8_t* d, size_t len, DceRpc& out) {
+  out = DceRpc{};
+  if (len < 16 || d[0] != 5 || d[1] != 0) return false;
+  const uint8_t ptype = d[2];
+  static const uint8_t kSrvsvc[16] = {0xc8, 0x4f, 0x32, 0x4b, 0x70, 0x16, 0xd3, 0x01,
+                                      0x12, 0x78, 0x5a, 0x47, 0xbf, 0x6e, 0xe1, 0x88};
+  if (ptype == 0x0b && len >= 48) {  // bind: the first context's abstract syntax
+    out.bind = true;
+    out.binds_srvsvc = std::memcmp(d + 32, kSrvsvc, 16) == 0;
+  } else if (ptype == 0x00 && len >= 24) {  // request
+    out.request = true;
+    out.opnum = le16(d + 22);
+    static const uint8_t kTraversal[] = {'\\', 0, '.', 0, '.', 0, '\\', 0};
+    out.stub_has_path_traversal = std::search(d + 24, d + len, kTraversal, kTraversal + 8) != d + len;
+  }
+  return true;
+}
+
+bool looks_like_smb(const uint8_t* d, size_t len) {
+  if (len >= 4 && d[0] == 0x81) return true;  // NetBIOS session request (port 139)
+  return len >= 8 && d[0] == 0x00 && (d[4] == 0xff || d[4] == 0xfe) && std::memcmp(d + 5, "SMB", 3) == 0;
+}
+
+void NetbiosFramer::feed(const uint8_t* data, size_t len, std::vector<Frame>& frames, bool& not_netbios) {
+  size_t at = 0;
+  while (at < len) {
+    if (have_header_ < 4) {
+      const size_t n = std::min(4 - have_header_, len - at);
+      std::memcpy(header_ + have_header_, data + at, n);
+      have_header_ += n;
+      at += n;
+      if (have_header_ < 4) return;
+      const uint8_t type = header_[0];
+      // 0x00 session message; 0x81-0x85 session service requests and answers, keepalives.
+      if (type != 0x00 && (type < 0x81 || type > 0x85)) {
+        not_netbios = true;
+        return;
+      }
+      skip_ = type != 0x00;
+      // Direct TCP (445) gives the length 24 bits; NetBIOS (139) 17, with the rest zero.
+      remaining_ = size_t{header_[1]} << 16 | size_t{header_[2]} << 8 | header_[3];
+      current_ = Frame{};
+      current_.length = remaining_;
+    }
+    const size_t n = std::min(remaining_, len - at);
+    if (!skip_) {
+      const size_t keep = std::min(n, kMaxKeptBytes - std::min(kMaxKeptBytes, current_.head.size()));
+      current_.head.insert(current_.head.end(), data + at, data + at + keep);
+    }
+    remaining_ -= n;
+    at += n;
+    if (remaining_ == 0) {
+      if (!skip_) frames.push_back(std::move(current_));
+      current_ = Frame{};
+      have_header_ = 0;
+    }
+  }
+}
+
+}  // namespace vitrine::netmon::smb

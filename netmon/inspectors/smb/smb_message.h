@@ -1,0 +1,71 @@
+// SMB over TCP ([MS-CIFS], [MS-SMB2]): NetBIOS session framing, SMB1 and SMB2 headers, and
+// the fields a policy or a virtual patch needs — the command, the dialect offered and chosen,
+// the share a tree connect names, transaction subcommands, and DCE/RPC carried to a named
+// pipe. Pure: no I/O, no logging; every offset is checked against the bytes given.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace vitrine::netmon::smb {
+
+struct SmbMessage {
+  int version = 0;           // 1 or 2
+  bool response = false;
+  std::string command;       // [MS-CIFS] / [MS-SMB2] name, e.g. "TREE_CONNECT_ANDX"
+  uint8_t command_code = 0;  // SMB1 code, or SMB2 command number
+  uint64_t message_id = 0;   // SMB1 MID, SMB2 MessageId
+  std::vector<std::string> offered_dialects;  // SMB1 NEGOTIATE request: the dialect strings
+  int dialect_index = -1;                     // SMB1 NEGOTIATE response: the one chosen
+  std::string dialect;       // SMB2 NEGOTIATE response: "2.0.2", "2.1", "3.0", "3.0.2", "3.1.1"
+  std::string share;         // tree connect: the share's name ("IPC$", "ADMIN$"), printable
+  uint16_t trans_subcommand = 0;  // SMB1 TRANSACTION / TRANSACTION2: Setup[0]
+  bool has_trans_setup = false;
+  uint16_t trans_fid = 0;         // TRANSACTION: Setup[1] (the pipe)
+  uint32_t nt_trans_total_data = 0;
+  std::vector<uint8_t> pipe_data; // bytes written to a named pipe (TRANSACTION, WRITE_ANDX, SMB2 WRITE/IOCTL)
+};
+
+// DCE/RPC as carried to a named pipe ([C706], [MS-RPCE]): what a virtual patch looks at.
+struct DceRpc {
+  bool bind = false;
+  bool binds_srvsvc = false;  // a bind to the server service (4b324fc8-1670-01d3-1278-5a47bf6ee188)
+  bool request = false;
+  uint16_t opnum = 0;
+  bool stub_has_path_traversal = false;  // "\..\" in UTF-16: NetPathCanonicalize's exploit path
+};
+bool parse_dcerpc(const uint8_t* data, size_t len, DceRpc& out);
+
+enum class ParseStatus : uint8_t { Ok, Error };
+
+// One SMB message: the bytes after its 4-byte NetBIOS header. SMB2 compounds are cut apart
+// by the caller through `next` (the offset of the next message, 0 for none).
+ParseStatus parse_message(const uint8_t* data, size_t len, SmbMessage& out, size_t& next);
+
+// Whether the first payload of a TCP flow is SMB: a NetBIOS session message with an SMB1 or
+// SMB2 header, or a NetBIOS session request (port 139).
+bool looks_like_smb(const uint8_t* data, size_t len);
+
+// Cuts a stream into NetBIOS session messages; keepalives and session requests are skipped.
+class NetbiosFramer {
+ public:
+  // SMB2 allows 8 MiB writes; what is kept of a message is its first kMaxKeptBytes (headers,
+  // names, the start of a pipe write), the rest is counted and skipped.
+  static constexpr size_t kMaxKeptBytes = 16 * 1024;
+  struct Frame {
+    std::vector<uint8_t> head;
+    size_t length = 0;
+  };
+  void feed(const uint8_t* data, size_t len, std::vector<Frame>& frames, bool& not_netbios);
+
+ private:
+  uint8_t header_[4] = {};
+  size_t have_header_ = 0;
+  size_t remaining_ = 0;
+  bool skip_ = false;  // a session-service packet that is not a session message
+  Frame current_;
+};
+
+}  // namespace vitrine::netmon::smb
