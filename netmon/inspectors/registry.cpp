@@ -16,10 +16,12 @@ namespace vitrine::netmon {
 
 const std::vector<InspectorRegistration>& inspector_registry() {
   static const std::vector<InspectorRegistration> registry = {
-      {"hl7", kProtocolHl7, true, {}, &hl7::recognises, &hl7::create},
-      {"dicom", kProtocolDicom, true, {}, &dicom::recognises, &dicom::create},
-      {"", NDPI_PROTOCOL_RDP, false, {policy::VirtualPatch::Cve20190708}, &rdp::recognises, &rdp::create},
-      {"smb", NDPI_PROTOCOL_SMBV1, false, {policy::VirtualPatch::Ms17010, policy::VirtualPatch::Ms08067},
+      {"hl7", Naming::Own, [](const uint8_t*, size_t) { return policy::L7Facts{0, kProtocolHl7}; }, {},
+       &hl7::recognises, &hl7::create},
+      {"dicom", Naming::Own, [](const uint8_t*, size_t) { return policy::L7Facts{0, kProtocolDicom}; }, {},
+       &dicom::recognises, &dicom::create},
+      {"", Naming::None, nullptr, {policy::VirtualPatch::Cve20190708}, &rdp::recognises, &rdp::create},
+      {"smb", Naming::Provisional, &smb::protocol_of, {policy::VirtualPatch::Ms17010, policy::VirtualPatch::Ms08067},
        &smb::recognises, &smb::create},
   };
   return registry;

@@ -90,6 +90,8 @@ bool NdpiClassifier::reports(policy::Attr a) const {
 
 namespace {
 void copy_result(Classification& c, const ndpi_protocol& p) {
+  if (c.provisional && p.app_protocol == NDPI_PROTOCOL_UNKNOWN && p.master_protocol == NDPI_PROTOCOL_UNKNOWN)
+    return;  // nDPI has not decided yet: the inspector's name stands
   c.protocol.master = p.master_protocol;
   c.protocol.app = p.app_protocol;
 }

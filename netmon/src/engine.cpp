@@ -64,6 +64,7 @@ policy::FlowFacts facts_of(const Flow& flow) {
     // it reads later (the server's TLS hello) re-judges the flow (rejudge_allowed).
     facts.l7->attributes = &flow.classification.attributes;
     facts.l7->attributes_final = !flow.classification.attributes_pending;
+    facts.l7->risks_final = !(flow.classification.provisional && !flow.classification.completed);
   }
   return facts;
 }
@@ -282,11 +283,14 @@ void Engine::handle_ip(const Frame& f, const Decoded& d) {
     return;
   }
   const uint32_t attributes_before = flow->classification.attributes_version;
+  const uint64_t risks_before = flow->classification.risks;
   classify(*flow, f, d, ep);
   if (flow->inspection && d.payload_len > 0) inspect(*flow, f, d, ep);
   if (flow->verdict == Verdict::Pending) resolve_pending(*flow, f.time_us);
   else if (!flow->inspection && flow->classification.attributes_version != attributes_before)
     rejudge_allowed(*flow, f.time_us, "judged again on what the flow said after its verdict");
+  else if (flow->classification.risks != risks_before)
+    rejudge_allowed(*flow, f.time_us, "judged again on a risk the classifier reported after its verdict");
 
   const uint32_t seq_end = flow->ip_protocol == IPPROTO_TCP ? tcp_seq_end(d) : 0;
   if (flow->verdict == Verdict::Pending) {
@@ -364,10 +368,13 @@ void Engine::recognise(Flow& flow, const Decoded& d) {
   for (const auto& reg : inspector_registry()) {
     if (!reg.recognises(d.payload, d.payload_len)) continue;
     Classification& c = flow.classification;
-    if (reg.names_protocol) {
-      c.protocol = policy::L7Facts{0, reg.protocol};
+    if (reg.naming != Naming::None) {
+      const policy::L7Facts named = reg.protocol_of(d.payload, d.payload_len);
+      c.protocol.master = named.master;
+      c.protocol.app = named.app;
       c.by_inspection = true;
-      classifier_.give_up(c);  // named by its own bytes: nDPI has nothing to add
+      if (reg.naming == Naming::Own) classifier_.give_up(c);  // nDPI does not know it
+      else c.provisional = true;
     }
     const bool judged = reg.block[0] != '\0' && judges_messages(*policy_, reg.block);
     const bool patched = std::any_of(reg.patches.begin(), reg.patches.end(),

@@ -38,13 +38,15 @@ bool l3l4_matches(const Rule& rule, const FlowFacts& f) {
   return true;
 }
 
-bool l7_matches(const Rule& rule, const L7Facts& l7) {
+Match l7_matches(const Rule& rule, const L7Facts& l7) {
   const bool protocol = rule.protocols.empty() ||
                         std::any_of(rule.protocols.begin(), rule.protocols.end(), [&](uint16_t id) {
                           return id != 0 && (id == l7.master || id == l7.app);
                         });
+  if (!protocol) return Match::No;
   // Any one of the rule's risks will do.
-  return protocol && (rule.risks == 0 || (rule.risks & l7.risks) != 0);
+  if (rule.risks == 0 || (rule.risks & l7.risks) != 0) return Match::Yes;
+  return l7.risks_final ? Match::No : Match::Unknown;
 }
 
 // First match wins over the rules `next` yields in order (each already known to match on
@@ -68,11 +70,13 @@ Decision decide(const Policy& policy, const FlowFacts& facts, Next next) {
     const Rule& rule = policy.rules[static_cast<size_t>(index)];
     if (rule.protocols.empty() && rule.risks == 0 && rule.l7.empty()) return conclude(rule.action, index);
     if (facts.l7) {
-      if (!l7_matches(rule, *facts.l7)) continue;
+      const Match base = l7_matches(rule, *facts.l7);
+      if (base == Match::No) continue;
       const Match m = match_conditions(rule.l7, facts.l7->attributes, facts.l7->attributes_final);
-      if (m == Match::Yes) return conclude(rule.action, index);
       if (m == Match::No) continue;
-      // Unknown: an inspector has yet to report what the conditions are about.
+      if (m == Match::Yes && base == Match::Yes) return conclude(rule.action, index);
+      // Unknown: an inspector has yet to report what the conditions are about, or the
+      // classifier what risks the flow carries.
     }
     if (undecided_seen && undecided_action != rule.action) undecided_disagree = true;
     undecided_seen = true;

@@ -5,7 +5,7 @@ decode: one byte of link type, then a frame. engine: records [side][gap ms][len:
 whole sessions as the guest (10.77.0.2) would have them. policy: the project's own policies.
 tls_hello: a server's first TLS payload, whole and cut short, and a client's. hl7: the shared HL7
 captures' MLLP streams, cut three ways. reassembly: segments out of order, overlapping, far ahead. dicom: the recorded
-associations' streams, each direction, cut two ways. rdp: the recorded connection starts.
+associations' streams, each direction, cut two ways. rdp: the recorded connection starts. smb: recorded SMB client streams.
 """
 import shutil
 import struct
@@ -58,7 +58,7 @@ def main():
         "rdp-in": [(1, frame(S, G, TCP(sport=40000, dport=3389, flags="S", seq=7)))],
         "tls": tcp_session(443, client_hello, server_hello),
     }
-    for name in ("fuzz_decode", "fuzz_engine", "fuzz_policy", "fuzz_tls_hello", "fuzz_hl7", "fuzz_reassembly", "fuzz_dicom", "fuzz_rdp"):
+    for name in ("fuzz_decode", "fuzz_engine", "fuzz_policy", "fuzz_tls_hello", "fuzz_hl7", "fuzz_reassembly", "fuzz_dicom", "fuzz_rdp", "fuzz_smb"):
         d = HERE / "corpus" / name
         shutil.rmtree(d, ignore_errors=True)
         d.mkdir(parents=True)
@@ -89,6 +89,16 @@ def main():
         stream = b"".join(bytes(p[TCP].payload) for p in packets
                           if TCP in p and p[TCP].sport == port and len(p[TCP].payload))
         (HERE / "corpus" / "fuzz_rdp" / f"client-{port}").write_bytes(bytes([13, 0]) + stream)
+    # smb: the client's side of each recorded SMB session (golden case smb-virtual-patches, nmap's
+    # probe and impacket's session), and nDPI's smbv1.pcap with its DoublePulsar ping.
+    for name, capture in (("virtual-patches", ROOT / "tests" / "golden" / "smb-virtual-patches" / "input.pcap"),
+                          ("smbv1", ROOT.parent / "shared" / "testdata" / "pcaps" / "smbv1.pcap")):
+        packets = rdpcap(str(capture))
+        for port in sorted({p[TCP].sport for p in packets if TCP in p and p[TCP].dport == 445}):
+            stream = b"".join(bytes(p[TCP].payload) for p in packets
+                              if TCP in p and p[TCP].sport == port and len(p[TCP].payload))
+            if stream:
+                (HERE / "corpus" / "fuzz_smb" / f"{name}-{port}").write_bytes(bytes([199, 0]) + stream)
     tls_corpus = HERE / "corpus" / "fuzz_tls_hello"
     (tls_corpus / "server-hello-1.1").write_bytes(server_hello)
     (tls_corpus / "server-hello-1.1-cut").write_bytes(server_hello[:60])

@@ -27,11 +27,13 @@ rec_pair() {
   ip -n vt-rec-s addr add "$1/24" dev vt-rec-s0
   ip -n vt-rec-g link set vt-rec-g0 up
   ip -n vt-rec-s link set vt-rec-s0 up
+  ip -n vt-rec-g link set lo up  # servers that talk to themselves (impacket's RPC) need it
+  ip -n vt-rec-s link set lo up
 }
 
 rec_spawn() {
   local ns=$1; shift
-  ip netns exec "$ns" "$@" &
+  ip netns exec "$ns" "$@" >/dev/null 2>&1 &
   rec_pids+=($!)
 }
 

@@ -196,6 +196,21 @@ TEST(PolicyL7, AMessageTypePatternNamesTheComponentsItCaresAbout) {
   }
 }
 
+TEST(PolicyL7, ARiskRuleWaitsWhileTheClassifierMayStillReportIt) {
+  // A flow an inspector named ahead of nDPI (SMB1): its risks are not final until nDPI is done.
+  const Policy p = load(R"(  - {name: no-insecure-smb, direction: egress, risks: [SMB Insecure Version], action: deny}
+  - {name: smb, direction: egress, protocols: [SMBv1], action: allow}
+)");
+  FlowFacts f = flow(kSmbV1, 445, nullptr);
+  f.l7->risks_final = false;
+  EXPECT_FALSE(evaluate(p, f).definitive) << "the risk rule may still match";
+  f.l7->risks_final = true;
+  EXPECT_EQ(evaluate(p, f).rule, 1);
+  f.l7->risks = uint64_t{1} << 10;  // the fake catalogue's bit for SMB Insecure Version
+  f.l7->risks_final = false;
+  EXPECT_EQ(evaluate(p, f).rule, 0) << "a risk reported is final for the rule that asks for it";
+}
+
 TEST(PolicyL7, LintSeesShadowingByConditionsAndConditionsNothingReports) {
   const Policy p = load(R"(  - {name: any-ward, direction: egress, action: allow, dns: {names: ["*"]}}
   - {name: pharmacy, direction: egress, action: deny, dns: {names: [pharmacy.ward3.local]}}

@@ -22,6 +22,8 @@ inline constexpr const char* kSignatureNtTransByTrans2 = "vitrine.smb.ms17-010.n
 inline constexpr const char* kSignaturePathCanonicalize = "vitrine.smb.ms08-067.netpathcanonicalize-traversal";
 
 bool recognises(const uint8_t* payload, size_t len);
+// As nDPI names SMB once it is sure: NetBIOS.SMBv1 or NetBIOS.SMBv23 (NetBIOS for a session request).
+policy::L7Facts protocol_of(const uint8_t* payload, size_t len);
 std::unique_ptr<Inspector> create(std::string_view patient_key);
 
 class SmbInspector : public Inspector {

@@ -38,6 +38,9 @@ struct Classification {
   policy::L7Attributes attributes;
   uint32_t attributes_version = 0;
   bool server_hello_read = false;  // TLS: the server's choice of version is in `attributes`
+  // Named by an inspector ahead of nDPI (Naming::Provisional): nDPI's later name replaces it,
+  // its silence does not, and its risks are not final until it is done.
+  bool provisional = false;
   // An inspector is reading a message whose attributes are still to come: rules that ask
   // about them wait instead of failing.
   bool attributes_pending = false;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "vitrine/policy/evaluate.h"
 #include "vitrine/policy/l7.h"
 #include "vitrine/policy/policy.h"
 
@@ -46,12 +47,20 @@ class Inspector {
   virtual bool reading_message() const = 0;
 };
 
+// What recognising a flow's first payload says of its protocol.
+enum class Naming : uint8_t {
+  Own,          // a protocol nDPI does not know (HL7, DICOM): the inspector names it, nDPI stops
+  Provisional,  // nDPI knows it but names it late (SMB1: only after the negotiation, which a
+                // held request never completes): named now, nDPI goes on, and its name and
+                // risks, when they come, are the flow's
+  None,         // nDPI names it from the same packet (RDP): the inspector only reads
+};
+
 struct InspectorRegistration {
   const char* block;  // the policy block its messages are judged by: "hl7" ("" for none)
-  uint16_t protocol;  // the protocol id of its flows
-  // Whether recognising the first payload names the flow's protocol (nDPI does not know it),
-  // or only starts the inspection of a protocol nDPI names itself.
-  bool names_protocol;
+  Naming naming;
+  // The protocol the first payload shows, for Own and Provisional naming.
+  policy::L7Facts (*protocol_of)(const uint8_t* payload, size_t len);
   std::vector<policy::VirtualPatch> patches;  // the virtual patches it enforces
   // The initiator's first payload: whether it is this inspector's protocol.
   bool (*recognises)(const uint8_t* payload, size_t len);

@@ -20,6 +20,9 @@ struct L7Facts {
   // Nothing more will be reported for this judgement: a rule's condition on an attribute not
   // reported fails. False while an inspector may still report it: the rule waits.
   bool attributes_final = true;
+  // The risks are all the classifier will report. False while it is still at work on a flow an
+  // inspector named first: a rule that asks for a risk not reported yet waits.
+  bool risks_final = true;
 };
 
 struct FlowFacts {

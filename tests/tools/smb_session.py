@@ -1,0 +1,40 @@
+#!/usr/bin/python3
+"""An SMB1 client session with python3-impacket, as a cabinet's would go, and optionally the
+MS08-067 request: a srvsvc NetprPathCanonicalize call whose path climbs out of its directory
+(what Conficker sends; nothing here exploits anything, the server is impacket's).
+
+Usage: smb_session.py HOST SHARE [--ms08-067]
+Prints one line per step: "files N"; "canonicalize answered", "canonicalize refused by the
+server ..." or "canonicalize cut ..." (the connection went); or the error that ended the session.
+"""
+import sys
+
+from impacket.dcerpc.v5 import srvs, transport
+from impacket.dcerpc.v5.rpcrt import DCERPCException
+from impacket.smbconnection import SMB_DIALECT, SMBConnection
+
+
+def main():
+    host, share = sys.argv[1], sys.argv[2]
+    try:
+        conn = SMBConnection(host, host, sess_port=445, preferredDialect=SMB_DIALECT, timeout=5)
+        conn.login("", "")
+        print("files", len(conn.listPath(share, "*")), flush=True)
+        if "--ms08-067" in sys.argv:
+            rpc = transport.SMBTransport(host, filename=r"\srvsvc", smb_connection=conn)
+            dce = rpc.get_dce_rpc()
+            dce.connect()
+            dce.bind(srvs.MSRPC_UUID_SRVS)
+            try:
+                srvs.hNetprPathCanonicalize(dce, "\\A\\..\\..\\x\x00", "\\\x00", 1)
+                print("canonicalize answered", flush=True)
+            except DCERPCException as e:  # the server's own refusal: the request got there
+                print("canonicalize refused by the server", type(e).__name__, flush=True)
+            except Exception as e:  # the connection went: the request was cut on the way
+                print("canonicalize cut", type(e).__name__, flush=True)
+    except Exception as e:
+        print("error", type(e).__name__, str(e).splitlines()[0] if str(e) else "", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+// SMB on byte arrays: SMB1 and SMB2 headers, dialects offered and chosen, tree-connect shares,
+// the transaction subcommands and DCE/RPC that the virtual patches look at, and the inspector
+// turning them into messages and signatures.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "smb/smb_inspector.h"
+#include "smb/smb_message.h"
+
+using namespace vitrine::netmon;
+using namespace vitrine::netmon::smb;
+
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+void append(Bytes& b, const Bytes& more) {  // byte by byte: GCC 12's -Warray-bounds misreads insert
+  for (uint8_t x : more) b.push_back(x);
+}
+void le16(Bytes& b, uint32_t v) {
+  b.push_back(static_cast<uint8_t>(v));
+  b.push_back(static_cast<uint8_t>(v >> 8));
+}
+void le32(Bytes& b, uint32_t v) {
+  le16(b, v & 0xffff);
+  le16(b, v >> 16);
+}
+
+// An SMB1 message: header (command, reply flag, unicode flag, MID), words, bytes.
+Bytes smb1(uint8_t cmd, const Bytes& words, const Bytes& bytes, uint16_t mid = 1, bool reply = false, bool unicode = true) {
+  Bytes m = {0xff, 'S', 'M', 'B', cmd, 0, 0, 0, 0, static_cast<uint8_t>(reply ? 0x98 : 0x18)};
+  le16(m, unicode ? 0xc807 : 0x4807);
+  for (int i = 0; i < 12; ++i) m.push_back(0);  // PID high, signature, reserved
+  le16(m, 0);  // TID
+  le16(m, 0xfeff);  // PID
+  le16(m, 0);  // UID
+  le16(m, mid);
+  m.push_back(static_cast<uint8_t>(words.size() / 2));
+  append(m, words);
+  le16(m, static_cast<uint32_t>(bytes.size()));
+  append(m, bytes);
+  return m;
+}
+
+// TRANSACTION or TRANSACTION2 request words with the given setup words.
+Bytes trans_words(const std::vector<uint16_t>& setup) {
+  Bytes w;
+  for (int i = 0; i < 13; ++i) le16(w, 0);
+  w.push_back(static_cast<uint8_t>(setup.size()));
+  w.push_back(0);
+  for (uint16_t s : setup) le16(w, s);
+  return w;
+}
+
+Bytes netbios(const Bytes& msg) {
+  Bytes b = {0, static_cast<uint8_t>(msg.size() >> 16), static_cast<uint8_t>(msg.size() >> 8), static_cast<uint8_t>(msg.size())};
+  append(b, msg);
+  return b;
+}
+
+Bytes utf16(const std::string& s) {
+  Bytes b;
+  for (char c : s) le16(b, static_cast<uint8_t>(c));
+  le16(b, 0);
+  return b;
+}
+
+SmbMessage parse(const Bytes& m) {
+  SmbMessage out;
+  size_t next = 0;
+  EXPECT_EQ(parse_message(m.data(), m.size(), out, next), ParseStatus::Ok);
+  return out;
+}
+
+TEST(SmbMessage, Smb1NegotiateOffersDialectsAndTheAnswerPicksOne) {
+  const std::string dialects = std::string("\x02PC NETWORK PROGRAM 1.0\0\x02NT LM 0.12\0\x02SMB 2.002\0", 47);
+  const SmbMessage rq = parse(smb1(0x72, {}, Bytes(dialects.begin(), dialects.end())));
+  EXPECT_EQ(rq.command, "NEGOTIATE");
+  EXPECT_EQ(rq.offered_dialects, (std::vector<std::string>{"PC NETWORK PROGRAM 1.0", "NT LM 0.12", "SMB 2.002"}));
+  Bytes words;
+  le16(words, 1);
+  const SmbMessage rsp = parse(smb1(0x72, words, {}, 1, true));
+  EXPECT_TRUE(rsp.response);
+  EXPECT_EQ(rsp.dialect_index, 1);
+}
+
+TEST(SmbMessage, TreeConnectNamesItsShareInUnicodeOrNot) {
+  Bytes words = {0xff, 0, 0, 0, 0, 0};
+  le16(words, 1);  // password length
+  // The password (one byte) ends at offset 44 from the SMB header: the UTF-16 path needs no pad.
+  Bytes bytes = {0};
+  append(bytes, utf16("\\\\10.77.0.10\\ADMIN$"));
+  append(bytes, {'?', '?', '?', '?', '?', 0});
+  EXPECT_EQ(parse(smb1(0x75, words, bytes)).share, "ADMIN$");
+  Bytes ascii = {0};
+  const std::string path = "\\\\PHARMACY\\CABINETDATA";
+  append(ascii, Bytes(path.begin(), path.end()));
+  append(ascii, {0, 'A', ':', 0});
+  EXPECT_EQ(parse(smb1(0x75, words, ascii, 1, false, false)).share, "CABINETDATA");
+}
+
+TEST(SmbMessage, TransactionSubcommandsAndTheirPipe) {
+  const SmbMessage peek = parse(smb1(0x25, trans_words({0x0023, 0x0000}), {0}));
+  EXPECT_TRUE(peek.has_trans_setup);
+  EXPECT_EQ(peek.trans_subcommand, 0x0023);
+  EXPECT_EQ(peek.trans_fid, 0);
+  const SmbMessage trans2 = parse(smb1(0x32, trans_words({0x000e}), {0}, 65));
+  EXPECT_EQ(trans2.trans_subcommand, 0x000e);
+  EXPECT_EQ(trans2.message_id, 65u);
+}
+
+TEST(SmbMessage, Smb2DialectShareAndCompounds) {
+  auto smb2 = [](uint16_t cmd, bool response, const Bytes& body, uint32_t next = 0) {
+    Bytes m = {0xfe, 'S', 'M', 'B'};
+    le16(m, 64);
+    le16(m, 0);
+    le32(m, 0);
+    le16(m, cmd);
+    le16(m, 1);
+    le32(m, response ? 1 : 0);
+    le32(m, next);
+    for (int i = 0; i < 40; ++i) m.push_back(0);
+    append(m, body);
+    return m;
+  };
+  Bytes neg = {65, 0, 1, 0};
+  le16(neg, 0x0210);
+  EXPECT_EQ(parse(smb2(0, true, neg)).dialect, "2.1");
+  Bytes tree = {9, 0, 0, 0};
+  le16(tree, 72);
+  const Bytes path = utf16("\\\\console\\C$");
+  le16(tree, static_cast<uint32_t>(path.size() - 2));
+  append(tree, path);
+  const SmbMessage tc = parse(smb2(3, false, tree));
+  EXPECT_EQ(tc.command, "TREE_CONNECT");
+  EXPECT_EQ(tc.share, "C$");
+  // Two compounded requests: the first says where the second starts.
+  Bytes first = smb2(5, false, {57, 0, 0, 0, 0, 0, 0, 0}, 0);
+  first.resize(72, 0);
+  Bytes compound = smb2(5, false, Bytes(first.begin() + 64, first.end()), 72);
+  append(compound, smb2(6, false, {24, 0, 0, 0}));
+  SmbMessage m;
+  size_t next = 0;
+  ASSERT_EQ(parse_message(compound.data(), compound.size(), m, next), ParseStatus::Ok);
+  EXPECT_EQ(m.command, "CREATE");
+  ASSERT_EQ(next, 72u);
+  ASSERT_EQ(parse_message(compound.data() + next, compound.size() - next, m, next), ParseStatus::Ok);
+  EXPECT_EQ(m.command, "CLOSE");
+}
+
+TEST(SmbMessage, DceRpcOnAPipe) {
+  Bytes bind = {5, 0, 0x0b, 3, 0x10, 0, 0, 0};
+  for (int i = 0; i < 24; ++i) bind.push_back(0);
+  append(bind, {0xc8, 0x4f, 0x32, 0x4b, 0x70, 0x16, 0xd3, 0x01, 0x12, 0x78, 0x5a, 0x47, 0xbf, 0x6e, 0xe1, 0x88});
+  DceRpc rpc;
+  ASSERT_TRUE(parse_dcerpc(bind.data(), bind.size(), rpc));
+  EXPECT_TRUE(rpc.binds_srvsvc);
+  Bytes request = {5, 0, 0, 3, 0x10, 0, 0, 0};
+  for (int i = 0; i < 14; ++i) request.push_back(0);
+  le16(request, 31);
+  append(request, utf16("\\A\\..\\..\\x"));
+  ASSERT_TRUE(parse_dcerpc(request.data(), request.size(), rpc));
+  EXPECT_EQ(rpc.opnum, 31);
+  EXPECT_TRUE(rpc.stub_has_path_traversal);
+  const Bytes not_rpc = {'h', 'e', 'l', 'l', 'o', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  EXPECT_FALSE(parse_dcerpc(not_rpc.data(), not_rpc.size(), rpc));
+}
+
+TEST(SmbMessage, WhatIsNotSmbIsRefused) {
+  SmbMessage m;
+  size_t next = 0;
+  const Bytes text = {'H', 'E', 'L', 'L', 'O', ' ', 'n', 'o', 't', ' ', 's', 'm', 'b'};
+  EXPECT_EQ(parse_message(text.data(), text.size(), m, next), ParseStatus::Error);
+  EXPECT_FALSE(looks_like_smb(text.data(), text.size()));
+  Bytes cut = smb1(0x72, {}, {2, 'N', 'T', 0});
+  cut.resize(20);
+  EXPECT_EQ(parse_message(cut.data(), cut.size(), m, next), ParseStatus::Error);
+}
+
+TEST(SmbInspector, VirtualPatchSignatures) {
+  auto run = [](const std::vector<Bytes>& requests) {
+    SmbInspector inspector;
+    InspectionOutput out;
+    for (const auto& r : requests) {
+      const Bytes framed = netbios(r);
+      inspector.on_bytes(true, framed.data(), framed.size(), 0, out);
+    }
+    return out;
+  };
+  auto signature_of = [](const InspectionOutput& out) { return out.messages.empty() ? std::string() : out.messages.back().signature; };
+  EXPECT_EQ(signature_of(run({smb1(0x25, trans_words({0x0023, 0}), {0})})), kSignaturePeekNamedPipe);
+  EXPECT_EQ(signature_of(run({smb1(0x25, trans_words({0x0023, 0x4001}), {0})})), "") << "a real pipe is not the probe";
+  EXPECT_EQ(signature_of(run({smb1(0x32, trans_words({0x000e}), {0}, 65)})), kSignatureTrans2SessionSetup);
+  Bytes nt_words;
+  for (int i = 0; i < 19; ++i) le16(nt_words, 0);
+  EXPECT_EQ(signature_of(run({smb1(0xa0, nt_words, {0}, 7), smb1(0x33, trans_words({}), {0}, 7)})), kSignatureNtTransByTrans2);
+  EXPECT_EQ(signature_of(run({smb1(0xa0, nt_words, {0}, 7), smb1(0x33, trans_words({}), {0}, 8)})), "");
+  // A normal session's requests carry command, dialect and share, and no signature.
+  Bytes words = {0xff, 0, 0, 0, 0, 0, 1, 0};
+  Bytes bytes = {0};
+  append(bytes, utf16("\\\\console\\CABINETDATA"));
+  const InspectionOutput session = run({smb1(0x75, words, bytes)});
+  ASSERT_EQ(session.messages.size(), 1u);
+  EXPECT_EQ(session.messages[0].attributes.get(vitrine::policy::Attr::SmbShare), "CABINETDATA");
+  EXPECT_EQ(session.messages[0].attributes.get(vitrine::policy::Attr::SmbCommand), "TREE_CONNECT_ANDX");
+  EXPECT_EQ(session.messages[0].attributes.get(vitrine::policy::Attr::SmbDialect), "SMB1");
+  EXPECT_EQ(session.messages[0].signature, "");
+}
+
+}  // namespace
