@@ -376,7 +376,7 @@ void Engine::recognise(Flow& flow, const Decoded& d) {
       if (reg.naming == Naming::Own) classifier_.give_up(c);  // nDPI does not know it
       else c.provisional = true;
     }
-    const bool judged = reg.block[0] != '\0' && judges_messages(*policy_, reg.block);
+    const bool judged = reg.block[0] != '\0' && (policy_->inspect_all || judges_messages(*policy_, reg.block));
     const bool patched = std::any_of(reg.patches.begin(), reg.patches.end(),
                                      [&](policy::VirtualPatch p) { return policy_->patch(p) != policy::PatchMode::Off; });
     if (!judged && !patched) return;

@@ -1,7 +1,7 @@
 // vitrine-netmon: the inline inspection engine between a guest's NIC and the uplink.
 //
 //   vitrine-netmon --guest IF --uplink IF --policy FILE --metrics ADDR:PORT --events FILE
-//   vitrine-netmon replay --pcap FILE [--policy FILE] --flows OUT.jsonl [--events FILE]
+//   vitrine-netmon replay --pcap FILE [--policy FILE | --inspectors patches|all|none] --flows OUT.jsonl [--events FILE]
 //   vitrine-netmon check --policy FILE
 #include <prometheus/exposer.h>
 #include <spdlog/spdlog.h>
@@ -95,14 +95,23 @@ int run_relay(const std::string& guest_if, const std::string& uplink_if,
   return 0;
 }
 
+// Without a policy, replay allows everything; `inspectors` says what netmon's own inspectors
+// read meanwhile: "patches" (the virtual patches, alerting), "all" (every message of every
+// protocol they know), "none".
+policy::Policy built_in_replay_policy(const std::string& inspectors) {
+  policy::Policy p = policy::allow_all_policy();
+  if (inspectors == "all") p.inspect_all = true;
+  if (inspectors == "none") p.virtual_patches.fill(policy::PatchMode::Off);
+  return p;
+}
+
 int run_replay(const std::string& pcap_path, const std::string& policy_path,
-               const std::string& flows_path, const std::string& events_path) {
+               const std::string& flows_path, const std::string& events_path, const std::string& inspectors) {
   NdpiClassifier classifier;
   std::shared_ptr<const policy::Policy> policy;
   try {
-    policy = policy_path.empty()
-                 ? std::make_shared<const policy::Policy>(policy::allow_all_policy())
-                 : load_policy(policy_path, classifier);
+    policy = policy_path.empty() ? std::make_shared<const policy::Policy>(built_in_replay_policy(inspectors))
+                                 : load_policy(policy_path, classifier);
   } catch (const policy::PolicyError& e) {
     spdlog::critical("{}", e.what());
     return kExitRefused;
@@ -165,6 +174,11 @@ int main(int argc, char** argv) {
   replay->add_option("--flows", flows_path, "Write one JSON object per flow here ('-': stdout)")
       ->required();
   replay->add_option("--events", replay_events, "Write events here");
+  std::string replay_inspectors = "patches";
+  replay->add_option("--inspectors", replay_inspectors,
+                     "Without --policy: what netmon's inspectors read (patches: the virtual patches, alerting; "
+                     "all: every message they know; none)")
+      ->check(CLI::IsMember({"patches", "all", "none"}));
 
   auto* check = app.add_subcommand("check", "Validate a policy file and exit");
   std::string check_policy;
@@ -181,7 +195,7 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (*replay) return run_replay(pcap_path, replay_policy, flows_path, replay_events);
+    if (*replay) return run_replay(pcap_path, replay_policy, flows_path, replay_events, replay_inspectors);
     if (*check) return run_check(check_policy);
     if (guest_if.empty() || uplink_if.empty() || policy_path.empty() || events_path.empty()) {
       std::cerr << "relay mode needs --guest, --uplink, --policy and --events\n" << app.help();

@@ -2,7 +2,8 @@
 """netmon's benchmarks, each a ratio to a reference measured in the same run on this machine.
 
   replay:  packets/s and peak memory of `vitrine-netmon replay` against ndpiReader (nDPI's own
-           reader) on the same large capture, built from the shared captures.
+           reader) on the same large capture, built from the shared captures; and with
+           netmon's inspectors reading every message they know against none at all.
   inline:  TCP throughput, 64-byte UDP packets/s and ping RTT through netmon against a plain
            kernel bridge joining the same two namespaces (needs root).
 
@@ -45,8 +46,11 @@ def bench_replay(netmon, copies, runs, workdir):
     out = subprocess.run([sys.executable, str(HERE / "make_bench_pcap.py"), str(capture),
                           str(copies)] + captures, check=True, capture_output=True, text=True)
     packets = int(out.stdout.split()[1])
+    replay = [netmon, "replay", "--pcap", str(capture), "--flows", os.devnull]
     tools = {
-        "vitrine-netmon replay": [netmon, "replay", "--pcap", str(capture), "--flows", os.devnull],
+        "vitrine-netmon replay": replay,  # the virtual patches on (alerting): SMB and RDP read
+        "  inspectors none": replay + ["--inspectors", "none"],
+        "  inspectors all": replay + ["--inspectors", "all"],  # every HL7, DICOM, SMB, RDP message
         "ndpiReader": ["ndpiReader", "-q", "-i", str(capture)],
     }
     results = {}
@@ -61,6 +65,9 @@ def bench_replay(netmon, copies, runs, workdir):
         print(f"  {name:24} {r['pps']:12,.0f} packets/s   peak RSS {r['rss_kib'] / 1024:7.1f} MiB")
     print(f"  ratio packets/s  {ours['pps'] / ref['pps']:.2f}x ndpiReader   (target >= 1.5)")
     print(f"  ratio peak RSS   {ours['rss_kib'] / ref['rss_kib']:.2f}x ndpiReader   (target <= 1.0)")
+    on, off = results["  inspectors all"], results["  inspectors none"]
+    print(f"  inspectors all   {on['pps'] / off['pps']:.2f}x packets/s of inspectors none, "
+          f"{on['pps'] / ref['pps']:.2f}x ndpiReader")
     return ours["pps"] / ref["pps"], ours["rss_kib"] / ref["rss_kib"]
 
 

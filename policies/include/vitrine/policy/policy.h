@@ -136,6 +136,9 @@ struct Policy {
   Limits limits;
   Outcomes outcomes;
   std::array<PatchMode, static_cast<size_t>(VirtualPatch::kCount)> virtual_patches{};  // all Deny
+  // Every inspector reads every flow it recognises, as if rules judged all their messages: for
+  // replay's benchmarks and for exploring a capture (`replay --inspectors all`); never loaded.
+  bool inspect_all = false;
   PatchMode patch(VirtualPatch p) const { return virtual_patches[static_cast<size_t>(p)]; }
   // Named address sets ("pharmacy-hl7": [10.20.0.5]), so that rules say what a peer is and
   // the addresses of a site are kept in one place.
