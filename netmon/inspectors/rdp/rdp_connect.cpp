@@ -52,7 +52,8 @@ ParseStatus parse_connection_request(const uint8_t* tpkt, size_t len, Connection
   if (end - at >= cookie_len && std::memcmp(tpkt + at, kCookie, cookie_len) == 0) {
     const uint8_t* line = tpkt + at + cookie_len;
     const uint8_t* stop = tpkt + end;
-    const uint8_t* crlf = std::search(line, stop, "\r\n", "\r\n" + 2);
+    static const uint8_t kCrLf[] = {'\r', '\n'};
+    const uint8_t* crlf = std::search(line, stop, kCrLf, kCrLf + 2);
     if (crlf == stop) return ParseStatus::Error;
     for (const uint8_t* c = line; c < crlf; ++c) out.cookie += (*c >= 0x20 && *c < 0x7f) ? static_cast<char>(*c) : '?';
     at = static_cast<size_t>(crlf - tpkt) + 2;
