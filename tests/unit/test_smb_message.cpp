@@ -168,6 +168,21 @@ TEST(SmbMessage, DceRpcOnAPipe) {
   EXPECT_FALSE(parse_dcerpc(not_rpc.data(), not_rpc.size(), rpc));
 }
 
+TEST(SmbMessage, Smb3EncryptedMessagesAreLegitimateAndUnread) {
+  Bytes transform = {0xfd, 'S', 'M', 'B'};
+  for (int i = 0; i < 48; ++i) transform.push_back(0x5a);
+  const SmbMessage m = parse(transform);
+  EXPECT_EQ(m.version, 3);
+  EXPECT_EQ(m.command, "ENCRYPTED");
+  SmbInspector inspector;
+  InspectionOutput out;
+  const Bytes framed = netbios(transform);
+  inspector.on_bytes(true, framed.data(), framed.size(), 0, out);
+  ASSERT_EQ(out.messages.size(), 1u);
+  EXPECT_FALSE(out.messages[0].judge);
+  EXPECT_TRUE(out.malformed.empty());
+}
+
 TEST(SmbMessage, WhatIsNotSmbIsRefused) {
   SmbMessage m;
   size_t next = 0;

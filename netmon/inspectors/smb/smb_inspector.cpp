@@ -52,6 +52,11 @@ void SmbInspector::request(const SmbMessage& msg, InspectionOutput& out) {
   request_seen_ = true;
   InspectedMessage m;
   m.type = msg.command;
+  if (msg.version == 3) {  // encrypted: nothing to judge or match; the session was judged before
+    m.judge = false;
+    out.messages.push_back(std::move(m));
+    return;
+  }
   using policy::Attr;
   m.attributes.set(Attr::SmbCommand, msg.command);
   m.attributes.set(Attr::SmbDialect, dialect_.empty() && msg.version == 1 && msg.command != "NEGOTIATE" ? "SMB1" : dialect_);

@@ -203,6 +203,12 @@ ParseStatus parse_message(const uint8_t* data, size_t len, SmbMessage& out, size
   next = 0;
   if (len >= 4 && data[0] == 0xff && std::memcmp(data + 1, "SMB", 3) == 0) return parse_smb1(data, len, out);
   if (len >= 4 && data[0] == 0xfe && std::memcmp(data + 1, "SMB", 3) == 0) return parse_smb2(data, len, out, next);
+  // SMB 3 encryption (0xFD) and compression (0xFC) wrap whole messages: legitimate, unreadable.
+  if (len >= 4 && (data[0] == 0xfd || data[0] == 0xfc) && std::memcmp(data + 1, "SMB", 3) == 0) {
+    out.version = 3;
+    out.command = data[0] == 0xfd ? "ENCRYPTED" : "COMPRESSED";
+    return ParseStatus::Ok;
+  }
   return ParseStatus::Error;
 }
 

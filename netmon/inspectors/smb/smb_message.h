@@ -12,7 +12,7 @@
 namespace vitrine::netmon::smb {
 
 struct SmbMessage {
-  int version = 0;           // 1 or 2
+  int version = 0;           // 1, 2, or 3 for an SMB 3 encrypted or compressed wrapper (unreadable)
   bool response = false;
   std::string command;       // [MS-CIFS] / [MS-SMB2] name, e.g. "TREE_CONNECT_ANDX"
   uint8_t command_code = 0;  // SMB1 code, or SMB2 command number
