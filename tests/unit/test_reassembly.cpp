@@ -2,6 +2,7 @@
 // its gaps, sequence wrap-around.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 
 #include "vitrine/netmon/reassembly.h"
@@ -21,105 +22,99 @@ struct Recorder : StreamSink {
   }
 };
 
-void send(StreamReassembler& r, Recorder& out, uint32_t seq, const std::string& bytes) {
-  r.segment(seq, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), out);
-}
+// One direction under test: the reassembler, what it delivered, and a way to send it text.
+struct Stream {
+  explicit Stream(uint32_t max_pending, std::optional<uint32_t> start = 0) : reassembler(max_pending) {
+    if (start) reassembler.start_at(*start);
+  }
+  void send(uint32_t seq, const std::string& bytes) {
+    reassembler.segment(seq, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), out);
+  }
+  const std::string& delivered() const { return out.stream; }
+  StreamReassembler reassembler;
+  Recorder out;
+};
 
 TEST(StreamReassembler, InOrderSegmentsPassStraightThrough) {
-  StreamReassembler r(100);
-  Recorder out;
-  r.start_at(1000);
-  send(r, out, 1000, "MSH|");
-  send(r, out, 1004, "^~\\&");
-  EXPECT_EQ(out.stream, "MSH|^~\\&");
-  EXPECT_EQ(r.pending_bytes(), 0u);
-  EXPECT_EQ(r.counters().buffered_segments, 0u);
+  Stream r(100, 1000);
+  r.send(1000, "MSH|");
+  r.send(1004, "^~\\&");
+  EXPECT_EQ(r.delivered(), "MSH|^~\\&");
+  EXPECT_EQ(r.reassembler.pending_bytes(), 0u);
+  EXPECT_EQ(r.reassembler.counters().buffered_segments, 0u);
 }
 
 TEST(StreamReassembler, OutOfOrderSegmentsWaitForTheHole) {
-  StreamReassembler r(100);
-  Recorder out;
-  r.start_at(0);
-  send(r, out, 6, "world");
-  send(r, out, 12, "!");
-  EXPECT_EQ(out.stream, "");
-  EXPECT_EQ(r.pending_bytes(), 6u);
-  send(r, out, 0, "hello ");
-  EXPECT_EQ(out.stream, "hello world");  // '!' still waits for byte 11
-  send(r, out, 11, " ");
-  EXPECT_EQ(out.stream, "hello world !");
-  EXPECT_EQ(r.pending_bytes(), 0u);
-  EXPECT_EQ(r.counters().buffered_segments, 2u);
+  Stream r(100, 0);
+  r.send(6, "world");
+  r.send(12, "!");
+  EXPECT_EQ(r.delivered(), "");
+  EXPECT_EQ(r.reassembler.pending_bytes(), 6u);
+  r.send(0, "hello ");
+  EXPECT_EQ(r.delivered(), "hello world");  // '!' still waits for byte 11
+  r.send(11, " ");
+  EXPECT_EQ(r.delivered(), "hello world !");
+  EXPECT_EQ(r.reassembler.pending_bytes(), 0u);
+  EXPECT_EQ(r.reassembler.counters().buffered_segments, 2u);
 }
 
 TEST(StreamReassembler, RetransmissionsAreDeliveredOnce) {
-  StreamReassembler r(100);
-  Recorder out;
-  r.start_at(0);
-  send(r, out, 0, "abcdef");
-  send(r, out, 0, "abcdef");
-  send(r, out, 3, "defghi");  // half old, half new
-  EXPECT_EQ(out.stream, "abcdefghi");
-  EXPECT_EQ(r.counters().duplicate_bytes, 9u);
+  Stream r(100, 0);
+  r.send(0, "abcdef");
+  r.send(0, "abcdef");
+  r.send(3, "defghi");  // half old, half new
+  EXPECT_EQ(r.delivered(), "abcdefghi");
+  EXPECT_EQ(r.reassembler.counters().duplicate_bytes, 9u);
 }
 
 TEST(StreamReassembler, OverlapsKeepTheBytesSeenFirstAndCountConflicts) {
-  StreamReassembler r(100);
-  Recorder out;
-  r.start_at(0);
-  send(r, out, 4, "RDE^");     // waits
-  send(r, out, 2, "xxADT^O");  // overlaps the waiting bytes with other ones
-  send(r, out, 0, "..");
-  EXPECT_EQ(out.stream, "..xxRDE^O");
-  EXPECT_EQ(r.counters().overlap_conflicts, 1u);
+  Stream r(100, 0);
+  r.send(4, "RDE^");     // waits
+  r.send(2, "xxADT^O");  // overlaps the waiting bytes with other ones
+  r.send(0, "..");
+  EXPECT_EQ(r.delivered(), "..xxRDE^O");
+  EXPECT_EQ(r.reassembler.counters().overlap_conflicts, 1u);
   // The same with the in-order segment overlapping what waits.
-  StreamReassembler r2(100);
-  Recorder out2;
-  r2.start_at(0);
-  send(r2, out2, 3, "XYZ");
-  send(r2, out2, 0, "abcdefg");
-  EXPECT_EQ(out2.stream, "abcXYZg");
-  EXPECT_EQ(r2.counters().overlap_conflicts, 1u);
+  Stream r2(100, 0);
+  r2.send(3, "XYZ");
+  r2.send(0, "abcdefg");
+  EXPECT_EQ(r2.delivered(), "abcXYZg");
+  EXPECT_EQ(r2.reassembler.counters().overlap_conflicts, 1u);
 }
 
 TEST(StreamReassembler, TheBoundTurnsTheOldestHoleIntoAGap) {
-  StreamReassembler r(8);
-  Recorder out;
-  r.start_at(0);
-  send(r, out, 4, "EFGH");  // 4 pending
-  send(r, out, 10, "KLMN");  // 8 pending: at the bound
-  EXPECT_EQ(out.stream, "");
-  send(r, out, 16, "QR");  // would be 10: bytes 0-3 become a gap and EFGH goes on
-  EXPECT_EQ(out.stream, "####EFGH");
-  EXPECT_EQ(r.pending_bytes(), 6u);
-  EXPECT_EQ(r.counters().limit_hits, 1u);
-  EXPECT_EQ(r.counters().gap_bytes, 4u);
-  send(r, out, 2, "CD");  // inside the gap: too late, never delivered
-  send(r, out, 8, "IJ");
-  send(r, out, 14, "OP");
-  EXPECT_EQ(out.stream, "####EFGHIJKLMNOPQR");
+  Stream r(8, 0);
+  r.send(4, "EFGH");  // 4 pending
+  r.send(10, "KLMN");  // 8 pending: at the bound
+  EXPECT_EQ(r.delivered(), "");
+  r.send(16, "QR");  // would be 10: bytes 0-3 become a gap and EFGH goes on
+  EXPECT_EQ(r.delivered(), "####EFGH");
+  EXPECT_EQ(r.reassembler.pending_bytes(), 6u);
+  EXPECT_EQ(r.reassembler.counters().limit_hits, 1u);
+  EXPECT_EQ(r.reassembler.counters().gap_bytes, 4u);
+  r.send(2, "CD");  // inside the gap: too late, never delivered
+  r.send(8, "IJ");
+  r.send(14, "OP");
+  EXPECT_EQ(r.delivered(), "####EFGHIJKLMNOPQR");
   // A segment far ahead with nothing waiting: the hole before it is the gap.
-  send(r, out, 30, "0123456789");
-  EXPECT_EQ(out.stream, "####EFGHIJKLMNOPQR############0123456789");
-  EXPECT_EQ(r.counters().gaps, 2u);
+  r.send(30, "0123456789");
+  EXPECT_EQ(r.delivered(), "####EFGHIJKLMNOPQR############0123456789");
+  EXPECT_EQ(r.reassembler.counters().gaps, 2u);
 }
 
 TEST(StreamReassembler, SequenceNumbersWrapAround) {
-  StreamReassembler r(100);
-  Recorder out;
-  r.start_at(0xfffffffc);
-  send(r, out, 0x00000000, "efgh");  // after the wrap: waits
-  send(r, out, 0xfffffffc, "abcd");
-  EXPECT_EQ(out.stream, "abcdefgh");
+  Stream r(100, 0xfffffffc);
+  r.send(0x00000000, "efgh");  // after the wrap: waits
+  r.send(0xfffffffc, "abcd");
+  EXPECT_EQ(r.delivered(), "abcdefgh");
 }
 
 TEST(StreamReassembler, AFlowPickedUpMidwayStartsAtItsFirstSegment) {
-  StreamReassembler r(100);
-  Recorder out;
-  send(r, out, 5000, "later");
-  send(r, out, 4990, "earlier!!!");  // before the first byte seen: not part of this stream
-  send(r, out, 5005, " on");
-  EXPECT_EQ(out.stream, "later on");
+  Stream r(100, std::nullopt);
+  r.send(5000, "later");
+  r.send(4990, "earlier!!!");  // before the first byte seen: not part of this stream
+  r.send(5005, " on");
+  EXPECT_EQ(r.delivered(), "later on");
 }
 
 }  // namespace
