@@ -59,9 +59,11 @@ std::string list_of(const std::vector<std::string>& items) {
 }
 
 std::string condition_text(const L7Condition& c) {
-  return info(c.attr).compare == Compare::AtLeastVersion
-             ? std::string(info(c.attr).name) + " is at least " + c.patterns.front()
-             : std::string(info(c.attr).name) + " matches one of " + list_of(c.patterns);
+  switch (info(c.attr).compare) {
+    case Compare::AtLeastVersion: return std::string(info(c.attr).name) + " is at least " + c.patterns.front();
+    case Compare::EachGlob: return std::string("each of ") + info(c.attr).name + " matches one of " + list_of(c.patterns);
+    default: return std::string(info(c.attr).name) + " matches one of " + list_of(c.patterns);
+  }
 }
 
 std::string conditions_of(const Rule& rule) {

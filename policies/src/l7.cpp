@@ -24,6 +24,7 @@ const AttrInfo kInfo[kAttrCount] = {
     {"hl7", "receivingFacilities", "hl7.receiving_facility", {"HL7", nullptr}, Compare::Glob},
     {"dicom", "calledAeTitles", "dicom.called_ae", {"DICOM", nullptr}, Compare::Glob},
     {"dicom", "callingAeTitles", "dicom.calling_ae", {"DICOM", nullptr}, Compare::Glob},
+    {"dicom", "sopClasses", "dicom.sop_classes", {"DICOM", nullptr}, Compare::EachGlob},
 };
 
 char fold(char c, bool ignore_case) {
@@ -37,6 +38,20 @@ Match match_one(const L7Condition& c, const std::string& value, bool final) {
     const auto have = tls_version_rank(value);
     const auto want = tls_version_rank(c.patterns.front());
     return have && want && *have >= *want ? Match::Yes : Match::No;
+  }
+  if (how == Compare::EachGlob) {  // every item must be one the patterns allow
+    std::string_view rest = value;
+    bool any = false;
+    while (!rest.empty()) {
+      const size_t space = rest.find(' ');
+      const std::string_view item = rest.substr(0, space);
+      rest = space == std::string_view::npos ? std::string_view{} : rest.substr(space + 1);
+      if (item.empty()) continue;
+      any = true;
+      if (std::none_of(c.patterns.begin(), c.patterns.end(), [&](const std::string& p) { return glob_match(p, item, false); }))
+        return Match::No;
+    }
+    return any ? Match::Yes : Match::No;
   }
   const bool nocase = how == Compare::GlobNoCase;
   return std::any_of(c.patterns.begin(), c.patterns.end(),

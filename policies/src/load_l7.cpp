@@ -92,6 +92,15 @@ std::string ae_title_problem(const std::string& t) {
   return "";
 }
 
+std::string uid_problem(const std::string& t) {
+  // A UID (PS3.5 9.1): digits and dots, at most 64 characters; '*' and '?' as wildcards.
+  if (t.size() > 64) return "a UID is at most 64 characters, got '" + t + "'";
+  for (char c : t)
+    if (!std::isdigit(static_cast<unsigned char>(c)) && c != '.' && !is_glob(c))
+      return "a SOP class is a UID such as 1.2.840.10008.1.1 (digits and dots), got '" + t + "'";
+  return "";
+}
+
 std::string trim_spaces(const std::string& s) {
   const auto first = s.find_first_not_of(' ');
   if (first == std::string::npos) return "";
@@ -138,6 +147,7 @@ std::string pattern_problem(Attr a, const std::string& text) {
     case Attr::Hl7SendingFacility:
     case Attr::Hl7ReceivingApplication:
     case Attr::Hl7ReceivingFacility: return hd_problem(text);
+    case Attr::DicomSopClasses: return uid_problem(text);
     case Attr::DicomCalledAe:
     case Attr::DicomCallingAe:
       return trim_spaces(text).empty() ? "an AE title is not all spaces" : ae_title_problem(trim_spaces(text));

@@ -211,6 +211,21 @@ TEST(PolicyL7, ARiskRuleWaitsWhileTheClassifierMayStillReportIt) {
   EXPECT_EQ(evaluate(p, f).rule, 0) << "a risk reported is final for the rule that asks for it";
 }
 
+TEST(PolicyL7, AnAssociationMayProposeOnlyTheSopClassesARuleNames) {
+  const Policy p = load(R"(  - {name: verify-and-worklist, direction: egress, action: allow, dicom: {sopClasses: ["1.2.840.10008.1.1", "1.2.840.10008.5.1.4.31"]}}
+)");
+  const uint16_t dicom = 0xF002;
+  const auto verification = attrs({{Attr::DicomSopClasses, "1.2.840.10008.1.1"}});
+  const auto both = attrs({{Attr::DicomSopClasses, "1.2.840.10008.5.1.4.31 1.2.840.10008.1.1"}});
+  const auto with_ct = attrs({{Attr::DicomSopClasses, "1.2.840.10008.1.1 1.2.840.10008.5.1.4.1.1.2"}});
+  const auto none = attrs({{Attr::DicomSopClasses, ""}});
+  EXPECT_EQ(evaluate(p, flow(dicom, 104, &verification)).rule, 0);
+  EXPECT_EQ(evaluate(p, flow(dicom, 104, &both)).rule, 0);
+  EXPECT_EQ(evaluate(p, flow(dicom, 104, &with_ct)).rule, kDefaultRule) << "one SOP class the rule does not name";
+  EXPECT_EQ(evaluate(p, flow(dicom, 104, &none)).rule, kDefaultRule);
+  EXPECT_NE(error_of(rule_with("    dicom: {sopClasses: [CT-IMAGE]}\n")).find("a SOP class is a UID"), std::string::npos);
+}
+
 TEST(PolicyL7, LintSeesShadowingByConditionsAndConditionsNothingReports) {
   const Policy p = load(R"(  - {name: any-ward, direction: egress, action: allow, dns: {names: ["*"]}}
   - {name: pharmacy, direction: egress, action: deny, dns: {names: [pharmacy.ward3.local]}}

@@ -30,6 +30,9 @@ void DicomInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t l
       m.judge = true;
       m.attributes.set(policy::Attr::DicomCalledAe, a.called_ae);
       m.attributes.set(policy::Attr::DicomCallingAe, a.calling_ae);
+      std::string sop_classes;
+      for (const auto& uid : a.abstract_syntaxes) sop_classes += (sop_classes.empty() ? "" : " ") + uid;
+      m.attributes.set(policy::Attr::DicomSopClasses, sop_classes);
     } else if ((pdu.type == PduType::AssociateAc || pdu.type == PduType::AssociateRj) && !from_initiator &&
                request_at_us_) {
       m.ack_latency_seconds = static_cast<double>(time_us - *request_at_us_) * 1e-6;

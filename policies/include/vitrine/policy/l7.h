@@ -30,6 +30,7 @@ enum class Attr : uint8_t {
   Hl7ReceivingFacility,
   DicomCalledAe,
   DicomCallingAe,
+  DicomSopClasses,  // the abstract syntaxes an association proposes, as UIDs separated by spaces
   kCount
 };
 inline constexpr size_t kAttrCount = static_cast<size_t>(Attr::kCount);
@@ -39,6 +40,7 @@ enum class Compare : uint8_t {
   Glob,            // '*' any run of characters, '?' one character, case as the field says
   GlobNoCase,      // the same, ignoring ASCII case (names, methods, share names)
   AtLeastVersion,  // one minimum TLS version
+  EachGlob,        // a space-separated list: holds when it has items and each matches a pattern
 };
 
 struct AttrInfo {
