@@ -5,7 +5,7 @@ decode: one byte of link type, then a frame. engine: records [side][gap ms][len:
 whole sessions as the guest (10.77.0.2) would have them. policy: the project's own policies.
 tls_hello: a server's first TLS payload, whole and cut short, and a client's. hl7: the shared HL7
 captures' MLLP streams, cut three ways. reassembly: segments out of order, overlapping, far ahead. dicom: the recorded
-associations' streams, each direction, cut two ways. rdp: the recorded connection starts. smb: recorded SMB client streams.
+associations' streams, each direction, cut two ways. rdp: the recorded connection starts (a probe, and nmap's scripts). smb: recorded SMB client streams.
 """
 import shutil
 import struct
@@ -84,11 +84,13 @@ def main():
         for cut in (1, 40):
             (HERE / "corpus" / "fuzz_dicom" / f"{name}-{cut}").write_bytes(bytes([cut]) + stream)
     # rdp: the recorded connection starts (golden case rdp-bluekeep), the client's bytes.
-    packets = rdpcap(str(ROOT / "tests" / "golden" / "rdp-bluekeep" / "input.pcap"))
-    for port in sorted({p[TCP].sport for p in packets if TCP in p and p[TCP].dport == 3389}):
-        stream = b"".join(bytes(p[TCP].payload) for p in packets
-                          if TCP in p and p[TCP].sport == port and len(p[TCP].payload))
-        (HERE / "corpus" / "fuzz_rdp" / f"client-{port}").write_bytes(bytes([13, 0]) + stream)
+    for case in ("rdp-bluekeep", "rdp-nmap"):
+        packets = rdpcap(str(ROOT / "tests" / "golden" / case / "input.pcap"))
+        for port in sorted({p[TCP].sport for p in packets if TCP in p and p[TCP].dport == 3389}):
+            stream = b"".join(bytes(p[TCP].payload) for p in packets
+                              if TCP in p and p[TCP].sport == port and len(p[TCP].payload))
+            if stream:
+                (HERE / "corpus" / "fuzz_rdp" / f"{case}-{port}").write_bytes(bytes([13, 0]) + stream)
     # smb: the client's side of each recorded SMB session (golden case smb-virtual-patches, nmap's
     # probe and impacket's session), and nDPI's smbv1.pcap with its DoublePulsar ping.
     for name, capture in (("virtual-patches", ROOT / "tests" / "golden" / "smb-virtual-patches" / "input.pcap"),
