@@ -212,6 +212,19 @@ TEST(SmbInspector, VirtualPatchSignatures) {
   for (int i = 0; i < 19; ++i) le16(nt_words, 0);
   EXPECT_EQ(signature_of(run({smb1(0xa0, nt_words, {0}, 7), smb1(0x33, trans_words({}), {0}, 7)})), kSignatureNtTransByTrans2);
   EXPECT_EQ(signature_of(run({smb1(0xa0, nt_words, {0}, 7), smb1(0x33, trans_words({}), {0}, 8)})), "");
+  // An infected server answering DoublePulsar's ping: multiplex ID 81 on a TRANSACTION2 reply.
+  {
+    SmbInspector inspector;
+    InspectionOutput out;
+    const Bytes answer = netbios(smb1(0x32, {}, {}, 81, true));
+    inspector.on_bytes(false, answer.data(), answer.size(), 0, out);
+    ASSERT_EQ(out.messages.size(), 1u);
+    EXPECT_EQ(out.messages[0].signature, kSignatureDoublePulsarAnswer);
+    const Bytes ordinary = netbios(smb1(0x32, {}, {}, 80, true));
+    InspectionOutput out2;
+    inspector.on_bytes(false, ordinary.data(), ordinary.size(), 0, out2);
+    EXPECT_EQ(out2.messages[0].signature, "");
+  }
   // A normal session's requests carry command, dialect and share, and no signature.
   Bytes words = {0xff, 0, 0, 0, 0, 0, 1, 0};
   Bytes bytes = {0};

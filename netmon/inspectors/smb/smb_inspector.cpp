@@ -102,6 +102,10 @@ void SmbInspector::answer(const SmbMessage& msg, InspectionOutput& out) {
   m.from_initiator = false;
   m.judge = false;
   m.type = msg.command;
+  if (msg.version == 1 && msg.response && msg.command_code == kTransaction2 && msg.message_id == kDoublePulsarAnswerMid) {
+    m.patch = policy::VirtualPatch::Ms17010;
+    m.signature = kSignatureDoublePulsarAnswer;
+  }
   out.messages.push_back(std::move(m));
 }
 

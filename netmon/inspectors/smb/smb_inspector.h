@@ -20,6 +20,9 @@ inline constexpr const char* kSignaturePeekNamedPipe = "vitrine.smb.ms17-010.pee
 inline constexpr const char* kSignatureTrans2SessionSetup = "vitrine.smb.ms17-010.trans2-session-setup";
 inline constexpr const char* kSignatureNtTransByTrans2 = "vitrine.smb.ms17-010.nt-trans-continued-by-trans2";
 inline constexpr const char* kSignaturePathCanonicalize = "vitrine.smb.ms08-067.netpathcanonicalize-traversal";
+// DoublePulsar answers its ping (a TRANSACTION2 SESSION_SETUP with multiplex ID 65) with
+// multiplex ID 65 + 16: the server that sends it is already infected.
+inline constexpr const char* kSignatureDoublePulsarAnswer = "vitrine.smb.ms17-010.doublepulsar-implant-answer";
 
 bool recognises(const uint8_t* payload, size_t len);
 // As nDPI names SMB once it is sure: NetBIOS.SMBv1 or NetBIOS.SMBv23 (NetBIOS for a session request).
@@ -33,6 +36,7 @@ class SmbInspector : public Inspector {
   static constexpr size_t kMaxOpenNtTransacts = 64;
   // The srvsvc operation that MS08-067 abuses ([MS-SRVS] NetprPathCanonicalize).
   static constexpr uint16_t kOpnumNetprPathCanonicalize = 31;
+  static constexpr uint64_t kDoublePulsarAnswerMid = 81;
 
   void on_bytes(bool from_initiator, const uint8_t* data, size_t len, uint64_t time_us,
                 InspectionOutput& out) override;
