@@ -1,5 +1,7 @@
 #include "vitrine/netmon/decode.h"
 
+#include "vitrine/netmon/byte_order.h"
+
 #include <netinet/in.h>
 
 namespace vitrine::netmon {
@@ -37,11 +39,6 @@ namespace {
 
 constexpr uint16_t kEthIpv4 = 0x0800, kEthIpv6 = 0x86dd, kEthArp = 0x0806;
 constexpr uint16_t kEthVlan = 0x8100, kEthQinQ = 0x88a8;
-
-inline uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-inline uint32_t be32(const uint8_t* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
-}
 
 Malformed decode_l4(Decoded& out, const uint8_t* p, size_t len) {
   switch (out.l4_protocol) {

@@ -355,15 +355,6 @@ void Engine::resolve_pending(Flow& flow, uint64_t now_us) {
   if (d.definitive) apply(flow, d, now_us);  // otherwise held, within the hold bounds
 }
 
-namespace {
-// Whether any rule judges the messages of `block` ("hl7"): only then are they read.
-bool judges_messages(const policy::Policy& p, std::string_view block) {
-  return std::any_of(p.rules.begin(), p.rules.end(), [&](const policy::Rule& r) {
-    return std::any_of(r.l7.begin(), r.l7.end(), [&](const policy::L7Condition& c) { return block == policy::info(c.attr).block; });
-  });
-}
-}  // namespace
-
 void Engine::recognise(Flow& flow, const Decoded& d) {
   for (const auto& reg : inspector_registry()) {
     if (!reg.recognises(d.payload, d.payload_len)) continue;
@@ -376,7 +367,8 @@ void Engine::recognise(Flow& flow, const Decoded& d) {
       if (reg.naming == Naming::Own) classifier_.give_up(c);  // nDPI does not know it
       else c.provisional = true;
     }
-    const bool judged = reg.block[0] != '\0' && (policy_->inspect_all || judges_messages(*policy_, reg.block));
+    // Messages are read only when a rule judges them (or a virtual patch needs them).
+    const bool judged = reg.block[0] != '\0' && (policy_->inspect_all || policy_->judges(reg.block));
     const bool patched = std::any_of(reg.patches.begin(), reg.patches.end(),
                                      [&](policy::VirtualPatch p) { return policy_->patch(p) != policy::PatchMode::Off; });
     if (!judged && !patched) return;
@@ -413,6 +405,10 @@ void Engine::inspect(Flow& flow, const Frame& f, const Decoded& d, uint8_t endpo
   InspectionOutput out;
   InspectorFeed feed(*in.inspector, endpoint == 0, f.time_us, out);
   stream.segment(d.tcp_seq, d.payload, d.payload_len, feed);
+  if (out.messages.empty() && out.malformed.empty() && stream.counters().limit_hits == limit_hits) {
+    flow.classification.attributes_pending = in.inspector->reading_message();
+    return;  // most segments complete nothing: no name, no metric, no event
+  }
   const std::string protocol = classifier_.app_name(flow.classification.protocol);
   if (stream.counters().limit_hits != limit_hits) {
     metrics_.limit_reached("reassemblyPendingBytes");

@@ -106,6 +106,16 @@ Decision evaluate(const Policy& policy, const FlowFacts& facts) {
   return decide(policy, facts, [&]() -> int { return i < candidates.size() ? static_cast<int>(candidates[i++]) : -1; });
 }
 
-void compile(Policy& policy) { policy.index = std::make_shared<const RuleIndex>(policy); }
+void compile(Policy& policy) {
+  policy.index = std::make_shared<const RuleIndex>(policy);
+  policy.judged_blocks.clear();
+  for (const auto& rule : policy.rules)
+    for (const auto& c : rule.l7)
+      if (!policy.judges(info(c.attr).block)) policy.judged_blocks.emplace_back(info(c.attr).block);
+}
+
+bool Policy::judges(std::string_view block) const {
+  return std::find(judged_blocks.begin(), judged_blocks.end(), block) != judged_blocks.end();
+}
 
 }  // namespace vitrine::policy

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "packet_bytes.h"
 #include "rdp/rdp_connect.h"
 #include "rdp/rdp_inspector.h"
 
@@ -13,22 +14,16 @@ using namespace vitrine::netmon::rdp;
 
 namespace {
 
-using Bytes = std::vector<uint8_t>;
-
-// Appends byte by byte: GCC 12 misreads vector::insert after an initializer list (-Warray-bounds).
-void append(Bytes& b, const Bytes& more) {
-  for (uint8_t x : more) b.push_back(x);
-}
+using vitrine::testing::append;
+using vitrine::testing::Bytes;
+using vitrine::testing::put_le16;
+using vitrine::testing::put_le32;
 
 Bytes tpkt(const Bytes& payload) {
   const size_t n = payload.size() + 4;
   Bytes b = {0x03, 0x00, static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)};
   append(b, payload);
   return b;
-}
-
-void le(Bytes& b, uint32_t v, int n) {
-  for (int i = 0; i < n; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
 }
 
 // X.224 CR with an optional cookie and an RDP_NEG_REQ.
@@ -39,7 +34,7 @@ Bytes connection_request(const std::string& cookie, uint32_t protocols) {
     append(x, Bytes(line.begin(), line.end()));
   }
   append(x, {0x01, 0x00, 0x08, 0x00});
-  le(x, protocols, 4);
+  put_le32(x, protocols);
   Bytes li = {static_cast<uint8_t>(x.size())};
   append(li, x);
   return tpkt(li);
@@ -47,7 +42,7 @@ Bytes connection_request(const std::string& cookie, uint32_t protocols) {
 
 Bytes connection_confirm(uint8_t type, uint32_t value) {
   Bytes x = {0x0e, 0xd0, 0, 0, 0x12, 0x34, 0, type, 0x00, 0x08, 0x00};
-  le(x, value, 4);
+  put_le32(x, value);
   return tpkt(x);
 }
 
@@ -55,12 +50,12 @@ Bytes connection_confirm(uint8_t type, uint32_t value) {
 Bytes connect_initial(const std::vector<std::string>& channels) {
   Bytes blocks = {0x01, 0xc0, 0x08, 0x00, 0x04, 0x00, 0x08, 0x00};  // CS_CORE, cut to its version
   Bytes net;
-  le(net, 0xc003, 2);
-  le(net, static_cast<uint32_t>(8 + 12 * channels.size()), 2);
-  le(net, static_cast<uint32_t>(channels.size()), 4);
+  put_le16(net, 0xc003);
+  put_le16(net, static_cast<uint32_t>(8 + 12 * channels.size()));
+  put_le32(net, static_cast<uint32_t>(channels.size()));
   for (const auto& c : channels) {
     for (size_t i = 0; i < 8; ++i) net.push_back(i < c.size() ? static_cast<uint8_t>(c[i]) : 0);
-    le(net, 0x80800000, 4);
+    put_le32(net, 0x80800000);
   }
   append(blocks, net);
   Bytes gcc = {0x00, 0x05, 0x00, 0x14, 0x7c, 0x00, 0x01, 'D', 'u', 'c', 'a'};

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "packet_bytes.h"
 #include "smb/smb_inspector.h"
 #include "smb/smb_message.h"
 
@@ -14,32 +15,23 @@ using namespace vitrine::netmon::smb;
 
 namespace {
 
-using Bytes = std::vector<uint8_t>;
-
-void append(Bytes& b, const Bytes& more) {  // byte by byte: GCC 12's -Warray-bounds misreads insert
-  for (uint8_t x : more) b.push_back(x);
-}
-void le16(Bytes& b, uint32_t v) {
-  b.push_back(static_cast<uint8_t>(v));
-  b.push_back(static_cast<uint8_t>(v >> 8));
-}
-void le32(Bytes& b, uint32_t v) {
-  le16(b, v & 0xffff);
-  le16(b, v >> 16);
-}
+using vitrine::testing::append;
+using vitrine::testing::Bytes;
+using vitrine::testing::put_le16;
+using vitrine::testing::put_le32;
 
 // An SMB1 message: header (command, reply flag, unicode flag, MID), words, bytes.
 Bytes smb1(uint8_t cmd, const Bytes& words, const Bytes& bytes, uint16_t mid = 1, bool reply = false, bool unicode = true) {
   Bytes m = {0xff, 'S', 'M', 'B', cmd, 0, 0, 0, 0, static_cast<uint8_t>(reply ? 0x98 : 0x18)};
-  le16(m, unicode ? 0xc807 : 0x4807);
+  put_le16(m, unicode ? 0xc807 : 0x4807);
   for (int i = 0; i < 12; ++i) m.push_back(0);  // PID high, signature, reserved
-  le16(m, 0);  // TID
-  le16(m, 0xfeff);  // PID
-  le16(m, 0);  // UID
-  le16(m, mid);
+  put_le16(m, 0);  // TID
+  put_le16(m, 0xfeff);  // PID
+  put_le16(m, 0);  // UID
+  put_le16(m, mid);
   m.push_back(static_cast<uint8_t>(words.size() / 2));
   append(m, words);
-  le16(m, static_cast<uint32_t>(bytes.size()));
+  put_le16(m, static_cast<uint32_t>(bytes.size()));
   append(m, bytes);
   return m;
 }
@@ -47,10 +39,10 @@ Bytes smb1(uint8_t cmd, const Bytes& words, const Bytes& bytes, uint16_t mid = 1
 // TRANSACTION or TRANSACTION2 request words with the given setup words.
 Bytes trans_words(const std::vector<uint16_t>& setup) {
   Bytes w;
-  for (int i = 0; i < 13; ++i) le16(w, 0);
+  for (int i = 0; i < 13; ++i) put_le16(w, 0);
   w.push_back(static_cast<uint8_t>(setup.size()));
   w.push_back(0);
-  for (uint16_t s : setup) le16(w, s);
+  for (uint16_t s : setup) put_le16(w, s);
   return w;
 }
 
@@ -62,8 +54,8 @@ Bytes netbios(const Bytes& msg) {
 
 Bytes utf16(const std::string& s) {
   Bytes b;
-  for (char c : s) le16(b, static_cast<uint8_t>(c));
-  le16(b, 0);
+  for (char c : s) put_le16(b, static_cast<uint8_t>(c));
+  put_le16(b, 0);
   return b;
 }
 
@@ -80,7 +72,7 @@ TEST(SmbMessage, Smb1NegotiateOffersDialectsAndTheAnswerPicksOne) {
   EXPECT_EQ(rq.command, "NEGOTIATE");
   EXPECT_EQ(rq.offered_dialects, (std::vector<std::string>{"PC NETWORK PROGRAM 1.0", "NT LM 0.12", "SMB 2.002"}));
   Bytes words;
-  le16(words, 1);
+  put_le16(words, 1);
   const SmbMessage rsp = parse(smb1(0x72, words, {}, 1, true));
   EXPECT_TRUE(rsp.response);
   EXPECT_EQ(rsp.dialect_index, 1);
@@ -88,7 +80,7 @@ TEST(SmbMessage, Smb1NegotiateOffersDialectsAndTheAnswerPicksOne) {
 
 TEST(SmbMessage, TreeConnectNamesItsShareInUnicodeOrNot) {
   Bytes words = {0xff, 0, 0, 0, 0, 0};
-  le16(words, 1);  // password length
+  put_le16(words, 1);  // password length
   // The password (one byte) ends at offset 44 from the SMB header: the UTF-16 path needs no pad.
   Bytes bytes = {0};
   append(bytes, utf16("\\\\10.77.0.10\\ADMIN$"));
@@ -114,24 +106,24 @@ TEST(SmbMessage, TransactionSubcommandsAndTheirPipe) {
 TEST(SmbMessage, Smb2DialectShareAndCompounds) {
   auto smb2 = [](uint16_t cmd, bool response, const Bytes& body, uint32_t next = 0) {
     Bytes m = {0xfe, 'S', 'M', 'B'};
-    le16(m, 64);
-    le16(m, 0);
-    le32(m, 0);
-    le16(m, cmd);
-    le16(m, 1);
-    le32(m, response ? 1 : 0);
-    le32(m, next);
+    put_le16(m, 64);
+    put_le16(m, 0);
+    put_le32(m, 0);
+    put_le16(m, cmd);
+    put_le16(m, 1);
+    put_le32(m, response ? 1 : 0);
+    put_le32(m, next);
     for (int i = 0; i < 40; ++i) m.push_back(0);
     append(m, body);
     return m;
   };
   Bytes neg = {65, 0, 1, 0};
-  le16(neg, 0x0210);
+  put_le16(neg, 0x0210);
   EXPECT_EQ(parse(smb2(0, true, neg)).dialect, "2.1");
   Bytes tree = {9, 0, 0, 0};
-  le16(tree, 72);
+  put_le16(tree, 72);
   const Bytes path = utf16("\\\\console\\C$");
-  le16(tree, static_cast<uint32_t>(path.size() - 2));
+  put_le16(tree, static_cast<uint32_t>(path.size() - 2));
   append(tree, path);
   const SmbMessage tc = parse(smb2(3, false, tree));
   EXPECT_EQ(tc.command, "TREE_CONNECT");
@@ -159,7 +151,7 @@ TEST(SmbMessage, DceRpcOnAPipe) {
   EXPECT_TRUE(rpc.binds_srvsvc);
   Bytes request = {5, 0, 0, 3, 0x10, 0, 0, 0};
   for (int i = 0; i < 14; ++i) request.push_back(0);
-  le16(request, 31);
+  put_le16(request, 31);
   append(request, utf16("\\A\\..\\..\\x"));
   ASSERT_TRUE(parse_dcerpc(request.data(), request.size(), rpc));
   EXPECT_EQ(rpc.opnum, 31);
@@ -209,7 +201,7 @@ TEST(SmbInspector, VirtualPatchSignatures) {
   EXPECT_EQ(signature_of(run({smb1(0x25, trans_words({0x0023, 0x4001}), {0})})), "") << "a real pipe is not the probe";
   EXPECT_EQ(signature_of(run({smb1(0x32, trans_words({0x000e}), {0}, 65)})), kSignatureTrans2SessionSetup);
   Bytes nt_words;
-  for (int i = 0; i < 19; ++i) le16(nt_words, 0);
+  for (int i = 0; i < 19; ++i) put_le16(nt_words, 0);
   EXPECT_EQ(signature_of(run({smb1(0xa0, nt_words, {0}, 7), smb1(0x33, trans_words({}), {0}, 7)})), kSignatureNtTransByTrans2);
   EXPECT_EQ(signature_of(run({smb1(0xa0, nt_words, {0}, 7), smb1(0x33, trans_words({}), {0}, 8)})), "");
   // An infected server answering DoublePulsar's ping: multiplex ID 81 on a TRANSACTION2 reply.

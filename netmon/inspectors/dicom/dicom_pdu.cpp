@@ -1,5 +1,7 @@
 #include "dicom/dicom_pdu.h"
 
+#include "vitrine/netmon/byte_order.h"
+
 #include <algorithm>
 
 namespace vitrine::netmon::dicom {
@@ -14,11 +16,6 @@ constexpr size_t kAeTitle = 16;
 constexpr uint8_t kApplicationContextItem = 0x10;
 constexpr uint8_t kPresentationContextRqItem = 0x20;
 constexpr uint8_t kAbstractSyntaxSubItem = 0x30;
-
-uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-uint32_t be32(const uint8_t* p) {
-  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
-}
 
 // An AE title: 16 bytes, padded with spaces; printable ASCII without backslash.
 bool ae_title(const uint8_t* p, std::string& out) {

@@ -1,5 +1,7 @@
 #include "rdp/rdp_connect.h"
 
+#include "vitrine/netmon/byte_order.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -13,9 +15,6 @@ constexpr uint8_t kNegReq = 0x01, kNegRsp = 0x02, kNegFailure = 0x03;
 constexpr uint16_t kClientNetworkData = 0xc003;
 constexpr size_t kChannelDef = 12;  // name[8], options[4]
 constexpr uint32_t kMaxChannels = 31;  // [MS-RDPBCGR] 2.2.1.3.4: at most 31 static channels
-
-uint16_t le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
-uint32_t le32(const uint8_t* p) { return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24; }
 
 // The X.224 TPDU inside a TPKT: its length indicator and code; false if the TPKT is not one.
 bool x224(const uint8_t* tpkt, size_t len, uint8_t& code, size_t& header_end) {

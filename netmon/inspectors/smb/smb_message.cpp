@@ -1,5 +1,7 @@
 #include "smb/smb_message.h"
 
+#include "vitrine/netmon/byte_order.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -16,10 +18,6 @@ constexpr uint16_t kNegotiate2 = 0, kTreeConnect2 = 3, kWrite2 = 9, kIoctl2 = 11
 constexpr uint32_t kSmb2Response = 0x1;
 // The start of a pipe write kept for DCE/RPC: the header and the start of the stub.
 constexpr size_t kMaxPipeData = 4096;
-
-uint16_t le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
-uint32_t le32(const uint8_t* p) { return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24; }
-uint64_t le64(const uint8_t* p) { return uint64_t{le32(p)} | uint64_t{le32(p + 4)} << 32; }
 
 const char* smb1_name(uint8_t code) {
   switch (code) {

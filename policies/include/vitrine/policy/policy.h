@@ -147,9 +147,13 @@ struct Policy {
   // The rules compiled for the data path (rule_index.h); set by the loader once the rules are
   // final. Without it, evaluate() walks the rules one by one.
   std::shared_ptr<const RuleIndex> index;
+  // The per-protocol blocks ("hl7", "smb", ...) some rule judges, also set by compile(): the
+  // data path asks it of every flow an inspector recognises.
+  std::vector<std::string> judged_blocks;
+  bool judges(std::string_view block) const;
 };
 
-// Builds `policy.index` from its rules.
+// Builds `policy.index` and `policy.judged_blocks` from its rules.
 void compile(Policy& policy);
 
 // The policy that replay uses when none is given: no identity, no rules, everything allowed.
