@@ -101,6 +101,13 @@ def main():
                               if TCP in p and p[TCP].sport == port and len(p[TCP].payload))
             if stream:
                 (HERE / "corpus" / "fuzz_smb" / f"{name}-{port}").write_bytes(bytes([199, 0]) + stream)
+    # An XP-style chain: SESSION_SETUP_ANDX with TREE_CONNECT_ANDX (ADMIN$) chained at offset 61.
+    header = b"\xffSMB\x73" + bytes(5) + b"\x07\xc8" + bytes(18) + b"\x01\x00"
+    setup = bytes([13, 0x75, 0]) + (61).to_bytes(2, "little") + bytes(22) + bytes(2)
+    path = "\\\\console\\ADMIN$".encode("utf-16-le") + bytes(2)
+    tree = bytes([4, 0xff, 0, 0, 0, 0, 0, 1, 0]) + (2 + len(path)).to_bytes(2, "little") + bytes(2) + path
+    chain = header + setup + tree
+    (HERE / "corpus" / "fuzz_smb" / "andx-chain").write_bytes(bytes([199, 0]) + len(chain).to_bytes(4, "big") + chain)
     tls_corpus = HERE / "corpus" / "fuzz_tls_hello"
     (tls_corpus / "server-hello-1.1").write_bytes(server_hello)
     (tls_corpus / "server-hello-1.1-cut").write_bytes(server_hello[:60])

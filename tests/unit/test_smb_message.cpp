@@ -59,11 +59,33 @@ Bytes utf16(const std::string& s) {
   return b;
 }
 
-SmbMessage parse(const Bytes& m) {
-  SmbMessage out;
-  size_t next = 0;
-  EXPECT_EQ(parse_message(m.data(), m.size(), out, next), ParseStatus::Ok);
+std::vector<SmbMessage> parse_all(const Bytes& m, ParseStatus expected = ParseStatus::Ok) {
+  std::vector<SmbMessage> out;
+  EXPECT_EQ(parse_frame(m.data(), m.size(), out), expected);
   return out;
+}
+
+SmbMessage parse(const Bytes& m) {
+  const auto all = parse_all(m);
+  EXPECT_EQ(all.size(), 1u);
+  return all.empty() ? SmbMessage{} : all[0];
+}
+
+// Words of an AndX command: the chained command and where its parameter block starts.
+Bytes andx_words(uint8_t next_command, uint16_t next_offset, size_t more_words) {
+  Bytes w = {next_command, 0};
+  put_le16(w, next_offset);
+  for (size_t i = 0; i < more_words; ++i) put_le16(w, 0);
+  return w;
+}
+
+// A chained command's parameter block: word count, words, byte count, bytes.
+Bytes andx_block(const Bytes& words, const Bytes& bytes) {
+  Bytes b = {static_cast<uint8_t>(words.size() / 2)};
+  append(b, words);
+  put_le16(b, static_cast<uint32_t>(bytes.size()));
+  append(b, bytes);
+  return b;
 }
 
 TEST(SmbMessage, Smb1NegotiateOffersDialectsAndTheAnswerPicksOne) {
@@ -133,13 +155,46 @@ TEST(SmbMessage, Smb2DialectShareAndCompounds) {
   first.resize(72, 0);
   Bytes compound = smb2(5, false, Bytes(first.begin() + 64, first.end()), 72);
   append(compound, smb2(6, false, {24, 0, 0, 0}));
-  SmbMessage m;
-  size_t next = 0;
-  ASSERT_EQ(parse_message(compound.data(), compound.size(), m, next), ParseStatus::Ok);
-  EXPECT_EQ(m.command, "CREATE");
-  ASSERT_EQ(next, 72u);
-  ASSERT_EQ(parse_message(compound.data() + next, compound.size() - next, m, next), ParseStatus::Ok);
-  EXPECT_EQ(m.command, "CLOSE");
+  const auto both = parse_all(compound);
+  ASSERT_EQ(both.size(), 2u);
+  EXPECT_EQ(both[0].command, "CREATE");
+  EXPECT_EQ(both[1].command, "CLOSE");
+}
+
+// XP sends SESSION_SETUP_ANDX with TREE_CONNECT_ANDX chained to it: the share is in the second.
+TEST(SmbMessage, AndXChainsAreReadToTheirEnd) {
+  const Bytes tree_words = {0xff, 0, 0, 0, 0, 0, 1, 0};  // no further AndX; password length 1
+  // The session setup's block: 13 words, no bytes; the chained block follows at 32+1+26+2 = 61,
+  // its bytes at 72, the 1-byte password ends at 73: a pad byte aligns the UTF-16 path to 74.
+  Bytes tree_bytes = {0, 0};
+  append(tree_bytes, utf16("\\\\console\\ADMIN$"));
+  Bytes chain = smb1(0x73, andx_words(0x75, 61, 11), {});
+  ASSERT_EQ(chain.size(), 61u);
+  append(chain, andx_block(tree_words, tree_bytes));
+  const auto messages = parse_all(chain);
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_EQ(messages[0].command, "SESSION_SETUP_ANDX");
+  EXPECT_EQ(messages[1].command, "TREE_CONNECT_ANDX");
+  EXPECT_EQ(messages[1].share, "ADMIN$");
+  EXPECT_EQ(messages[1].message_id, messages[0].message_id);
+
+  // A chain that points back at itself, before itself, or out of the message is refused;
+  // what came before the bad link is still returned.
+  for (uint16_t offset : {uint16_t{32}, uint16_t{10}, uint16_t{5000}}) {
+    Bytes bad = smb1(0x73, andx_words(0x75, offset, 11), {});
+    append(bad, andx_block(tree_words, tree_bytes));
+    EXPECT_EQ(parse_all(bad, ParseStatus::BadChain).size(), 1u) << offset;
+  }
+  // A chained command cut short.
+  Bytes cut = smb1(0x73, andx_words(0x75, 61, 11), {});
+  cut.push_back(4);
+  EXPECT_EQ(parse_all(cut, ParseStatus::BadChain).size(), 1u);
+  // More links than kMaxCommandsPerFrame: each READ_ANDX (12 words) chains the next.
+  // Each block is 1 + 24 + 2 = 27 bytes; the first starts after the header's at 59.
+  Bytes longest = smb1(0x2e, andx_words(0x2e, 59, 10), {});
+  for (size_t i = 1; i <= kMaxCommandsPerFrame; ++i)
+    append(longest, andx_block(andx_words(0x2e, static_cast<uint16_t>(59 + 27 * i), 10), {}));
+  EXPECT_EQ(parse_all(longest, ParseStatus::BadChain).size(), kMaxCommandsPerFrame);
 }
 
 TEST(SmbMessage, DceRpcOnAPipe) {
@@ -176,14 +231,12 @@ TEST(SmbMessage, Smb3EncryptedMessagesAreLegitimateAndUnread) {
 }
 
 TEST(SmbMessage, WhatIsNotSmbIsRefused) {
-  SmbMessage m;
-  size_t next = 0;
   const Bytes text = {'H', 'E', 'L', 'L', 'O', ' ', 'n', 'o', 't', ' ', 's', 'm', 'b'};
-  EXPECT_EQ(parse_message(text.data(), text.size(), m, next), ParseStatus::Error);
+  EXPECT_TRUE(parse_all(text, ParseStatus::Error).empty());
   EXPECT_FALSE(looks_like_smb(text.data(), text.size()));
   Bytes cut = smb1(0x72, {}, {2, 'N', 'T', 0});
   cut.resize(20);
-  EXPECT_EQ(parse_message(cut.data(), cut.size(), m, next), ParseStatus::Error);
+  EXPECT_TRUE(parse_all(cut, ParseStatus::Error).empty());
 }
 
 TEST(SmbInspector, VirtualPatchSignatures) {
@@ -204,6 +257,17 @@ TEST(SmbInspector, VirtualPatchSignatures) {
   for (int i = 0; i < 19; ++i) put_le16(nt_words, 0);
   EXPECT_EQ(signature_of(run({smb1(0xa0, nt_words, {0}, 7), smb1(0x33, trans_words({}), {0}, 7)})), kSignatureNtTransByTrans2);
   EXPECT_EQ(signature_of(run({smb1(0xa0, nt_words, {0}, 7), smb1(0x33, trans_words({}), {0}, 8)})), "");
+  // EternalBlue's NT_TRANSACT announces 66,512 bytes of data; 64 KiB is still a client's.
+  Bytes oversized = nt_words;
+  oversized[7] = 0xd0, oversized[8] = 0x03, oversized[9] = 0x01;  // TotalDataCount 0x103d0
+  EXPECT_EQ(signature_of(run({smb1(0xa0, oversized, {0}, 7)})), kSignatureNtTransOversized);
+  Bytes largest = nt_words;
+  largest[7] = 0xff, largest[8] = 0xff;
+  EXPECT_EQ(signature_of(run({smb1(0xa0, largest, {0}, 7)})), "");
+  // DoublePulsar's ping chained behind a session setup is seen all the same.
+  Bytes chained = smb1(0x73, andx_words(0x32, 61, 11), {});
+  append(chained, andx_block(trans_words({0x000e}), {0}));
+  EXPECT_EQ(signature_of(run({chained})), kSignatureTrans2SessionSetup);
   // An infected server answering DoublePulsar's ping: multiplex ID 81 on a TRANSACTION2 reply.
   {
     SmbInspector inspector;

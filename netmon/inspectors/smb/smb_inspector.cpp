@@ -30,17 +30,13 @@ void SmbInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t len
   std::vector<NetbiosFramer::Frame> frames;
   bool not_netbios = false;
   framer_[dir].feed(data, len, frames, not_netbios);
+  std::vector<SmbMessage> messages;
   for (const auto& f : frames) {
-    // SMB2 may compound several messages in one frame.
-    for (size_t at = 0, next = 0; at < f.head.size(); at += next) {
-      SmbMessage msg;
-      if (parse_message(f.head.data() + at, f.head.size() - at, msg, next) != ParseStatus::Ok) {
-        out.malformed.push_back("a NetBIOS message that is not SMB");
-        break;
-      }
-      from_initiator && !msg.response ? request(msg, out) : answer(msg, out);
-      if (next == 0) break;
-    }
+    const ParseStatus status = parse_frame(f.head.data(), f.head.size(), messages);
+    for (const auto& msg : messages) from_initiator && !msg.response ? request(msg, out) : answer(msg, out);
+    if (status == ParseStatus::Error) out.malformed.push_back("a NetBIOS message that is not SMB");
+    if (status == ParseStatus::BadChain)
+      out.malformed.push_back("a chain of SMB commands that loops, goes past what is read of its message, or is too long");
   }
   if (not_netbios) {
     out.malformed.push_back("bytes that are not NetBIOS session messages");
@@ -73,6 +69,7 @@ void SmbInspector::request(const SmbMessage& msg, InspectionOutput& out) {
     if (msg.command_code == kTransaction2 && msg.has_trans_setup && msg.trans_subcommand == kTrans2SessionSetup)
       hit(policy::VirtualPatch::Ms17010, kSignatureTrans2SessionSetup);
     if (msg.command_code == kNtTransact) {
+      if (msg.nt_trans_total_data > kMaxPlausibleNtTransData) hit(policy::VirtualPatch::Ms17010, kSignatureNtTransOversized);
       if (open_nt_transacts_.size() >= kMaxOpenNtTransacts) open_nt_transacts_.pop_front();
       open_nt_transacts_.push_back(msg.message_id);
     }

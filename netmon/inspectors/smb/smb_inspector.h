@@ -19,6 +19,9 @@ namespace vitrine::netmon::smb {
 inline constexpr const char* kSignaturePeekNamedPipe = "vitrine.smb.ms17-010.peek-named-pipe-fid0";
 inline constexpr const char* kSignatureTrans2SessionSetup = "vitrine.smb.ms17-010.trans2-session-setup";
 inline constexpr const char* kSignatureNtTransByTrans2 = "vitrine.smb.ms17-010.nt-trans-continued-by-trans2";
+// An NT_TRANSACT announcing more data than any of its subcommands carries: EternalBlue's
+// announces 66,512 bytes of OS/2 extended attributes, whose list the server mis-sizes.
+inline constexpr const char* kSignatureNtTransOversized = "vitrine.smb.ms17-010.nt-trans-oversized";
 inline constexpr const char* kSignaturePathCanonicalize = "vitrine.smb.ms08-067.netpathcanonicalize-traversal";
 // DoublePulsar answers its ping (a TRANSACTION2 SESSION_SETUP with multiplex ID 65) with
 // multiplex ID 65 + 16: the server that sends it is already infected.
@@ -37,6 +40,10 @@ class SmbInspector : public Inspector {
   // The srvsvc operation that MS08-067 abuses ([MS-SRVS] NetprPathCanonicalize).
   static constexpr uint16_t kOpnumNetprPathCanonicalize = 31;
   static constexpr uint64_t kDoublePulsarAnswerMid = 81;
+  // What an NT_TRANSACT request may announce: its data is a security descriptor, an EA list,
+  // an ioctl's input or a quota list, each sized by 16-bit fields (an ACL, an FEA list) or far
+  // smaller; more than 64 KiB is EternalBlue's overflow, never a client's request.
+  static constexpr uint32_t kMaxPlausibleNtTransData = 0xffff;
 
   void on_bytes(bool from_initiator, const uint8_t* data, size_t len, uint64_t time_us,
                 InspectionOutput& out) override;

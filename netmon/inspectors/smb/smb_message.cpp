@@ -11,6 +11,7 @@ namespace {
 
 constexpr size_t kSmb1Header = 32, kSmb2Header = 64;
 constexpr uint8_t kSmb1Reply = 0x80;
+constexpr uint8_t kNoAndx = 0xff;  // AndXCommand: nothing chained
 constexpr uint16_t kSmb1Unicode = 0x8000;
 constexpr uint8_t kNegotiate1 = 0x72, kTransaction = 0x25, kTransaction2 = 0x32, kNtTransact = 0xa0,
                   kTreeConnectAndx = 0x75, kWriteAndx = 0x2f;
@@ -101,46 +102,59 @@ void keep_pipe_data(SmbMessage& out, const uint8_t* base, size_t len, size_t off
   out.pipe_data.assign(base + offset, base + offset + n);
 }
 
-ParseStatus parse_smb1(const uint8_t* d, size_t len, SmbMessage& out) {
-  if (len < kSmb1Header + 3) return ParseStatus::Error;
-  out.version = 1;
-  out.command_code = d[4];
-  out.command = smb1_name(d[4]);
-  out.response = (d[9] & kSmb1Reply) != 0;
+bool is_andx(uint8_t code) {
+  switch (code) {
+    case 0x24: case 0x2d: case 0x2e: case 0x2f: case 0x73: case 0x74: case 0x75: case 0xa2: return true;
+    default: return false;
+  }
+}
+
+// One SMB1 command whose parameter block (word count, words, byte count, bytes) starts at `at`
+// in a message whose header is d[0..32). Sets `andx` to the offset of the command chained
+// after it (0 for none).
+ParseStatus parse_smb1_command(const uint8_t* d, size_t len, size_t at, uint8_t code, SmbMessage& out, size_t& andx,
+                               uint8_t& andx_code) {
+  andx = 0;
+  out.command_code = code;
+  out.command = smb1_name(code);
   const bool unicode = (le16(d + 10) & kSmb1Unicode) != 0;
-  out.message_id = le16(d + 30);
-  const size_t wc = d[kSmb1Header];
-  const size_t words_at = kSmb1Header + 1;
+  if (at + 3 > len) return ParseStatus::Error;
+  const size_t wc = d[at];
+  const size_t words_at = at + 1;
   if (words_at + 2 * wc + 2 > len) return out.response ? ParseStatus::Ok : ParseStatus::Error;
   const uint8_t* w = d + words_at;
   const size_t bytes_at = words_at + 2 * wc + 2;
   const size_t byte_count = std::min<size_t>(le16(d + words_at + 2 * wc), len - bytes_at);
   const uint8_t* b = d + bytes_at;
+  if (is_andx(code) && wc >= 2 && w[0] != kNoAndx) {
+    andx_code = w[0];
+    andx = le16(w + 2);
+  }
   if (out.response) {
-    if (out.command_code == kNegotiate1 && wc >= 1) out.dialect_index = le16(w);
+    if (code == kNegotiate1 && wc >= 1) out.dialect_index = le16(w);
     return ParseStatus::Ok;
   }
-  switch (out.command_code) {
+  switch (code) {
     case kNegotiate1:
-      for (size_t at = 0; at < byte_count;) {
-        if (b[at] != 0x02) break;  // each dialect: 0x02, then a NUL-terminated string
-        const uint8_t* end = static_cast<const uint8_t*>(std::memchr(b + at + 1, 0, byte_count - at - 1));
+      for (size_t i = 0; i < byte_count;) {
+        if (b[i] != 0x02) break;  // each dialect: 0x02, then a NUL-terminated string
+        const uint8_t* end = static_cast<const uint8_t*>(std::memchr(b + i + 1, 0, byte_count - i - 1));
         if (end == nullptr) break;
-        out.offered_dialects.emplace_back(reinterpret_cast<const char*>(b + at + 1), static_cast<size_t>(end - b - at - 1));
-        at = static_cast<size_t>(end - b) + 1;
+        out.offered_dialects.emplace_back(reinterpret_cast<const char*>(b + i + 1), static_cast<size_t>(end - b - i - 1));
+        i = static_cast<size_t>(end - b) + 1;
       }
       break;
     case kTreeConnectAndx: {
       if (wc < 4) return ParseStatus::Error;
-      size_t at = bytes_at + le16(w + 6);  // after the password
-      if (at >= len) return ParseStatus::Error;
+      size_t path_at = bytes_at + le16(w + 6);  // after the password
+      if (path_at >= len) return ParseStatus::Error;
       std::string path;
       if (unicode) {
-        if (at % 2) ++at;  // UTF-16 is aligned to the SMB header
-        path = at < len ? utf16_ascii(d + at, len - at) : "";
+        if (path_at % 2) ++path_at;  // UTF-16 is aligned to the SMB header
+        path = path_at < len ? utf16_ascii(d + path_at, len - path_at) : "";
       } else {
-        const uint8_t* end = static_cast<const uint8_t*>(std::memchr(d + at, 0, len - at));
-        path.assign(reinterpret_cast<const char*>(d + at), end ? static_cast<size_t>(end - d - at) : len - at);
+        const uint8_t* end = static_cast<const uint8_t*>(std::memchr(d + path_at, 0, len - path_at));
+        path.assign(reinterpret_cast<const char*>(d + path_at), end ? static_cast<size_t>(end - d - path_at) : len - path_at);
       }
       out.share = share_of(path);
       break;
@@ -153,7 +167,7 @@ ParseStatus parse_smb1(const uint8_t* d, size_t len, SmbMessage& out) {
         out.trans_subcommand = le16(w + 28);
         if (w[26] >= 2) out.trans_fid = le16(w + 30);
       }
-      if (out.command_code == kTransaction && wc >= 14) keep_pipe_data(out, d, len, le16(w + 24), le16(w + 22));
+      if (code == kTransaction && wc >= 14) keep_pipe_data(out, d, len, le16(w + 24), le16(w + 22));
       break;
     case kNtTransact:
       if (wc >= 19) out.nt_trans_total_data = le32(w + 7);
@@ -166,7 +180,32 @@ ParseStatus parse_smb1(const uint8_t* d, size_t len, SmbMessage& out) {
   return ParseStatus::Ok;
 }
 
-ParseStatus parse_smb2(const uint8_t* d, size_t len, SmbMessage& out, size_t& next) {
+// An SMB1 message and every command chained to it by AndX: each is a message of its own, with
+// the header's flags and multiplex ID.
+ParseStatus parse_smb1(const uint8_t* d, size_t len, std::vector<SmbMessage>& out) {
+  if (len < kSmb1Header + 3) return ParseStatus::Error;
+  SmbMessage header;
+  header.version = 1;
+  header.response = (d[9] & kSmb1Reply) != 0;
+  header.message_id = le16(d + 30);
+  uint8_t code = d[4];
+  for (size_t at = kSmb1Header;;) {
+    if (out.size() == kMaxCommandsPerFrame) return ParseStatus::BadChain;
+    SmbMessage msg = header;
+    size_t andx = 0;
+    uint8_t andx_code = kNoAndx;
+    const ParseStatus status = parse_smb1_command(d, len, at, code, msg, andx, andx_code);
+    if (status != ParseStatus::Ok) return out.empty() ? status : ParseStatus::BadChain;
+    out.push_back(std::move(msg));
+    if (andx == 0) return ParseStatus::Ok;
+    // Forward only, and inside the message: a chain that loops or leaves is not a client's.
+    if (andx <= at || andx >= len) return ParseStatus::BadChain;
+    at = andx;
+    code = andx_code;
+  }
+}
+
+ParseStatus parse_smb2_message(const uint8_t* d, size_t len, SmbMessage& out, size_t& next) {
   if (len < kSmb2Header + 2 || le16(d + 4) != kSmb2Header) return ParseStatus::Error;
   out.version = 2;
   const uint16_t cmd = le16(d + 12);
@@ -194,17 +233,32 @@ ParseStatus parse_smb2(const uint8_t* d, size_t len, SmbMessage& out, size_t& ne
   return ParseStatus::Ok;
 }
 
+// SMB2 compounded messages: each says where the next starts.
+ParseStatus parse_smb2(const uint8_t* d, size_t len, std::vector<SmbMessage>& out) {
+  for (size_t at = 0;;) {
+    if (out.size() == kMaxCommandsPerFrame) return ParseStatus::BadChain;
+    SmbMessage msg;
+    size_t next = 0;
+    const ParseStatus status = parse_smb2_message(d + at, len - at, msg, next);
+    if (status != ParseStatus::Ok) return out.empty() ? status : ParseStatus::BadChain;
+    out.push_back(std::move(msg));
+    if (next == 0) return ParseStatus::Ok;
+    at += next;
+  }
+}
+
 }  // namespace
 
-ParseStatus parse_message(const uint8_t* data, size_t len, SmbMessage& out, size_t& next) {
-  out = SmbMessage{};
-  next = 0;
+ParseStatus parse_frame(const uint8_t* data, size_t len, std::vector<SmbMessage>& out) {
+  out.clear();
   if (len >= 4 && data[0] == 0xff && std::memcmp(data + 1, "SMB", 3) == 0) return parse_smb1(data, len, out);
-  if (len >= 4 && data[0] == 0xfe && std::memcmp(data + 1, "SMB", 3) == 0) return parse_smb2(data, len, out, next);
+  if (len >= 4 && data[0] == 0xfe && std::memcmp(data + 1, "SMB", 3) == 0) return parse_smb2(data, len, out);
   // SMB 3 encryption (0xFD) and compression (0xFC) wrap whole messages: legitimate, unreadable.
   if (len >= 4 && (data[0] == 0xfd || data[0] == 0xfc) && std::memcmp(data + 1, "SMB", 3) == 0) {
-    out.version = 3;
-    out.command = data[0] == 0xfd ? "ENCRYPTED" : "COMPRESSED";
+    SmbMessage wrapped;
+    wrapped.version = 3;
+    wrapped.command = data[0] == 0xfd ? "ENCRYPTED" : "COMPRESSED";
+    out.push_back(std::move(wrapped));
     return ParseStatus::Ok;
   }
   return ParseStatus::Error;

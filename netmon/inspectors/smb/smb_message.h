@@ -38,11 +38,21 @@ struct DceRpc {
 };
 bool parse_dcerpc(const uint8_t* data, size_t len, DceRpc& out);
 
-enum class ParseStatus : uint8_t { Ok, Error };
+enum class ParseStatus : uint8_t {
+  Ok,
+  Error,     // not SMB, or the first command cut short
+  BadChain,  // a chained command points backwards or outside, is cut short, or one too many:
+             // what came before it is in `out`
+};
 
-// One SMB message: the bytes after its 4-byte NetBIOS header. SMB2 compounds are cut apart
-// by the caller through `next` (the offset of the next message, 0 for none).
-ParseStatus parse_message(const uint8_t* data, size_t len, SmbMessage& out, size_t& next);
+// Windows chains two or three SMB1 commands (SESSION_SETUP_ANDX + TREE_CONNECT_ANDX) and
+// compounds up to five SMB2 ones; 32 leaves room for any client and bounds one frame's work.
+inline constexpr size_t kMaxCommandsPerFrame = 32;
+
+// Every SMB message one NetBIOS frame carries (the bytes after its 4-byte header): an SMB1
+// command and those chained to it by AndX, or SMB2 compounded messages, each a message of its
+// own. A share named in a chained TREE_CONNECT_ANDX is read like any other.
+ParseStatus parse_frame(const uint8_t* data, size_t len, std::vector<SmbMessage>& out);
 
 // Whether the first payload of a TCP flow is SMB: a NetBIOS session message with an SMB1 or
 // SMB2 header, or a NetBIOS session request (port 139).
