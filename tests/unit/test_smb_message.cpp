@@ -281,6 +281,31 @@ TEST(SmbInspector, VirtualPatchSignatures) {
     inspector.on_bytes(false, ordinary.data(), ordinary.size(), 0, out2);
     EXPECT_EQ(out2.messages[0].signature, "");
   }
+  // MS08-067: a srvsvc bind, then a call that reaches the flawed canonicalisation with a path
+  // that climbs out, written to the pipe with WRITE_ANDX (12 words: the data starts at 59).
+  auto pipe_write = [](const Bytes& rpc) {
+    Bytes w = {0xff, 0, 0, 0};
+    for (int i = 0; i < 8; ++i) put_le16(w, 0);
+    put_le16(w, static_cast<uint32_t>(rpc.size()));
+    put_le16(w, 59);
+    return smb1(0x2f, w, rpc);
+  };
+  Bytes bind = {5, 0, 0x0b, 3, 0x10, 0, 0, 0};
+  for (int i = 0; i < 24; ++i) bind.push_back(0);
+  append(bind, {0xc8, 0x4f, 0x32, 0x4b, 0x70, 0x16, 0xd3, 0x01, 0x12, 0x78, 0x5a, 0x47, 0xbf, 0x6e, 0xe1, 0x88});
+  auto call = [](uint16_t opnum, const std::string& path) {
+    Bytes rq = {5, 0, 0, 3, 0x10, 0, 0, 0};
+    for (int i = 0; i < 14; ++i) rq.push_back(0);
+    put_le16(rq, opnum);
+    append(rq, utf16(path));
+    return rq;
+  };
+  const std::string climbs = "\\AAAAAAAA\\..\\n";
+  EXPECT_EQ(signature_of(run({pipe_write(bind), pipe_write(call(31, climbs))})), kSignaturePathCanonicalize);
+  EXPECT_EQ(signature_of(run({pipe_write(bind), pipe_write(call(32, climbs))})), kSignaturePathCompare);
+  EXPECT_EQ(signature_of(run({pipe_write(bind), pipe_write(call(32, "\\n"))})), "") << "a path that stays";
+  EXPECT_EQ(signature_of(run({pipe_write(bind), pipe_write(call(15, climbs))})), "") << "another operation";
+  EXPECT_EQ(signature_of(run({pipe_write(call(32, climbs))})), "") << "no srvsvc bind";
   // A normal session's requests carry command, dialect and share, and no signature.
   Bytes words = {0xff, 0, 0, 0, 0, 0, 1, 0};
   Bytes bytes = {0};

@@ -80,8 +80,10 @@ void SmbInspector::request(const SmbMessage& msg, InspectionOutput& out) {
   DceRpc rpc;
   if (!msg.pipe_data.empty() && parse_dcerpc(msg.pipe_data.data(), msg.pipe_data.size(), rpc)) {
     if (rpc.binds_srvsvc) srvsvc_bound_ = true;
-    if (rpc.request && srvsvc_bound_ && rpc.opnum == kOpnumNetprPathCanonicalize && rpc.stub_has_path_traversal)
-      hit(policy::VirtualPatch::Ms08067, kSignaturePathCanonicalize);
+    if (rpc.request && srvsvc_bound_ && rpc.stub_has_path_traversal) {
+      if (rpc.opnum == kOpnumNetprPathCanonicalize) hit(policy::VirtualPatch::Ms08067, kSignaturePathCanonicalize);
+      if (rpc.opnum == kOpnumNetprPathCompare) hit(policy::VirtualPatch::Ms08067, kSignaturePathCompare);
+    }
   }
   out.messages.push_back(std::move(m));
 }

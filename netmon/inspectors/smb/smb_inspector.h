@@ -23,6 +23,9 @@ inline constexpr const char* kSignatureNtTransByTrans2 = "vitrine.smb.ms17-010.n
 // announces 66,512 bytes of OS/2 extended attributes, whose list the server mis-sizes.
 inline constexpr const char* kSignatureNtTransOversized = "vitrine.smb.ms17-010.nt-trans-oversized";
 inline constexpr const char* kSignaturePathCanonicalize = "vitrine.smb.ms08-067.netpathcanonicalize-traversal";
+// NetprPathCompare canonicalises both its paths with the same flawed code: nmap's
+// smb-vuln-ms08-067 check calls it with the path \AAA...\..\n, which climbs out.
+inline constexpr const char* kSignaturePathCompare = "vitrine.smb.ms08-067.netpathcompare-traversal";
 // DoublePulsar answers its ping (a TRANSACTION2 SESSION_SETUP with multiplex ID 65) with
 // multiplex ID 65 + 16: the server that sends it is already infected.
 inline constexpr const char* kSignatureDoublePulsarAnswer = "vitrine.smb.ms17-010.doublepulsar-implant-answer";
@@ -37,8 +40,9 @@ class SmbInspector : public Inspector {
   // NT_TRANSACT requests remembered, to see one continued by a TRANSACTION2_SECONDARY (how
   // EternalBlue overflows the server's buffer): clients have a handful outstanding at most.
   static constexpr size_t kMaxOpenNtTransacts = 64;
-  // The srvsvc operation that MS08-067 abuses ([MS-SRVS] NetprPathCanonicalize).
+  // The srvsvc operations that reach MS08-067's flawed path canonicalisation ([MS-SRVS]).
   static constexpr uint16_t kOpnumNetprPathCanonicalize = 31;
+  static constexpr uint16_t kOpnumNetprPathCompare = 32;
   static constexpr uint64_t kDoublePulsarAnswerMid = 81;
   // What an NT_TRANSACT request may announce: its data is a security descriptor, an EA list,
   // an ioctl's input or a quota list, each sized by 16-bit fields (an ACL, an FEA list) or far
