@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """netmon's SMB inspector live, between two network namespaces: python3-impacket's smbserver
 on the hospital side, nmap and an impacket client in the guest. The MS17-010 probe of nmap's
-smb-vuln-ms17-010 and the MS08-067 srvsvc call never reach the server; a normal session does;
+smb-vuln-ms17-010, the MS08-067 check of nmap's smb-vuln-ms08-067 and the MS08-067 srvsvc call
+never reach the server; a normal session does;
 a tree connect to an administrative share is refused by rule.
 
 Usage: test_smb.py NETMON_BINARY [ring|pcap]   (as root)
@@ -20,7 +21,7 @@ NETMON = None
 PACKET_IO = "ring"
 POLICY = Path(__file__).resolve().parent / "policy-smb.yaml"
 SESSION = Path(__file__).resolve().parents[1] / "tools" / "smb_session.py"
-SMBSERVER = "/usr/share/doc/python3-impacket/examples/smbserver.py"
+SMBSERVER = Path(__file__).resolve().parents[1] / "tools" / "smb_server.py"
 METRICS_PORT = 19472
 
 
@@ -36,7 +37,7 @@ class SmbTest(unittest.TestCase):
         cls.server_log_file = open(cls.server_log, "w")  # what reached the server: its log
         # impacket's RPC side binds to the loopback of its namespace.
         cls.lab.hosp(["ip", "link", "set", "lo", "up"])
-        cls.lab.spawn(["/usr/bin/python3", SMBSERVER, "CABINETDATA", str(share)], ns=cls.lab.hosp_ns,
+        cls.lab.spawn(["/usr/bin/python3", str(SMBSERVER), "CABINETDATA", str(share)], ns=cls.lab.hosp_ns,
                       stdout=cls.server_log_file, stderr=cls.server_log_file)
         wait_for(lambda: ":445 " in cls.lab.hosp(["ss", "-ltn"]).stdout, 15, "impacket's smbserver")
         cls.events = cls.tmp / "events.jsonl"
@@ -79,6 +80,13 @@ class SmbTest(unittest.TestCase):
         wait_for(lambda: self.virtual_patch_events("vitrine.smb.ms08-067.netpathcanonicalize-traversal"), 5,
                  "the virtual_patch event of the MS08-067 call")
         self.assertNotIn("opnum 31", self.server_log.read_text(), "the srvsvc call reached the server")
+
+    def test_3b_the_ms08_067_check_of_nmap_never_reaches_the_server(self):
+        r = self.lab.guest(["nmap", "-Pn", "-n", "-p445", "--script", "smb-vuln-ms08-067", HOSP_IP], check=False)
+        self.assertIn("445/tcp open", r.stdout)
+        wait_for(lambda: self.virtual_patch_events("vitrine.smb.ms08-067.netpathcompare-traversal"), 5,
+                 "the virtual_patch event of nmap's MS08-067 check")
+        self.assertNotIn("opnum 32", self.server_log.read_text(), "the NetprPathCompare call reached the server")
 
     def test_4_an_administrative_share_is_refused_by_rule(self):
         out = self.session("ADMIN$")

@@ -4,10 +4,13 @@ the BROWSER pipe, as Windows' does: nmap's smb-vuln-ms08-067 opens "\\\\BROWSER"
 impacket's plain smbserver it stops before its NetprPathCompare call. A test stand-in only.
 
 Usage: smb_server.py SHARE PATH     (listens on 0.0.0.0:445 until killed)
+Logs as impacket's example server does (INFO): what reached it, e.g. "Unsupported DCERPC opnum".
 """
+import logging
 import sys
 
 from impacket import smbserver
+from impacket.examples import logger
 
 # nmap names the pipe "\\BROWSER", which impacket normalises to "/BROWSER" and then refuses as
 # a path outside the IPC$ share; pipes are not paths, so their names are let through.
@@ -21,6 +24,8 @@ def _pipe_or_in_jail(path, file_name):
 
 def main():
     share, path = sys.argv[1], sys.argv[2]
+    logger.init()
+    logging.getLogger().setLevel(logging.INFO)
     smbserver.isInFileJail = _pipe_or_in_jail
     server = smbserver.SimpleSMBServer(listenAddress="0.0.0.0", listenPort=445)
     server.addShare(share, path)
