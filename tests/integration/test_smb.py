@@ -15,7 +15,7 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "lib"))
-from vitrine_lab import HOSP_IP, Lab, metric, require_root, take_packet_io, wait_for  # noqa: E402
+from vitrine_lab import HOSP_IP, Lab, require_root, take_packet_io, wait_for  # noqa: E402
 
 NETMON = None
 PACKET_IO = "ring"
