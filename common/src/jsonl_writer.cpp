@@ -6,8 +6,8 @@
 
 namespace vitrine {
 
-JsonLinesWriter::JsonLinesWriter(const std::string& path)
-    : file_(path == "-" ? stdout : std::fopen(path.c_str(), "a")), owned_(path != "-") {
+JsonLinesWriter::JsonLinesWriter(const std::string& path, Mode mode)
+    : file_(path == "-" ? stdout : std::fopen(path.c_str(), mode == Mode::Append ? "a" : "w")), owned_(path != "-") {
   if (file_ == nullptr) {
     throw std::runtime_error("cannot open " + path + " for writing: " + std::strerror(errno));
   }

@@ -19,7 +19,7 @@ const char* to_string(Event::Kind k) {
   return "?";
 }
 
-JsonEventSink::JsonEventSink(const std::string& path) : writer_(path) {}
+JsonEventSink::JsonEventSink(const std::string& path, JsonLinesWriter::Mode mode) : writer_(path, mode) {}
 
 bool JsonEventSink::emit(const Event& e) {
   nlohmann::json j = {{"time", utc_timestamp(e.time_us)}, {"event", to_string(e.kind)}};

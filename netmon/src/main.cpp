@@ -120,7 +120,7 @@ int run_replay(const std::string& pcap_path, const std::string& policy_path,
   if (events_path.empty())
     events = std::make_unique<NullEventSink>();
   else
-    events = std::make_unique<JsonEventSink>(events_path);
+    events = std::make_unique<JsonEventSink>(events_path, JsonLinesWriter::Mode::Replace);
   NetmonMetrics metrics(std::make_shared<prometheus::Registry>());
   const ReplayResult r =
       replay_capture(pcap_path, policy, classifier, *events, metrics, flows_path);
@@ -171,9 +171,9 @@ int main(int argc, char** argv) {
   std::string pcap_path, replay_policy, flows_path, replay_events;
   replay->add_option("--pcap", pcap_path, "Capture file (pcap or pcapng)")->required();
   replay->add_option("--policy", replay_policy, "Policy file; without it, everything is allowed");
-  replay->add_option("--flows", flows_path, "Write one JSON object per flow here ('-': stdout)")
+  replay->add_option("--flows", flows_path, "Write one JSON object per flow here, replacing what the file held ('-': stdout)")
       ->required();
-  replay->add_option("--events", replay_events, "Write events here");
+  replay->add_option("--events", replay_events, "Write events here, replacing what the file held");
   std::string replay_inspectors = "patches";
   replay->add_option("--inspectors", replay_inspectors,
                      "Without --policy: what netmon's inspectors read (patches: the virtual patches, alerting; "

@@ -128,7 +128,7 @@ ReplayResult replay_capture(const std::string& pcap_path, std::shared_ptr<const 
                             const NdpiClassifier& classifier, EventSink& events, NetmonMetrics& metrics,
                             const std::string& flows_path) {
   if (flows_path.empty()) return replay_capture(pcap_path, std::move(policy), classifier, events, metrics, FlowRecordSink{});
-  JsonLinesWriter flows_out(flows_path);
+  JsonLinesWriter flows_out(flows_path, JsonLinesWriter::Mode::Replace);
   return replay_capture(pcap_path, std::move(policy), classifier, events, metrics,
                         [&](const nlohmann::json& record) { flows_out.write(record); });
 }

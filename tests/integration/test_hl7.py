@@ -19,29 +19,9 @@ NETMON = None
 PACKET_IO = "ring"
 POLICY = Path(__file__).resolve().parent / "policy-hl7.yaml"
 LISTENER = Path(__file__).resolve().parents[2] / "deploy" / "lib" / "mllp_listener.py"
+SENDER = Path(__file__).resolve().parents[1] / "tools" / "hl7_send.py"
 METRICS_PORT = 19469
 PORT = 2575
-
-# Runs in the guest: sends each message given as an argument on one connection, each in
-# segments of at most SEGMENT bytes (TCP_NODELAY, a pause between them so that they leave as
-# separate segments), waits for its ACK, and prints one line per message: "ack", "closed" or
-# the error.
-SENDER = r"""
-import socket, sys, time
-host, port, segment = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-s = socket.create_connection((host, port), timeout=5)
-s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-for text in sys.argv[4:]:
-    frame = b"\x0b" + text.replace("\\r", "\r").encode() + b"\x1c\r"
-    try:
-        for i in range(0, len(frame), segment):
-            s.sendall(frame[i:i + segment]); time.sleep(0.05)
-        data = s.recv(4096)
-        print("ack" if b"MSA|AA" in data else "closed" if not data else "other", flush=True)
-    except OSError as e:
-        print(type(e).__name__, flush=True)
-        break
-"""
 
 
 def message(msg_type, control, app="CABINET", patient="PAT-0042^^^HOSP^MR"):
@@ -67,7 +47,7 @@ class Hl7Test(unittest.TestCase):
         cls.lab.destroy()
 
     def send(self, *messages, segment=1400):
-        r = self.lab.guest([sys.executable, "-c", SENDER, HOSP_IP, str(PORT), str(segment), *messages], check=False)
+        r = self.lab.guest([sys.executable, str(SENDER), HOSP_IP, str(PORT), str(segment), *messages], check=False)
         return r.stdout.split()
 
     def received_controls(self):

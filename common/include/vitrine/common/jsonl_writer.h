@@ -1,4 +1,4 @@
-// Appends JSON objects, one per line, to a file or stdout. Each line is flushed as it is
+// Writes JSON objects, one per line, to a file or stdout. Each line is flushed as it is
 // written so that a reader tailing the file (a SIEM shipper, a test) never sees half a record
 // and nothing written is lost if the process is killed afterwards.
 #pragma once
@@ -12,9 +12,12 @@ namespace vitrine {
 
 class JsonLinesWriter {
  public:
+  // A log (events of a running daemon) is appended to across restarts; a report (a replay's
+  // flows and events) replaces what the file held, so that two runs never mix.
+  enum class Mode { Append, Replace };
   // path "-" writes to stdout. Throws std::runtime_error with the path and errno text when
   // the file cannot be opened.
-  explicit JsonLinesWriter(const std::string& path);
+  explicit JsonLinesWriter(const std::string& path, Mode mode = Mode::Append);
   ~JsonLinesWriter();
   JsonLinesWriter(const JsonLinesWriter&) = delete;
   JsonLinesWriter& operator=(const JsonLinesWriter&) = delete;

@@ -62,7 +62,7 @@ class EventSink {
 // JSON lines, one object per event, flushed per line.
 class JsonEventSink : public EventSink {
  public:
-  explicit JsonEventSink(const std::string& path);
+  explicit JsonEventSink(const std::string& path, JsonLinesWriter::Mode mode = JsonLinesWriter::Mode::Append);
   bool emit(const Event& e) override;
 
  private:
