@@ -8,7 +8,7 @@ BUILD_PACKAGES=(
   build-essential cmake pkg-config
   libpcap-dev libndpi-dev libyaml-cpp-dev prometheus-cpp-dev libgcrypt20-dev
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libxml2-dev libvirt-dev
-  libcurl4-openssl-dev libbenchmark-dev
+  libcurl4-openssl-dev libbenchmark-dev libusbguard-dev libudev-dev
 )
 # Run: the demo's namespaces and its real servers and clients; qemu-img for disk images;
 # libvirtd and QEMU, which run the cabinet's guest.

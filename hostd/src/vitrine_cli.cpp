@@ -33,6 +33,7 @@
 #include "vitrine/netmon/inspector.h"
 #include "vitrine/netmon/policy_learn.h"
 #include "vitrine/netmon/policy_test.h"
+#include "vitrine/passthrough/usb_rules.h"
 #include "vitrine/policy/explain.h"
 #include "vitrine/policy/lint.h"
 #include "vitrine/policy/load.h"
@@ -181,8 +182,10 @@ int run_policy(bool check, const std::string& file, const std::string& flow_text
   using namespace vitrine::policy;
   vitrine::netmon::NdpiClassifier catalog;
   Policy p;
+  size_t usb_rules = 0;
   try {
     p = load_policy_file(file, catalog);
+    usb_rules = vitrine::passthrough::UsbRuleSet::compile(p.usb_rules).size();  // USBGuard's parser
   } catch (const PolicyError& e) {
     std::cerr << e.what() << "\n";
     return kExitRefused;
@@ -200,6 +203,7 @@ int run_policy(bool check, const std::string& file, const std::string& flow_text
                         : " (no inspector in this build enforces it yet)");
     }
     std::cout << "\n";
+    std::cout << "usb: " << usb_rules << " rules, first match decides; no match: block\n";
     return 0;
   }
   std::string error;

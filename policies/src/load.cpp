@@ -306,11 +306,23 @@ void parse_virtual_patches(const Reader& r, const YAML::Node& n, const std::stri
   }
 }
 
+// usb: {rules: ["allow id 05e0:1200 serial \"S1\"", ...]}: each rule a string, its syntax
+// checked by passthrough (USBGuard's parser), its place kept for that check's errors.
+void parse_usb(const Reader& r, const YAML::Node& node, const std::string& path, Policy& policy) {
+  r.map(node, path, {{"rules", [&](const YAML::Node& v, const std::string& p) {
+                        r.list(v, p, [&](const YAML::Node& item, const std::string& ip) {
+                          const auto text = r.scalar(item, ip);
+                          if (text.find_first_not_of(" \t") == std::string::npos) r.fail(item, ip, "an empty USB rule");
+                          policy.usb_rules.push_back({text, r.source(), item.Mark().line + 1, item.Mark().column + 1});
+                        });
+                      }}});
+}
+
 // One file as written; what it leaves out may come from the baseline it extends.
 struct PolicyFile {
   Policy policy;
   bool has_default = false, has_layer2 = false, has_limits = false, has_outcomes = false;
-  bool has_patches = false;
+  bool has_patches = false, has_usb = false;
   std::optional<std::string> extends;
   YAML::Node extends_node;
 };
@@ -365,6 +377,10 @@ PolicyFile parse_file(const Reader& r, const YAML::Node& root, const ProtocolCat
             file.has_patches = true;
             parse_virtual_patches(r, v, p, policy);
           }},
+         {"usb", [&](const YAML::Node& v, const std::string& p) {
+            file.has_usb = true;
+            parse_usb(r, v, p, policy);
+          }},
          {"rules", [&](const YAML::Node& v, const std::string& p) {
             r.list(v, p, [&](const YAML::Node& item, const std::string& ip) {
               auto rule = parse_rule(r, item, ip, catalog, known);
@@ -391,6 +407,7 @@ Policy merge(const Reader& r, const YAML::Node& root, PolicyFile base, PolicyFil
   if (site.has_limits) out.limits = s.limits;
   if (site.has_outcomes) out.outcomes = s.outcomes;
   if (site.has_patches) out.virtual_patches = s.virtual_patches;
+  if (site.has_usb) out.usb_rules = std::move(s.usb_rules);
   for (auto& [name, members] : s.sets) out.sets[name] = std::move(members);
   std::set<std::string> names;
   for (const auto& rule : out.rules) names.insert(rule.name);

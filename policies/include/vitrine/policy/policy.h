@@ -118,6 +118,16 @@ const char* to_string(VirtualPatch p);  // "ms17-010", "ms08-067", "cve-2019-070
 const char* to_string(PatchMode m);
 std::optional<VirtualPatch> virtual_patch_named(std::string_view name);
 
+// One rule of the USB section, in USBGuard's rule language ("allow id 05e0:1200 serial ..."),
+// kept as written with its place: passthrough compiles it with USBGuard's own library, so that
+// the policy library (and netmon, which links it) needs none.
+struct UsbRuleText {
+  std::string text;
+  std::string source;
+  int line = 0;
+  int column = 0;
+};
+
 struct GuestIdentity {
   MacAddr mac;
   IpAddr ipv4;
@@ -144,6 +154,8 @@ struct Policy {
   // the addresses of a site are kept in one place.
   std::map<std::string, std::vector<Cidr>> sets;
   std::vector<Rule> rules;
+  // Which USB devices reach the guest, first match wins; none matching: blocked.
+  std::vector<UsbRuleText> usb_rules;
   // The rules compiled for the data path (rule_index.h); set by the loader once the rules are
   // final. Without it, evaluate() walks the rules one by one.
   std::shared_ptr<const RuleIndex> index;
