@@ -8,7 +8,7 @@ BUILD_PACKAGES=(
   build-essential cmake pkg-config
   libpcap-dev libndpi-dev libyaml-cpp-dev prometheus-cpp-dev libgcrypt20-dev
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libxml2-dev libvirt-dev
-  libcurl4-openssl-dev libbenchmark-dev libusbguard-dev libudev-dev
+  libcurl4-openssl-dev libbenchmark-dev libusbguard-dev libudev-dev libumockdev-dev
 )
 # Run: the demo's namespaces and its real servers and clients; qemu-img for disk images;
 # libvirtd and QEMU, which run the cabinet's guest.
@@ -18,7 +18,7 @@ RUN_PACKAGES=(iproute2 ethtool dnsmasq-base bind9-dnsutils python3 curl procps q
 # clang with libFuzzer for the fuzz targets, real protocol peers and probes (dcmtk's DICOM
 # tools, impacket's SMB server and client, nmap's vulnerability scripts).
 TEST_PACKAGES=(libndpi-bin tcpdump python3-scapy iperf3 iputils-ping busybox clang libclang-rt-14-dev
-  python3-libvirt dcmtk python3-impacket nmap)
+  python3-libvirt dcmtk python3-impacket nmap umockdev)
 
 want=("${BUILD_PACKAGES[@]}" "${RUN_PACKAGES[@]}")
 if [[ "${1:-}" == "--with-tests" ]]; then want+=("${TEST_PACKAGES[@]}"); fi
