@@ -36,6 +36,18 @@ const char* serial_type(SerialPort::Kind k) {
   return "pty";
 }
 
+std::string serialise(xmlDocPtr doc) {
+  xmlChar* text = nullptr;
+  int size = 0;
+  xmlDocDumpFormatMemoryEnc(doc, &text, &size, "UTF-8", 1);
+  if (text == nullptr) throw std::runtime_error("cannot serialise the domain XML");
+  std::string out(reinterpret_cast<char*>(text), static_cast<size_t>(size));
+  xmlFree(text);
+  return out;
+}
+
+using Doc = std::unique_ptr<xmlDoc, void (*)(xmlDocPtr)>;
+
 }  // namespace
 
 std::string disk_target(const Cabinet& c) {
@@ -43,7 +55,7 @@ std::string disk_target(const Cabinet& c) {
 }
 
 std::string domain_xml(const Cabinet& c, const std::string& disk) {
-  std::unique_ptr<xmlDoc, void (*)(xmlDocPtr)> doc(xmlNewDoc(BAD_CAST "1.0"), xmlFreeDoc);
+  Doc doc(xmlNewDoc(BAD_CAST "1.0"), xmlFreeDoc);
   xmlNodePtr root_node = xmlNewNode(nullptr, BAD_CAST "domain");
   xmlDocSetRootElement(doc.get(), root_node);
   Element root(root_node);
@@ -99,13 +111,22 @@ std::string domain_xml(const Cabinet& c, const std::string& disk) {
   devices.add("video").add("model").attr("type", c.hardware.video);
   devices.add("memballoon").attr("model", "none");  // XP has no balloon driver
 
-  xmlChar* text = nullptr;
-  int size = 0;
-  xmlDocDumpFormatMemoryEnc(doc.get(), &text, &size, "UTF-8", 1);
-  if (text == nullptr) throw std::runtime_error("cannot serialise the domain XML");
-  std::string out(reinterpret_cast<char*>(text), static_cast<size_t>(size));
-  xmlFree(text);
-  return out;
+  return serialise(doc.get());
+}
+
+std::string usb_hostdev_xml(const std::string& vendor_id, const std::string& product_id, unsigned bus,
+                            unsigned device) {
+  Doc doc(xmlNewDoc(BAD_CAST "1.0"), xmlFreeDoc);
+  xmlNodePtr root_node = xmlNewNode(nullptr, BAD_CAST "hostdev");
+  xmlDocSetRootElement(doc.get(), root_node);
+  Element hostdev(root_node);
+  hostdev.attr("mode", "subsystem").attr("type", "usb");
+  Element source = hostdev.add("source");
+  source.add("vendor").attr("id", "0x" + vendor_id);
+  source.add("product").attr("id", "0x" + product_id);
+  // The address pins this very device: two scanners of one model are two devices.
+  source.add("address").attr("bus", std::to_string(bus)).attr("device", std::to_string(device));
+  return serialise(doc.get());
 }
 
 }  // namespace vitrine::hostd

@@ -26,12 +26,18 @@
 #include <thread>
 
 #include <prometheus/exposer.h>
+#include <prometheus/registry.h>
 
 #include "vitrine/common/clock.h"
 #include "vitrine/hostd/control.h"
 #include "vitrine/hostd/domain_xml.h"
 #include "vitrine/hostd/netmon_counters.h"
+#include "vitrine/hostd/usb_guest.h"
 #include "vitrine/images/image_store.h"
+#include "vitrine/netmon/classifier.h"
+#include "vitrine/passthrough/udev_usb.h"
+#include "vitrine/passthrough/usb_passthrough.h"
+#include "vitrine/policy/load.h"
 
 extern char** environ;
 
@@ -71,6 +77,15 @@ void quiet_libvirt_errors(void*, virErrorPtr) {}
 std::string libvirt_error() {
   const virErrorPtr e = virGetLastError();
   return e && e->message ? e->message : "unknown libvirt error";
+}
+
+void usb_readable(int, int, int, void* opaque) { static_cast<Supervisor*>(opaque)->on_usb_readable(); }
+
+// The cabinet's policy file, read for its usb rules (netmon reads the rest): the same loader,
+// so a policy netmon accepts means the same here, and USBGuard's parser for the rules.
+passthrough::UsbRuleSet load_usb_rules(const std::string& policy_path) {
+  netmon::NdpiClassifier catalog;
+  return passthrough::UsbRuleSet::compile(policy::load_policy_file(policy_path, catalog).usb_rules);
 }
 
 // libvirt reports every domain on the host: only this cabinet's concern hostd.
@@ -399,6 +414,8 @@ void Supervisor::on_lifecycle_event(int event, int detail) {
     events_->record("guest_stopped", {{"reason", "unrequested"}, {"how", stop_reason(detail)}});
   } else if (event == VIR_DOMAIN_EVENT_CRASHED) {
     events_->record("guest_crashed");
+  } else if (event == VIR_DOMAIN_EVENT_STARTED) {
+    if (usb_) usb_->on_guest_started();  // a new QEMU has none of the devices: attach them again
   } else {
     spdlog::debug("guest {}: libvirt lifecycle event {} (detail {})", cabinet_.name, event, detail);
   }
@@ -610,8 +627,63 @@ nlohmann::json Supervisor::handle(const nlohmann::json& request) {
     return {{"ok", true}, {"guest", "started"}, {"cleared_crash_loop", was_crash_loop}};
   }
   if (command == "snapshot") return snapshot(request);
-  if (command == "reload") return reload_policy();
-  return {{"ok", false}, {"error", "unknown command " + command + " (status, events, stop, start, snapshot, reload)"}};
+  if (command == "reload") {
+    nlohmann::json answer = reload_policy();
+    if (answer.value("ok", false)) answer["usb"] = reload_usb_rules();
+    return answer;
+  }
+  if (command == "devices") return usb_devices();
+  return {{"ok", false}, {"error", "unknown command " + command + " (status, events, stop, start, snapshot, reload, devices)"}};
+}
+
+// --- USB passthrough ------------------------------------------------------------------------
+
+void Supervisor::start_usb() {
+  usb_registry_ = std::make_shared<prometheus::Registry>();
+  usb_metrics_ = std::make_unique<passthrough::UsbMetrics>(*usb_registry_);
+  usb_host_ = std::make_unique<passthrough::SysfsHostUsb>();
+  usb_guest_ = std::make_unique<LibvirtGuestUsb>(conn_, cabinet_.name);
+  usb_ = std::make_unique<passthrough::UsbPassthrough>(
+      load_usb_rules(cabinet_.policy), *usb_guest_, *usb_host_,
+      [this](const passthrough::UsbEvent& e) { record_usb(e); }, *usb_metrics_);
+  udev_ = std::make_unique<passthrough::UdevUsb>();
+  virEventAddHandle(udev_->fd(), VIR_EVENT_HANDLE_READABLE, usb_readable, this, nullptr);
+  usb_->on_present(udev_->present());
+}
+
+void Supervisor::on_usb_readable() {
+  while (const auto e = udev_->receive()) usb_->on_uevent(*e);
+}
+
+void Supervisor::record_usb(const passthrough::UsbEvent& e) {
+  nlohmann::json fields = {{"action", e.action}, {"id", e.vendor_id + ":" + e.product_id}, {"serial", e.serial},
+                           {"name", e.name}, {"port", e.port}, {"interfaces", e.interfaces}, {"rule", e.rule}};
+  if (!e.rule_text.empty()) fields["rule_text"] = e.rule_text;
+  if (!e.reason.empty()) fields["reason"] = e.reason;
+  if (e.kind == "usb_blocked" || e.kind == "usb_rejected" || e.kind == "usb_host_refused" || e.kind == "usb_attach_failed")
+    spdlog::warn("usb {} {}:{} at {}: {} ({})", e.kind, e.vendor_id, e.product_id, e.port, e.rule, e.reason);
+  events_->record(e.kind, std::move(fields));
+}
+
+nlohmann::json Supervisor::usb_devices() const {
+  nlohmann::json list = nlohmann::json::array();
+  if (usb_)
+    for (const auto& d : usb_->devices())
+      list.push_back({{"port", d.port}, {"id", d.vendor_id + ":" + d.product_id}, {"serial", d.serial},
+                      {"name", d.name}, {"interfaces", d.interfaces}, {"decision", d.decision},
+                      {"rule", d.rule}, {"reason", d.reason}, {"attached", d.attached}});
+  return {{"ok", true}, {"devices", list}};
+}
+
+nlohmann::json Supervisor::reload_usb_rules() {
+  try {
+    usb_->set_rules(load_usb_rules(cabinet_.policy));
+    events_->record("usb_rules_reloaded", {{"policy", cabinet_.policy}});
+    return {{"ok", true}};
+  } catch (const std::exception& e) {
+    events_->record("usb_rules_refused", {{"policy", cabinet_.policy}, {"reason", e.what()}});
+    return {{"ok", false}, {"error", std::string("usb rules refused, the running ones stay in force: ") + e.what()}};
+  }
 }
 
 // --- the loop -------------------------------------------------------------------------------
@@ -634,8 +706,11 @@ void Supervisor::run(const std::atomic<bool>& stop) {
   // Also makes the loop return regularly, to see `stop`.
   virEventAddTimeout(kEventTickMs, supervision_timer, this, nullptr);
 
+  // The USB rules are checked before anything starts: a policy they break is refused whole.
+  start_usb();
   prometheus::Exposer exposer(cabinet_.metrics);
   exposer.RegisterCollectable(metrics_);
+  exposer.RegisterCollectable(usb_registry_);
   control_ = std::make_unique<ControlServer>(path(".sock"), [this](const nlohmann::json& r) { return handle(r); });
   virEventAddHandle(control_->fd(), VIR_EVENT_HANDLE_READABLE, control_ready, control_.get(), nullptr);
   events_->record("hostd_started", {{"pid", getpid()}});

@@ -4,6 +4,7 @@
 //   vitrine status [--json]                  guest, supervision, netmon, policy, counters
 //   vitrine events [--last N] [--json]       hostd's and netmon's events, in time order
 //   vitrine stop | start                     the guest (stop: ACPI, then destroy)
+//   vitrine devices [--json]                 USB devices present: decision, rule, in the guest or not
 //   vitrine snapshot create|revert|delete NAME [--stop-guest] | list
 //   vitrine policy check FILE                validate; warnings for rules never reached
 //   vitrine policy reload [--socket PATH]    the running cabinet's netmon reads its policy again
@@ -105,6 +106,21 @@ void print_status(const nlohmann::json& a) {
   }
   std::cout << "metrics: hostd http://" << a.value("metrics", "?") << "/metrics, netmon http://"
             << n.value("metrics", "?") << "/metrics\n";
+}
+
+void print_devices(const nlohmann::json& devices) {
+  std::cout << std::left << std::setw(8) << "PORT" << std::setw(11) << "ID" << std::setw(8) << "DECISION"
+            << std::setw(9) << "IN GUEST" << std::setw(22) << "RULE" << "DEVICE\n";
+  for (const auto& d : devices) {
+    std::cout << std::setw(8) << d.value("port", "") << std::setw(11) << d.value("id", "") << std::setw(8)
+              << d.value("decision", "") << std::setw(9) << (d.value("attached", false) ? "yes" : "no")
+              << std::setw(22) << d.value("rule", "") << d.value("name", "");
+    if (!d.value("serial", "").empty()) std::cout << " serial " << d.value("serial", "");
+    std::cout << " [" << d.value("interfaces", "") << "]";
+    if (d.value("decision", "") != "allow") std::cout << " (" << d.value("reason", "") << ")";
+    std::cout << "\n";
+  }
+  std::cout << devices.size() << " devices\n";
 }
 
 void print_event(const nlohmann::json& e) {
@@ -320,6 +336,8 @@ int main(int argc, char** argv) {
   auto* events = app.add_subcommand("events", "hostd's and netmon's latest events, oldest first");
   events->add_option("--last", last, "How many")->capture_default_str();
   events->add_flag("--json", as_json, "One JSON object per line");
+  auto* devices = app.add_subcommand("devices", "USB devices present: the decision, the rule that made it, in the guest or not");
+  devices->add_flag("--json", as_json, "Print hostd's answer as JSON");
   auto* stop = app.add_subcommand("stop", "Shut the guest down (ACPI, then destroy) and keep it down");
   auto* start = app.add_subcommand("start", "Start the guest (also after a crash loop)");
   auto* live_snapshot = app.add_subcommand("snapshot", "Snapshots of the running cabinet's overlay");
@@ -334,7 +352,7 @@ int main(int argc, char** argv) {
     cmd->callback([&snap_action, action] { snap_action = action; });
     cmd->fallthrough();  // --socket may follow the action
   }
-  for (auto* cmd : {status, events, stop, start, live_snapshot, pol_reload})
+  for (auto* cmd : {status, events, devices, stop, start, live_snapshot, pol_reload})
     cmd->add_option("--socket", socket_path, "hostd's control socket");
 
   try {
@@ -343,9 +361,10 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : kExitRefused;
   }
 
-  if (*status || *events || *stop || *start || *live_snapshot || *pol_reload) {
+  if (*status || *events || *devices || *stop || *start || *live_snapshot || *pol_reload) {
     nlohmann::json request;
     if (*status) request = {{"command", "status"}};
+    if (*devices) request = {{"command", "devices"}};
     if (*events) request = {{"command", "events"}, {"last", last}};
     if (*stop) request = {{"command", "stop"}};
     if (*start) request = {{"command", "start"}};
@@ -354,7 +373,7 @@ int main(int argc, char** argv) {
     nlohmann::json answer;
     try {
       answer = vitrine::hostd::control_request(find_socket(socket_path), request,
-                                               *status || *events ? kQueryTimeout : kActionTimeout);
+                                               *status || *events || *devices ? kQueryTimeout : kActionTimeout);
     } catch (const std::exception& e) {
       std::cerr << "vitrine: " << e.what() << "\n";
       return kExitFailure;
@@ -366,6 +385,9 @@ int main(int argc, char** argv) {
     if (*status) {
       if (as_json) std::cout << answer.dump(2) << "\n";
       else print_status(answer);
+    } else if (*devices) {
+      if (as_json) std::cout << answer["devices"].dump(2) << "\n";
+      else print_devices(answer["devices"]);
     } else if (*events) {
       for (const auto& e : answer["events"]) {
         if (as_json) std::cout << e.dump() << "\n";

@@ -83,6 +83,7 @@ class HostdSupervision(env.StandinOnLibvirt):
     test_1_boots_under_libvirt_and_its_hl7_reaches_the_pharmacy = None
     test_2_a_barcode_on_com2_arrives_as_an_hl7_message = None
     test_3_the_disk_counter_survives_qemu_being_killed = None
+    test_4_usb_devices_reach_the_guest_only_by_policy = None
 
     def test_a1_hostd_starts_netmon_then_the_guest(self):
         self.wait_hl7("boot=1")
@@ -121,6 +122,10 @@ class HostdSupervision(env.StandinOnLibvirt):
         nic = self.lab.guest_if
         self.assertGreater(metric(m, "vitrine_domain_interface_stats_transmit_bytes_total", target_device=nic), 0)
         self.assertGreater(metric(m, "vitrine_domain_interface_stats_receive_bytes_total", target_device=nic), 0)
+        # USB passthrough runs under hostd (this machine has no USB bus: nothing present).
+        self.assertEqual(metric(m, "vitrine_usb_devices_present"), 0)
+        self.assertEqual(json.loads(self.vitrine("devices", "--json").stdout), [])
+        self.assertIn("0 devices", self.vitrine("devices").stdout)
 
     def test_a4_the_control_socket_is_root_only(self):
         self.assertEqual(stat.S_IMODE(self.socket.stat().st_mode), 0o600)

@@ -4,13 +4,20 @@ generates from a cabinet description (XP profile, IDE overlay disk from an image
 NIC as an unmanaged tap behind netmon, COM1 to a file, COM2 on a unix socket) boots under a
 root libvirtd (started here if it is not running) with QEMU under TCG.
 
-Usage: test_standin_libvirt.py NETMON_BINARY VITRINE_BINARY GUEST_DIR   (as root)
+Usage: test_standin_libvirt.py NETMON_BINARY VITRINE_BINARY GUEST_DIR UMOCKDEV_WRAPPER USB_E2E_BINARY   (as root)
+
+USB passthrough into that guest: the cabinet's recorded USB devices are plugged into umockdev's
+fake sysfs (no USB bus here), passthrough judges them by the stand-in policy's usb rules, and
+hostd's libvirt attach and detach run live against this domain; the guest's own USB stack
+reports what arrives and leaves on COM1 (tests/e2e/usb_passthrough_e2e.cpp).
 """
 import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
+import time
 import tempfile
 import unittest
 from pathlib import Path
@@ -24,7 +31,10 @@ from vitrine_lab import Lab, require_root, run, wait_for  # noqa: E402
 from hospital import start_hospital  # noqa: E402
 import standin  # noqa: E402
 
-NETMON = VITRINE = GUEST = None
+NETMON = VITRINE = GUEST = UMOCKDEV_WRAPPER = USB_E2E = None
+DEVICES = ROOT / "tests" / "passthrough" / "devices"
+# What QEMU presents for an allowed device here: its emulated USB keyboard (usb_passthrough_e2e.cpp).
+EMULATED = "0627:0001"
 POLICY = standin.POLICY
 METRICS_PORT = 19481
 HOSTD_METRICS_PORT = 19482
@@ -112,6 +122,69 @@ class StandinOnLibvirt(unittest.TestCase):
         self.start_guest()
         self.wait_hl7("boot=2")
 
+    def test_4_usb_devices_reach_the_guest_only_by_policy(self):
+        if not self.domain_exists():
+            self.start_guest()
+        wait_for(lambda: "ADT^A08" in self.console(), BOOT_TIMEOUT_S, "the guest's boot message")
+        usb = subprocess.Popen([UMOCKDEV_WRAPPER, USB_E2E, "qemu:///system", NAME, str(DEVICES), str(POLICY)],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.addCleanup(usb.kill)
+
+        def command(text):
+            """Sends one command; returns its events and its done line (the harness waits at most 5 s)."""
+            usb.stdin.write(text + "\n")
+            usb.stdin.flush()
+            events = []
+            while True:
+                line = usb.stdout.readline()
+                self.assertTrue(line, f"the USB harness ended during {text!r}")
+                record = json.loads(line)
+                if "done" in record:
+                    self.assertTrue(record["ok"], text)
+                    return [e["event"] for e in events], events, record
+                events.append(record)
+
+        def guest_saw(what, count=1):
+            return wait_for(lambda: self.console().count(f"usb {what} {EMULATED}") >= count, 30,
+                            f"the guest to report usb {what} (#{count})", interval=0.1)
+
+        kinds, events, _ = command("plug barcode-scanner")
+        self.assertEqual(kinds, ["usb_allowed", "usb_attached"])
+        self.assertEqual(events[0]["rule"], "scanner")
+        guest_saw("add")
+
+        kinds, events, _ = command("plug usb-stick")
+        self.assertEqual(kinds, ["usb_blocked"])
+        self.assertEqual(events[0]["rule"], "default")
+
+        kinds, _, _ = command("unplug barcode-scanner")
+        self.assertEqual(kinds, ["usb_detached", "usb_removed"])
+        guest_saw("remove")
+
+        start = time.monotonic()
+        kinds, _, done = command("plug barcode-scanner")
+        self.assertEqual(kinds, ["usb_allowed", "usb_attached"])
+        guest_saw("add", 2)
+        print(f"re-plugged scanner: attached {done['ms']:.0f} ms after its uevent, "
+              f"reported by the guest {1000 * (time.monotonic() - start):.0f} ms after the plug", flush=True)
+        # Only the allowed device ever reached the guest: the stick never did.
+        arrivals = {line.split()[3] for line in self.console().splitlines() if "standin: usb add" in line}
+        self.assertEqual(arrivals, {EMULATED})
+
+        # A guest started again has none of its devices until passthrough attaches them (hostd
+        # does this on libvirt's "started" event).
+        self.conn.lookupByName(NAME).destroy()
+        wait_for(lambda: not self.domain_exists(), 30, "the domain to go")
+        self.start_guest()
+        wait_for(lambda: "ADT^A08" in self.console(), BOOT_TIMEOUT_S, "the guest's boot message")
+        self.assertNotIn(f"usb add {EMULATED}", self.console())
+        kinds, _, _ = command("guest_started")
+        self.assertEqual(kinds, ["usb_attached"])
+        guest_saw("add")
+        usb.stdin.write("quit\n")
+        usb.stdin.flush()
+        self.assertEqual(usb.wait(timeout=10), 0)
+
     def domain_exists(self):
         try:
             self.conn.lookupByName(NAME)
@@ -123,4 +196,5 @@ class StandinOnLibvirt(unittest.TestCase):
 if __name__ == "__main__":
     require_root()
     NETMON, VITRINE, GUEST = sys.argv.pop(1), sys.argv.pop(1), sys.argv.pop(1)
+    UMOCKDEV_WRAPPER, USB_E2E = sys.argv.pop(1), sys.argv.pop(1)
     unittest.main(verbosity=2)

@@ -121,3 +121,10 @@ TEST(DomainXml, EscapesWhatTheOperatorWrote) {
   EXPECT_NE(xml.find("/images/a&quot;b&lt;c&gt;&amp;d'/overlay.qcow2"), std::string::npos) << xml;
   EXPECT_EQ(xml.find("<c>"), std::string::npos);
 }
+
+TEST(DomainXml, AUsbHostDeviceIsPinnedByItsIdsAndItsAddress) {
+  const std::string xml = usb_hostdev_xml("05e0", "1200", 1, 7);
+  for (const char* expected : {"<hostdev mode=\"subsystem\" type=\"usb\">", "<vendor id=\"0x05e0\"/>",
+                               "<product id=\"0x1200\"/>", "<address bus=\"1\" device=\"7\"/>"})
+    EXPECT_NE(xml.find(expected), std::string::npos) << expected << "\n" << xml;
+}

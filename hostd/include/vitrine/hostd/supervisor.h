@@ -22,9 +22,21 @@
 struct _virConnect;
 struct _virDomain;
 
+namespace prometheus {
+class Registry;
+}
+namespace vitrine::passthrough {
+class UdevUsb;
+class UsbMetrics;
+class UsbPassthrough;
+class SysfsHostUsb;
+struct UsbEvent;
+}  // namespace vitrine::passthrough
+
 namespace vitrine::hostd {
 
 class ControlServer;
+class LibvirtGuestUsb;
 
 struct SupervisorOptions {
   std::string netmon_binary;
@@ -79,7 +91,16 @@ class Supervisor {
   nlohmann::json snapshot(const nlohmann::json& request);
   nlohmann::json reload_policy();
   void stop_netmon();
+  // USB passthrough: the policy's usb rules over the host's devices, into the guest
+  void start_usb();
+  void record_usb(const passthrough::UsbEvent& e);
+  nlohmann::json usb_devices() const;
+  nlohmann::json reload_usb_rules();
 
+ public:
+  void on_usb_readable();  // from libvirt's event loop: the udev monitor has events
+
+ private:
   std::string path(const std::string& suffix) const;
 
   Cabinet cabinet_;
@@ -101,6 +122,12 @@ class Supervisor {
   std::chrono::steady_clock::time_point next_stats_{};
   std::string netmon_started_at_;
   std::string policy_sha256_;  // of the policy file when netmon was started
+  std::shared_ptr<prometheus::Registry> usb_registry_;
+  std::unique_ptr<passthrough::UsbMetrics> usb_metrics_;
+  std::unique_ptr<passthrough::SysfsHostUsb> usb_host_;
+  std::unique_ptr<LibvirtGuestUsb> usb_guest_;
+  std::unique_ptr<passthrough::UdevUsb> udev_;
+  std::unique_ptr<passthrough::UsbPassthrough> usb_;
 };
 
 }  // namespace vitrine::hostd
