@@ -6,6 +6,7 @@ whole sessions as the guest (10.77.0.2) would have them. policy: the project's o
 tls_hello: a server's first TLS payload, whole and cut short, and a client's. hl7: the shared HL7
 captures' MLLP streams, cut three ways. reassembly: segments out of order, overlapping, far ahead. dicom: the recorded
 associations' streams, each direction, cut two ways. rdp: the recorded connection starts (a probe, and nmap's scripts). smb: recorded SMB client streams.
+usb_device: the raw descriptors of the cabinet's recorded USB devices.
 """
 import shutil
 import struct
@@ -58,7 +59,8 @@ def main():
         "rdp-in": [(1, frame(S, G, TCP(sport=40000, dport=3389, flags="S", seq=7)))],
         "tls": tcp_session(443, client_hello, server_hello),
     }
-    for name in ("fuzz_decode", "fuzz_engine", "fuzz_policy", "fuzz_tls_hello", "fuzz_hl7", "fuzz_reassembly", "fuzz_dicom", "fuzz_rdp", "fuzz_smb"):
+    for name in ("fuzz_decode", "fuzz_engine", "fuzz_policy", "fuzz_tls_hello", "fuzz_hl7", "fuzz_reassembly", "fuzz_dicom", "fuzz_rdp", "fuzz_smb",
+                 "fuzz_usb_device"):
         d = HERE / "corpus" / name
         shutil.rmtree(d, ignore_errors=True)
         d.mkdir(parents=True)
@@ -108,6 +110,11 @@ def main():
     tree = bytes([4, 0xff, 0, 0, 0, 0, 0, 1, 0]) + (2 + len(path)).to_bytes(2, "little") + bytes(2) + path
     chain = header + setup + tree
     (HERE / "corpus" / "fuzz_smb" / "andx-chain").write_bytes(bytes([199, 0]) + len(chain).to_bytes(4, "big") + chain)
+    # usb: the descriptors of the cabinet's recorded devices (tests/passthrough/devices).
+    for recorded in sorted((ROOT / "tests" / "passthrough" / "devices").glob("*.umockdev")):
+        for line in recorded.read_text().splitlines():
+            if line.startswith("H: descriptors="):
+                (HERE / "corpus" / "fuzz_usb_device" / recorded.stem).write_bytes(bytes.fromhex(line.split("=", 1)[1]))
     tls_corpus = HERE / "corpus" / "fuzz_tls_hello"
     (tls_corpus / "server-hello-1.1").write_bytes(server_hello)
     (tls_corpus / "server-hello-1.1-cut").write_bytes(server_hello[:60])
