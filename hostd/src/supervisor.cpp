@@ -648,6 +648,7 @@ void Supervisor::start_usb() {
       [this](const passthrough::UsbEvent& e) { record_usb(e); }, *usb_metrics_);
   udev_ = std::make_unique<passthrough::UdevUsb>();
   virEventAddHandle(udev_->fd(), VIR_EVENT_HANDLE_READABLE, usb_readable, this, nullptr);
+  usb_->guard_controllers(udev_->root_hubs());
   usb_->on_present(udev_->present());
 }
 

@@ -81,8 +81,8 @@ UdevUsb::~UdevUsb() {
 
 int UdevUsb::fd() const { return udev_monitor_get_fd(monitor_); }
 
-std::vector<UsbDeviceAttributes> UdevUsb::present() {
-  std::vector<UsbDeviceAttributes> out;
+template <typename F>
+void UdevUsb::each_usb_device(F&& f) {
   udev_enumerate* e = udev_enumerate_new(udev_);
   if (e == nullptr) throw std::runtime_error("libudev: cannot enumerate devices");
   udev_enumerate_add_match_subsystem(e, "usb");
@@ -92,10 +92,25 @@ std::vector<UsbDeviceAttributes> UdevUsb::present() {
   udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(e)) {
     udev_device* d = udev_device_new_from_syspath(udev_, udev_list_entry_get_name(entry));
     if (d == nullptr) continue;  // gone between the scan and now: its remove event follows
-    if (is_peripheral(d)) out.push_back(read_attributes(d));
+    f(d);
     udev_device_unref(d);
   }
   udev_enumerate_unref(e);
+}
+
+std::vector<UsbDeviceAttributes> UdevUsb::present() {
+  std::vector<UsbDeviceAttributes> out;
+  each_usb_device([&](udev_device* d) {
+    if (is_peripheral(d)) out.push_back(read_attributes(d));
+  });
+  return out;
+}
+
+std::vector<std::string> UdevUsb::root_hubs() {
+  std::vector<std::string> out;
+  each_usb_device([&](udev_device* d) {
+    if (!is_peripheral(d)) out.emplace_back(udev_device_get_syspath(d));
+  });
   return out;
 }
 

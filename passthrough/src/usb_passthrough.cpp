@@ -35,6 +35,10 @@ bool SysfsHostUsb::remove(const std::string& syspath, std::string& error) {
   return write_attribute(syspath + "/remove", "1", error);
 }
 
+bool SysfsHostUsb::set_authorized_default(const std::string& root_hub, bool authorized, std::string& error) {
+  return write_attribute(root_hub + "/authorized_default", authorized ? "1" : "0", error);
+}
+
 UsbMetrics::UsbMetrics(prometheus::Registry& registry)
     : present(prometheus::BuildGauge()
                   .Name("vitrine_usb_devices_present")
@@ -69,6 +73,24 @@ prometheus::Counter& UsbMetrics::attach_failure(const std::string& rule) { retur
 UsbPassthrough::UsbPassthrough(UsbRuleSet rules, GuestUsb& guest, HostUsb& host, UsbEventSink events,
                                UsbMetrics& metrics)
     : rules_(std::move(rules)), guest_(guest), host_(host), events_(std::move(events)), metrics_(metrics) {}
+
+void UsbPassthrough::guard_controllers(const std::vector<std::string>& root_hubs) {
+  for (const auto& hub : root_hubs) {
+    std::string error;
+    UsbEvent e;
+    e.action = "present";
+    e.port = hub.substr(hub.rfind('/') + 1);
+    e.rule = "default";
+    if (host_.set_authorized_default(hub, false, error)) {
+      e.kind = "usb_controller_guarded";
+      e.reason = "devices plugged here start de-authorised until judged";
+    } else {
+      e.kind = "usb_host_refused";
+      e.reason = error;
+    }
+    if (events_) events_(e);
+  }
+}
 
 void UsbPassthrough::on_present(const std::vector<UsbDeviceAttributes>& devices) {
   for (const auto& d : devices) judge(d, "present");

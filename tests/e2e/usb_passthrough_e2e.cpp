@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
                   << std::endl;
       },
       metrics);
+  usb.guard_controllers(udev.root_hubs());
   usb.on_present(udev.present());
   for (std::string line; std::getline(std::cin, line);) {
     std::istringstream words(line);

@@ -138,6 +138,31 @@ TEST_F(UsbUmockdev, DevicesPresentAtStartAreJudgedAndTheBlockedOnesDeauthorised)
   EXPECT_FALSE(listed[3].attached);
 }
 
+TEST_F(UsbUmockdev, NewDevicesStartDeauthorisedOnTheHost) {
+  // The host controller's root hub, as the kernel shows it: new devices authorised by default.
+  ASSERT_TRUE(umockdev_testbed_add_from_string(testbed_, R"(P: /devices/pci0000:00/0000:00:1d.0/usb1
+E: DEVTYPE=usb_device
+E: SUBSYSTEM=usb
+A: authorized=1
+A: authorized_default=1
+A: idProduct=0002
+A: idVendor=1d6b
+A: product=EHCI Host Controller
+H: descriptors=12010002090001406B1D020006010302010109021900010100E0000904000001090000000705810304000C
+)", nullptr));
+  plug("barcode-scanner");
+  UdevUsb udev;
+  EXPECT_EQ(udev.root_hubs(), (std::vector<std::string>{"/sys/devices/pci0000:00/0000:00:1d.0/usb1"}));
+  EXPECT_EQ(udev.present().size(), 1u) << "the root hub is not a peripheral";
+  auto passthrough = make(kCabinetRules);
+  passthrough.guard_controllers(udev.root_hubs());
+  std::ifstream in("/sys/devices/pci0000:00/0000:00:1d.0/usb1/authorized_default");
+  std::string value;
+  std::getline(in, value);
+  EXPECT_EQ(value, "0");
+  ASSERT_EQ(kinds(), (std::vector<std::string>{"usb_controller_guarded usb1 default"}));
+}
+
 TEST_F(UsbUmockdev, HotplugAddAndRemoveFollowTheMonitor) {
   UdevUsb udev;
   auto passthrough = make(kCabinetRules);

@@ -33,12 +33,16 @@ class UdevUsb {
 
   // Every USB device present now, in sysfs order.
   std::vector<UsbDeviceAttributes> present();
+  // The host controllers' root hubs ("usb1", ...): their syspaths.
+  std::vector<std::string> root_hubs();
   // The monitor's descriptor: readable when an event waits.
   int fd() const;
   // The next event, if one waits (never blocks); events of other kinds are skipped.
   std::optional<UsbUevent> receive();
 
  private:
+  template <typename F>
+  void each_usb_device(F&& f);
   udev* udev_ = nullptr;
   udev_monitor* monitor_ = nullptr;
 };

@@ -41,6 +41,8 @@ class HostUsb {
   virtual ~HostUsb() = default;
   virtual bool set_authorized(const std::string& syspath, bool authorized, std::string& error) = 0;
   virtual bool remove(const std::string& syspath, std::string& error) = 0;
+  // A root hub's `authorized_default`: whether devices plugged into it start authorised.
+  virtual bool set_authorized_default(const std::string& root_hub, bool authorized, std::string& error) = 0;
 };
 
 // Writes sysfs attribute files.
@@ -48,11 +50,12 @@ class SysfsHostUsb : public HostUsb {
  public:
   bool set_authorized(const std::string& syspath, bool authorized, std::string& error) override;
   bool remove(const std::string& syspath, std::string& error) override;
+  bool set_authorized_default(const std::string& root_hub, bool authorized, std::string& error) override;
 };
 
 struct UsbEvent {
   std::string kind;    // usb_allowed, usb_blocked, usb_rejected, usb_attached, usb_attach_failed,
-                       // usb_detached, usb_removed, usb_host_refused
+                       // usb_detached, usb_removed, usb_host_refused, usb_controller_guarded
   std::string action;  // the uevent that led here: present, add, change, remove, guest_started
   std::string vendor_id, product_id, serial, name, port;
   std::string interfaces;  // "03:01:01 08:06:50"
@@ -89,6 +92,9 @@ class UsbPassthrough {
  public:
   UsbPassthrough(UsbRuleSet rules, GuestUsb& guest, HostUsb& host, UsbEventSink events, UsbMetrics& metrics);
 
+  // First of all: devices plugged from now on start de-authorised on the host, so that none
+  // is usable (a BadUSB keyboard typing into the host's console) before it is judged.
+  void guard_controllers(const std::vector<std::string>& root_hubs);
   // The devices present when passthrough starts, then each uevent as it comes.
   void on_present(const std::vector<UsbDeviceAttributes>& devices);
   void on_uevent(const UsbUevent& event);
