@@ -44,11 +44,12 @@ def ensure_libvirtd():
 
 
 def prepare(workdir, vitrine, guest_dir, name, tap, uplink, hostd_metrics, netmon_metrics,
-            extra_cmdline=""):
+            extra_cmdline="", com3_device=None):
     """Imports the stand-in's disk into an image store under `workdir` and writes its cabinet.yaml.
 
     Returns (cabinet_path, com1_log, com2_socket). QEMU runs as libvirt-qemu: everything it
-    opens is made reachable by that user.
+    opens is made reachable by that user. With `com3_device`, COM3 is a mediated port that hostd
+    relays from that host device (a scanner's: printable lines up to 64 bytes).
     """
     workdir = Path(workdir)
     os.chmod(workdir, 0o755)
@@ -66,6 +67,9 @@ def prepare(workdir, vitrine, guest_dir, name, tap, uplink, hostd_metrics, netmo
     policy = workdir / "policy.yaml"
     shutil.copy(POLICY, policy)
     cabinet = workdir / "cabinet.yaml"
+    com3 = "" if com3_device is None else (
+        f"  - {{com: 3, type: mediated, device: {com3_device}, path: {sockets / 'com3.sock'}, "
+        f"filter: {{maxLineBytes: 64, printable: true}}}}\n")
     cabinet.write_text(f"""apiVersion: vitrine/v1
 name: {name}
 imageStore: {store}
@@ -83,7 +87,7 @@ network:
 serial:
   - {{com: 1, type: file, path: {com1}}}
   - {{com: 2, type: unix, path: {com2}}}
-metrics: {hostd_metrics}
+{com3}metrics: {hostd_metrics}
 netmonMetrics: {netmon_metrics}
 """)
     return cabinet, com1, com2

@@ -78,6 +78,17 @@ void parse_hardware(const YamlReader& r, const YAML::Node& n, const std::string&
          {"acpi", [&](const YAML::Node& v, const std::string& p) { h.acpi = r.boolean(v, p); }}});
 }
 
+bool baud_supported(unsigned baud) {
+  for (unsigned b : {1200u, 2400u, 4800u, 9600u, 19200u, 38400u, 57600u, 115200u})
+    if (b == baud) return true;
+  return false;
+}
+
+// A scanner's line is tens of bytes, a label printer's command a few hundred.
+constexpr uint64_t kMaxSerialLineBytes = 4096;
+// 115200 baud is 11,520 bytes a second: a limit above a serial line's speed limits nothing.
+constexpr uint64_t kMaxSerialBytesPerSecond = 11520;
+
 SerialPort parse_serial(const YamlReader& r, const YAML::Node& n, const std::string& path) {
   SerialPort s;
   bool has_com = false, has_kind = false;
@@ -89,16 +100,44 @@ SerialPort parse_serial(const YamlReader& r, const YAML::Node& n, const std::str
          {"type", [&](const YAML::Node& v, const std::string& p) {
             s.kind = r.choice<SerialPort::Kind>(v, p, {{"file", SerialPort::Kind::File},
                                                        {"pty", SerialPort::Kind::Pty},
-                                                       {"unix", SerialPort::Kind::Unix}});
+                                                       {"unix", SerialPort::Kind::Unix},
+                                                       {"mediated", SerialPort::Kind::Mediated}});
             has_kind = true;
           }},
-         {"path", [&](const YAML::Node& v, const std::string& p) { s.path = absolute_path(r, v, p); }}});
+         {"path", [&](const YAML::Node& v, const std::string& p) { s.path = absolute_path(r, v, p); }},
+         {"device", [&](const YAML::Node& v, const std::string& p) { s.device = absolute_path(r, v, p); }},
+         {"baud", [&](const YAML::Node& v, const std::string& p) {
+            s.baud = static_cast<unsigned>(r.number(v, p, 0, 115200));
+            if (!baud_supported(s.baud))
+              r.fail(v, p, "expected one of 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200");
+          }},
+         {"filter", [&](const YAML::Node& v, const std::string& p) {
+            r.map(v, p, {{"maxLineBytes", [&](const YAML::Node& b, const std::string& bp) {
+                            s.max_line_bytes = r.number(b, bp, 1, kMaxSerialLineBytes);
+                          }},
+                         {"printable", [&](const YAML::Node& b, const std::string& bp) { s.printable_only = r.boolean(b, bp); }}});
+            if (s.max_line_bytes == 0) r.fail(v, p, "a filter needs 'maxLineBytes' (its lines end at CR or LF)");
+          }},
+         {"rateLimit", [&](const YAML::Node& v, const std::string& p) {
+            r.map(v, p, {{"bytesPerSecond", [&](const YAML::Node& b, const std::string& bp) {
+                            s.bytes_per_second = r.number(b, bp, 1, kMaxSerialBytesPerSecond);
+                          }},
+                         {"burstBytes", [&](const YAML::Node& b, const std::string& bp) {
+                            s.burst_bytes = r.number(b, bp, 1, kMaxSerialBytesPerSecond);
+                          }}});
+            if (s.bytes_per_second == 0) r.fail(v, p, "a rateLimit needs 'bytesPerSecond'");
+          }}});
   if (!has_com) r.fail(n, path, "missing 'com' (1 to 4)");
-  if (!has_kind) r.fail(n, path, "missing 'type' (file, pty or unix)");
-  if (s.kind != SerialPort::Kind::Pty && s.path.empty())
+  if (!has_kind) r.fail(n, path, "missing 'type' (file, pty, unix or mediated)");
+  const bool mediated = s.kind == SerialPort::Kind::Mediated;
+  if ((s.kind == SerialPort::Kind::File || s.kind == SerialPort::Kind::Unix) && s.path.empty())
     r.fail(n, path, "a file or unix serial port needs a 'path'");
   if (s.kind == SerialPort::Kind::Pty && !s.path.empty())
     r.fail(n, path, "a pty serial port takes no 'path'");
+  if (mediated && s.device.empty())
+    r.fail(n, path, "a mediated serial port needs the host's 'device' (a stable path: /dev/serial/by-id/...)");
+  if (!mediated && (!s.device.empty() || s.max_line_bytes || s.bytes_per_second || n["baud"]))
+    r.fail(n, path, "'device', 'baud', 'filter' and 'rateLimit' are for a mediated serial port");
   return s;
 }
 
@@ -186,6 +225,9 @@ Cabinet parse_cabinet(const YamlReader& r, const YAML::Node& root) {
   if (!has_store) r.fail(root, "", "missing 'imageStore'");
   if (!has_network) r.fail(root, "", "missing 'network' (the guest's NIC: mac, uplink, policy)");
   if (c.tap.empty()) c.tap = "vt-" + c.name.substr(0, kMaxInterfaceName - 3);
+  for (auto& s : c.serial)
+    if (s.kind == SerialPort::Kind::Mediated && s.path.empty())
+      s.path = "/run/vitrine/" + c.name + "-com" + std::to_string(s.com) + ".sock";
   if (c.tap == c.uplink) r.fail(root, "network", "the tap and the uplink must be different interfaces");
   if (c.metrics == c.netmon_metrics)
     r.fail(netmon_metrics_node ? *netmon_metrics_node : metrics_node ? *metrics_node : root,

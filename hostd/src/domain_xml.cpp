@@ -31,7 +31,8 @@ const char* serial_type(SerialPort::Kind k) {
   switch (k) {
     case SerialPort::Kind::File: return "file";
     case SerialPort::Kind::Pty: return "pty";
-    case SerialPort::Kind::Unix: return "unix";
+    case SerialPort::Kind::Unix:
+    case SerialPort::Kind::Mediated: return "unix";  // QEMU listens; hostd is the one that connects
   }
   return "pty";
 }
@@ -104,7 +105,7 @@ std::string domain_xml(const Cabinet& c, const std::string& disk) {
   for (const auto& s : c.serial) {
     Element serial = devices.add("serial").attr("type", serial_type(s.kind));
     if (s.kind == SerialPort::Kind::File) serial.add("source").attr("path", s.path);
-    if (s.kind == SerialPort::Kind::Unix)
+    if (s.kind == SerialPort::Kind::Unix || s.kind == SerialPort::Kind::Mediated)
       serial.add("source").attr("mode", "bind").attr("path", s.path);
     serial.add("target").attr("port", std::to_string(s.com - 1));
   }

@@ -35,6 +35,7 @@
 #include "vitrine/hostd/usb_guest.h"
 #include "vitrine/images/image_store.h"
 #include "vitrine/netmon/classifier.h"
+#include "vitrine/passthrough/serial_relay.h"
 #include "vitrine/passthrough/udev_usb.h"
 #include "vitrine/passthrough/usb_passthrough.h"
 #include "vitrine/policy/load.h"
@@ -80,6 +81,11 @@ std::string libvirt_error() {
 }
 
 void usb_readable(int, int, int, void* opaque) { static_cast<Supervisor*>(opaque)->on_usb_readable(); }
+
+uint64_t monotonic_us() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()).count());
+}
 
 // The cabinet's policy file, read for its usb rules (netmon reads the rest): the same loader,
 // so a policy netmon accepts means the same here, and USBGuard's parser for the rules.
@@ -438,6 +444,7 @@ void Supervisor::on_guest_reboot() {
 void Supervisor::tick() {
   check_netmon();
   supervise_guest();
+  connect_serial();
   if (Clock::now() >= next_stats_) {
     refresh_stats();
     next_stats_ = Clock::now() + kStatsInterval;
@@ -687,6 +694,73 @@ nlohmann::json Supervisor::reload_usb_rules() {
   }
 }
 
+// --- mediated serial ports -------------------------------------------------------------------
+
+struct Supervisor::SerialWatch {
+  Supervisor* self;
+  std::unique_ptr<passthrough::SerialRelay> relay;
+  int device_fd = -1, device_watch = -1, guest_fd = -1, guest_watch = -1;
+};
+
+namespace {
+void serial_device_readable(int, int, int, void* opaque) {
+  auto* w = static_cast<Supervisor::SerialWatch*>(opaque);
+  w->self->on_serial_readable(*w, true);
+}
+void serial_guest_readable(int, int, int, void* opaque) {
+  auto* w = static_cast<Supervisor::SerialWatch*>(opaque);
+  w->self->on_serial_readable(*w, false);
+}
+// libvirt's loop watches whatever descriptors the relay has open now.
+void sync_watches(Supervisor::SerialWatch& w) {
+  auto sync = [&w](int fd, int& known, int& watch, virEventHandleCallback cb) {
+    if (fd == known) return;
+    if (watch >= 0) virEventRemoveHandle(watch);
+    watch = fd >= 0 ? virEventAddHandle(fd, VIR_EVENT_HANDLE_READABLE, cb, &w, nullptr) : -1;
+    known = fd;
+  };
+  sync(w.relay->device_fd(), w.device_fd, w.device_watch, serial_device_readable);
+  sync(w.relay->guest_fd(), w.guest_fd, w.guest_watch, serial_guest_readable);
+}
+}  // namespace
+
+void Supervisor::start_serial() {
+  serial_metrics_ = std::make_unique<passthrough::SerialMetrics>(*usb_registry_);
+  for (const auto& s : cabinet_.serial) {
+    if (s.kind != SerialPort::Kind::Mediated) continue;
+    passthrough::SerialRelayConfig config{s.com, s.device, s.path, s.baud,
+                                          {s.max_line_bytes, s.printable_only, s.bytes_per_second, s.burst_bytes}};
+    auto w = std::make_unique<SerialWatch>();
+    w->self = this;
+    w->relay = std::make_unique<passthrough::SerialRelay>(
+        std::move(config), *serial_metrics_, [this](const passthrough::SerialEvent& e) {
+          nlohmann::json fields = {{"com", e.com}};
+          if (!e.reason.empty()) fields["reason"] = e.reason;
+          if (e.bytes) fields["bytes"] = e.bytes;
+          if (e.kind == "serial_line_dropped" || e.kind == "serial_device_lost")
+            spdlog::warn("COM{} {}: {}", e.com, e.kind, e.reason);
+          events_->record(e.kind, std::move(fields));
+        });
+    serial_.push_back(std::move(w));
+  }
+  connect_serial();
+}
+
+void Supervisor::connect_serial() {
+  if (serial_.empty()) return;
+  const bool running = guest_active();
+  for (auto& w : serial_) {
+    w->relay->connect(running, monotonic_us());
+    sync_watches(*w);
+  }
+}
+
+void Supervisor::on_serial_readable(SerialWatch& w, bool device_side) {
+  if (device_side) w.relay->on_device_readable(monotonic_us());
+  else w.relay->on_guest_readable();
+  sync_watches(w);  // a side that closed is watched no more
+}
+
 // --- the loop -------------------------------------------------------------------------------
 
 void Supervisor::run(const std::atomic<bool>& stop) {
@@ -709,6 +783,7 @@ void Supervisor::run(const std::atomic<bool>& stop) {
 
   // The USB rules are checked before anything starts: a policy they break is refused whole.
   start_usb();
+  start_serial();
   prometheus::Exposer exposer(cabinet_.metrics);
   exposer.RegisterCollectable(metrics_);
   exposer.RegisterCollectable(usb_registry_);

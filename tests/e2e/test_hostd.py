@@ -37,7 +37,9 @@ class HostdSupervision(env.StandinOnLibvirt):
 
     @classmethod
     def setUpClass(cls):
-        super().setUpClass(start_netmon=False)
+        # COM3 is a mediated port: a second scanner, here the slave side of a pty the test writes to.
+        cls.scanner, scanner_tty = os.openpty()
+        super().setUpClass(start_netmon=False, com3_device=os.ttyname(scanner_tty))
         cls.state = cls.tmp / "state"
         cls.socket = cls.state / f"{env.NAME}.sock"
         cls.hostd = cls.start_hostd()
@@ -142,6 +144,31 @@ class HostdSupervision(env.StandinOnLibvirt):
         self.assertFalse(answer["ok"])
         self.assertEqual(self.status()["guest"]["state"], "running")
         self.assertGreaterEqual(metric(self.hostd_metrics(), "vitrine_hostd_control_refused_total"), 1)
+
+    def test_a5_a_mediated_serial_port_passes_only_what_its_filter_allows(self):
+        self.wait_hl7("boot=1")
+        wait_for(lambda: {"serial_device_opened", "serial_guest_connected"} <=
+                 {e["event"] for e in self.all_events() if e.get("com") == 3}, 30, "hostd to open both sides of COM3")
+        os.write(self.scanner, b"RX-MEDIATED-OK\n")
+        self.wait_hl7("barcode=RX-MEDIATED-OK")
+        os.write(self.scanner, b"RX-\x1b[2J-ESCAPE\n")      # a "scanner" typing a terminal escape
+        os.write(self.scanner, b"A" * 100 + b"\n")            # longer than the 64 bytes allowed
+        os.write(self.scanner, b"RX-AFTER-DROPS\n")
+        self.wait_hl7("barcode=RX-AFTER-DROPS")
+        received = self.hl7.read_text()
+        self.assertNotIn("ESCAPE", received)
+        self.assertNotIn("A" * 64, received)
+        drops = [e for e in self.all_events() if e["event"] == "serial_line_dropped"]
+        self.assertEqual(sorted(e["reason"] for e in drops), ["not_printable", "too_long"])
+        self.assertEqual(sorted(e["bytes"] for e in drops), [15, 101])
+        self.assertNotIn("ESCAPE", json.dumps(drops), "dropped lines are described, never recorded")
+        m = self.hostd_metrics()
+        self.assertEqual(metric(m, "vitrine_serial_dropped_total", com="3", reason="not_printable"), 1)
+        self.assertEqual(metric(m, "vitrine_serial_dropped_total", com="3", reason="too_long"), 1)
+        self.assertEqual(metric(m, "vitrine_serial_lines_total", com="3", verdict="forwarded"), 2)
+        self.assertEqual(metric(m, "vitrine_serial_bytes_total", com="3", direction="to_guest"),
+                         len(b"RX-MEDIATED-OK\n") + len(b"RX-AFTER-DROPS\n"))
+        self.assertEqual(metric(m, "vitrine_serial_connected", com="3", side="guest"), 1)
 
     def test_b1_a_killed_qemu_is_restarted_with_its_disk_intact(self):
         os.kill(self.qemu_pid(), signal.SIGKILL)

@@ -51,7 +51,7 @@ def libvirt_connection():
 
 class StandinOnLibvirt(unittest.TestCase):
     @classmethod
-    def setUpClass(cls, start_netmon=True):
+    def setUpClass(cls, start_netmon=True, com3_device=None):
         cls.conn = libvirt_connection()
         cls.cleanup_domain()
         cls.tmp = Path(tempfile.mkdtemp(prefix="vitrine-e2e-", dir="/var/tmp"))
@@ -59,7 +59,7 @@ class StandinOnLibvirt(unittest.TestCase):
         lab = cls.lab
         cls.cabinet, cls.com1, cls.com2 = standin.prepare(
             cls.tmp, VITRINE, GUEST, NAME, lab.guest_if, lab.uplink_if,
-            f"127.0.0.1:{HOSTD_METRICS_PORT}", f"127.0.0.1:{METRICS_PORT}")
+            f"127.0.0.1:{HOSTD_METRICS_PORT}", f"127.0.0.1:{METRICS_PORT}", com3_device=com3_device)
         cabinet = cls.cabinet
         cls.xml = run([VITRINE, "cabinet", "domain-xml", str(cabinet)]).stdout
         cls.hl7 = start_hospital(lab, cls.tmp)

@@ -128,3 +128,39 @@ TEST(DomainXml, AUsbHostDeviceIsPinnedByItsIdsAndItsAddress) {
                                "<product id=\"0x1200\"/>", "<address bus=\"1\" device=\"7\"/>"})
     EXPECT_NE(xml.find(expected), std::string::npos) << expected << "\n" << xml;
 }
+
+TEST(Cabinet, AMediatedSerialPortRelaysAHostDeviceThroughHostd) {
+  const Cabinet c = load_cabinet_text(std::string(kMinimal) + R"(serial:
+  - com: 2
+    type: mediated
+    device: /dev/serial/by-id/usb-Symbol_Scanner-if00
+    filter: {maxLineBytes: 64, printable: true}
+    rateLimit: {bytesPerSecond: 960}
+)",
+                                      "c.yaml");
+  ASSERT_EQ(c.serial.size(), 1u);
+  const SerialPort& s = c.serial[0];
+  EXPECT_EQ(s.kind, SerialPort::Kind::Mediated);
+  EXPECT_EQ(s.device, "/dev/serial/by-id/usb-Symbol_Scanner-if00");
+  EXPECT_EQ(s.path, "/run/vitrine/ward3-com2.sock") << "QEMU's socket, which hostd connects to";
+  EXPECT_EQ(s.baud, 9600u);
+  EXPECT_EQ(s.max_line_bytes, 64u);
+  EXPECT_TRUE(s.printable_only);
+  EXPECT_EQ(s.bytes_per_second, 960u);
+  const std::string xml = domain_xml(c, "/d.qcow2");
+  EXPECT_NE(xml.find("<source mode=\"bind\" path=\"/run/vitrine/ward3-com2.sock\"/>"), std::string::npos) << xml;
+
+  const std::string m = kMinimal;
+  EXPECT_NE(error_of(m + "serial:\n  - {com: 2, type: mediated}\n").find("needs the host's 'device'"), std::string::npos);
+  EXPECT_NE(error_of(m + "serial:\n  - {com: 2, type: mediated, device: /dev/ttyUSB0, baud: 9601}\n").find("expected one of 1200"),
+            std::string::npos);
+  EXPECT_NE(error_of(m + "serial:\n  - {com: 2, type: mediated, device: /dev/ttyUSB0, filter: {printable: true}}\n")
+                .find("needs 'maxLineBytes'"),
+            std::string::npos);
+  EXPECT_NE(error_of(m + "serial:\n  - {com: 2, type: mediated, device: /dev/ttyUSB0, filter: {maxLineBytes: 5000}}\n")
+                .find("from 1 to 4096"),
+            std::string::npos);
+  EXPECT_NE(error_of(m + "serial:\n  - {com: 2, type: unix, path: /run/a.sock, device: /dev/ttyUSB0}\n")
+                .find("are for a mediated serial port"),
+            std::string::npos);
+}

@@ -26,10 +26,20 @@ struct HardwareProfile {
 };
 
 struct SerialPort {
-  enum class Kind { File, Pty, Unix };
+  enum class Kind { File, Pty, Unix, Mediated };
   unsigned com = 1;  // COM1..COM4
   Kind kind = Kind::Pty;
-  std::string path;  // File: the log; Unix: the socket hostd listens on
+  // File: the log; Unix: the socket QEMU listens on; Mediated: the same socket, which hostd
+  // connects to (default /run/vitrine/<cabinet>-com<N>.sock).
+  std::string path;
+  // Mediated: hostd relays between a host serial device and the guest's COM port, counting
+  // bytes, filtering lines and limiting the rate (passthrough/serial_filter.h).
+  std::string device;  // the host's device by a stable path (/dev/serial/by-id/...)
+  unsigned baud = 9600;
+  size_t max_line_bytes = 0;  // filter.maxLineBytes; 0: no line filter
+  bool printable_only = false;  // filter.printable
+  uint64_t bytes_per_second = 0;  // rateLimit.bytesPerSecond; 0: none
+  uint64_t burst_bytes = 0;       // rateLimit.burstBytes (default: a second's worth)
 };
 
 // Boots a kernel directly instead of the disk's boot loader: only the stand-in test guest.

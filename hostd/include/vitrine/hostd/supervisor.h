@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -30,6 +31,7 @@ class UdevUsb;
 class UsbMetrics;
 class UsbPassthrough;
 class SysfsHostUsb;
+class SerialMetrics;
 struct UsbEvent;
 }  // namespace vitrine::passthrough
 
@@ -96,9 +98,14 @@ class Supervisor {
   void record_usb(const passthrough::UsbEvent& e);
   nlohmann::json usb_devices() const;
   nlohmann::json reload_usb_rules();
+  void start_serial();
+  void connect_serial();
 
  public:
+  // A mediated serial port: hostd relays between a host device and the guest's COM port.
+  struct SerialWatch;
   void on_usb_readable();  // from libvirt's event loop: the udev monitor has events
+  void on_serial_readable(SerialWatch& w, bool device_side);
 
  private:
   std::string path(const std::string& suffix) const;
@@ -128,6 +135,8 @@ class Supervisor {
   std::unique_ptr<LibvirtGuestUsb> usb_guest_;
   std::unique_ptr<passthrough::UdevUsb> udev_;
   std::unique_ptr<passthrough::UsbPassthrough> usb_;
+  std::unique_ptr<passthrough::SerialMetrics> serial_metrics_;
+  std::vector<std::unique_ptr<SerialWatch>> serial_;
 };
 
 }  // namespace vitrine::hostd
