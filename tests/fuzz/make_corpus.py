@@ -6,7 +6,7 @@ whole sessions as the guest (10.77.0.2) would have them. policy: the project's o
 tls_hello: a server's first TLS payload, whole and cut short, and a client's. hl7: the shared HL7
 captures' MLLP streams, cut three ways. reassembly: segments out of order, overlapping, far ahead. dicom: the recorded
 associations' streams, each direction, cut two ways. rdp: the recorded connection starts (a probe, and nmap's scripts). smb: recorded SMB client streams.
-usb_device: the raw descriptors of the cabinet's recorded USB devices.
+usb_device: the raw descriptors of the cabinet's recorded USB devices. serial_filter: scanner lines.
 """
 import shutil
 import struct
@@ -60,7 +60,7 @@ def main():
         "tls": tcp_session(443, client_hello, server_hello),
     }
     for name in ("fuzz_decode", "fuzz_engine", "fuzz_policy", "fuzz_tls_hello", "fuzz_hl7", "fuzz_reassembly", "fuzz_dicom", "fuzz_rdp", "fuzz_smb",
-                 "fuzz_usb_device"):
+                 "fuzz_usb_device", "fuzz_serial_filter"):
         d = HERE / "corpus" / name
         shutil.rmtree(d, ignore_errors=True)
         d.mkdir(parents=True)
@@ -115,6 +115,9 @@ def main():
         for line in recorded.read_text().splitlines():
             if line.startswith("H: descriptors="):
                 (HERE / "corpus" / "fuzz_usb_device" / recorded.stem).write_bytes(bytes.fromhex(line.split("=", 1)[1]))
+    # serial_filter: [max line][mode bits][piece] then what a scanner sends: lines, CR LF, an escape.
+    (HERE / "corpus" / "fuzz_serial_filter" / "scanner").write_bytes(
+        bytes([64, 1, 7]) + b"RX-7-INSULIN\r\n0123456789\n\x1b[2J\r" + b"A" * 70 + b"\n")
     tls_corpus = HERE / "corpus" / "fuzz_tls_hello"
     (tls_corpus / "server-hello-1.1").write_bytes(server_hello)
     (tls_corpus / "server-hello-1.1-cut").write_bytes(server_hello[:60])
