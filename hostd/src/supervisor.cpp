@@ -634,11 +634,7 @@ nlohmann::json Supervisor::handle(const nlohmann::json& request) {
     return {{"ok", true}, {"guest", "started"}, {"cleared_crash_loop", was_crash_loop}};
   }
   if (command == "snapshot") return snapshot(request);
-  if (command == "reload") {
-    nlohmann::json answer = reload_policy();
-    if (answer.value("ok", false)) answer["usb"] = reload_usb_rules();
-    return answer;
-  }
+  if (command == "reload") return reload_policy_and_usb_rules();
   if (command == "devices") return usb_devices();
   return {{"ok", false}, {"error", "unknown command " + command + " (status, events, stop, start, snapshot, reload, devices)"}};
 }
@@ -683,15 +679,23 @@ nlohmann::json Supervisor::usb_devices() const {
   return {{"ok", true}, {"devices", list}};
 }
 
-nlohmann::json Supervisor::reload_usb_rules() {
+// The USB rules are compiled first: a policy whose USB rules USBGuard refuses is refused whole,
+// and netmon is not asked to load it (no half of a policy in force).
+nlohmann::json Supervisor::reload_policy_and_usb_rules() {
+  std::optional<passthrough::UsbRuleSet> rules;
   try {
-    usb_->set_rules(load_usb_rules(cabinet_.policy));
-    events_->record("usb_rules_reloaded", {{"policy", cabinet_.policy}});
-    return {{"ok", true}};
+    rules = load_usb_rules(cabinet_.policy);
   } catch (const std::exception& e) {
-    events_->record("usb_rules_refused", {{"policy", cabinet_.policy}, {"reason", e.what()}});
-    return {{"ok", false}, {"error", std::string("usb rules refused, the running ones stay in force: ") + e.what()}};
+    events_->record("policy_reload_refused", {{"policy", cabinet_.policy}, {"reason", e.what()}});
+    return {{"ok", false}, {"error", std::string("refused, the running policy stays in force: ") + e.what()}};
   }
+  nlohmann::json answer = reload_policy();
+  if (answer.value("ok", false)) {
+    usb_->set_rules(std::move(*rules));
+    events_->record("usb_rules_reloaded", {{"policy", cabinet_.policy}, {"rules", usb_->rule_count()}});
+    answer["usb_rules"] = usb_->rule_count();
+  }
+  return answer;
 }
 
 // --- mediated serial ports -------------------------------------------------------------------

@@ -198,16 +198,18 @@ int run_policy(bool check, const std::string& file, const std::string& flow_text
   using namespace vitrine::policy;
   vitrine::netmon::NdpiClassifier catalog;
   Policy p;
-  size_t usb_rules = 0;
+  std::optional<vitrine::passthrough::UsbRuleSet> usb_rules;
   try {
     p = load_policy_file(file, catalog);
-    usb_rules = vitrine::passthrough::UsbRuleSet::compile(p.usb_rules).size();  // USBGuard's parser
+    usb_rules = vitrine::passthrough::UsbRuleSet::compile(p.usb_rules);  // USBGuard's parser
   } catch (const PolicyError& e) {
     std::cerr << e.what() << "\n";
     return kExitRefused;
   }
   if (check) {
     for (const auto& w : lint(p, &catalog)) std::cerr << (w.source.empty() ? file : w.source) << ":" << w.line << ":" << w.column << ": warning: " << w.message << "\n";
+    for (const auto& w : usb_rules->warnings())
+      std::cerr << w.where.source << ":" << w.where.line << ":" << w.where.column << ": warning: " << w.message << "\n";
     std::cout << file << ": ok: policy '" << p.name << "', " << p.rules.size() << " rules, "
               << p.sets.size() << " sets, default " << to_string(p.default_action) << "\n";
     std::cout << "virtual patches:";
@@ -219,7 +221,7 @@ int run_policy(bool check, const std::string& file, const std::string& flow_text
                         : " (no inspector in this build enforces it yet)");
     }
     std::cout << "\n";
-    std::cout << "usb: " << usb_rules << " rules, first match decides; no match: block\n";
+    std::cout << "usb: " << usb_rules->size() << " rules, first match decides; no match: block\n";
     return 0;
   }
   std::string error;

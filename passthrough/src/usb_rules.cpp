@@ -46,7 +46,30 @@ std::string parse_hint(const std::string& text) {
          "via-port \"...\", with-interface CC:SS:PP, with-connect-type \"...\", label \"...\"";
 }
 
+// Whether the rule's with-interface lets a mass-storage interface (class 08) through: it lists
+// none (any device), or one of class 08 or of any class.
+bool may_match_mass_storage(const usbguard::Rule& rule) {
+  const auto& interfaces = rule.attributeWithInterface();
+  if (interfaces.count() == 0) return true;
+  for (size_t i = 0; i < interfaces.count(); ++i) {
+    const auto type = interfaces.get(i).typeString();
+    if (type.rfind("08:", 0) == 0 || type.rfind("*", 0) == 0) return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+std::vector<UsbRuleSet::Warning> UsbRuleSet::warnings() const {
+  std::vector<Warning> out;
+  for (size_t i = 0; i < rules_.size(); ++i) {
+    const Compiled& c = *rules_[i];
+    if (c.rule.getTarget() == usbguard::Rule::Target::Allow && !c.names_id_and_serial && may_match_mass_storage(c.rule))
+      out.push_back({c.where, "usb.rules[" + std::to_string(i) + "] may match mass-storage devices but does not name "
+                              "an exact id and serial: such devices stay blocked"});
+  }
+  return out;
+}
 
 UsbRuleSet UsbRuleSet::compile(const std::vector<policy::UsbRuleText>& rules) {
   UsbRuleSet set;

@@ -261,6 +261,7 @@ class HostdSupervision(env.StandinOnLibvirt):
         self.assertTrue(self.status()["netmon"]["policy_file_changed_since_start"])
         r = json.loads(self.vitrine("policy", "reload").stdout)
         self.assertEqual(r["policy_sha256"], hashlib.sha256(stricter.encode()).hexdigest())
+        self.assertEqual(r["usb_rules"], 1, "hostd reloaded the stand-in's USB rule too")
         st = self.status()["netmon"]
         self.assertEqual(st["policy_sha256"], r["policy_sha256"])
         self.assertFalse(st["policy_file_changed_since_start"])
@@ -272,6 +273,14 @@ class HostdSupervision(env.StandinOnLibvirt):
         self.assertEqual(bad.returncode, 2)
         self.assertIn("refused, the running policy stays in force", bad.stderr)
         self.assertIn("expected one of allow, deny, alert, got 'dney'", bad.stderr)
+        self.assertEqual(self.status()["netmon"]["policy_sha256"], r["policy_sha256"])
+        # A USB rule USBGuard's parser refuses: the whole policy is refused, netmon's included.
+        misspelt = stricter.replace("- 'allow id 05e0:1200", "- 'alow id 05e0:1200")
+        self.assertNotEqual(misspelt, stricter)
+        policy.write_text(misspelt)
+        bad = self.vitrine("policy", "reload", check=False)
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn("a rule starts with allow, block or reject, not 'alow'", bad.stderr)
         self.assertEqual(self.status()["netmon"]["policy_sha256"], r["policy_sha256"])
         policy.write_text(original)
         self.vitrine("policy", "reload")

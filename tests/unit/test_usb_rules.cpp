@@ -181,3 +181,18 @@ usb: {rules: [" "]}
 }
 
 }  // namespace
+
+namespace {
+
+TEST(UsbRules, PolicyCheckWarnsOfAllowRulesThatMassStorageCannotPass) {
+  const auto set = rules({R"(allow id 05e0:1200 serial "S19042" with-interface 03:01:01)",
+                          R"(allow with-interface one-of { 03:*:* 08:*:* })", R"(allow id 0781:5567)",
+                          R"(allow id 0781:5567 serial "4C530001230705113355")", R"(block with-interface 08:*:*)"});
+  const auto w = set.warnings();
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_EQ(w[0].where.line, 11);
+  EXPECT_EQ(w[1].where.line, 12);
+  EXPECT_NE(w[0].message.find("usb.rules[1] may match mass-storage devices"), std::string::npos) << w[0].message;
+}
+
+}  // namespace

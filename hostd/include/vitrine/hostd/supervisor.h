@@ -97,7 +97,7 @@ class Supervisor {
   void start_usb();
   void record_usb(const passthrough::UsbEvent& e);
   nlohmann::json usb_devices() const;
-  nlohmann::json reload_usb_rules();
+  nlohmann::json reload_policy_and_usb_rules();
   void start_serial();
   void connect_serial();
 

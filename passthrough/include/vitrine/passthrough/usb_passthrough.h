@@ -104,6 +104,7 @@ class UsbPassthrough {
   void set_rules(UsbRuleSet rules);
 
   std::vector<UsbDeviceView> devices() const;
+  size_t rule_count() const { return rules_.size(); }
 
  private:
   struct Present {

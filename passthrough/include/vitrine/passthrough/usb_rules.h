@@ -34,6 +34,14 @@ class UsbRuleSet {
   UsbDecision decide(const UsbDeviceDescription& device) const;
   size_t size() const { return rules_.size(); }
 
+  // What a policy author should know, at the rule's place: an allow rule that could match a
+  // mass-storage device without naming its exact id and serial (such a device stays blocked).
+  struct Warning {
+    policy::UsbRuleText where;
+    std::string message;
+  };
+  std::vector<Warning> warnings() const;
+
  private:
   struct Compiled;
   std::vector<std::shared_ptr<const Compiled>> rules_;
