@@ -196,3 +196,23 @@ TEST(UsbRules, PolicyCheckWarnsOfAllowRulesThatMassStorageCannotPass) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(UsbRules, NameHashAndPortAttributesMatchAsUsbGuardMatchesThem) {
+  const auto scanner = describe(barcode_scanner());
+  ASSERT_TRUE(scanner.ok);
+  const auto by_name_and_port = rules({R"(allow name "Symbol Bar Code Scanner" via-port "1-1")"});
+  EXPECT_EQ(by_name_and_port.decide(scanner).target, UsbTarget::Allow);
+  auto moved = barcode_scanner();
+  moved.port = "1-3";  // the same scanner in another socket
+  EXPECT_EQ(by_name_and_port.decide(describe(moved)).target, UsbTarget::Block);
+  // The hash covers the descriptors: it pins this very device model and firmware.
+  const auto by_hash = rules({"allow hash \"" + scanner.hash + "\""});
+  EXPECT_EQ(by_hash.decide(scanner).target, UsbTarget::Allow);
+  EXPECT_EQ(by_hash.decide(describe(label_printer())).target, UsbTarget::Block);
+  EXPECT_EQ(rules({R"(allow with-connect-type "hotplug" with-interface 07:*:*)"}).decide(describe(label_printer())).target,
+            UsbTarget::Allow);
+}
+
+}  // namespace
