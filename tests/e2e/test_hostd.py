@@ -11,6 +11,7 @@ Usage: test_hostd.py HOSTD NETMON VITRINE GUEST_DIR   (as root)
 import hashlib
 import json
 import os
+import re
 import signal
 import socket
 import stat
@@ -23,6 +24,8 @@ import libvirt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import test_standin_libvirt as env  # noqa: E402  (its set-up: store, cabinet, hospital, libvirtd)
+sys.path.insert(0, str(env.ROOT / "tests" / "observability"))
+import check_metrics_catalog as catalog  # noqa: E402
 from vitrine_lab import metric, parse_metrics, require_root, wait_for  # noqa: E402
 
 HOSTD = None
@@ -124,6 +127,11 @@ class HostdSupervision(env.StandinOnLibvirt):
         nic = self.lab.guest_if
         self.assertGreater(metric(m, "vitrine_domain_interface_stats_transmit_bytes_total", target_device=nic), 0)
         self.assertGreater(metric(m, "vitrine_domain_interface_stats_receive_bytes_total", target_device=nic), 0)
+        # Everything hostd and netmon expose is in the metrics catalog (a histogram by its name).
+        listed = set(catalog.catalog(env.ROOT))
+        exposed = {re.sub(r"_(bucket|sum|count)$", "", name) if re.sub(r"_(bucket|sum|count)$", "", name) in listed
+                   else name for (name, _) in list(m) + list(self.lab.scrape(env.METRICS_PORT))}
+        self.assertEqual(exposed - listed, set(), "exposed but not in deploy/observability/METRICS.md")
         # USB passthrough runs under hostd (this machine has no USB bus: nothing present).
         self.assertEqual(metric(m, "vitrine_usb_devices_present"), 0)
         self.assertEqual(json.loads(self.vitrine("devices", "--json").stdout), [])
