@@ -123,6 +123,7 @@ NetmonMetrics::NetmonMetrics(std::shared_ptr<prometheus::Registry> registry)
               .Name("vitrine_netmon_message_naks_total")
               .Help("Answers that refused a message (HL7 AE, AR, CE, CR)")
               .Register(r);
+  naks_->Add({{"protocol", "HL7"}});  // at 0: the first NAK must count as an increase
   ack_latency_ = &BuildHistogram()
                      .Name("vitrine_netmon_message_ack_latency_seconds")
                      .Help("Time from a message to the answer that acknowledges it")
@@ -216,6 +217,11 @@ void NetmonMetrics::policy_loaded(const std::string& name, const std::string& sh
   policy_info_current_ = &policy_info_->Add({{"policy", name}, {"sha256", sha256}});
   policy_info_current_->Set(1);
   policy_loaded_at_->Set(unix_seconds);
+}
+
+void NetmonMetrics::rules_in_force(const policy::Policy& policy) {
+  for (const auto& rule : policy.rules) rule_hits_->Add({{"rule", rule.name}, {"action", policy::to_string(rule.action)}});
+  rule_hits_->Add({{"rule", "default"}, {"action", policy::to_string(policy.default_action)}});
 }
 
 void NetmonMetrics::policy_reload(bool accepted, uint64_t flows_cut) {

@@ -45,6 +45,7 @@ void PolicyReloader::started_with(const policy::Policy& policy) {
   } catch (const std::exception&) {
   }
   metrics_.policy_loaded(policy.name, sha, static_cast<double>(wall_clock_us()) / 1e6);
+  metrics_.rules_in_force(policy);
 }
 
 void PolicyReloader::poll(bool requested) {
@@ -90,6 +91,7 @@ void PolicyReloader::apply(Loaded loaded) {
     e.flows_cut = result.cut;
     metrics_.policy_reload(true, result.cut);
     metrics_.policy_loaded(loaded.policy->name, loaded.sha256, static_cast<double>(e.time_us) / 1e6);
+    metrics_.rules_in_force(*loaded.policy);
     spdlog::info("policy '{}' ({}) in force: {} flows judged again, {} cut", loaded.policy->name,
                  loaded.sha256.substr(0, 12), result.rejudged, result.cut);
   }

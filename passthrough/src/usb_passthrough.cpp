@@ -72,7 +72,16 @@ prometheus::Counter& UsbMetrics::attach_failure(const std::string& rule) { retur
 
 UsbPassthrough::UsbPassthrough(UsbRuleSet rules, GuestUsb& guest, HostUsb& host, UsbEventSink events,
                                UsbMetrics& metrics)
-    : rules_(std::move(rules)), guest_(guest), host_(host), events_(std::move(events)), metrics_(metrics) {}
+    : rules_(std::move(rules)), guest_(guest), host_(host), events_(std::move(events)), metrics_(metrics) {
+  decisions_at_zero();
+}
+
+// Each rule's decision counter (and the default's) at 0 from the start: Prometheus's increase()
+// does not count a series' first sample, and the first blocked device must raise its alert.
+void UsbPassthrough::decisions_at_zero() {
+  for (const auto& [target, rule] : rules_.decisions()) metrics_.decision(to_string(target), rule);
+  metrics_.decision(to_string(UsbTarget::Block), "default");
+}
 
 void UsbPassthrough::guard_controllers(const std::vector<std::string>& root_hubs) {
   for (const auto& hub : root_hubs) {
@@ -120,6 +129,7 @@ void UsbPassthrough::on_guest_started() {
 
 void UsbPassthrough::set_rules(UsbRuleSet rules) {
   rules_ = std::move(rules);
+  decisions_at_zero();
   for (auto& [path, p] : present_) {
     const UsbDecision before = p.decision;
     p.decision = rules_.decide(p.description);

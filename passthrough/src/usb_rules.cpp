@@ -60,6 +60,19 @@ bool may_match_mass_storage(const usbguard::Rule& rule) {
 
 }  // namespace
 
+std::vector<std::pair<UsbTarget, std::string>> UsbRuleSet::decisions() const {
+  std::vector<std::pair<UsbTarget, std::string>> out;
+  for (const auto& c : rules_) {
+    const auto t = c->rule.getTarget();
+    out.emplace_back(t == usbguard::Rule::Target::Allow    ? UsbTarget::Allow
+                     : t == usbguard::Rule::Target::Reject ? UsbTarget::Reject
+                                                           : UsbTarget::Block,
+                     c->label);
+    if (t == usbguard::Rule::Target::Allow) out.emplace_back(UsbTarget::Block, c->label);  // mass storage refused
+  }
+  return out;
+}
+
 std::vector<UsbRuleSet::Warning> UsbRuleSet::warnings() const {
   std::vector<Warning> out;
   for (size_t i = 0; i < rules_.size(); ++i) {

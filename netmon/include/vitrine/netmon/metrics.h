@@ -80,6 +80,10 @@ class NetmonMetrics {
   void would_deny(const std::string& rule);
   // The policy in force: its name and sha256 as labels of a gauge that is 1, and when.
   void policy_loaded(const std::string& name, const std::string& sha256, double unix_seconds);
+  // Every rule's hit counter (and the default's) at 0 from the moment the policy is in force:
+  // Prometheus's increase() does not count a series' first sample, so a rule's first hit would
+  // otherwise go unseen by the alerts.
+  void rules_in_force(const policy::Policy& policy);
   void policy_reload(bool accepted, uint64_t flows_cut);
   void limit_reached(const std::string& limit);
   // Messages an inspector read (HL7, ...): by protocol, type, direction as the guest sees it

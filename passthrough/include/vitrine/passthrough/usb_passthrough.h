@@ -119,6 +119,7 @@ class UsbPassthrough {
   void detach(Present& p, const std::string& action, const char* kind);
   void emit(const Present& p, const std::string& kind, const std::string& action, const std::string& reason) const;
   void update_gauges();
+  void decisions_at_zero();
 
   UsbRuleSet rules_;
   GuestUsb& guest_;

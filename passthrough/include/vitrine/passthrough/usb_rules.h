@@ -33,6 +33,8 @@ class UsbRuleSet {
 
   UsbDecision decide(const UsbDeviceDescription& device) const;
   size_t size() const { return rules_.size(); }
+  // Each rule's target and label: the decisions it can make.
+  std::vector<std::pair<UsbTarget, std::string>> decisions() const;
 
   // What a policy author should know, at the rule's place: an allow rule that could match a
   // mass-storage device without naming its exact id and serial (such a device stays blocked).
