@@ -141,8 +141,8 @@ void SerialRelay::lose_guest(const std::string& why) {
 
 void SerialRelay::record_drop(const char* reason, size_t bytes, uint64_t now_us) {
   metrics_.dropped(config_.com, reason).Increment();
-  if (now_us - drop_window_start_us_ >= kMinuteUs || drop_window_start_us_ == 0) {
-    drop_window_start_us_ = now_us == 0 ? 1 : now_us;
+  if (!drop_window_start_us_ || now_us - *drop_window_start_us_ >= kMinuteUs) {
+    drop_window_start_us_ = now_us;
     drop_events_in_window_ = 0;
   }
   if (drop_events_in_window_++ < kMaxDropEventsPerMinute)

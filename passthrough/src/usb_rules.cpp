@@ -10,6 +10,7 @@ struct UsbRuleSet::Compiled {
   usbguard::Rule rule;
   policy::UsbRuleText where;
   std::string label;
+  UsbTarget target = UsbTarget::Block;
   bool names_id_and_serial = false;
 };
 
@@ -63,12 +64,8 @@ bool may_match_mass_storage(const usbguard::Rule& rule) {
 std::vector<std::pair<UsbTarget, std::string>> UsbRuleSet::decisions() const {
   std::vector<std::pair<UsbTarget, std::string>> out;
   for (const auto& c : rules_) {
-    const auto t = c->rule.getTarget();
-    out.emplace_back(t == usbguard::Rule::Target::Allow    ? UsbTarget::Allow
-                     : t == usbguard::Rule::Target::Reject ? UsbTarget::Reject
-                                                           : UsbTarget::Block,
-                     c->label);
-    if (t == usbguard::Rule::Target::Allow) out.emplace_back(UsbTarget::Block, c->label);  // mass storage refused
+    out.emplace_back(c->target, c->label);
+    if (c->target == UsbTarget::Allow) out.emplace_back(UsbTarget::Block, c->label);  // mass storage refused
   }
   return out;
 }
@@ -77,7 +74,7 @@ std::vector<UsbRuleSet::Warning> UsbRuleSet::warnings() const {
   std::vector<Warning> out;
   for (size_t i = 0; i < rules_.size(); ++i) {
     const Compiled& c = *rules_[i];
-    if (c.rule.getTarget() == usbguard::Rule::Target::Allow && !c.names_id_and_serial && may_match_mass_storage(c.rule))
+    if (c.target == UsbTarget::Allow && !c.names_id_and_serial && may_match_mass_storage(c.rule))
       out.push_back({c.where, "usb.rules[" + std::to_string(i) + "] may match mass-storage devices but does not name "
                               "an exact id and serial: such devices stay blocked"});
   }
@@ -103,6 +100,9 @@ UsbRuleSet UsbRuleSet::compile(const std::vector<policy::UsbRuleText>& rules) {
     if (target != usbguard::Rule::Target::Allow && target != usbguard::Rule::Target::Block &&
         target != usbguard::Rule::Target::Reject)
       fail("a rule's target is allow, block or reject: '" + text.text + "'");
+    compiled->target = target == usbguard::Rule::Target::Allow    ? UsbTarget::Allow
+                       : target == usbguard::Rule::Target::Reject ? UsbTarget::Reject
+                                                                  : UsbTarget::Block;
     compiled->where = text;
     const auto& label = compiled->rule.attributeLabel();
     compiled->label = label.count() == 1 && !label.get().empty() ? label.get() : "usb.rules[" + std::to_string(i) + "]";
@@ -125,11 +125,7 @@ UsbDecision UsbRuleSet::decide(const UsbDeviceDescription& device) const {
     d.rule_index = static_cast<int>(i);
     d.rule = c.label;
     d.rule_text = c.where.text;
-    switch (c.rule.getTarget()) {
-      case usbguard::Rule::Target::Allow: d.target = UsbTarget::Allow; break;
-      case usbguard::Rule::Target::Reject: d.target = UsbTarget::Reject; break;
-      default: d.target = UsbTarget::Block; break;
-    }
+    d.target = c.target;
     d.reason = "rule";
     if (d.target == UsbTarget::Allow && device.mass_storage && !c.names_id_and_serial) {
       d.target = UsbTarget::Block;

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -90,7 +91,7 @@ class SerialRelay {
   int device_fd_ = -1, guest_fd_ = -1;
   bool device_reported_missing_ = false;
   std::vector<uint8_t> to_guest_, to_device_;
-  uint64_t drop_window_start_us_ = 0;
+  std::optional<uint64_t> drop_window_start_us_;  // the minute whose drop events are being counted
   unsigned drop_events_in_window_ = 0;
 };
 
