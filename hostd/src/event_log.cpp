@@ -9,13 +9,14 @@
 
 namespace vitrine::hostd {
 
-HostdEventLog::HostdEventLog(const std::string& path, std::string cabinet)
-    : writer_(path), cabinet_(std::move(cabinet)) {}
+HostdEventLog::HostdEventLog(const std::string& path, std::string cabinet, SyslogForwarder* forward)
+    : writer_(path), cabinet_(std::move(cabinet)), forward_(forward) {}
 
 void HostdEventLog::record(const std::string& event, nlohmann::json fields) {
   nlohmann::json j = {{"time", utc_timestamp(wall_clock_us())}, {"event", event}, {"source", "hostd"},
                       {"cabinet", cabinet_}};
   for (auto& [k, v] : fields.items()) j[k] = v;
+  if (forward_) forward_->forward(j);
   if (!writer_.write(j)) {
     ++write_failures_;
     spdlog::error("could not write event {} to hostd's event log", event);

@@ -1,7 +1,7 @@
 // vitrine-hostd: runs one cabinet. SIGTERM shuts the guest down gracefully; SIGKILL leaves
 // guest and netmon running for the next hostd to adopt.
 //
-//   vitrine-hostd --cabinet FILE --netmon BINARY [--state-dir DIR] [--shutdown-timeout S]
+//   vitrine-hostd --cabinet FILE --netmon BINARY [--state-dir DIR] [--shutdown-timeout S] [--syslog URL]
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -10,6 +10,8 @@
 #include <iostream>
 
 #include "vitrine/common/log.h"
+#include "vitrine/common/syslog_forwarder.h"
+#include "vitrine/common/version.h"
 #include "vitrine/hostd/cabinet.h"
 #include "vitrine/hostd/supervisor.h"
 
@@ -29,6 +31,11 @@ int main(int argc, char** argv) {
   app.add_option("--libvirt-uri", options.libvirt_uri)->capture_default_str();
   app.add_option("--shutdown-timeout", shutdown_s, "Seconds of ACPI shutdown before destroy")->capture_default_str();
   app.add_option("--log-level", log_level)->capture_default_str();
+  app.add_option("--syslog", options.syslog_url,
+                 "Also forward hostd's and netmon's events to a syslog receiver as RFC 5424: udp://HOST[:PORT] or "
+                 "tcp://HOST[:PORT]");
+  app.add_option("--syslog-facility", options.syslog_facility, "Facility of forwarded events")->capture_default_str();
+  app.set_version_flag("--version", std::string("vitrine-hostd ") + vitrine::kVersion);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -36,6 +43,14 @@ int main(int argc, char** argv) {
   }
   vitrine::configure_logging(log_level);
   options.shutdown_timeout = std::chrono::seconds(shutdown_s);
+  if (!options.syslog_url.empty()) {
+    try {
+      vitrine::SyslogTarget::parse(options.syslog_url, options.syslog_facility);
+    } catch (const vitrine::SyslogTargetError& e) {
+      spdlog::critical("refusing to start: {}", e.what());
+      return 2;
+    }
+  }
   vitrine::hostd::Cabinet cabinet;
   try {
     cabinet = vitrine::hostd::load_cabinet_file(cabinet_file);

@@ -61,6 +61,8 @@ constexpr std::chrono::seconds kStatsInterval{5};
 constexpr std::chrono::seconds kRebootEventsWindow{5};
 // netmon loads a policy in milliseconds; a huge one on a loaded host within seconds.
 constexpr std::chrono::seconds kPolicyReloadTimeout{15};
+// At stop, queued events get this long to reach the SIEM (hostd_stopped among them).
+constexpr std::chrono::seconds kSyslogDrainAtStop{2};
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -248,9 +250,12 @@ void Supervisor::ensure_netmon() {
     }
   }
   if (netmon_alive()) return;
-  const std::vector<std::string> args = {
+  std::vector<std::string> args = {
       options_.netmon_binary, "--guest", cabinet_.tap, "--uplink", cabinet_.uplink, "--policy",
       cabinet_.policy, "--metrics", cabinet_.netmon_metrics, "--events", path(".events.jsonl")};
+  if (!options_.syslog_url.empty())
+    args.insert(args.end(), {"--syslog", options_.syslog_url, "--syslog-facility", options_.syslog_facility,
+                             "--cabinet", cabinet_.name});
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -771,7 +776,10 @@ void Supervisor::run(const std::atomic<bool>& stop) {
   fs::create_directories(options_.state_dir);
   // Only root may read the events, reach the socket, or touch the pid files.
   fs::permissions(options_.state_dir, fs::perms::owner_all);
-  events_ = std::make_unique<HostdEventLog>(path(".hostd-events.jsonl"), cabinet_.name);
+  if (!options_.syslog_url.empty())
+    syslog_ = std::make_shared<SyslogForwarder>(SyslogTarget::parse(options_.syslog_url, options_.syslog_facility),
+                                                "vitrine-hostd", cabinet_.name);
+  events_ = std::make_unique<HostdEventLog>(path(".hostd-events.jsonl"), cabinet_.name, syslog_.get());
   operator_stopped_ = fs::exists(path(".operator-stopped"));
 
   virSetErrorFunc(nullptr, quiet_libvirt_errors);
@@ -791,6 +799,7 @@ void Supervisor::run(const std::atomic<bool>& stop) {
   prometheus::Exposer exposer(cabinet_.metrics);
   exposer.RegisterCollectable(metrics_);
   exposer.RegisterCollectable(usb_registry_);
+  if (syslog_) exposer.RegisterCollectable(syslog_);
   control_ = std::make_unique<ControlServer>(path(".sock"), [this](const nlohmann::json& r) { return handle(r); });
   virEventAddHandle(control_->fd(), VIR_EVENT_HANDLE_READABLE, control_ready, control_.get(), nullptr);
   events_->record("hostd_started", {{"pid", getpid()}});
@@ -802,6 +811,7 @@ void Supervisor::run(const std::atomic<bool>& stop) {
   stop_guest("hostd stopping");
   stop_netmon();
   events_->record("hostd_stopped");
+  if (syslog_ && !syslog_->drain(kSyslogDrainAtStop)) spdlog::warn("syslog: events still queued at exit are lost");
 }
 
 }  // namespace vitrine::hostd

@@ -26,6 +26,7 @@
 #include <iostream>
 
 #include "vitrine/common/suggest.h"
+#include "vitrine/common/version.h"
 #include "vitrine/hostd/cabinet.h"
 #include "vitrine/hostd/control.h"
 #include "vitrine/hostd/domain_xml.h"
@@ -277,6 +278,7 @@ int main(int argc, char** argv) {
   using vitrine::images::ImageStore;
 
   CLI::App app{"vitrine: keep a cabinet's certified software running on new hardware"};
+  app.set_version_flag("--version", std::string("vitrine ") + vitrine::kVersion);
   app.require_subcommand(1);
   auto* image = app.add_subcommand("image", "The cabinet's disk: golden base, overlay, snapshots");
   image->require_subcommand(1);

@@ -19,7 +19,8 @@ const char* to_string(Event::Kind k) {
   return "?";
 }
 
-JsonEventSink::JsonEventSink(const std::string& path, JsonLinesWriter::Mode mode) : writer_(path, mode) {}
+JsonEventSink::JsonEventSink(const std::string& path, JsonLinesWriter::Mode mode, SyslogForwarder* forward)
+    : writer_(path, mode), forward_(forward) {}
 
 bool JsonEventSink::emit(const Event& e) {
   nlohmann::json j = {{"time", utc_timestamp(e.time_us)}, {"event", to_string(e.kind)}};
@@ -48,6 +49,7 @@ bool JsonEventSink::emit(const Event& e) {
     j["flows_rejudged"] = e.flows_rejudged;
     j["flows_cut"] = e.flows_cut;
   }
+  if (forward_) forward_->forward(j);
   return writer_.write(j);
 }
 

@@ -1,6 +1,6 @@
 // vitrine-netmon: the inline inspection engine between a guest's NIC and the uplink.
 //
-//   vitrine-netmon --guest IF --uplink IF --policy FILE --metrics ADDR:PORT --events FILE
+//   vitrine-netmon --guest IF --uplink IF --policy FILE --metrics ADDR:PORT --events FILE [--syslog URL]
 //   vitrine-netmon replay --pcap FILE [--policy FILE | --inspectors patches|all|none] --flows OUT.jsonl [--events FILE]
 //   vitrine-netmon check --policy FILE
 #include <prometheus/exposer.h>
@@ -12,6 +12,7 @@
 #include <iostream>
 
 #include "vitrine/common/log.h"
+#include "vitrine/common/version.h"
 #include "vitrine/netmon/classifier.h"
 #include "vitrine/netmon/engine.h"
 #include "vitrine/netmon/events.h"
@@ -56,9 +57,25 @@ std::shared_ptr<const policy::Policy> load_policy(const std::string& path,
   return std::make_shared<const policy::Policy>(policy::load_policy_file(path, catalog));
 }
 
+// Where events go besides their file: a SIEM's syslog receiver, when --syslog names one.
+struct SyslogOptions {
+  std::string url;
+  std::string facility = "local0";
+  std::string cabinet;
+
+  // Null without --syslog. Throws SyslogTargetError for a target or facility that is wrong.
+  std::unique_ptr<SyslogForwarder> make() const {
+    if (url.empty()) return nullptr;
+    return std::make_unique<SyslogForwarder>(SyslogTarget::parse(url, facility), "vitrine-netmon", cabinet);
+  }
+};
+
+// At exit, queued events get this long to reach the SIEM before the process ends.
+constexpr auto kSyslogDrainAtExit = std::chrono::seconds(2);
+
 int run_relay(const std::string& guest_if, const std::string& uplink_if,
               const std::string& policy_path, const std::string& metrics_addr,
-              const std::string& events_path, const std::string& packet_io) {
+              const std::string& events_path, const std::string& packet_io, const SyslogOptions& syslog_options) {
   NdpiClassifier classifier;
   std::shared_ptr<const policy::Policy> policy;
   try {
@@ -71,11 +88,19 @@ int run_relay(const std::string& guest_if, const std::string& uplink_if,
     spdlog::critical("refusing to start: {}: the policy has no guest identity", policy_path);
     return kExitRefused;
   }
-  JsonEventSink events(events_path);
+  std::shared_ptr<SyslogForwarder> syslog;
+  try {
+    syslog = syslog_options.make();
+  } catch (const SyslogTargetError& e) {
+    spdlog::critical("refusing to start: {}", e.what());
+    return kExitRefused;
+  }
+  JsonEventSink events(events_path, JsonLinesWriter::Mode::Append, syslog.get());
   auto registry = std::make_shared<prometheus::Registry>();
   NetmonMetrics metrics(registry);
   prometheus::Exposer exposer(metrics_addr);
   exposer.RegisterCollectable(registry);
+  if (syslog) exposer.RegisterCollectable(syslog);
 
   const auto open_port = packet_io == "pcap" ? open_pcap_port : open_ring_port;
   auto guest = open_port(guest_if);
@@ -91,6 +116,7 @@ int run_relay(const std::string& guest_if, const std::string& uplink_if,
                policy::to_string(policy->default_action), metrics_addr, events_path);
   relay.run(engine, g_stop, [&] { reloader.poll(g_reload.exchange(false)); });
   engine.finish();
+  if (syslog && !syslog->drain(kSyslogDrainAtExit)) spdlog::warn("syslog: events still queued at exit are lost");
   spdlog::info("stopped after {} frames", engine.frames());
   return 0;
 }
@@ -105,8 +131,19 @@ policy::Policy built_in_replay_policy(const std::string& inspectors) {
   return p;
 }
 
-int run_replay(const std::string& pcap_path, const std::string& policy_path,
-               const std::string& flows_path, const std::string& events_path, const std::string& inspectors) {
+int run_replay(const std::string& pcap_path, const std::string& policy_path, const std::string& flows_path,
+               const std::string& events_path, const std::string& inspectors, const SyslogOptions& syslog_options) {
+  std::shared_ptr<SyslogForwarder> syslog;
+  try {
+    syslog = syslog_options.make();
+  } catch (const SyslogTargetError& e) {
+    spdlog::critical("{}", e.what());
+    return kExitRefused;
+  }
+  if (syslog && events_path.empty()) {
+    spdlog::critical("--syslog forwards events: replay needs --events with it");
+    return kExitRefused;
+  }
   NdpiClassifier classifier;
   std::shared_ptr<const policy::Policy> policy;
   try {
@@ -120,10 +157,13 @@ int run_replay(const std::string& pcap_path, const std::string& policy_path,
   if (events_path.empty())
     events = std::make_unique<NullEventSink>();
   else
-    events = std::make_unique<JsonEventSink>(events_path, JsonLinesWriter::Mode::Replace);
+    events = std::make_unique<JsonEventSink>(events_path, JsonLinesWriter::Mode::Replace, syslog.get());
   NetmonMetrics metrics(std::make_shared<prometheus::Registry>());
   const ReplayResult r =
       replay_capture(pcap_path, policy, classifier, *events, metrics, flows_path);
+  if (syslog && !syslog->drain(kSyslogDrainAtExit)) spdlog::warn("syslog: events still queued at exit are lost");
+  if (syslog && syslog->failed() > 0)
+    spdlog::warn("syslog: {} of {} events could not be sent", syslog->failed(), syslog->failed() + syslog->sent());
   // The last line on stderr is the summary that scripts read.
   std::fprintf(stderr, "replay: %llu packets, %llu flows, %.0f packets/s\n",
                static_cast<unsigned long long>(r.packets), static_cast<unsigned long long>(r.flows),
@@ -150,6 +190,7 @@ int run_check(const std::string& policy_path) {
 
 int main(int argc, char** argv) {
   CLI::App app{"vitrine-netmon: inline deep-packet inspection between a guest and its network"};
+  app.set_version_flag("--version", std::string("vitrine-netmon ") + kVersion);
   app.require_subcommand(0, 1);
   std::string guest_if, uplink_if, policy_path, metrics_addr = "127.0.0.1:9464", events_path,
                                                 log_level = "info";
@@ -161,6 +202,11 @@ int main(int argc, char** argv) {
   app.add_option("--events", events_path, "File the JSON-lines events are appended to");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical, off")
       ->capture_default_str();
+  SyslogOptions syslog;
+  app.add_option("--syslog", syslog.url,
+                 "Also forward every event to a syslog receiver as RFC 5424: udp://HOST[:PORT] or tcp://HOST[:PORT]");
+  app.add_option("--syslog-facility", syslog.facility, "Facility of forwarded events")->capture_default_str();
+  app.add_option("--cabinet", syslog.cabinet, "The cabinet's name, in every forwarded event");
   std::string packet_io = "ring";
   app.add_option("--packet-io", packet_io,
                  "ring: AF_PACKET memory-mapped rings; pcap: libpcap (one system call per frame sent)")
@@ -195,13 +241,13 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (*replay) return run_replay(pcap_path, replay_policy, flows_path, replay_events, replay_inspectors);
+    if (*replay) return run_replay(pcap_path, replay_policy, flows_path, replay_events, replay_inspectors, syslog);
     if (*check) return run_check(check_policy);
     if (guest_if.empty() || uplink_if.empty() || policy_path.empty() || events_path.empty()) {
       std::cerr << "relay mode needs --guest, --uplink, --policy and --events\n" << app.help();
       return kExitRefused;
     }
-    return run_relay(guest_if, uplink_if, policy_path, metrics_addr, events_path, packet_io);
+    return run_relay(guest_if, uplink_if, policy_path, metrics_addr, events_path, packet_io, syslog);
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
     return kExitFailure;

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "vitrine/common/jsonl_writer.h"
+#include "vitrine/common/syslog_forwarder.h"
 
 namespace vitrine::hostd {
 
@@ -23,8 +24,9 @@ inline constexpr size_t kMaxEventsAnswered = 10000;
 
 class HostdEventLog {
  public:
-  // Throws std::runtime_error when the file cannot be opened.
-  HostdEventLog(const std::string& path, std::string cabinet);
+  // Throws std::runtime_error when the file cannot be opened. Each event is also queued to
+  // `forward` (syslog) when given; the file stays the record.
+  HostdEventLog(const std::string& path, std::string cabinet, SyslogForwarder* forward = nullptr);
 
   // Writes {"time","event","source":"hostd","cabinet",...fields}; a failed write is logged and
   // counted, never thrown: the cabinet is not stopped because a disk is full.
@@ -34,6 +36,7 @@ class HostdEventLog {
  private:
   JsonLinesWriter writer_;
   std::string cabinet_;
+  SyslogForwarder* forward_;
   uint64_t write_failures_ = 0;
 };
 

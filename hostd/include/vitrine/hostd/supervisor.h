@@ -47,6 +47,10 @@ struct SupervisorOptions {
   std::string libvirt_uri = "qemu:///system";
   // XP's ACPI shutdown, under TCG, may take a minute; then the guest is destroyed.
   std::chrono::seconds shutdown_timeout{60};
+  // Forward hostd's and netmon's events to a SIEM (RFC 5424): udp://HOST[:PORT] or tcp://...,
+  // empty for none. Checked by SyslogTarget::parse before the supervisor is made.
+  std::string syslog_url;
+  std::string syslog_facility = "local0";
 };
 
 class Supervisor {
@@ -113,6 +117,7 @@ class Supervisor {
   Cabinet cabinet_;
   SupervisorOptions options_;
   _virConnect* conn_ = nullptr;
+  std::shared_ptr<SyslogForwarder> syslog_;  // before events_, which sends to it
   std::unique_ptr<HostdEventLog> events_;
   std::unique_ptr<ControlServer> control_;
   std::shared_ptr<HostdMetrics> metrics_;

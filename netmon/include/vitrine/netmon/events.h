@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "vitrine/common/jsonl_writer.h"
+#include "vitrine/common/syslog_forwarder.h"
 #include "vitrine/common/net_types.h"
 
 namespace vitrine::netmon {
@@ -59,14 +60,17 @@ class EventSink {
   virtual bool emit(const Event& e) = 0;
 };
 
-// JSON lines, one object per event, flushed per line.
+// JSON lines, one object per event, flushed per line; each also queued to `forward` (syslog)
+// when given. The file is the record: an event the forwarder cannot send is still written.
 class JsonEventSink : public EventSink {
  public:
-  explicit JsonEventSink(const std::string& path, JsonLinesWriter::Mode mode = JsonLinesWriter::Mode::Append);
+  explicit JsonEventSink(const std::string& path, JsonLinesWriter::Mode mode = JsonLinesWriter::Mode::Append,
+                         SyslogForwarder* forward = nullptr);
   bool emit(const Event& e) override;
 
  private:
   JsonLinesWriter writer_;
+  SyslogForwarder* forward_;
 };
 
 class NullEventSink : public EventSink {
