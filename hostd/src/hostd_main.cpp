@@ -27,7 +27,9 @@ int main(int argc, char** argv) {
   unsigned shutdown_s = 60;
   app.add_option("--cabinet", cabinet_file, "cabinet.yaml")->required();
   app.add_option("--netmon", options.netmon_binary, "The vitrine-netmon binary")->required();
-  app.add_option("--state-dir", options.state_dir, "Pid files, netmon's log and events")->capture_default_str();
+  app.add_option("--state-dir", options.state_dir, "Pid files, netmon's log, the control socket (and events)")
+      ->capture_default_str();
+  app.add_option("--events-dir", options.events_dir, "hostd's and netmon's event logs (default: the state directory)");
   app.add_option("--libvirt-uri", options.libvirt_uri)->capture_default_str();
   app.add_option("--shutdown-timeout", shutdown_s, "Seconds of ACPI shutdown before destroy")->capture_default_str();
   app.add_option("--log-level", log_level)->capture_default_str();

@@ -185,6 +185,10 @@ std::string Supervisor::path(const std::string& suffix) const {
   return options_.state_dir + "/" + cabinet_.name + suffix;
 }
 
+std::string Supervisor::events_path(const std::string& suffix) const {
+  return (options_.events_dir.empty() ? options_.state_dir : options_.events_dir) + "/" + cabinet_.name + suffix;
+}
+
 // --- netmon ---------------------------------------------------------------------------------
 
 void Supervisor::ensure_tap() {
@@ -252,7 +256,7 @@ void Supervisor::ensure_netmon() {
   if (netmon_alive()) return;
   std::vector<std::string> args = {
       options_.netmon_binary, "--guest", cabinet_.tap, "--uplink", cabinet_.uplink, "--policy",
-      cabinet_.policy, "--metrics", cabinet_.netmon_metrics, "--events", path(".events.jsonl")};
+      cabinet_.policy, "--metrics", cabinet_.netmon_metrics, "--events", events_path(".events.jsonl")};
   if (!options_.syslog_url.empty())
     args.insert(args.end(), {"--syslog", options_.syslog_url, "--syslog-facility", options_.syslog_facility,
                              "--cabinet", cabinet_.name});
@@ -582,14 +586,14 @@ nlohmann::json Supervisor::reload_policy() {
   if (!netmon_alive()) return {{"ok", false}, {"error", "netmon is not running: see " + path(".netmon.log")}};
   // netmon answers a SIGHUP with one policy_reloaded or policy_refused event: wait for it,
   // reading only what is written after the signal.
-  const std::string events_path = path(".events.jsonl");
+  const std::string netmon_events = events_path(".events.jsonl");
   std::error_code ec;
-  const auto offset = fs::exists(events_path, ec) ? fs::file_size(events_path, ec) : 0;
+  const auto offset = fs::exists(netmon_events, ec) ? fs::file_size(netmon_events, ec) : 0;
   events_->record("policy_reload_requested", {{"policy", cabinet_.policy}});
   kill(netmon_pid_, SIGHUP);
   const auto deadline = Clock::now() + kPolicyReloadTimeout;
   while (Clock::now() < deadline) {
-    std::ifstream in(events_path, std::ios::binary);
+    std::ifstream in(netmon_events, std::ios::binary);
     in.seekg(static_cast<std::streamoff>(offset));
     std::string line;
     while (std::getline(in, line)) {
@@ -609,7 +613,7 @@ nlohmann::json Supervisor::reload_policy() {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return {{"ok", false}, {"error", "netmon did not report the reload within " +
-                                       std::to_string(kPolicyReloadTimeout.count()) + " s: see " + events_path}};
+                                       std::to_string(kPolicyReloadTimeout.count()) + " s: see " + netmon_events}};
 }
 
 nlohmann::json Supervisor::handle(const nlohmann::json& request) {
@@ -618,7 +622,7 @@ nlohmann::json Supervisor::handle(const nlohmann::json& request) {
   if (command == "events") {
     const auto n = request.value("last", static_cast<uint64_t>(50));
     return {{"ok", true},
-            {"events", recent_events({{"hostd", path(".hostd-events.jsonl")}, {"netmon", path(".events.jsonl")}},
+            {"events", recent_events({{"hostd", events_path(".hostd-events.jsonl")}, {"netmon", events_path(".events.jsonl")}},
                                      static_cast<size_t>(n))}};
   }
   if (command == "stop") {
@@ -773,13 +777,16 @@ void Supervisor::on_serial_readable(SerialWatch& w, bool device_side) {
 // --- the loop -------------------------------------------------------------------------------
 
 void Supervisor::run(const std::atomic<bool>& stop) {
-  fs::create_directories(options_.state_dir);
   // Only root may read the events, reach the socket, or touch the pid files.
-  fs::permissions(options_.state_dir, fs::perms::owner_all);
+  for (const auto& dir : {options_.state_dir, options_.events_dir}) {
+    if (dir.empty()) continue;
+    fs::create_directories(dir);
+    fs::permissions(dir, fs::perms::owner_all);
+  }
   if (!options_.syslog_url.empty())
     syslog_ = std::make_shared<SyslogForwarder>(SyslogTarget::parse(options_.syslog_url, options_.syslog_facility),
                                                 "vitrine-hostd", cabinet_.name);
-  events_ = std::make_unique<HostdEventLog>(path(".hostd-events.jsonl"), cabinet_.name, syslog_.get());
+  events_ = std::make_unique<HostdEventLog>(events_path(".hostd-events.jsonl"), cabinet_.name, syslog_.get());
   operator_stopped_ = fs::exists(path(".operator-stopped"));
 
   virSetErrorFunc(nullptr, quiet_libvirt_errors);

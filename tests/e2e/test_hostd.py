@@ -25,7 +25,11 @@ import libvirt
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import test_standin_libvirt as env  # noqa: E402  (its set-up: store, cabinet, hospital, libvirtd)
 sys.path.insert(0, str(env.ROOT / "tests" / "observability"))
+import check_events  # noqa: E402
+import console_page  # noqa: E402
 import check_metrics_catalog as catalog  # noqa: E402
+sys.path.insert(0, str(env.ROOT / "tests" / "tools"))
+from siem import Rsyslog  # noqa: E402
 from vitrine_lab import GUEST_IP, metric, parse_metrics, require_root, wait_for  # noqa: E402
 
 HOSTD = None
@@ -46,12 +50,20 @@ class HostdSupervision(env.StandinOnLibvirt):
         super().setUpClass(start_netmon=False, com3_device=os.ttyname(scanner_tty))
         cls.state = cls.tmp / "state"
         cls.socket = cls.state / f"{env.NAME}.sock"
+        # The site's SIEM: hostd forwards its events and netmon's to it.
+        cls.siem = Rsyslog(cls.tmp / "siem")
         cls.hostd = cls.start_hostd()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.siem.stop()
+        super().tearDownClass()
 
     @classmethod
     def start_hostd(cls):
         p = cls.lab.spawn([HOSTD, "--cabinet", str(cls.cabinet), "--netmon", env.NETMON,
-                           "--state-dir", str(cls.state), "--shutdown-timeout", "5"],
+                           "--state-dir", str(cls.state), "--shutdown-timeout", "5",
+                           "--syslog", cls.siem.url("tcp"), "--syslog-facility", "local3"],
                           stderr=cls.tmp.joinpath("hostd.log").open("a"))
         return p
 
@@ -185,20 +197,25 @@ class HostdSupervision(env.StandinOnLibvirt):
         """A real Prometheus (Debian's) scrapes hostd and netmon with the shipped rules; every
         dashboard query returns data; a provoked violation fires its alert."""
         self.wait_hl7("boot=1")
-        rules = env.ROOT / "deploy" / "observability" / "prometheus" / "vitrine-rules.yml"
+        # The shipped configuration, with this run's ports, names and a faster pace.
+        shipped = env.ROOT / "deploy" / "observability" / "prometheus"
         config = self.tmp / "prometheus.yml"
-        labels = "labels: {site: e2e, cabinet: standin}"
-        config.write_text(f"""global: {{scrape_interval: 1s, evaluation_interval: 1s}}
-rule_files: [{rules}]
-scrape_configs:
-  - job_name: vitrine-hostd
-    static_configs: [{{targets: ["127.0.0.1:{env.HOSTD_METRICS_PORT}"], {labels}}}]
-  - job_name: vitrine-netmon
-    static_configs: [{{targets: ["127.0.0.1:{env.METRICS_PORT}"], {labels}}}]
-""")
+        text = (shipped / "prometheus.yml").read_text()
+        for old, new in (("scrape_interval: 15s", "scrape_interval: 1s"),
+                         ("evaluation_interval: 15s", "evaluation_interval: 1s"),
+                         ("/usr/share/vitrine/observability/prometheus/", f"{shipped}/"),
+                         ("127.0.0.1:9470", f"127.0.0.1:{env.HOSTD_METRICS_PORT}"),
+                         ("127.0.0.1:9471", f"127.0.0.1:{env.METRICS_PORT}"),
+                         ("SITE", "e2e"), ("CABINET", "standin")):
+            self.assertIn(old, text)
+            text = text.replace(old, new)
+        config.write_text(text)
+        consoles = env.ROOT / "deploy" / "observability" / "prometheus"
         prometheus = subprocess.Popen(
             ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={self.tmp / 'tsdb'}",
-             f"--web.listen-address=127.0.0.1:{PROMETHEUS_PORT}"],
+             f"--web.listen-address=127.0.0.1:{PROMETHEUS_PORT}",
+             f"--web.console.templates={consoles / 'consoles'}",
+             f"--web.console.libraries={consoles / 'console_libraries'}"],
             stdout=subprocess.DEVNULL, stderr=(self.tmp / "prometheus.log").open("w"))
         self.addCleanup(prometheus.wait)
         self.addCleanup(prometheus.terminate)
@@ -242,6 +259,70 @@ scrape_configs:
         alert = wait_for(violation_alert, 60, "the VitrinePolicyViolations alert to fire")[0]
         self.assertEqual(alert["labels"]["severity"], "warning")
         self.assertIn("flows denied by default", alert["annotations"]["summary"])
+        self.check_console_pages()
+
+    def check_console_pages(self):
+        """The console pages Prometheus serves for sites without Grafana, as Chromium renders
+        them: every figure equals what the API answers at the page's evaluation time, the
+        cabinet's state and its firing alert are there, and screenshots are kept."""
+        prometheus = f"http://127.0.0.1:{PROMETHEUS_PORT}"
+        artefacts = Path(os.environ.get("VITRINE_ARTEFACTS", Path.cwd() / "artefacts"))
+        artefacts.mkdir(parents=True, exist_ok=True)
+        shown = {}
+        for page, url in (("cabinet", f"{prometheus}/consoles/vitrine-cabinet.html?cabinet=standin"),
+                          ("fleet", f"{prometheus}/consoles/vitrine.html")):
+            screenshot = artefacts / f"console-{page}.png"
+            screenshot.unlink(missing_ok=True)
+            dom = console_page.render(url, screenshot)
+            self.assertNotIn("error executing template", dom)
+            problems, figures = console_page.check_figures(prometheus, dom)
+            self.assertEqual(problems, [], f"{page} page")
+            self.assertEqual(console_page.png_size(screenshot), (1280, 1400))
+            self.assertGreater(screenshot.stat().st_size, 10_000, "a screenshot of a page, not of nothing")
+            shown[page] = ({q: float(v) for q, v, _ in figures.figures}, dom)
+        figures, dom = shown["cabinet"]
+        self.assertEqual(figures['max(vitrine_domain_up{cabinet="standin"}) or vector(0)'], 1)
+        self.assertEqual(figures['max(vitrine_netmon_up{cabinet="standin"}) or vector(0)'], 1)
+        self.assertGreaterEqual(figures['sum(vitrine_netmon_rule_hits_total{cabinet="standin",rule="default",action="deny"})'], 1)
+        self.assertIn("<td>VitrinePolicyViolations</td>", dom)
+        figures, dom = shown["fleet"]
+        self.assertEqual(figures['max(vitrine_domain_up{cabinet="standin"})'], 1)
+        self.assertIn('href="vitrine-cabinet.html?cabinet=standin"', dom)
+
+    def test_a7_events_reach_the_siem_as_rfc5424(self):
+        """hostd's and netmon's events arrive at rsyslog, parsed there as RFC 5424, each the same
+        JSON its events file holds."""
+        self.wait_hl7("boot=1")
+        # A violation of netmon's: a hospital host tries the cabinet's SMB port.
+        self.lab.hosp(["/usr/bin/python3", "-c", "import socket; s = socket.socket(); s.settimeout(2); "
+                       f"s.connect_ex(('{GUEST_IP}', 445))"], check=False)
+
+        def received(app, event):
+            return [m for m in self.siem.messages() if m["app"] == app and m["msgid"] == event]
+        denied = wait_for(lambda: received("vitrine-netmon", "flow_denied"), 30, "netmon's flow_denied in the SIEM")
+        started = wait_for(lambda: received("vitrine-hostd", "guest_started"), 30, "hostd's guest_started in the SIEM")
+        for m, severity in ((denied[-1], "4"), (started[0], "5")):
+            self.assertEqual(m["version"], "1")
+            self.assertEqual(m["facility"], "local3")
+            self.assertEqual(m["severity"], severity)
+            self.assertEqual(m["event"]["cabinet"], env.NAME)
+            self.assertTrue(m["bom"])
+        files = {"vitrine-hostd": self.state / f"{env.NAME}.hostd-events.jsonl",
+                 "vitrine-netmon": self.state / f"{env.NAME}.events.jsonl"}
+        for m in (denied[-1], started[0]):
+            lines = [json.loads(l) for l in files[m["app"]].read_text().splitlines()]
+            sent = m["event"]
+            if m["app"] == "vitrine-netmon":
+                sent = {k: v for k, v in sent.items() if k != "cabinet"}  # added on the way out
+            self.assertIn(sent, lines, "the SIEM got what the events file holds")
+        self.assertIn('vitrine_syslog_messages_total{outcome="sent"}',
+                      self.fetch_text(f"http://127.0.0.1:{env.METRICS_PORT}/metrics"))
+        self.assertGreater(metric(self.hostd_metrics(), "vitrine_syslog_messages_total", outcome="sent"), 0)
+
+    def fetch_text(self, url):
+        import urllib.request
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.read().decode()
 
     def test_b1_a_killed_qemu_is_restarted_with_its_disk_intact(self):
         os.kill(self.qemu_pid(), signal.SIGKILL)
@@ -410,6 +491,16 @@ scrape_configs:
         self.assertFalse(self.socket.exists())
         events = [json.loads(l) for l in (self.state / f"{env.NAME}.hostd-events.jsonl").read_text().splitlines()]
         self.assertEqual(events[-1]["event"], "hostd_stopped")
+        # Every event of the whole run, hostd's and netmon's, is one the schema documents.
+        seen, problems = check_events.validate_files(env.ROOT, [self.state / f"{env.NAME}.hostd-events.jsonl",
+                                                                self.state / f"{env.NAME}.events.jsonl"])
+        self.assertEqual(problems, [])
+        for event in ("hostd_started", "netmon_started", "guest_started", "netmon_exited", "crash_loop",
+                      "operator_stop", "snapshot_create", "policy_reload_refused", "flow_denied",
+                      "serial_line_dropped"):
+            self.assertIn(event, seen)
+        # hostd_stopped, its last, reached the SIEM before it exited.
+        self.assertIn("hostd_stopped", [m["msgid"] for m in self.siem.messages() if m["app"] == "vitrine-hostd"])
         # A dozen boots of a guest writing its disk, a snapshot, restarts and kills: the golden
         # base is still what was imported.
         r = subprocess.run([env.VITRINE, "image", "verify", "--store", str(self.tmp / "store")],

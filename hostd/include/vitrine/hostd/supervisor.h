@@ -44,6 +44,9 @@ struct SupervisorOptions {
   std::string netmon_binary;
   // Pid file, netmon's log, both event logs, the control socket. Created 0700.
   std::string state_dir = "/run/vitrine";
+  // hostd's and netmon's event logs; empty: the state directory. The packaged unit keeps them
+  // in /var/lib/vitrine/events, so that they outlive a reboot (/run does not).
+  std::string events_dir;
   std::string libvirt_uri = "qemu:///system";
   // XP's ACPI shutdown, under TCG, may take a minute; then the guest is destroyed.
   std::chrono::seconds shutdown_timeout{60};
@@ -113,6 +116,7 @@ class Supervisor {
 
  private:
   std::string path(const std::string& suffix) const;
+  std::string events_path(const std::string& suffix) const;
 
   Cabinet cabinet_;
   SupervisorOptions options_;
