@@ -167,6 +167,7 @@ SyslogForwarder::~SyslogForwarder() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
+    give_up_at_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(kSyslogStopMilliseconds);
   }
   wake_.notify_all();
   sender_.join();
@@ -225,7 +226,12 @@ void SyslogForwarder::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
     wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping, nothing left
+    if (stopping_ && (queue_.empty() || std::chrono::steady_clock::now() > give_up_at_)) {
+      send_failed_ += queue_.size();
+      queue_.clear();
+      drained_.notify_all();
+      return;
+    }
     std::string message = std::move(queue_.front());
     queue_.pop_front();
     busy_ = true;

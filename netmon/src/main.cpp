@@ -63,7 +63,7 @@ struct SyslogOptions {
   std::string facility = "local0";
   std::string cabinet;
 
-  // Null without --syslog. Throws SyslogTargetError for a target or facility that is wrong.
+  // Null without --syslog. main() has checked the target and facility.
   std::unique_ptr<SyslogForwarder> make() const {
     if (url.empty()) return nullptr;
     return std::make_unique<SyslogForwarder>(SyslogTarget::parse(url, facility), "vitrine-netmon", cabinet);
@@ -88,13 +88,7 @@ int run_relay(const std::string& guest_if, const std::string& uplink_if,
     spdlog::critical("refusing to start: {}: the policy has no guest identity", policy_path);
     return kExitRefused;
   }
-  std::shared_ptr<SyslogForwarder> syslog;
-  try {
-    syslog = syslog_options.make();
-  } catch (const SyslogTargetError& e) {
-    spdlog::critical("refusing to start: {}", e.what());
-    return kExitRefused;
-  }
+  std::shared_ptr<SyslogForwarder> syslog = syslog_options.make();
   JsonEventSink events(events_path, JsonLinesWriter::Mode::Append, syslog.get());
   auto registry = std::make_shared<prometheus::Registry>();
   NetmonMetrics metrics(registry);
@@ -133,13 +127,7 @@ policy::Policy built_in_replay_policy(const std::string& inspectors) {
 
 int run_replay(const std::string& pcap_path, const std::string& policy_path, const std::string& flows_path,
                const std::string& events_path, const std::string& inspectors, const SyslogOptions& syslog_options) {
-  std::shared_ptr<SyslogForwarder> syslog;
-  try {
-    syslog = syslog_options.make();
-  } catch (const SyslogTargetError& e) {
-    spdlog::critical("{}", e.what());
-    return kExitRefused;
-  }
+  std::shared_ptr<SyslogForwarder> syslog = syslog_options.make();
   if (syslog && events_path.empty()) {
     spdlog::critical("--syslog forwards events: replay needs --events with it");
     return kExitRefused;
@@ -240,6 +228,14 @@ int main(int argc, char** argv) {
     return kExitRefused;
   }
 
+  if (!syslog.url.empty()) {
+    try {
+      SyslogTarget::parse(syslog.url, syslog.facility);
+    } catch (const SyslogTargetError& e) {
+      spdlog::critical("refusing to start: {}", e.what());
+      return kExitRefused;
+    }
+  }
   try {
     if (*replay) return run_replay(pcap_path, replay_policy, flows_path, replay_events, replay_inspectors, syslog);
     if (*check) return run_check(check_policy);

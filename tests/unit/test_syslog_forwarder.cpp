@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <future>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -191,6 +193,22 @@ TEST(SyslogForwarder, ABurstIsSentOrCountedEveryEvent) {
     reader.join();
     EXPECT_EQ(static_cast<uint64_t>(received.load()), f.sent());
   }
+}
+
+TEST(SyslogForwarder, AStalledReceiverDoesNotHoldItsOwnerAtStop) {
+  // A SIEM that accepts the connection and never reads: once the socket buffers are full, every
+  // send waits. Stopping must still end, giving up what is left.
+  Receiver listener(SOCK_STREAM);
+  auto f = std::make_unique<SyslogForwarder>(
+      SyslogTarget::parse("tcp://127.0.0.1:" + std::to_string(listener.port)), "vitrine-netmon", "");
+  nlohmann::json big = event("flow_denied", 0);
+  big["reason"] = std::string(kMaxSyslogMessageBytes - 400, 'x');
+  for (int i = 0; i < 4000; ++i) f->forward(big);  // 30 MB: more than loopback buffers hold
+  EXPECT_FALSE(f->drain(std::chrono::milliseconds(500))) << "the receiver reads nothing";
+  auto stopped = std::async(std::launch::async, [&] { f.reset(); });
+  EXPECT_EQ(stopped.wait_for(std::chrono::seconds(30)), std::future_status::ready)
+      << "the destructor gives up after kSyslogStopMilliseconds";
+  stopped.wait();
 }
 
 TEST(SyslogForwarder, AnOversizedEventIsSentAsAStubNamingIt) {

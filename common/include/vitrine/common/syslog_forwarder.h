@@ -28,6 +28,9 @@ inline constexpr size_t kMaxQueuedSyslogMessages = 16384;
 inline constexpr size_t kMaxSyslogMessageBytes = 8192;
 // A TCP connection that failed is tried again at most this often.
 inline constexpr int kSyslogReconnectMilliseconds = 1000;
+// Once the forwarder is being destroyed, what is still queued after this long is given up (and
+// counted as send_failed): a stalled SIEM must not hold a stopping hostd or netmon.
+inline constexpr int kSyslogStopMilliseconds = 2000;
 
 class SyslogTargetError : public std::invalid_argument {
  public:
@@ -117,6 +120,7 @@ class SyslogForwarder : public prometheus::Collectable {
   std::deque<std::string> queue_;
   bool busy_ = false;  // the sender holds a message taken from the queue
   bool stopping_ = false;
+  std::chrono::steady_clock::time_point give_up_at_{};
 
   int fd_ = -1;
   std::chrono::steady_clock::time_point next_connect_{};
