@@ -36,6 +36,16 @@ HOSTD = None
 PROMETHEUS_PORT = 19490
 
 
+def unit_privileges():
+    """setpriv's arguments for the capability bounding set and NoNewPrivileges of
+    deploy/systemd/vitrine-hostd@.service.in."""
+    unit = (env.ROOT / "deploy" / "systemd" / "vitrine-hostd@.service.in").read_text()
+    caps = re.search(r"^CapabilityBoundingSet=(.+)$", unit, re.M).group(1).split()
+    assert re.search(r"^NoNewPrivileges=yes$", unit, re.M)
+    bounding = ",".join(["-all"] + ["+" + c.removeprefix("CAP_").lower() for c in caps])
+    return ["setpriv", "--bounding-set", bounding, "--no-new-privs", "--"]
+
+
 def standin_running():
     return env.standin.domain_running(env.NAME)
 
@@ -61,7 +71,9 @@ class HostdSupervision(env.StandinOnLibvirt):
 
     @classmethod
     def start_hostd(cls):
-        p = cls.lab.spawn([HOSTD, "--cabinet", str(cls.cabinet), "--netmon", env.NETMON,
+        # Under the packaged unit's capability bounding set and no_new_privs, as systemd would run
+        # it: whatever hostd and netmon do in these tests, they do without other privileges.
+        p = cls.lab.spawn(unit_privileges() + [HOSTD, "--cabinet", str(cls.cabinet), "--netmon", env.NETMON,
                            "--state-dir", str(cls.state), "--shutdown-timeout", "5",
                            "--syslog", cls.siem.url("tcp"), "--syslog-facility", "local3"],
                           stderr=cls.tmp.joinpath("hostd.log").open("a"))
@@ -107,6 +119,13 @@ class HostdSupervision(env.StandinOnLibvirt):
         self.wait_hl7("boot=1")
         log = self.hostd_log()
         self.assertLess(log.index("started netmon"), log.index("started guest"))
+        # Both run with no capability beyond the unit's bounding set, and cannot gain any.
+        expected = subprocess.run(unit_privileges() + ["grep", "-E", "^(CapBnd|NoNewPrivs)", "/proc/self/status"],
+                                  capture_output=True, text=True, check=True).stdout
+        for pid in (self.hostd.pid, self.netmon_pid()):
+            status = Path(f"/proc/{pid}/status").read_text()
+            self.assertEqual("".join(l + "\n" for l in status.splitlines() if re.match(r"(CapBnd|NoNewPrivs)", l)),
+                             expected, f"pid {pid}")
 
     def test_a2_status_shows_guest_netmon_policy_and_counters(self):
         self.wait_hl7("boot=1")
