@@ -437,6 +437,8 @@ void Engine::inspect(Flow& flow, const Frame& f, const Decoded& d, uint8_t endpo
     const bool judged = m.from_initiator && m.judge;
     if (judged) report_message(flow, m);  // events about this message name its attributes
     if (m.patch && flow.verdict != Verdict::Deny) virtual_patch_hit(flow, m, f.time_us);
+    if (m.blinds && policy_->patch(*m.blinds) != policy::PatchMode::Off)
+      metrics_.virtual_patch_blind(policy::to_string(*m.blinds), m.blind_reason);
     if (judged && flow.verdict != Verdict::Deny) judge_message(flow, m, f.time_us);
     const bool guest_sent = m.from_initiator == (flow.direction == policy::Direction::Egress);
     metrics_.message(protocol, m.type, guest_sent ? policy::Direction::Egress : policy::Direction::Ingress, flow.verdict);

@@ -136,6 +136,10 @@ NetmonMetrics::NetmonMetrics(std::shared_ptr<prometheus::Registry> registry)
                          .Name("vitrine_netmon_virtual_patch_hits_total")
                          .Help("Attacks a virtual patch recognised, by patch, signature and what was done (deny or alert)")
                          .Register(r);
+  virtual_patch_blind_ = &BuildCounter()
+                             .Name("vitrine_netmon_virtual_patch_blind_total")
+                             .Help("Flows a virtual patch that is on cannot read past a point (encrypted), by patch and why")
+                             .Register(r);
   held_total_ = &BuildCounter()
                      .Name("vitrine_netmon_held_packets_total")
                      .Help("Frames held back while their flow's verdict was pending")
@@ -261,6 +265,10 @@ void NetmonMetrics::inspector_malformed(const std::string& protocol, const std::
 
 void NetmonMetrics::virtual_patch(const std::string& patch, const std::string& signature, policy::PatchMode mode) {
   virtual_patches_->Add({{"patch", patch}, {"signature", signature}, {"action", policy::to_string(mode)}}).Increment();
+}
+
+void NetmonMetrics::virtual_patch_blind(const std::string& patch, const std::string& reason) {
+  virtual_patch_blind_->Add({{"patch", patch}, {"reason", reason}}).Increment();
 }
 
 void NetmonMetrics::set_total(prometheus::Counter& c, uint64_t total) {

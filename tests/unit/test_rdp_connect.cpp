@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "engine_fixture.h"
 #include "packet_bytes.h"
 #include "rdp/rdp_connect.h"
 #include "rdp/rdp_inspector.h"
@@ -139,8 +140,65 @@ TEST(RdpInspector, AClientAskingForMsT120IsTheBlueKeepSignature) {
   tls.on_bytes(true, cr.data(), cr.size(), 0, tls_out);
   tls.on_bytes(false, cc.data(), cc.size(), 0, tls_out);
   tls.on_bytes(true, hello.data(), hello.size(), 0, tls_out);
-  EXPECT_EQ(tls_out.messages.size(), 2u);
+  ASSERT_EQ(tls_out.messages.size(), 2u);
   EXPECT_TRUE(tls_out.malformed.empty()) << "TLS after negotiation is not malformed";
+  // The server's choice of TLS or CredSSP blinds the BlueKeep patch, and says so; standard
+  // security does not.
+  EXPECT_EQ(tls_out.messages[1].blinds, vitrine::policy::VirtualPatch::Cve20190708);
+  EXPECT_STREQ(tls_out.messages[1].blind_reason, "tls");
+  const auto confirm_of = [&](uint32_t choice) {
+    RdpInspector inspector;
+    InspectionOutput o;
+    const Bytes confirm = connection_confirm(0x02, choice);
+    inspector.on_bytes(true, cr.data(), cr.size(), 0, o);
+    inspector.on_bytes(false, confirm.data(), confirm.size(), 0, o);
+    return o.messages.size() == 2 ? o.messages[1] : InspectedMessage{};
+  };
+  EXPECT_STREQ(confirm_of(kProtocolHybrid).blind_reason, "credssp");
+  EXPECT_STREQ(confirm_of(kProtocolHybridEx).blind_reason, "credssp-early-auth");
+  EXPECT_EQ(confirm_of(0).type, "X.224-CC");
+  EXPECT_FALSE(confirm_of(0).blinds.has_value());
+}
+
+// Through the engine: an inbound RDP session whose server chooses TLS is counted as one the
+// BlueKeep patch cannot read; with the patch off, nothing is counted (no blind spot to report).
+class RdpEngineTest : public vitrine::testing::EngineTest {
+ protected:
+  void session(uint32_t server_choice) {
+    using namespace vitrine::testing;
+    using namespace vitrine::netmon::tcp_flag;
+    const Bytes cr = connection_request("mstshash=x", kProtocolSsl | kProtocolHybrid);
+    const Bytes cc = connection_confirm(0x02, server_choice);
+    const std::string request(cr.begin(), cr.end()), confirm(cc.begin(), cc.end());
+    from_uplink(server_tcp(50000, 3389, 1, 0, kSyn));
+    from_guest(guest_tcp(3389, 50000, 100, 2, kSyn | kAck));
+    from_uplink(server_tcp(50000, 3389, 2, 101, kAck | kPsh, request));
+    from_guest(guest_tcp(3389, 50000, 101, 2 + static_cast<uint32_t>(request.size()), kAck | kPsh, confirm));
+  }
+  static constexpr const char* kInboundRdp = R"(rules:
+  - name: rdp-from-management
+    direction: ingress
+    transport: tcp
+    ports: [3389]
+    action: allow
+)";
+};
+
+TEST_F(RdpEngineTest, ASessionTheServerEncryptsIsCountedAsUnreadableByThePatch) {
+  start(kInboundRdp);
+  session(kProtocolSsl);
+  EXPECT_EQ(metric("vitrine_netmon_virtual_patch_blind_total", {{"patch", "cve-2019-0708"}, {"reason", "tls"}}), 1);
+  EXPECT_EQ(metric("vitrine_netmon_messages_total", {{"protocol", "RDP"}, {"type", "X.224-CC"}}), 1)
+      << "the confirm was read";
+}
+
+TEST_F(RdpEngineTest, StandardSecurityOrThePatchOffIsNoBlindSpot) {
+  start(kInboundRdp);
+  session(0);
+  EXPECT_EQ(metric("vitrine_netmon_virtual_patch_blind_total"), -1);
+  start(std::string(kInboundRdp) + "virtualPatches: {cve-2019-0708: off}\n");
+  session(kProtocolSsl);
+  EXPECT_EQ(metric("vitrine_netmon_virtual_patch_blind_total"), -1);
 }
 
 }  // namespace

@@ -4,6 +4,20 @@
 
 namespace vitrine::netmon::rdp {
 
+namespace {
+
+// The security a server chose, as a metric label (MS-RDPBCGR 2.2.1.2.1).
+const char* security_name(uint32_t selected_protocol) {
+  switch (selected_protocol) {
+    case kProtocolSsl: return "tls";
+    case kProtocolHybrid: return "credssp";
+    case kProtocolHybridEx: return "credssp-early-auth";
+    default: return "other";
+  }
+}
+
+}  // namespace
+
 bool recognises(const uint8_t* payload, size_t len) { return looks_like_connection_request(payload, len); }
 
 std::unique_ptr<Inspector> create(std::string_view) { return std::make_unique<RdpInspector>(); }
@@ -65,8 +79,13 @@ void RdpInspector::server_tpkt(const std::vector<uint8_t>& tpkt, uint64_t time_u
   m.type = "X.224-CC";
   m.negative_ack = cc.failure;
   if (request_seen_) m.ack_latency_seconds = static_cast<double>(time_us - request_at_us_) * 1e-6;
-  // With TLS or CredSSP chosen, the client's next bytes are a TLS handshake: nothing to read.
-  if (cc.negotiated && cc.selected_protocol != 0) done_[0] = true;
+  // With TLS or CredSSP chosen, the client's next bytes are a TLS handshake: nothing to read,
+  // and the Connect-Initial whose channels the BlueKeep patch reads is encrypted.
+  if (cc.negotiated && cc.selected_protocol != 0) {
+    done_[0] = true;
+    m.blinds = policy::VirtualPatch::Cve20190708;
+    m.blind_reason = security_name(cc.selected_protocol);
+  }
   done_[1] = true;
   out.messages.push_back(std::move(m));
 }

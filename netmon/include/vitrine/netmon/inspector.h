@@ -28,6 +28,10 @@ struct InspectedMessage {
   // The message is an attack a virtual patch stops: which, and its stable signature id.
   std::optional<policy::VirtualPatch> patch;
   std::string signature;
+  // What follows this message is hidden from a virtual patch (encrypted): which, and why (a
+  // short fixed label). Counted, so that a security team sees where a patch is blind.
+  std::optional<policy::VirtualPatch> blinds;
+  const char* blind_reason = "";
 };
 
 struct InspectionOutput {

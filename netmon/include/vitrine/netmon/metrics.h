@@ -94,6 +94,8 @@ class NetmonMetrics {
   void ack_latency(const std::string& protocol, double seconds);
   void inspector_malformed(const std::string& protocol, const std::string& what);
   void virtual_patch(const std::string& patch, const std::string& signature, policy::PatchMode mode);
+  // A flow whose traffic a patch that is on cannot read from here on (encrypted).
+  void virtual_patch_blind(const std::string& patch, const std::string& reason);
   void table_capacity(size_t n) { table_capacity_->Set(static_cast<double>(n)); }
 
  private:
@@ -141,6 +143,7 @@ class NetmonMetrics {
   prometheus::Family<prometheus::Histogram>* ack_latency_;
   prometheus::Family<prometheus::Counter>* inspector_malformed_;
   prometheus::Family<prometheus::Counter>* virtual_patches_;
+  prometheus::Family<prometheus::Counter>* virtual_patch_blind_;
   prometheus::Counter* held_total_;
   prometheus::Gauge* held_now_;
   prometheus::Histogram* processing_;
