@@ -157,6 +157,7 @@ SyslogForwarder::SyslogForwarder(SyslogTarget target, std::string app_name, std:
       app_name_(std::move(app_name)),
       cabinet_(std::move(cabinet)),
       queue_capacity_(queue_capacity),
+      structured_data_("[origin software=\"vitrine\" swVersion=\"" + escape_sd_value(kVersion) + "\"]"),
       pid_(getpid()) {
   std::array<char, 256> name{};
   if (gethostname(name.data(), name.size() - 1) == 0) hostname_ = name.data();
@@ -172,6 +173,8 @@ SyslogForwarder::~SyslogForwarder() {
   wake_.notify_all();
   sender_.join();
   close_socket();
+  if (const uint64_t lost = send_failed_ + queue_full_; lost > 0)
+    spdlog::warn("syslog: {} of {} events could not be sent to {}", lost, lost + sent_, target_.str());
 }
 
 std::string SyslogForwarder::message_for(const nlohmann::json& event) const {
@@ -188,8 +191,7 @@ std::string SyslogForwarder::build_message(const nlohmann::json& event, bool& ov
   };
   const std::string name = text_of("event", "event");
   const std::string time = text_of("time", "-");
-  const std::string sd = "[origin software=\"vitrine\" swVersion=\"" + escape_sd_value(kVersion) + "\"]";
-  Rfc5424Fields f{target_.facility, syslog_severity(name), time, hostname_, app_name_, pid_, name, sd, {}};
+  Rfc5424Fields f{target_.facility, syslog_severity(name), time, hostname_, app_name_, pid_, name, structured_data_, {}};
   const std::string body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   f.msg = body;
   std::string message = format_rfc5424(f);

@@ -61,8 +61,6 @@ constexpr std::chrono::seconds kStatsInterval{5};
 constexpr std::chrono::seconds kRebootEventsWindow{5};
 // netmon loads a policy in milliseconds; a huge one on a loaded host within seconds.
 constexpr std::chrono::seconds kPolicyReloadTimeout{15};
-// At stop, queued events get this long to reach the SIEM (hostd_stopped among them).
-constexpr std::chrono::seconds kSyslogDrainAtStop{2};
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -817,8 +815,7 @@ void Supervisor::run(const std::atomic<bool>& stop) {
   while (!stop.load()) virEventRunDefaultImpl();
   stop_guest("hostd stopping");
   stop_netmon();
-  events_->record("hostd_stopped");
-  if (syslog_ && !syslog_->drain(kSyslogDrainAtStop)) spdlog::warn("syslog: events still queued at exit are lost");
+  events_->record("hostd_stopped");  // the forwarder's destructor sends it, with the rest queued
 }
 
 }  // namespace vitrine::hostd

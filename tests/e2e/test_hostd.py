@@ -92,9 +92,7 @@ class HostdSupervision(env.StandinOnLibvirt):
         return [json.loads(l) for l in self.vitrine("events", "--json", "--last", "1000").stdout.splitlines()]
 
     def hostd_metrics(self):
-        import urllib.request
-        with urllib.request.urlopen(f"http://127.0.0.1:{env.HOSTD_METRICS_PORT}/metrics", timeout=5) as r:
-            return parse_metrics(r.read().decode())
+        return parse_metrics(self.fetch_text(f"http://127.0.0.1:{env.HOSTD_METRICS_PORT}/metrics"))
 
     def boots(self):
         return len([l for l in self.hl7.read_text().splitlines() if "ADT^A08" in l])

@@ -86,8 +86,8 @@ class SyslogForwarder : public prometheus::Collectable {
 
   // Queues one event (a JSON object with "time" and "event"); never blocks on the network.
   void forward(const nlohmann::json& event);
-  // Waits until every queued message was sent or given up, or the deadline passed. For
-  // shutdown and tests; true when the queue is empty.
+  // Waits until every queued message was sent or given up, or the deadline passed; true when
+  // the queue is empty. (The destructor itself waits up to kSyslogStopMilliseconds.)
   bool drain(std::chrono::milliseconds deadline);
 
   // The message this forwarder sends for an event (what forward() queues).
@@ -111,6 +111,7 @@ class SyslogForwarder : public prometheus::Collectable {
   const std::string app_name_;
   const std::string cabinet_;
   const size_t queue_capacity_;
+  const std::string structured_data_;  // the same for every message: who sent it
   std::string hostname_;
   int pid_;
 
