@@ -116,7 +116,7 @@ int syslog_severity(std::string_view event) {
     return 3;
   // 4 warning: traffic, frames, bytes or devices refused, or passed by a rule that alerts.
   if (event == "flow_denied" || event == "flow_alert" || event == "flow_would_deny" ||
-      event == "layer2_violation" || event == "limit_reached" || event == "malformed" ||
+      event == "layer2_violation" || event == "limit_reached" || event == "malformed" || event == "normaliser_drop" ||
       event == "usb_blocked" || event == "usb_rejected" || event == "usb_host_refused" ||
       event == "serial_line_dropped" || event == "serial_device_lost")
     return 4;

@@ -5,6 +5,9 @@
 #   SITE/captures/POLICY/CASE.pcap + CASE.expect.yaml
 #                                                every capture replayed under policies/POLICY.yaml:
 #                                                `vitrine policy test` (each flow's verdict and rule)
+#   SITE/captures/POLICY/CASE.args               optional: more arguments for that test, such as
+#                                                `--checksums ignore` for a capture taken on a host
+#                                                that left its checksums to the NIC
 # Usage: check-site.sh SITE_DIR [VITRINE]   Exit 0 when all pass; 1 with each failure named.
 set -uo pipefail
 site="${1:?usage: check-site.sh SITE_DIR [VITRINE]}"
@@ -29,7 +32,9 @@ for pcap in "$site"/captures/*/*.pcap "$site"/captures/*/*.pcapng; do
   expect="${pcap%.*}.expect.yaml"
   if [[ ! -f "$policy" ]]; then fail "$pcap: no policy $policy"; continue; fi
   if [[ ! -f "$expect" ]]; then fail "$pcap: no expectation $expect"; continue; fi
-  "$vitrine" policy test "$policy" --pcap "$pcap" --expect "$expect" || fail "policy test $policy on $pcap"
+  args=()
+  if [[ -f "${pcap%.*}.args" ]]; then read -r -a args < "${pcap%.*}.args"; fi
+  "$vitrine" policy test "$policy" --pcap "$pcap" --expect "$expect" "${args[@]}" || fail "policy test $policy on $pcap"
 done
 if ((checked == 0)); then
   echo "FAIL: nothing to check in $site (policies/, cabinets/, captures/)" >&2

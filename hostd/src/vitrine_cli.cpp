@@ -8,8 +8,8 @@
 //   vitrine snapshot create|revert|delete NAME [--stop-guest] | list
 //   vitrine policy check FILE                validate; warnings for rules never reached
 //   vitrine policy reload [--socket PATH]    the running cabinet's netmon reads its policy again
-//   vitrine policy test FILE --pcap CAPTURE [--expect EXPECT.yaml]   verdict of every flow
-//   vitrine policy learn --pcap CAPTURE | --events FILE --guest IP --guest-mac MAC   a draft allowlist
+//   vitrine policy test FILE --pcap CAPTURE [--expect EXPECT.yaml] [--checksums ignore]   verdict of every flow
+//   vitrine policy learn --pcap CAPTURE [--checksums ignore] | --events FILE --guest IP --guest-mac MAC   a draft allowlist
 //   vitrine policy explain FILE --flow "tcp 10.77.0.2:1025 -> 10.77.0.1:445" [--protocol NAME
 //       [--attr dns.name=pharmacy.ward3.local ...]]
 //       (control commands take [--socket PATH]; default: the one socket in /run/vitrine)
@@ -135,7 +135,7 @@ void print_event(const nlohmann::json& e) {
 }
 
 int run_policy_learn(const std::string& pcap, const std::string& events, const std::string& ip_text,
-                     const std::string& mac_text) {
+                     const std::string& mac_text, bool verify_checksums) {
   using namespace vitrine;
   const auto ip = IpAddr::parse(ip_text);
   const auto mac = MacAddr::parse(mac_text);
@@ -150,7 +150,7 @@ int run_policy_learn(const std::string& pcap, const std::string& events, const s
   try {
     std::vector<netmon::ObservedFlow> flows;
     if (!pcap.empty()) {
-      flows = netmon::observe_flows(policy::allow_all_policy(), pcap);
+      flows = netmon::observe_flows(policy::allow_all_policy(), pcap, verify_checksums);
     } else {
       size_t unreadable = 0;
       flows = netmon::flows_from_events(events, unreadable);
@@ -165,13 +165,13 @@ int run_policy_learn(const std::string& pcap, const std::string& events, const s
 }
 
 // Exit codes: 0 every expectation holds, 1 differences (listed), 2 refused input.
-int run_policy_test(const std::string& file, const std::string& pcap, const std::string& expect) {
+int run_policy_test(const std::string& file, const std::string& pcap, const std::string& expect, bool verify_checksums) {
   using namespace vitrine;
   try {
     netmon::NdpiClassifier catalog;
     const policy::Policy p = policy::load_policy_file(file, catalog);
     const auto expected = expect.empty() ? std::vector<netmon::FlowExpectation>{} : netmon::load_expectations(expect);
-    const auto flows = netmon::observe_flows(p, pcap);
+    const auto flows = netmon::observe_flows(p, pcap, verify_checksums);
     for (const auto& f : flows) {
       const std::string tuple = f.l4 == "ICMP" ? f.src + " -> " + f.dst
                                                : f.src + ":" + std::to_string(f.sport) + " -> " + f.dst + ":" + std::to_string(f.dport);
@@ -324,12 +324,24 @@ int main(int argc, char** argv) {
   pol_test->add_option("file", policy_file, "policy.yaml")->required();
   pol_test->add_option("--pcap", pcap_path, "A capture (pcap or pcapng)")->required();
   pol_test->add_option("--expect", expect_path, "Expected verdicts (flows: [{flow, verdict, rule, protocol}])");
+  // A capture taken on the sending host itself, where the NIC fills in checksums, holds wrong
+  // ones for what that host sent: netmon (and so replay) would drop them.
+  std::string checksums = "verify";
+  const auto checksums_option = [&](CLI::App* cmd) {
+    cmd->add_option("--checksums", checksums,
+                    "verify: drop frames with wrong checksums, as netmon does; ignore: the capture was taken "
+                    "where checksums were left to the NIC")
+        ->check(CLI::IsMember({"verify", "ignore"}))
+        ->capture_default_str();
+  };
+  checksums_option(pol_test);
   std::string learn_events, guest_ip, guest_mac;
   auto* pol_learn = policy_cmd->add_subcommand("learn", "A draft allowlist from a capture or from netmon's events, for review");
   auto* learn_pcap = pol_learn->add_option("--pcap", pcap_path, "A capture of the cabinet's traffic");
   pol_learn->add_option("--events", learn_events, "netmon's events: what the policy denied")->excludes(learn_pcap);
   pol_learn->add_option("--guest", guest_ip, "The cabinet's IPv4 address")->required();
   pol_learn->add_option("--guest-mac", guest_mac, "The cabinet's MAC address")->required();
+  checksums_option(pol_learn);
 
   // Control of a running cabinet, through hostd.
   std::string socket_path;
@@ -406,8 +418,8 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  if (*pol_test) return run_policy_test(policy_file, pcap_path, expect_path);
-  if (*pol_learn) return run_policy_learn(pcap_path, learn_events, guest_ip, guest_mac);
+  if (*pol_test) return run_policy_test(policy_file, pcap_path, expect_path, checksums == "verify");
+  if (*pol_learn) return run_policy_learn(pcap_path, learn_events, guest_ip, guest_mac, checksums == "verify");
   if (*policy_cmd && !*pol_reload) return run_policy(pol_check->parsed(), policy_file, flow_text, protocol_name, attr_texts);
 
   if (*cabinet) {

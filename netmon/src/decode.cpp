@@ -17,6 +17,8 @@ const char* to_string(Malformed m) {
     case Malformed::TooManyIpv6Headers: return "too_many_ipv6_headers";
     case Malformed::TruncatedL4: return "truncated_l4";
     case Malformed::BadTcpHeader: return "bad_tcp_header";
+    case Malformed::BadUdpLength: return "bad_udp_length";
+    case Malformed::BadIpOptions: return "bad_ip_options";
     case Malformed::UnknownLinkType: return "unknown_link_type";
     case Malformed::FrameTooLarge: return "frame_too_large";
     case Malformed::kCount: break;
@@ -40,7 +42,52 @@ namespace {
 constexpr uint16_t kEthIpv4 = 0x0800, kEthIpv6 = 0x86dd, kEthArp = 0x0806;
 constexpr uint16_t kEthVlan = 0x8100, kEthQinQ = 0x88a8;
 
+// TCP options as a receiving stack reads them. A list that a stack could read two ways (a
+// length that runs past the header, below 2, or wrong for its kind) is marked bad: the
+// engine drops such a segment, since netmon cannot know which reading the host makes.
+TcpOptions parse_tcp_options(const uint8_t* p, size_t len) {
+  TcpOptions o;
+  size_t at = 0;
+  while (at < len) {
+    const uint8_t kind = p[at];
+    if (kind == 0) break;  // end of list
+    if (kind == 1) {       // no-operation
+      ++at;
+      continue;
+    }
+    if (at + 1 >= len || p[at + 1] < 2 || at + p[at + 1] > len) {
+      o.bad = true;
+      break;
+    }
+    const uint8_t size = p[at + 1];
+    const uint8_t* v = p + at + 2;
+    switch (kind) {
+      case 2: o.bad |= size != 4; break;  // maximum segment size
+      case 3:                             // window scale
+        if (size != 3) o.bad = true;
+        else o.window_scale = static_cast<int8_t>(v[0] > 14 ? 14 : v[0]);  // RFC 7323 caps it at 14
+        break;
+      case 4: o.bad |= size != 2; o.sack_permitted = true; break;
+      case 5: o.bad |= size < 10 || (size - 2) % 8 != 0; break;  // SACK blocks
+      case 8:                                                    // timestamps
+        if (size != 10) {
+          o.bad = true;
+        } else {
+          o.has_timestamp = true;
+          o.ts_val = be32(v);
+          o.ts_ecr = be32(v + 4);
+        }
+        break;
+      default: break;  // others: skipped by their length, as stacks do
+    }
+    at += size;
+  }
+  return o;
+}
+
 Malformed decode_l4(Decoded& out, const uint8_t* p, size_t len) {
+  out.l4 = p;
+  out.l4_len = static_cast<uint32_t>(len);
   switch (out.l4_protocol) {
     case IPPROTO_TCP: {
       if (len < 20) return Malformed::TruncatedL4;
@@ -51,17 +98,25 @@ Malformed decode_l4(Decoded& out, const uint8_t* p, size_t len) {
       out.tcp_seq = be32(p + 4);
       out.tcp_ack = be32(p + 8);
       out.tcp_flags = p[13];
+      out.tcp_window = be16(p + 14);
+      if (header > 20) out.tcp_options = parse_tcp_options(p + 20, header - 20);
       out.payload = p + header;
       out.payload_len = static_cast<uint32_t>(len - header);
       break;
     }
-    case IPPROTO_UDP:
+    case IPPROTO_UDP: {
       if (len < 8) return Malformed::TruncatedL4;
+      // The host reads the datagram its own length gives; bytes past it are not the payload.
+      const size_t udp_len = be16(p + 4);
+      if (udp_len < 8 || (udp_len > len && !out.snap_truncated)) return Malformed::BadUdpLength;
+      const size_t kept = udp_len > len ? len : udp_len;
+      out.l4_len = static_cast<uint32_t>(kept);
       out.src_port = be16(p);
       out.dst_port = be16(p + 2);
       out.payload = p + 8;
-      out.payload_len = static_cast<uint32_t>(len - 8);
+      out.payload_len = static_cast<uint32_t>(kept - 8);
       break;
+    }
     case IPPROTO_ICMP:
     case IPPROTO_ICMPV6:
       if (len < 4) return Malformed::TruncatedL4;
@@ -74,6 +129,25 @@ Malformed decode_l4(Decoded& out, const uint8_t* p, size_t len) {
       break;
   }
   out.has_l4 = true;
+  return Malformed::None;
+}
+
+// IPv4 options: the list must be well formed (as for TCP options), and a source route is
+// noted: Windows XP SP2 drops source-routed packets (DisableIPSourceRouting), so what such a
+// packet says never reaches the guest.
+Malformed check_ipv4_options(Decoded& out, const uint8_t* p, size_t len) {
+  size_t at = 0;
+  while (at < len) {
+    const uint8_t type = p[at];
+    if (type == 0) break;
+    if (type == 1) {
+      ++at;
+      continue;
+    }
+    if (at + 1 >= len || p[at + 1] < 2 || at + p[at + 1] > len) return Malformed::BadIpOptions;
+    if (type == 131 || type == 137) out.ip_source_route = true;  // LSRR, SSRR
+    at += p[at + 1];
+  }
   return Malformed::None;
 }
 
@@ -98,11 +172,14 @@ Malformed decode_ipv4(Decoded& out, const uint8_t* p, size_t len, bool capture_s
   if (header > len) return Malformed::TruncatedIp;
   if (auto m = clip_ip(out, len, total, capture_short); m != Malformed::None) return m;
   out.ip_version = 4;
+  out.ip_header_len = static_cast<uint16_t>(header);
   out.l3 = p;
   out.src_ip = IpAddr::v4_from_network(p + 12);
   out.dst_ip = IpAddr::v4_from_network(p + 16);
   out.l4_protocol = p[9];
   out.ip_options = header > 20;
+  if (out.ip_options)
+    if (auto m = check_ipv4_options(out, p + 20, header - 20); m != Malformed::None) return m;
   const uint16_t frag = be16(p + 6);
   const bool more_fragments = (frag & 0x2000) != 0;
   const uint16_t offset = frag & 0x1fff;
@@ -131,6 +208,7 @@ Malformed decode_ipv6(Decoded& out, const uint8_t* p, size_t len, bool capture_s
   if (auto m = clip_ip(out, len, 40 + size_t{be16(p + 4)}, capture_short); m != Malformed::None)
     return m;
   out.ip_version = 6;
+  out.ip_header_len = 40;
   out.l3 = p;
   out.src_ip = IpAddr::v6_from_network(p + 8);
   out.dst_ip = IpAddr::v6_from_network(p + 24);
@@ -201,6 +279,7 @@ Malformed decode_frame(LinkType link, const uint8_t* data, size_t caplen, size_t
       while (type == kEthVlan || type == kEthQinQ) {
         if (out.vlan_tags == kMaxVlanTags) return Malformed::TooManyVlanTags;
         if (at + 6 > caplen) return Malformed::TruncatedLink;
+        out.vlan_ids[out.vlan_tags] = be16(data + at + 2) & 0x0fff;
         ++out.vlan_tags;
         at += 4;
         type = be16(data + at);

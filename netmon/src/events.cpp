@@ -15,6 +15,7 @@ const char* to_string(Event::Kind k) {
     case Event::Kind::LimitReached: return "limit_reached";
     case Event::Kind::Malformed: return "malformed";
     case Event::Kind::VirtualPatch: return "virtual_patch";
+    case Event::Kind::NormaliserDrop: return "normaliser_drop";
   }
   return "?";
 }

@@ -16,9 +16,18 @@ FlowKey FlowKey::of(const IpAddr& a, uint16_t a_port, const IpAddr& b, uint16_t 
   return k;
 }
 
+namespace {
+uint64_t mix(uint64_t h, uint64_t w) {
+  h ^= w;
+  h *= 0xff51afd7ed558ccdull;
+  return h ^ (h >> 32);
+}
+}  // namespace
+
 size_t FlowKeyHash::operator()(const FlowKey& k) const noexcept {
-  // Word-wise multiply-xorshift mixing over the key. The table is bounded, so the hash needs
-  // to spread keys, not to resist an attacker (the guest controls only its own endpoint).
+  // Word-wise multiply-xorshift mixing over the key. The table is bounded, and its lists of
+  // unanswered flows are bounded per side, so the hash needs to spread keys, not to resist
+  // an attacker.
   uint64_t words[4];
   std::memcpy(words, k.low_ip.bytes.data() + 8, 8);
   std::memcpy(words + 1, k.high_ip.bytes.data() + 8, 8);
@@ -28,12 +37,14 @@ size_t FlowKeyHash::operator()(const FlowKey& k) const noexcept {
   words[2] = prefixes[0] ^ (prefixes[1] * 0x9e3779b97f4a7c15ull);
   words[3] = (uint64_t{k.low_port} << 24) | (uint64_t{k.high_port} << 8) | k.ip_protocol;
   uint64_t h = 0x2545f4914f6cdd1dull;
-  for (uint64_t w : words) {
-    h ^= w;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 32;
-  }
+  for (uint64_t w : words) h = mix(h, w);
   return static_cast<size_t>(h);
+}
+
+size_t IpAddrHash::operator()(const IpAddr& a) const noexcept {
+  uint64_t words[2];
+  std::memcpy(words, a.bytes.data(), 16);
+  return static_cast<size_t>(mix(mix(0x2545f4914f6cdd1dull, words[0]), words[1]));
 }
 
 const char* to_string(Verdict v) {
@@ -48,6 +59,7 @@ const char* to_string(Verdict v) {
 FlowTimeouts FlowTimeouts::from(const policy::Limits& l) {
   constexpr uint64_t kUs = 1000000;
   FlowTimeouts t{};
+  t.by_class[static_cast<size_t>(TimeoutClass::TcpHalfOpen)] = l.tcp_half_open_timeout_s * kUs;
   t.by_class[static_cast<size_t>(TimeoutClass::Tcp)] = l.tcp_idle_timeout_s * kUs;
   t.by_class[static_cast<size_t>(TimeoutClass::TcpClosed)] = l.tcp_closed_timeout_s * kUs;
   t.by_class[static_cast<size_t>(TimeoutClass::Udp)] = l.udp_idle_timeout_s * kUs;
@@ -64,24 +76,30 @@ FlowTable::~FlowTable() = default;
 
 Flow* FlowTable::find(const FlowKey& key) {
   const auto it = flows_.find(key);
-  return it == flows_.end() ? nullptr : it->second.get();
+  return it == flows_.end() ? nullptr : &it->second;
 }
 
 const Flow* FlowTable::find(const FlowKey& key) const {
   const auto it = flows_.find(key);
-  return it == flows_.end() ? nullptr : it->second.get();
+  return it == flows_.end() ? nullptr : &it->second;
 }
 
-Flow* FlowTable::insert(const FlowKey& key, TimeoutClass cls, uint64_t now_us) {
+Flow* FlowTable::insert(const FlowKey& key, TimeoutClass cls, uint64_t now_us, Side opener,
+                        const IpAddr& initiator) {
   if (flows_.size() >= max_flows_) return nullptr;
-  auto flow = std::make_unique<Flow>();
-  Flow* raw = flow.get();
-  raw->key = key;
+  auto [it, inserted] = flows_.try_emplace(key);
+  if (!inserted) return nullptr;
+  Flow* raw = &it->second;
+  raw->key = &it->first;
   raw->first_us = raw->last_us = now_us;
   raw->timeout_class = cls;
+  raw->opener = opener;
   auto& list = recency_[static_cast<size_t>(cls)];
   raw->recency = list.insert(list.end(), raw);
-  flows_.emplace(key, std::move(flow));
+  auto& waiting = unanswered_[static_cast<size_t>(opener)];
+  raw->unanswered_pos = waiting.insert(waiting.end(), raw);
+  raw->initiator_ip = initiator;
+  if (opener == Side::Uplink) ++unanswered_by_source_[initiator];
   return raw;
 }
 
@@ -93,12 +111,36 @@ void FlowTable::touch(Flow& flow, TimeoutClass cls, uint64_t now_us) {
   flow.timeout_class = cls;
 }
 
+void FlowTable::answered(Flow& flow) {
+  if (flow.answered) return;
+  leave_unanswered(flow);
+  flow.answered = true;
+}
+
+void FlowTable::leave_unanswered(Flow& flow) {
+  if (flow.answered) return;
+  unanswered_[static_cast<size_t>(flow.opener)].erase(flow.unanswered_pos);
+  if (flow.opener != Side::Uplink) return;
+  const auto it = unanswered_by_source_.find(flow.initiator_ip);
+  if (it != unanswered_by_source_.end() && --it->second == 0) unanswered_by_source_.erase(it);
+}
+
+uint32_t FlowTable::unanswered_from(const IpAddr& ip) const {
+  const auto it = unanswered_by_source_.find(ip);
+  return it == unanswered_by_source_.end() ? 0 : it->second;
+}
+
 Flow* FlowTable::oldest() {
   Flow* best = nullptr;
   for (auto& list : recency_)
     if (!list.empty() && (best == nullptr || list.front()->last_us < best->last_us))
       best = list.front();
   return best;
+}
+
+Flow* FlowTable::oldest_unanswered(Side side) {
+  auto& list = unanswered_[static_cast<size_t>(side)];
+  return list.empty() ? nullptr : list.front();
 }
 
 void FlowTable::expire(uint64_t now_us, const std::function<void(Flow&)>& on_end) {
@@ -114,16 +156,20 @@ void FlowTable::expire(uint64_t now_us, const std::function<void(Flow&)>& on_end
 
 void FlowTable::remove(Flow& flow) {
   recency_[static_cast<size_t>(flow.timeout_class)].erase(flow.recency);
-  flows_.erase(flow.key);  // destroys the flow
+  leave_unanswered(flow);
+  const FlowKey key = *flow.key;  // a copy: erasing destroys the table's
+  flows_.erase(key);
 }
 
 void FlowTable::for_each(const std::function<void(Flow&)>& visit) {
-  for (auto& [key, flow] : flows_) visit(*flow);
+  for (auto& [key, flow] : flows_) visit(flow);
 }
 
 void FlowTable::drain(const std::function<void(Flow&)>& on_end) {
-  for (auto& [key, flow] : flows_) on_end(*flow);
+  for (auto& [key, flow] : flows_) on_end(flow);
   for (auto& list : recency_) list.clear();
+  for (auto& list : unanswered_) list.clear();
+  unanswered_by_source_.clear();
   flows_.clear();
 }
 

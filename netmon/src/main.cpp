@@ -122,7 +122,8 @@ policy::Policy built_in_replay_policy(const std::string& inspectors) {
 }
 
 int run_replay(const std::string& pcap_path, const std::string& policy_path, const std::string& flows_path,
-               const std::string& events_path, const std::string& inspectors, const SyslogOptions& syslog_options) {
+               const std::string& events_path, const std::string& inspectors, const SyslogOptions& syslog_options,
+               EngineOptions options) {
   std::shared_ptr<SyslogForwarder> syslog = syslog_options.make();
   if (syslog && events_path.empty()) {
     spdlog::critical("--syslog forwards events: replay needs --events with it");
@@ -144,7 +145,7 @@ int run_replay(const std::string& pcap_path, const std::string& policy_path, con
     events = std::make_unique<JsonEventSink>(events_path, JsonLinesWriter::Mode::Replace, syslog.get());
   NetmonMetrics metrics(std::make_shared<prometheus::Registry>());
   const ReplayResult r =
-      replay_capture(pcap_path, policy, classifier, *events, metrics, flows_path);
+      replay_capture(pcap_path, policy, classifier, *events, metrics, flows_path, options);
   events.reset();
   syslog.reset();  // sends what is queued (or gives up, saying how much) before the summary
   // The last line on stderr is the summary that scripts read.
@@ -208,6 +209,12 @@ int main(int argc, char** argv) {
                      "Without --policy: what netmon's inspectors read (patches: the virtual patches, alerting; "
                      "all: every message they know; none)")
       ->check(CLI::IsMember({"patches", "all", "none"}));
+  std::string replay_checksums = "verify";
+  replay->add_option("--checksums", replay_checksums,
+                     "verify: drop what carries a wrong checksum, as the live relay does; ignore: for a capture "
+                     "taken on a host that left its checksums to the NIC (offload)")
+      ->check(CLI::IsMember({"verify", "ignore"}))
+      ->capture_default_str();
 
   auto* check = app.add_subcommand("check", "Validate a policy file and exit");
   std::string check_policy;
@@ -232,7 +239,11 @@ int main(int argc, char** argv) {
     }
   }
   try {
-    if (*replay) return run_replay(pcap_path, replay_policy, flows_path, replay_events, replay_inspectors, syslog);
+    if (*replay) {
+      EngineOptions options;
+      options.verify_checksums = replay_checksums == "verify";
+      return run_replay(pcap_path, replay_policy, flows_path, replay_events, replay_inspectors, syslog, options);
+    }
     if (*check) return run_check(check_policy);
     if (guest_if.empty() || uplink_if.empty() || policy_path.empty() || events_path.empty()) {
       std::cerr << "relay mode needs --guest, --uplink, --policy and --events\n" << app.help();

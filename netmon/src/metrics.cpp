@@ -8,19 +8,6 @@ using prometheus::BuildCounter;
 using prometheus::BuildGauge;
 using prometheus::BuildHistogram;
 
-const char* to_string(L2Drop r) {
-  switch (r) {
-    case L2Drop::SpoofedMac: return "spoofed_mac";
-    case L2Drop::SpoofedIp: return "spoofed_ip";
-    case L2Drop::ArpSpoof: return "arp_spoof";
-    case L2Drop::NonIp: return "non_ip";
-    case L2Drop::DhcpServer: return "dhcp_server";
-    case L2Drop::NotForGuest: return "not_for_guest";
-    case L2Drop::kCount: break;
-  }
-  return "?";
-}
-
 namespace {
 const char* direction_of(Side from) { return from == Side::Guest ? "egress" : "ingress"; }
 const char* interface_of(Side s) { return s == Side::Guest ? "guest" : "uplink"; }
@@ -58,6 +45,23 @@ NetmonMetrics::NetmonMetrics(std::shared_ptr<prometheus::Registry> registry)
                  .Register(r);
   for (size_t i = 0; i < l2_drops_.size(); ++i)
     l2_drops_[i] = &l2.Add({{"reason", to_string(static_cast<L2Drop>(i))}});
+
+  auto& norm = BuildCounter()
+                   .Name("vitrine_netmon_normaliser_dropped_packets_total")
+                   .Help("Frames dropped because the host they are for would discard them or could read them two ways, by reason")
+                   .Register(r);
+  for (size_t i = 1; i < norm_drops_.size(); ++i)
+    norm_drops_[i] = &norm.Add({{"reason", to_string(static_cast<NormDrop>(i))}});
+  norm_drops_[0] = norm_drops_[1];  // never used: None is no drop
+
+  auto& dhcp = BuildCounter()
+                   .Name("vitrine_netmon_dhcp_messages_total")
+                   .Help("Datagrams between DHCP's ports with dhcpClient on, by direction and what the DHCP police found")
+                   .Register(r);
+  for (Side s : {Side::Guest, Side::Uplink})
+    for (size_t i = 1; i < static_cast<size_t>(DhcpOutcome::kCount); ++i)
+      dhcp_[static_cast<size_t>(s)][i] =
+          &dhcp.Add({{"direction", direction_of(s)}, {"outcome", to_string(static_cast<DhcpOutcome>(i))}});
 
   auto& frags = BuildCounter()
                     .Name("vitrine_netmon_fragments_total")
@@ -172,6 +176,25 @@ NetmonMetrics::NetmonMetrics(std::shared_ptr<prometheus::Registry> registry)
                         .Register(r);
   evicted_idle_ = &evictions.Add({{"reason", "idle_timeout"}});
   evicted_full_ = &evictions.Add({{"reason", "table_full"}});
+  evicted_unanswered_[static_cast<size_t>(Side::Guest)] = &evictions.Add({{"reason", "unanswered_from_guest"}});
+  evicted_unanswered_[static_cast<size_t>(Side::Uplink)] = &evictions.Add({{"reason", "unanswered_from_network"}});
+  auto& unanswered = BuildGauge()
+                         .Name("vitrine_netmon_flow_table_unanswered_flows")
+                         .Help("Flows in the table their responder has not answered yet, by the side that opened them")
+                         .Register(r);
+  unanswered_[static_cast<size_t>(Side::Guest)] = &unanswered.Add({{"opener", "guest"}});
+  unanswered_[static_cast<size_t>(Side::Uplink)] = &unanswered.Add({{"opener", "network"}});
+  auto& remembered = BuildGauge()
+                         .Name("vitrine_netmon_remembered_flows")
+                         .Help("Flows remembered outside the table: denied at their first packet, or cut by a verdict")
+                         .Register(r);
+  remembered_denied_ = &remembered.Add({{"kind", "denied"}});
+  remembered_cut_ = &remembered.Add({{"kind", "cut"}});
+  resets_suppressed_ = &BuildCounter()
+                            .Name("vitrine_netmon_tcp_resets_suppressed_total")
+                            .Help("Resets not sent to flows denied at their first packet, over the rate limit")
+                            .Register(r)
+                            .Add({});
   resets_ = &BuildCounter()
                  .Name("vitrine_netmon_tcp_resets_sent_total")
                  .Help("TCP resets sent to end denied flows")
@@ -198,6 +221,15 @@ void NetmonMetrics::publish() {
       packets_[side][fwd].bytes->Increment(static_cast<double>(pending.bytes));
       pending = PendingPackets{};
     }
+  for (size_t i = 1; i < pending_norm_drops_.size(); ++i)
+    if (pending_norm_drops_[i] != 0) {
+      norm_drops_[i]->Increment(static_cast<double>(pending_norm_drops_[i]));
+      pending_norm_drops_[i] = 0;
+    }
+  if (pending_resets_suppressed_ != 0) {
+    resets_suppressed_->Increment(static_cast<double>(pending_resets_suppressed_));
+    pending_resets_suppressed_ = 0;
+  }
   bool any = false;
   for (double n : pending_processing_) any |= n > 0;
   if (!any) return;

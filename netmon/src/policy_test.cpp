@@ -29,13 +29,15 @@ ObservedFlow observed_flow(const nlohmann::json& j, const std::string& verdict) 
   return f;
 }
 
-std::vector<ObservedFlow> observe_flows(const policy::Policy& policy, const std::string& pcap_path) {
+std::vector<ObservedFlow> observe_flows(const policy::Policy& policy, const std::string& pcap_path,
+                                        bool verify_checksums) {
   NdpiClassifier classifier;
   NullEventSink events;
   NetmonMetrics metrics(std::make_shared<prometheus::Registry>());
   std::vector<ObservedFlow> out;
   replay_capture(pcap_path, std::make_shared<const policy::Policy>(policy), classifier, events, metrics,
-                 [&](const nlohmann::json& j) { out.push_back(observed_flow(j, "")); });
+                 [&](const nlohmann::json& j) { out.push_back(observed_flow(j, "")); },
+                 EngineOptions{verify_checksums});
   return out;
 }
 

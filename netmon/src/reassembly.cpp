@@ -11,82 +11,135 @@ void StreamReassembler::start_at(uint32_t seq) {
   base_seq_ = seq;
 }
 
-void StreamReassembler::segment(uint32_t seq, const uint8_t* data, size_t len, StreamSink& sink) {
-  if (len == 0) return;
-  start_at(seq);
+StreamReassembler::Span StreamReassembler::locate(uint32_t seq, const uint8_t* data, size_t len) const {
   // Where the segment lies relative to the next byte expected, modulo 2^32: a window of
-  // +-2 GiB around it, far beyond any real TCP window.
+  // +-2 GiB around it, far beyond any TCP window (the tracker has checked the window).
   const uint32_t next_seq = base_seq_ + static_cast<uint32_t>(delivered_);
   const int64_t relative = static_cast<int32_t>(seq - next_seq);
-  if (relative < 0 && static_cast<uint64_t>(-relative) > delivered_) return;  // before the stream began
-  uint64_t offset = delivered_ + relative;
-  // What was delivered already stays as it was (first wins): keep only the rest.
-  auto trim_delivered = [&] {
-    if (offset >= delivered_) return true;
-    const size_t seen = static_cast<size_t>(std::min<uint64_t>(delivered_ - offset, len));
+  Span s{0, data, len};
+  if (relative < 0 && static_cast<uint64_t>(-relative) > delivered_) {
+    // Starts before the stream's first byte (a keepalive's byte before it, say): the receiver
+    // has nothing there to compare, and discards it.
+    const uint64_t before = static_cast<uint64_t>(-relative) - delivered_;
+    if (before >= len) return Span{0, data, 0};
+    s.data += before;
+    s.len -= static_cast<size_t>(before);
+    return s;
+  }
+  s.offset = delivered_ + relative;
+  return s;
+}
+
+bool StreamReassembler::differs_from_retained(const Span& s) const {
+  // Only the part the receiver may not have yet is compared: what it has acknowledged it
+  // discards whatever the bytes (a keepalive's garbage byte, say).
+  const uint64_t from = std::max(s.offset, acknowledged_);
+  const uint64_t to = std::min<uint64_t>(s.offset + s.len, delivered_);
+  if (from >= to) return false;
+  auto kept = retained_.begin() + static_cast<std::ptrdiff_t>(from - retained_from_);
+  return !std::equal(s.data + (from - s.offset), s.data + (to - s.offset), kept);
+}
+
+bool StreamReassembler::differs_from_pending(const Span& s, uint64_t& new_bytes) const {
+  const uint64_t start = std::max(s.offset, delivered_);
+  const uint64_t end = s.offset + s.len;
+  new_bytes = end > start ? end - start : 0;
+  if (new_bytes == 0 || pending_.empty()) return false;
+  auto it = pending_.upper_bound(start);
+  if (it != pending_.begin()) --it;
+  for (; it != pending_.end() && it->first < end; ++it) {
+    const uint64_t piece_end = it->first + it->second.size();
+    const uint64_t from = std::max(start, it->first);
+    const uint64_t to = std::min(end, piece_end);
+    if (from >= to) continue;
+    if (std::memcmp(s.data + (from - s.offset), it->second.data() + (from - it->first), to - from) != 0)
+      return true;
+    new_bytes -= to - from;
+  }
+  return false;
+}
+
+SegmentCheck StreamReassembler::check(uint32_t seq, const uint8_t* data, size_t len) const {
+  if (len == 0) return SegmentCheck::Duplicate;
+  if (!started_) return SegmentCheck::New;
+  const Span s = locate(seq, data, len);
+  if (s.len == 0) return SegmentCheck::Duplicate;
+  // Delivered bytes forgotten over the retention bound and not yet acknowledged: a
+  // retransmission of them cannot be compared with what was read.
+  if (s.offset < retained_from_ && std::min<uint64_t>(s.offset + s.len, retained_from_) > acknowledged_)
+    return SegmentCheck::Unverifiable;
+  if (differs_from_retained(s)) return SegmentCheck::Conflict;
+  uint64_t new_bytes = 0;
+  if (differs_from_pending(s, new_bytes)) return SegmentCheck::Conflict;
+  if (new_bytes == 0) return SegmentCheck::Duplicate;
+  // In order, it is delivered at once and needs no room; ahead of a hole, it must fit.
+  if (s.offset > delivered_ && pending_bytes_ + new_bytes > max_pending_) return SegmentCheck::BeyondBound;
+  return SegmentCheck::New;
+}
+
+void StreamReassembler::accept(uint32_t seq, const uint8_t* data, size_t len, StreamSink& sink) {
+  if (len == 0) return;
+  start_at(seq);
+  Span s = locate(seq, data, len);
+  if (s.offset < delivered_) {  // already delivered: identical, as check() found
+    const size_t seen = static_cast<size_t>(std::min<uint64_t>(delivered_ - s.offset, s.len));
     counters_.duplicate_bytes += seen;
-    data += seen;
-    len -= seen;
-    offset += seen;
-    return len > 0;
-  };
-  if (!trim_delivered()) return;
-  if (offset == delivered_ && pending_.empty()) {  // the common case: in order, nothing waiting
-    delivered_ += len;
-    counters_.delivered_bytes += len;
-    sink.on_bytes(data, len);
+    s.data += seen;
+    s.len -= seen;
+    s.offset += seen;
+  }
+  if (s.len == 0) return;
+  if (s.offset == delivered_ && pending_.empty()) {  // the common case: in order, nothing waiting
+    deliver(s.data, s.len, sink);
     return;
   }
-  if (offset > delivered_) ++counters_.buffered_segments;
-  // Room for it: declare the oldest hole a gap until the bound holds (an in-order segment
-  // needs no room: it is delivered straight after being merged).
-  while (offset > delivered_ && pending_bytes_ + len > max_pending_) {
-    ++counters_.limit_hits;
-    gap_to(pending_.empty() ? offset : std::min(offset, pending_.begin()->first), sink);
-    deliver_ready(sink);
-    if (!trim_delivered()) return;
-  }
-  store(offset, data, len);
+  if (s.offset > delivered_) ++counters_.buffered_segments;
+  store(s);
   deliver_ready(sink);
 }
 
-void StreamReassembler::store(uint64_t offset, const uint8_t* data, size_t len) {
-  const uint64_t end = offset + len;
-  uint64_t pos = offset;
-  // Bytes already waiting keep their place; the new segment fills only what is missing.
-  auto compare_overlap = [&](uint64_t from, uint64_t to, const std::pair<const uint64_t, std::vector<uint8_t>>& e) {
-    const uint8_t* old_bytes = e.second.data() + (from - e.first);
-    const uint8_t* new_bytes = data + (from - offset);
-    const size_t n = static_cast<size_t>(to - from);
-    counters_.duplicate_bytes += n;
-    if (std::memcmp(old_bytes, new_bytes, n) != 0) ++counters_.overlap_conflicts;
+void StreamReassembler::store(const Span& s) {
+  // What already waits is identical (check()); only the missing parts are added.
+  uint64_t pos = s.offset;
+  const uint64_t end = s.offset + s.len;
+  auto add = [&](uint64_t from, uint64_t to) {
+    if (from >= to) return;
+    pending_.emplace(from, std::vector<uint8_t>(s.data + (from - s.offset), s.data + (to - s.offset)));
+    pending_bytes_ += static_cast<uint32_t>(to - from);
   };
   auto it = pending_.upper_bound(pos);
   if (it != pending_.begin()) {
-    const auto& prev = *std::prev(it);
-    const uint64_t prev_end = prev.first + prev.second.size();
+    const auto prev = std::prev(it);
+    const uint64_t prev_end = prev->first + prev->second.size();
     if (prev_end > pos) {
-      const uint64_t to = std::min(prev_end, end);
-      compare_overlap(pos, to, prev);
-      pos = to;
+      counters_.duplicate_bytes += std::min(prev_end, end) - pos;
+      pos = std::min(prev_end, end);
     }
   }
   while (pos < end) {
     it = pending_.lower_bound(pos);
     if (it == pending_.end() || it->first >= end) {
-      insert_piece(pos, data + (pos - offset), static_cast<size_t>(end - pos));
+      add(pos, end);
       return;
     }
-    if (it->first > pos) insert_piece(pos, data + (pos - offset), static_cast<size_t>(it->first - pos));
+    add(pos, it->first);
     const uint64_t to = std::min<uint64_t>(it->first + it->second.size(), end);
-    compare_overlap(it->first, to, *it);
+    counters_.duplicate_bytes += to - it->first;
     pos = to;
   }
 }
 
-void StreamReassembler::insert_piece(uint64_t offset, const uint8_t* data, size_t len) {
-  pending_.emplace(offset, std::vector<uint8_t>(data, data + len));
-  pending_bytes_ += static_cast<uint32_t>(len);
+void StreamReassembler::deliver(const uint8_t* data, size_t len, StreamSink& sink) {
+  delivered_ += len;
+  counters_.delivered_bytes += len;
+  retained_.insert(retained_.end(), data, data + len);
+  if (retained_.size() > max_retained_) {
+    const size_t excess = retained_.size() - max_retained_;
+    retained_.erase(retained_.begin(), retained_.begin() + static_cast<std::ptrdiff_t>(excess));
+    if (retained_from_ + excess > acknowledged_) ++counters_.retention_overflows;
+    retained_from_ += excess;
+  }
+  sink.on_bytes(data, len);
 }
 
 void StreamReassembler::deliver_ready(StreamSink& sink) {
@@ -95,22 +148,32 @@ void StreamReassembler::deliver_ready(StreamSink& sink) {
     const std::vector<uint8_t>& bytes = node.mapped();
     pending_bytes_ -= static_cast<uint32_t>(bytes.size());
     const uint64_t end = node.key() + bytes.size();
-    if (end <= delivered_) continue;  // covered by what was delivered since it was stored
+    if (end <= delivered_) continue;
     const size_t skip = static_cast<size_t>(delivered_ - node.key());
-    const size_t n = bytes.size() - skip;
-    delivered_ = end;
-    counters_.delivered_bytes += n;
-    sink.on_bytes(bytes.data() + skip, n);
+    deliver(bytes.data() + skip, bytes.size() - skip, sink);
   }
 }
 
-void StreamReassembler::gap_to(uint64_t offset, StreamSink& sink) {
-  if (offset <= delivered_) return;
-  const uint64_t n = offset - delivered_;
-  ++counters_.gaps;
-  counters_.gap_bytes += n;
-  delivered_ = offset;
-  sink.on_gap(static_cast<size_t>(n));
+void StreamReassembler::acknowledged(uint32_t ack) {
+  if (!started_) return;
+  const uint32_t next_seq = base_seq_ + static_cast<uint32_t>(delivered_);
+  const int64_t relative = static_cast<int32_t>(ack - next_seq);
+  if (relative > 0 || static_cast<uint64_t>(-relative) > delivered_) return;  // ahead, or before the start
+  const uint64_t offset = delivered_ + relative;
+  if (offset <= acknowledged_) return;
+  acknowledged_ = offset;
+  if (acknowledged_ > retained_from_) {
+    const uint64_t n = std::min<uint64_t>(acknowledged_ - retained_from_, retained_.size());
+    retained_.erase(retained_.begin(), retained_.begin() + static_cast<std::ptrdiff_t>(n));
+    retained_from_ += n;
+  }
+}
+
+std::vector<uint8_t> StreamReassembler::retained(uint64_t from, size_t max) const {
+  if (from < retained_from_ || from >= delivered_) return {};
+  const auto begin = retained_.begin() + static_cast<std::ptrdiff_t>(from - retained_from_);
+  const size_t n = std::min<size_t>(max, static_cast<size_t>(delivered_ - from));
+  return std::vector<uint8_t>(begin, begin + static_cast<std::ptrdiff_t>(n));
 }
 
 }  // namespace vitrine::netmon

@@ -41,7 +41,8 @@ std::optional<LinkType> link_type_of(int dlt) {
 ReplayResult replay_capture(const std::string& pcap_path,
                             std::shared_ptr<const policy::Policy> policy,
                             const NdpiClassifier& classifier, EventSink& events,
-                            NetmonMetrics& metrics, const FlowRecordSink& on_flow) {
+                            NetmonMetrics& metrics, const FlowRecordSink& on_flow,
+                            EngineOptions options) {
   char err[PCAP_ERRBUF_SIZE] = {};
   pcap_t* pcap =
       pcap_open_offline_with_tstamp_precision(pcap_path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, err);
@@ -53,7 +54,7 @@ ReplayResult replay_capture(const std::string& pcap_path,
                              std::to_string(pcap_datalink(pcap)));
 
   DiscardSink sink;
-  Engine engine(std::move(policy), classifier, sink, events, metrics, *link);
+  Engine engine(std::move(policy), classifier, sink, events, metrics, *link, options);
   ReplayResult result;
   // A flow's messages, as judged, for its record; a long-lived flow's list is cut short.
   constexpr size_t kMaxMessagesPerRecord = 100;
@@ -93,7 +94,7 @@ ReplayResult replay_capture(const std::string& pcap_path,
                       {"dropped", f.dropped_packets},
                       {"verdict", to_string(f.verdict)},
                       {"rule", f.rule}};
-    for (const auto& [name, value] : c.attributes.reported()) record["attributes"][name] = value;
+    for (const auto& [name, value] : c.reported_attributes()) record["attributes"][name] = value;
     if (const auto it = messages.find(&f); it != messages.end()) {
       record["messages"] = it->second["list"];
       if (it->second["omitted"].get<uint64_t>() > 0) record["messages_omitted"] = it->second["omitted"];
@@ -126,11 +127,12 @@ ReplayResult replay_capture(const std::string& pcap_path,
 
 ReplayResult replay_capture(const std::string& pcap_path, std::shared_ptr<const policy::Policy> policy,
                             const NdpiClassifier& classifier, EventSink& events, NetmonMetrics& metrics,
-                            const std::string& flows_path) {
-  if (flows_path.empty()) return replay_capture(pcap_path, std::move(policy), classifier, events, metrics, FlowRecordSink{});
+                            const std::string& flows_path, EngineOptions options) {
+  if (flows_path.empty())
+    return replay_capture(pcap_path, std::move(policy), classifier, events, metrics, FlowRecordSink{}, options);
   JsonLinesWriter flows_out(flows_path, JsonLinesWriter::Mode::Replace);
   return replay_capture(pcap_path, std::move(policy), classifier, events, metrics,
-                        [&](const nlohmann::json& record) { flows_out.write(record); });
+                        [&](const nlohmann::json& record) { flows_out.write(record); }, options);
 }
 
 }  // namespace vitrine::netmon

@@ -19,18 +19,7 @@ void put32(uint8_t* p, uint32_t v) {
   put16(p, static_cast<uint16_t>(v >> 16));
   put16(p + 2, static_cast<uint16_t>(v));
 }
-uint32_t partial_sum(const uint8_t* data, size_t len, uint32_t sum) {
-  for (size_t i = 0; i + 1 < len; i += 2) sum += (uint32_t{data[i]} << 8) | data[i + 1];
-  if (len % 2) sum += uint32_t{data[len - 1]} << 8;
-  return sum;
-}
 }  // namespace
-
-uint16_t internet_checksum(const uint8_t* data, size_t len, uint32_t sum) {
-  sum = partial_sum(data, len, sum);
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<uint16_t>(~sum);
-}
 
 std::vector<uint8_t> build_tcp_reset(const ResetSpec& s) {
   const bool v4 = s.src_ip.is_v4();
@@ -53,7 +42,7 @@ std::vector<uint8_t> build_tcp_reset(const ResetSpec& s) {
     std::memcpy(ip + 12, s.src_ip.bytes.data() + 12, 4);
     std::memcpy(ip + 16, s.dst_ip.bytes.data() + 12, 4);
     put16(ip + 10, internet_checksum(ip, kIpv4Header));
-    pseudo = partial_sum(ip + 12, 8, 0) + IPPROTO_TCP + kTcpHeader;
+    pseudo = static_cast<uint16_t>(~internet_checksum(ip + 12, 8)) + IPPROTO_TCP + kTcpHeader;
   } else {
     ip[0] = 0x60;
     put16(ip + 4, static_cast<uint16_t>(kTcpHeader));
@@ -61,7 +50,7 @@ std::vector<uint8_t> build_tcp_reset(const ResetSpec& s) {
     ip[7] = kTtl;
     std::memcpy(ip + 8, s.src_ip.bytes.data(), 16);
     std::memcpy(ip + 24, s.dst_ip.bytes.data(), 16);
-    pseudo = partial_sum(ip + 8, 32, 0) + IPPROTO_TCP + kTcpHeader;
+    pseudo = static_cast<uint16_t>(~internet_checksum(ip + 8, 32)) + IPPROTO_TCP + kTcpHeader;
   }
 
   put16(tcp, s.src_port);

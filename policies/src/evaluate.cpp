@@ -118,4 +118,11 @@ bool Policy::judges(std::string_view block) const {
   return std::find(judged_blocks.begin(), judged_blocks.end(), block) != judged_blocks.end();
 }
 
+Action Policy::midstream_outcome() const {
+  if (outcomes.on_midstream) return *outcomes.on_midstream;
+  const bool patched = std::any_of(virtual_patches.begin(), virtual_patches.end(),
+                                   [](PatchMode m) { return m != PatchMode::Off; });
+  return patched || !judged_blocks.empty() ? Action::Deny : Action::Allow;
+}
+
 }  // namespace vitrine::policy

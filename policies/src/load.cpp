@@ -253,6 +253,7 @@ void parse_limits(const Reader& r, const YAML::Node& n, const std::string& path,
         {{"maxFlows", u32(l.max_flows, 16, 16u << 20)},
          {"tcpIdleTimeoutSeconds", u32(l.tcp_idle_timeout_s, 1, 7 * kDay)},
          {"tcpClosedTimeoutSeconds", u32(l.tcp_closed_timeout_s, 1, kDay)},
+         {"tcpHalfOpenTimeoutSeconds", u32(l.tcp_half_open_timeout_s, 1, 600)},
          {"udpIdleTimeoutSeconds", u32(l.udp_idle_timeout_s, 1, 7 * kDay)},
          {"otherIdleTimeoutSeconds", u32(l.other_idle_timeout_s, 1, 7 * kDay)},
          {"holdPackets", u32(l.hold_packets, 1, 1024)},
@@ -260,7 +261,12 @@ void parse_limits(const Reader& r, const YAML::Node& n, const std::string& path,
          {"holdMilliseconds", u32(l.hold_ms, 1, 60000)},
          {"dpiMaxPacketsTcp", u32(l.dpi_max_packets_tcp, 1, 10000)},
          {"dpiMaxPacketsUdp", u32(l.dpi_max_packets_udp, 1, 10000)},
-         {"reassemblyPendingBytes", u32(l.reassembly_pending_bytes, 1024, 16u << 20)}});
+         {"reassemblyPendingBytes", u32(l.reassembly_pending_bytes, 1024, 16u << 20)},
+         {"maxUnansweredFlows", u32(l.max_unanswered_flows, 4, 16u << 20)},
+         {"maxUnansweredFlowsPerSource", u32(l.max_unanswered_flows_per_source, 1, 16u << 20)}});
+  if (l.max_unanswered_flows > l.max_flows / 2)
+    r.fail(n, path + ".maxUnansweredFlows", "at most half of maxFlows (" + std::to_string(l.max_flows / 2) +
+                                               "): answered flows must keep the other half");
 }
 
 void parse_outcomes(const Reader& r, const YAML::Node& n, const std::string& path, Outcomes& o) {
@@ -284,6 +290,9 @@ void parse_outcomes(const Reader& r, const YAML::Node& n, const std::string& pat
           }},
          {"onMalformed", [&](const YAML::Node& v, const std::string& p) {
             o.on_malformed = r.choice(v, p, kPassOrDrop);
+          }},
+         {"onMidstream", [&](const YAML::Node& v, const std::string& p) {
+            o.on_midstream = r.choice(v, p, kPassOrDrop);
           }}});
 }
 
@@ -362,6 +371,14 @@ PolicyFile parse_file(const Reader& r, const YAML::Node& root, const ProtocolCat
             file.has_layer2 = true;
             r.map(v, p, {{"dhcpClient", [&](const YAML::Node& b, const std::string& bp) {
                             policy.layer2.dhcp_client = r.boolean(b, bp);
+                          }},
+                         {"dhcpServers", [&](const YAML::Node& b, const std::string& bp) {
+                            r.list(b, bp, [&](const YAML::Node& item, const std::string& ip) {
+                              const auto text = r.scalar(item, ip);
+                              const auto cidr = Cidr::parse(text);
+                              if (!cidr) r.fail(item, ip, "expected an address or CIDR, got '" + text + "'");
+                              policy.layer2.dhcp_servers.push_back(*cidr);
+                            });
                           }}});
           }},
          {"limits",

@@ -58,6 +58,7 @@ Policy allow_all_policy() {
   p.outcomes.on_fragment = Action::Allow;
   p.outcomes.on_malformed = Action::Allow;
   p.outcomes.on_flow_table_full = FullTableOutcome::EvictOldest;
+  p.outcomes.on_midstream = Action::Allow;
   p.virtual_patches.fill(PatchMode::Alert);  // recorded, let through: replay shows, never decides
   return p;
 }

@@ -30,6 +30,8 @@ class CheckSite(unittest.TestCase):
         shutil.copy(ROOT / "deploy" / "cabinets" / "ward3-cabinet.yaml", self.site / "cabinets")
         shutil.copy(CASE / "input.pcap", self.site / "captures" / "ward3-cabinet" / "orders.pcap")
         shutil.copy(CASE / "expect.yaml", self.site / "captures" / "ward3-cabinet" / "orders.expect.yaml")
+        # The capture was recorded where the sender left its checksums to the NIC.
+        shutil.copy(CASE / "replay.args", self.site / "captures" / "ward3-cabinet" / "orders.args")
 
     def tearDown(self):
         self.tmp.cleanup()

@@ -1,8 +1,11 @@
-// libFuzzer target: any sequence of segments (overlapping, repeated, out of order, far ahead)
-// through the reassembler. Checks what it promises: the pending bound holds after every
-// segment, every offset is delivered or declared a gap exactly once and in order, and each
-// delivered byte is the first one seen at its offset.
-// Input: records of [offset:2][length:1][bytes...].
+// libFuzzer target: any sequence of segments (overlapping, repeated, out of order, far ahead,
+// differing) and acknowledgements through the reassembler, used as the engine uses it (check,
+// then accept what passes). Checks what it promises: the pending and retention bounds hold
+// after every step; the stream is delivered in order, each offset exactly once; a segment is
+// taken only if it agrees with every byte already accepted and not yet acknowledged, so the
+// receiver could only ever get one version of each byte; and every delivered byte is that one.
+// Input: records of [kind:1] then, for a segment (kind < 0x80), [offset:2][length:1][bytes...],
+// for an acknowledgement, [offset:2].
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -14,37 +17,53 @@ namespace {
 
 constexpr uint32_t kBase = 0xfffff000;  // near the wrap, so wrap-around is always exercised
 constexpr uint32_t kMaxPending = 512;
+constexpr uint32_t kMaxRetained = 256;
+constexpr uint32_t kSpan = 4096;
 
 struct Checker : vitrine::netmon::StreamSink {
-  std::vector<int> first_seen;  // by offset: the first byte seen there, or -1
+  std::vector<int> accepted = std::vector<int>(kSpan + 256, -1);  // by offset: the byte taken there
   uint64_t next = 0;
   void on_bytes(const uint8_t* d, size_t n) override {
     for (size_t i = 0; i < n; ++i, ++next)
-      if (next >= first_seen.size() || first_seen[next] != d[i]) abort();
+      if (accepted[next] != d[i]) abort();
   }
-  void on_gap(size_t n) override { next += n; }
 };
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  vitrine::netmon::StreamReassembler r(kMaxPending);
+  using vitrine::netmon::SegmentCheck;
+  vitrine::netmon::StreamReassembler r(kMaxPending, kMaxRetained);
   r.start_at(kBase);
   Checker check;
+  uint64_t acknowledged = 0;
   size_t at = 0;
   while (at + 3 <= size) {
-    const uint32_t offset = (uint32_t{data[at]} << 8 | data[at + 1]) % 4096;
-    size_t len = data[at + 2];
+    const bool is_ack = data[at] & 0x80;
+    const uint32_t offset = (uint32_t{data[at + 1]} << 8 | data[at + 2]) % kSpan;
     at += 3;
+    if (is_ack) {
+      if (offset <= r.delivered() && offset > acknowledged) acknowledged = offset;
+      r.acknowledged(kBase + offset);
+      if (r.retained_from() < acknowledged && r.retained_from() < r.delivered()) abort();
+      continue;
+    }
+    if (at >= size) break;
+    size_t len = data[at++];
     if (len > size - at) len = size - at;
     const std::vector<uint8_t> bytes(data + at, data + at + len);
     at += len;
-    if (check.first_seen.size() < offset + len) check.first_seen.resize(offset + len, -1);
-    // Only bytes not yet delivered count as seen: a retransmission of delivered bytes changes nothing.
-    for (size_t i = 0; i < len; ++i)
-      if (offset + i >= check.next && check.first_seen[offset + i] < 0) check.first_seen[offset + i] = bytes[i];
-    r.segment(kBase + offset, bytes.data(), bytes.size(), check);
+    const SegmentCheck c = r.check(kBase + offset, bytes.data(), bytes.size());
+    if (c != SegmentCheck::New && c != SegmentCheck::Duplicate) continue;
+    for (size_t i = 0; i < len; ++i) {
+      int& seen = check.accepted[offset + i];
+      // Where the receiver may still take a byte, the one taken must be the one already there.
+      if (offset + i >= acknowledged && seen >= 0 && seen != bytes[i]) abort();
+      if (seen < 0) seen = bytes[i];
+    }
+    r.accept(kBase + offset, bytes.data(), bytes.size(), check);
     if (r.pending_bytes() > kMaxPending) abort();
+    if (r.delivered() - r.retained_from() > kMaxRetained) abort();
     if (r.delivered() != check.next) abort();
   }
   return 0;

@@ -7,7 +7,9 @@ CASE_DIR holds input.pcap, policy.yaml (optional: without it replay allows every
 expected.jsonl and a README saying where the capture came from. Each expected line is a flow
 ({"record": "flow", ...}) or an event ({"record": "event", ...}) with its time and its
 patient reference masked (the reference is keyed anew by each netmon); order does not matter.
-An optional never.txt lists strings (patient data) that no flow or event may contain. With VITRINE_REGENERATE=1 the expectation is rewritten instead of checked:
+An optional never.txt lists strings (patient data) that no flow or event may contain. An optional
+replay.args holds more arguments for replay, such as `--checksums ignore` for a capture taken on a
+host that left its checksums to the NIC (its README says so). With VITRINE_REGENERATE=1 the expectation is rewritten instead of checked:
 review the diff before committing it.
 """
 import json
@@ -22,6 +24,11 @@ def canonical(records):
     return sorted(json.dumps(r, sort_keys=True) for r in records)
 
 
+def replay_args(case):
+    path = case / "replay.args"
+    return path.read_text().split() if path.exists() else []
+
+
 def observe(netmon, case):
     with tempfile.TemporaryDirectory() as tmp:
         flows, events = Path(tmp) / "flows.jsonl", Path(tmp) / "events.jsonl"
@@ -29,6 +36,7 @@ def observe(netmon, case):
                "--flows", str(flows), "--events", str(events)]
         if (case / "policy.yaml").exists():
             cmd += ["--policy", str(case / "policy.yaml")]
+        cmd += replay_args(case)
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         records = []
         for line in flows.read_text().splitlines():

@@ -26,14 +26,14 @@ CONNECT_TIMEOUT_S = 10
 # guest would forge its MAC or IP, below the kernel's own stack.
 FRAME_SENDER = r"""
 import socket, struct, sys
-src_mac, src_ip, dst_mac, dst_ip, dport, vlan = sys.argv[1:7]
+src_mac, src_ip, dst_mac, dst_ip, dport, vlan, sport = sys.argv[1:8]
 def mac(m): return bytes(int(x, 16) for x in m.split(":"))
 def csum(b):
     s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
     while s >> 16: s = (s & 0xffff) + (s >> 16)
     return ~s & 0xffff
 payload = b"spoof-probe"
-udp = struct.pack("!HHHH", 40000, int(dport), 8 + len(payload), 0) + payload
+udp = struct.pack("!HHHH", int(sport), int(dport), 8 + len(payload), 0) + payload
 ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
                  socket.inet_aton(src_ip), socket.inet_aton(dst_ip))
 ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
@@ -87,9 +87,9 @@ class InlineTest(unittest.TestCase):
                 "except Exception as e: print(type(e).__name__)\n" % (CONNECT_TIMEOUT_S, HOSP_IP, port))
         return self.lab.guest([sys.executable, "-c", code]).stdout.strip()
 
-    def send_frame(self, src_mac, src_ip, dport=9999, vlan=0):
+    def send_frame(self, src_mac, src_ip, dport=9999, vlan=0, sport=40000):
         self.lab.guest([sys.executable, "-c", FRAME_SENDER, src_mac, src_ip, HOSP_MAC, HOSP_IP,
-                        str(dport), str(vlan)])
+                        str(dport), str(vlan), str(sport)])
 
     def read_events(self):
         return [json.loads(l) for l in self.events.read_text().splitlines() if l.strip()]
@@ -181,7 +181,9 @@ class InlineTest(unittest.TestCase):
     def test_5b_vlan_tagged_frames_cross_with_their_tag(self):
         pcap = self.tmp / "vlan.pcap"
         tcpdump = self.lab.capture(self.lab.hosp_ns, "vlan 5 and udp port 9999", pcap)
-        self.send_frame(GUEST_MAC, GUEST_IP, vlan=5)
+        # A flow of its own: one flow's frames keep the tags its first frame had (a tagged copy
+        # of an untagged flow's datagram is not the guest's stack talking, and is dropped).
+        self.send_frame(GUEST_MAC, GUEST_IP, vlan=5, sport=40005)
         wait_for(lambda: self.lab.count_packets(pcap) >= 1, 10, "the tagged frame on the hospital side")
         self.lab.stop(tcpdump, signal.SIGINT)
         self.assertEqual(self.lab.count_packets(pcap), 1)

@@ -136,8 +136,9 @@ def replay(root, netmon):
             if not (case / "input.pcap").exists():
                 continue
             events = Path(out) / f"{case.name}.jsonl"
+            args = (case / "replay.args").read_text().split() if (case / "replay.args").exists() else []
             subprocess.run([netmon, "replay", "--pcap", case / "input.pcap", "--policy", case / "policy.yaml",
-                            "--flows", Path(out) / "flows.jsonl", "--events", events],
+                            "--flows", Path(out) / "flows.jsonl", "--events", events] + args,
                            check=True, stderr=subprocess.DEVNULL)
             files.append(events)
         seen, problems = validate_files(root, files)

@@ -39,7 +39,8 @@ class SyslogToRsyslog(unittest.TestCase):
         r = subprocess.run([NETMON, "--syslog", self.siem.url(transport), "--syslog-facility", facility,
                             "--cabinet", cabinet, "replay", "--pcap", str(CASE / "input.pcap"),
                             "--policy", str(CASE / "policy.yaml"), "--flows", str(Path(self.tmp.name) / "f.jsonl"),
-                            "--events", str(events)], capture_output=True, text=True)
+                            "--events", str(events)] + (CASE / "replay.args").read_text().split(),
+                           capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertNotIn("could not be sent", r.stderr)
         return [json.loads(l) for l in events.read_text().splitlines()], r.stderr

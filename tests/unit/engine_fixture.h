@@ -107,6 +107,12 @@ class EngineTest : public ::testing::Test {
     return ethernet(kGatewayMac, kGuestMac, 0x0800,
                     ipv4(kServerIp, kGuestIp, 6, tcp(sport, dport, seq, ack, flags, payload)));
   }
+  // A connection the guest opens, its handshake complete (ISNs 1 and 100).
+  void connect(uint16_t sport, uint16_t dport) {
+    from_guest(guest_tcp(sport, dport, 1, 0, netmon::tcp_flag::kSyn));
+    from_uplink(server_tcp(dport, sport, 100, 2, netmon::tcp_flag::kSyn | netmon::tcp_flag::kAck));
+    from_guest(guest_tcp(sport, dport, 2, 101, netmon::tcp_flag::kAck));
+  }
   Bytes guest_udp(uint16_t sport, uint16_t dport, const Bytes& payload) {
     return ethernet(kGuestMac, kGatewayMac, 0x0800, ipv4(kGuestIp, kServerIp, 17, udp(sport, dport, payload)));
   }

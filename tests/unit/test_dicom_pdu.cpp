@@ -8,6 +8,7 @@
 #include "dicom/dicom_pdu.h"
 
 using namespace vitrine::netmon::dicom;
+using vitrine::netmon::Recognition;
 
 namespace {
 
@@ -53,7 +54,9 @@ Bytes associate_rq(const std::string& called, const std::string& calling, const 
 
 TEST(DicomPdu, AnAssociationRequestSaysWhoCallsWhomForWhat) {
   const Bytes pdu = associate_rq("PACS", "CABINET", "1.2.840.10008.1.1");
-  EXPECT_TRUE(looks_like_associate_rq(pdu.data(), pdu.size()));
+  EXPECT_EQ(looks_like_associate_rq(pdu.data(), pdu.size()), Recognition::Yes);
+  // Recognised on the stream, not on one segment: a prefix says so or not as far as it goes.
+  for (size_t n : {0, 1, 5, 7, 40, 73}) EXPECT_EQ(looks_like_associate_rq(pdu.data(), n), Recognition::NeedMore) << n;
   Association a;
   std::string error;
   ASSERT_EQ(parse_association(pdu.data() + 6, pdu.size() - 6, a, error), ParseStatus::Ok) << error;
@@ -67,16 +70,17 @@ TEST(DicomPdu, WhatOnlyLooksLikeOneIsNotRecognised) {
   Bytes pdu = associate_rq("PACS", "CABINET", "1.2.840.10008.1.1");
   Bytes bad_title = pdu;
   bad_title[6 + 4 + 3] = 0x07;  // a control character in the called AE title
-  EXPECT_FALSE(looks_like_associate_rq(bad_title.data(), bad_title.size()));
+  EXPECT_EQ(looks_like_associate_rq(bad_title.data(), bad_title.size()), Recognition::No);
   Bytes other_type = pdu;
   other_type[0] = 0x04;
-  EXPECT_FALSE(looks_like_associate_rq(other_type.data(), other_type.size()));
+  EXPECT_EQ(looks_like_associate_rq(other_type.data(), other_type.size()), Recognition::No);
+  EXPECT_EQ(looks_like_associate_rq(other_type.data(), 1), Recognition::No) << "one byte is enough to tell";
   Bytes huge = pdu;
   huge[2] = 0x7f;  // a length far past any association request
-  EXPECT_FALSE(looks_like_associate_rq(huge.data(), huge.size()));
-  EXPECT_FALSE(looks_like_associate_rq(pdu.data(), 40));  // too short to tell
+  EXPECT_EQ(looks_like_associate_rq(huge.data(), huge.size()), Recognition::No);
+  EXPECT_EQ(looks_like_associate_rq(huge.data(), 6), Recognition::No);
   const std::string http = "GET / HTTP/1.1\r\nHost: pacs\r\n\r\n" + std::string(60, ' ');
-  EXPECT_FALSE(looks_like_associate_rq(reinterpret_cast<const uint8_t*>(http.data()), http.size()));
+  EXPECT_EQ(looks_like_associate_rq(reinterpret_cast<const uint8_t*>(http.data()), http.size()), Recognition::No);
 }
 
 TEST(DicomPdu, ItemsThatLieAboutTheirLengthAreErrors) {

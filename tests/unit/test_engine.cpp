@@ -234,6 +234,7 @@ TEST_F(EngineTest, AReloadedPolicyCutsTheAllowedFlowsItDenies) {
   from_uplink(server_tcp(8080, 49152, 100, 2, kSyn | kAck));
   from_guest(guest_tcp(49152, 8080, 2, 101, kAck | kPsh, "hello"));
   from_guest(guest_tcp(49153, 23, 1, 0, kSyn));  // alert: allowed, and still allowed after
+  from_uplink(server_tcp(23, 49153, 500, 2, kSyn | kAck));
   ASSERT_EQ(sink_.to(Side::Uplink).size(), 3u);
   const size_t resets_before = sink_.sent.size();
   auto next = std::make_shared<const policy::Policy>(policy::load_policy_text(
@@ -250,7 +251,7 @@ TEST_F(EngineTest, AReloadedPolicyCutsTheAllowedFlowsItDenies) {
   const size_t uplink_before = sink_.to(Side::Uplink).size();
   from_guest(guest_tcp(49152, 8080, 7, 101, kAck | kPsh, "more"));
   EXPECT_EQ(sink_.to(Side::Uplink).size(), uplink_before) << "nothing more of it is forwarded";
-  from_guest(guest_tcp(49153, 23, 2, 0, kAck));
+  from_guest(guest_tcp(49153, 23, 2, 501, kAck));
   EXPECT_EQ(sink_.to(Side::Uplink).size(), uplink_before + 1) << "the flow it still allows goes on";
 }
 
@@ -286,7 +287,8 @@ TEST_F(EngineTest, FramesForOtherHostsStayOnTheLan) {
 TEST_F(EngineTest, DhcpClientOnlyWhenThePolicySaysSo) {
   start(kRules);
   const Bytes discover = ethernet(kGuestMac, mac("ff:ff:ff:ff:ff:ff"), 0x0800,
-                                  ipv4(ip("0.0.0.0"), ip("255.255.255.255"), 17, udp(68, 67, Bytes(300, 0))));
+                                  ipv4(ip("0.0.0.0"), ip("255.255.255.255"), 17,
+                                       udp(68, 67, dhcp_message(1, 1, kGuestMac))));
   from_guest(discover);
   EXPECT_TRUE(sink_.to(Side::Uplink).empty());
   start(std::string(kRules) + "layer2:\n  dhcpClient: true\n");
@@ -296,8 +298,11 @@ TEST_F(EngineTest, DhcpClientOnlyWhenThePolicySaysSo) {
 
 TEST_F(EngineTest, FullTableDeniesNewFlowsByDefault) {
   start(std::string(kRules) + "limits:\n  maxFlows: 16\n");
-  for (uint16_t p = 0; p < 17; ++p) from_guest(guest_tcp(static_cast<uint16_t>(50000 + p), 8080, 1, 0, kSyn));
-  EXPECT_EQ(sink_.to(Side::Uplink).size(), 16u);
+  for (uint16_t p = 0; p < 16; ++p) connect(static_cast<uint16_t>(50000 + p), 8080);
+  EXPECT_EQ(engine_->flows().size(), 16u);
+  const size_t before = sink_.to(Side::Uplink).size();
+  from_guest(guest_tcp(50016, 8080, 1, 0, kSyn));
+  EXPECT_EQ(sink_.to(Side::Uplink).size(), before);
   EXPECT_EQ(engine_->flows().size(), 16u);
   EXPECT_EQ(metric("vitrine_netmon_limit_reached_total", {{"limit", "maxFlows"}}), 1);
   EXPECT_EQ(events_.count(Event::Kind::LimitReached), 1u);
@@ -307,10 +312,11 @@ TEST_F(EngineTest, FullTableDeniesNewFlowsByDefault) {
 TEST_F(EngineTest, FullTableCanEvictTheOldestInstead) {
   start(std::string(kRules) + "limits:\n  maxFlows: 16\noutcomes:\n  onFlowTableFull: evictOldest\n");
   for (uint16_t p = 0; p < 17; ++p) {
-    from_guest(guest_tcp(static_cast<uint16_t>(50000 + p), 8080, 1, 0, kSyn));
+    connect(static_cast<uint16_t>(50000 + p), 8080);
     now_us_ += 1000;
   }
-  EXPECT_EQ(sink_.to(Side::Uplink).size(), 17u);
+  EXPECT_NE(engine_->flows().find(FlowKey::of(kGuestIp, 50016, kServerIp, 8080, IPPROTO_TCP)), nullptr);
+  EXPECT_EQ(engine_->flows().find(FlowKey::of(kGuestIp, 50000, kServerIp, 8080, IPPROTO_TCP)), nullptr);
   EXPECT_EQ(engine_->flows().size(), 16u);
   EXPECT_EQ(metric("vitrine_netmon_flow_table_evictions_total", {{"reason", "table_full"}}), 1);
 }

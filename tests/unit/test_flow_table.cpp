@@ -43,7 +43,7 @@ TEST(FlowTable, ExpiresEachClassByItsOwnTimeout) {
   t.insert(key(1), TimeoutClass::Tcp, 0);
   t.insert(key(2, IPPROTO_UDP), TimeoutClass::Udp, 0);
   std::vector<uint16_t> ended;
-  auto on_end = [&](Flow& f) { ended.push_back(f.key.low_port == 80 ? f.key.high_port : f.key.low_port); };
+  auto on_end = [&](Flow& f) { ended.push_back(f.key->low_port == 80 ? f.key->high_port : f.key->low_port); };
   t.expire(9 * kSecond, on_end);
   EXPECT_TRUE(ended.empty());
   t.expire(10 * kSecond, on_end);

@@ -72,7 +72,9 @@ Bytes connect_initial(const std::vector<std::string>& channels) {
 
 TEST(RdpConnect, TheRequestSaysWhoAndWhichSecurity) {
   const Bytes cr = connection_request("mstshash=nurse1", kProtocolSsl | kProtocolHybrid);
-  EXPECT_TRUE(looks_like_connection_request(cr.data(), cr.size()));
+  EXPECT_EQ(looks_like_connection_request(cr.data(), cr.size()), Recognition::Yes);
+  for (size_t n : {size_t{0}, size_t{1}, size_t{4}, size_t{7}, cr.size() - 1})
+    EXPECT_EQ(looks_like_connection_request(cr.data(), n), Recognition::NeedMore) << n;
   ConnectionRequest rq;
   ASSERT_EQ(parse_connection_request(cr.data(), cr.size(), rq), ParseStatus::Ok);
   EXPECT_EQ(rq.cookie, "mstshash=nurse1");
@@ -100,7 +102,11 @@ TEST(RdpConnect, WhatIsNotTheConnectionSequenceIsRefused) {
   cr[3] += 1;  // the TPKT's length disagrees with the bytes
   EXPECT_EQ(parse_connection_request(cr.data(), cr.size(), rq), ParseStatus::Error);
   const Bytes tls = {0x16, 0x03, 0x01, 0x00, 0x20, 0x01};
-  EXPECT_FALSE(looks_like_connection_request(tls.data(), tls.size()));
+  EXPECT_EQ(looks_like_connection_request(tls.data(), tls.size()), Recognition::No);
+  EXPECT_EQ(looks_like_connection_request(tls.data(), 1), Recognition::No);
+  // A request padded past what recognition waits for is still handed to the inspector.
+  Bytes padded = connection_request(std::string(2000, 'x'), 0);
+  EXPECT_EQ(looks_like_connection_request(padded.data(), 64), Recognition::Yes);
   Bytes ci = connect_initial({"MS_T120"});
   ConnectInitial out;
   ci[ci.size() - 16] = 0xff;  // the channel count: far more than 31

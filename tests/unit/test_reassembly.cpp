@@ -1,5 +1,6 @@
-// The TCP stream reassembler: order, duplicates, overlaps (first wins), the pending bound and
-// its gaps, sequence wrap-around.
+// The TCP stream reassembler: order, duplicates, overlaps (a differing one is refused and the
+// stream keeps one version of every byte), retention until acknowledgement, the pending
+// bound (a segment that does not fit is refused: no gap ever), sequence wrap-around.
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -11,24 +12,22 @@ using namespace vitrine::netmon;
 
 namespace {
 
-// Records the stream as delivered, with gaps written as '#' runs.
 struct Recorder : StreamSink {
   std::string stream;
-  size_t gaps = 0;
   void on_bytes(const uint8_t* d, size_t n) override { stream.append(reinterpret_cast<const char*>(d), n); }
-  void on_gap(size_t n) override {
-    stream.append(n, '#');
-    ++gaps;
-  }
 };
 
-// One direction under test: the reassembler, what it delivered, and a way to send it text.
+// One direction under test, used as the engine uses it: check, then accept what passes.
 struct Stream {
-  explicit Stream(uint32_t max_pending, std::optional<uint32_t> start = 0) : reassembler(max_pending) {
+  explicit Stream(uint32_t max_pending, std::optional<uint32_t> start = 0, uint32_t max_retained = 1000)
+      : reassembler(max_pending, max_retained) {
     if (start) reassembler.start_at(*start);
   }
-  void send(uint32_t seq, const std::string& bytes) {
-    reassembler.segment(seq, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), out);
+  SegmentCheck send(uint32_t seq, const std::string& bytes) {
+    const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+    const SegmentCheck c = reassembler.check(seq, data, bytes.size());
+    if (c == SegmentCheck::New || c == SegmentCheck::Duplicate) reassembler.accept(seq, data, bytes.size(), out);
+    return c;
   }
   const std::string& delivered() const { return out.stream; }
   StreamReassembler reassembler;
@@ -37,8 +36,8 @@ struct Stream {
 
 TEST(StreamReassembler, InOrderSegmentsPassStraightThrough) {
   Stream r(100, 1000);
-  r.send(1000, "MSH|");
-  r.send(1004, "^~\\&");
+  EXPECT_EQ(r.send(1000, "MSH|"), SegmentCheck::New);
+  EXPECT_EQ(r.send(1004, "^~\\&"), SegmentCheck::New);
   EXPECT_EQ(r.delivered(), "MSH|^~\\&");
   EXPECT_EQ(r.reassembler.pending_bytes(), 0u);
   EXPECT_EQ(r.reassembler.counters().buffered_segments, 0u);
@@ -58,48 +57,74 @@ TEST(StreamReassembler, OutOfOrderSegmentsWaitForTheHole) {
   EXPECT_EQ(r.reassembler.counters().buffered_segments, 2u);
 }
 
-TEST(StreamReassembler, RetransmissionsAreDeliveredOnce) {
+TEST(StreamReassembler, IdenticalRetransmissionsAreDeliveredOnce) {
   Stream r(100, 0);
   r.send(0, "abcdef");
-  r.send(0, "abcdef");
-  r.send(3, "defghi");  // half old, half new
+  EXPECT_EQ(r.send(0, "abcdef"), SegmentCheck::Duplicate);
+  EXPECT_EQ(r.send(3, "defghi"), SegmentCheck::New);  // half old (identical), half new
   EXPECT_EQ(r.delivered(), "abcdefghi");
   EXPECT_EQ(r.reassembler.counters().duplicate_bytes, 9u);
 }
 
-TEST(StreamReassembler, OverlapsKeepTheBytesSeenFirstAndCountConflicts) {
+TEST(StreamReassembler, ARetransmissionWithOtherBytesIsRefused) {
   Stream r(100, 0);
-  r.send(4, "RDE^");     // waits
-  r.send(2, "xxADT^O");  // overlaps the waiting bytes with other ones
-  r.send(0, "..");
-  EXPECT_EQ(r.delivered(), "..xxRDE^O");
-  EXPECT_EQ(r.reassembler.counters().overlap_conflicts, 1u);
-  // The same with the in-order segment overlapping what waits.
-  Stream r2(100, 0);
-  r2.send(3, "XYZ");
-  r2.send(0, "abcdefg");
-  EXPECT_EQ(r2.delivered(), "abcXYZg");
-  EXPECT_EQ(r2.reassembler.counters().overlap_conflicts, 1u);
+  r.send(0, "ORM^O01");
+  EXPECT_EQ(r.send(0, "ADT^A04"), SegmentCheck::Conflict);
+  EXPECT_EQ(r.send(4, "O01|more"), SegmentCheck::New);  // agrees where it overlaps
+  EXPECT_EQ(r.send(6, "2"), SegmentCheck::Conflict);     // one byte differs
+  EXPECT_EQ(r.delivered(), "ORM^O01|more");
 }
 
-TEST(StreamReassembler, TheBoundTurnsTheOldestHoleIntoAGap) {
+TEST(StreamReassembler, AnOverlapWithWaitingBytesIsRefusedWhicheverCoversWhich) {
+  // The case Windows resolves for the covering segment and netmon used to keep the first:
+  // inline, the covering segment with other bytes never reaches the receiver at all.
+  Stream r(100, 0);
+  r.send(4, "RDE^");                                         // waits
+  EXPECT_EQ(r.send(2, "xxADT^O"), SegmentCheck::Conflict);   // covers it with other bytes
+  EXPECT_EQ(r.send(2, "xxRDE^O"), SegmentCheck::New);        // covers it with the same ones
+  r.send(0, "..");
+  EXPECT_EQ(r.delivered(), "..xxRDE^O");
+  Stream r2(100, 0);
+  r2.send(3, "XYZ");
+  EXPECT_EQ(r2.send(0, "abcdefg"), SegmentCheck::Conflict);  // in order, over what waits
+  EXPECT_EQ(r2.delivered(), "");
+}
+
+TEST(StreamReassembler, AcknowledgedBytesAreReleasedAndNoLongerCompared) {
+  Stream r(100, 0);
+  r.send(0, "abcdefgh");
+  EXPECT_EQ(r.reassembler.retained(0, 100).size(), 8u);
+  r.reassembler.acknowledged(5);
+  EXPECT_EQ(r.reassembler.retained_from(), 5u);
+  EXPECT_TRUE(r.reassembler.retained(0, 100).empty());
+  // The receiver discards what it acknowledged, whatever the bytes (a keepalive's garbage).
+  EXPECT_EQ(r.send(4, "X"), SegmentCheck::Duplicate);
+  EXPECT_EQ(r.send(4, "Xf"), SegmentCheck::Duplicate);
+  EXPECT_EQ(r.send(4, "XX"), SegmentCheck::Conflict);  // byte 5 is not acknowledged yet
+}
+
+TEST(StreamReassembler, BytesForgottenOverTheRetentionBoundCannotBeRetransmitted) {
+  Stream r(100, 0, /*max_retained=*/4);
+  r.send(0, "abcdefgh");
+  EXPECT_EQ(r.reassembler.retained_from(), 4u);
+  EXPECT_EQ(r.reassembler.counters().retention_overflows, 1u);
+  EXPECT_EQ(r.send(2, "cd"), SegmentCheck::Unverifiable);
+  r.reassembler.acknowledged(4);
+  EXPECT_EQ(r.send(2, "cd"), SegmentCheck::Duplicate);
+}
+
+TEST(StreamReassembler, ASegmentBeyondThePendingBoundIsRefusedAndTheStreamHasNoGap) {
   Stream r(8, 0);
-  r.send(4, "EFGH");  // 4 pending
-  r.send(10, "KLMN");  // 8 pending: at the bound
-  EXPECT_EQ(r.delivered(), "");
-  r.send(16, "QR");  // would be 10: bytes 0-3 become a gap and EFGH goes on
-  EXPECT_EQ(r.delivered(), "####EFGH");
-  EXPECT_EQ(r.reassembler.pending_bytes(), 6u);
-  EXPECT_EQ(r.reassembler.counters().limit_hits, 1u);
-  EXPECT_EQ(r.reassembler.counters().gap_bytes, 4u);
-  r.send(2, "CD");  // inside the gap: too late, never delivered
+  r.send(4, "EFGH");                                   // 4 pending
+  r.send(10, "KLMN");                                  // 8 pending: at the bound
+  EXPECT_EQ(r.send(16, "QR"), SegmentCheck::BeyondBound);
+  EXPECT_EQ(r.reassembler.pending_bytes(), 8u);
+  EXPECT_EQ(r.send(5, "FG"), SegmentCheck::Duplicate);  // nothing new: needs no room
+  r.send(0, "ABCD");
   r.send(8, "IJ");
+  EXPECT_EQ(r.send(16, "QR"), SegmentCheck::New);       // in order now
   r.send(14, "OP");
-  EXPECT_EQ(r.delivered(), "####EFGHIJKLMNOPQR");
-  // A segment far ahead with nothing waiting: the hole before it is the gap.
-  r.send(30, "0123456789");
-  EXPECT_EQ(r.delivered(), "####EFGHIJKLMNOPQR############0123456789");
-  EXPECT_EQ(r.reassembler.counters().gaps, 2u);
+  EXPECT_EQ(r.delivered(), "ABCDEFGHIJKLMNOPQR");
 }
 
 TEST(StreamReassembler, SequenceNumbersWrapAround) {
@@ -107,6 +132,15 @@ TEST(StreamReassembler, SequenceNumbersWrapAround) {
   r.send(0x00000000, "efgh");  // after the wrap: waits
   r.send(0xfffffffc, "abcd");
   EXPECT_EQ(r.delivered(), "abcdefgh");
+  r.reassembler.acknowledged(0x00000002);
+  EXPECT_EQ(r.reassembler.retained_from(), 6u);
+}
+
+TEST(StreamReassembler, BytesBeforeTheStreamStartAreNotPartOfIt) {
+  Stream r(100, 1000);
+  EXPECT_EQ(r.send(999, "x"), SegmentCheck::Duplicate);  // the ISN's place: a keepalive probe
+  EXPECT_EQ(r.send(998, "xyab"), SegmentCheck::New);     // its tail is the stream's start
+  EXPECT_EQ(r.delivered(), "ab");
 }
 
 TEST(StreamReassembler, AFlowPickedUpMidwayStartsAtItsFirstSegment) {

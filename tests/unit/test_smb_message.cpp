@@ -233,7 +233,15 @@ TEST(SmbMessage, Smb3EncryptedMessagesAreLegitimateAndUnread) {
 TEST(SmbMessage, WhatIsNotSmbIsRefused) {
   const Bytes text = {'H', 'E', 'L', 'L', 'O', ' ', 'n', 'o', 't', ' ', 's', 'm', 'b'};
   EXPECT_TRUE(parse_all(text, ParseStatus::Error).empty());
-  EXPECT_FALSE(looks_like_smb(text.data(), text.size()));
+  EXPECT_EQ(looks_like_smb(text.data(), text.size()), Recognition::No);
+  EXPECT_EQ(looks_like_smb(text.data(), 1), Recognition::No) << "its first byte is enough";
+  // A negotiation split anywhere before its "SMB" is not yet told either way.
+  const Bytes negotiate = netbios(smb1(0x72, {}, {2, 'N', 'T', 0}));
+  for (size_t n = 0; n < 8; ++n) EXPECT_EQ(looks_like_smb(negotiate.data(), n), Recognition::NeedMore) << n;
+  EXPECT_EQ(looks_like_smb(negotiate.data(), 8), Recognition::Yes);
+  Bytes not_smb = negotiate;
+  not_smb[6] = 'X';
+  EXPECT_EQ(looks_like_smb(not_smb.data(), 7), Recognition::No);
   Bytes cut = smb1(0x72, {}, {2, 'N', 'T', 0});
   cut.resize(20);
   EXPECT_TRUE(parse_all(cut, ParseStatus::Error).empty());

@@ -57,6 +57,7 @@ EVENTS = {
     "limit_reached": ("netmon", FLOW | {"limit": NONEMPTY, "value": COUNT, "limit_value": COUNT},
                       ["limit", "value", "limit_value", "reason"]),
     "layer2_violation": ("netmon", FLOW, ["direction", "reason"]),
+    "normaliser_drop": ("netmon", FLOW, ["l4", "src", "sport", "dst", "dport", "direction", "protocol", "reason"]),
     "policy_reloaded": ("netmon", {"policy": NONEMPTY, "policy_sha256": SHA256, "flows_rejudged": COUNT,
                                    "flows_cut": COUNT}, ["policy", "policy_sha256", "flows_rejudged", "flows_cut"]),
     "policy_refused": ("netmon", {"policy": NONEMPTY, "reason": NONEMPTY}, ["policy", "reason"]),

@@ -2,7 +2,7 @@
 
 namespace vitrine::netmon::dicom {
 
-bool recognises(const uint8_t* payload, size_t len) { return looks_like_associate_rq(payload, len); }
+Recognition recognises(const uint8_t* payload, size_t len) { return looks_like_associate_rq(payload, len); }
 
 std::unique_ptr<Inspector> create(std::string_view) { return std::make_unique<DicomInspector>(); }
 
@@ -42,16 +42,6 @@ void DicomInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t l
     out.messages.push_back(std::move(m));
   }
   if (!error.empty()) out.malformed.push_back(framer.failed() ? "bytes that are not DICOM PDUs" : "a broken PDU");
-}
-
-void DicomInspector::on_gap(bool from_initiator, size_t, InspectionOutput& out) {
-  // A PDU's length says where the next one starts: once bytes are lost, that is unknown.
-  PduFramer& framer = framer_[from_initiator ? 0 : 1];
-  if (!framer.failed()) out.malformed.push_back("bytes of the PDU stream were lost");
-  std::vector<PduFramer::Pdu> ignored;
-  std::string error;
-  const uint8_t not_a_pdu = 0xff;
-  framer.feed(&not_a_pdu, 1, ignored, error);  // stops the framer for good
 }
 
 }  // namespace vitrine::netmon::dicom

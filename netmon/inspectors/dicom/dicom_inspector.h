@@ -7,19 +7,19 @@
 #include <optional>
 #include <string_view>
 
+#include "vitrine/netmon/recognition.h"
 #include "dicom/dicom_pdu.h"
 #include "vitrine/netmon/inspector.h"
 
 namespace vitrine::netmon::dicom {
 
-bool recognises(const uint8_t* payload, size_t len);
+Recognition recognises(const uint8_t* payload, size_t len);
 std::unique_ptr<Inspector> create(std::string_view patient_key);
 
 class DicomInspector : public Inspector {
  public:
   void on_bytes(bool from_initiator, const uint8_t* data, size_t len, uint64_t time_us,
                 InspectionOutput& out) override;
-  void on_gap(bool from_initiator, size_t len, InspectionOutput& out) override;
   bool reading_message() const override { return !request_seen_; }
 
  private:

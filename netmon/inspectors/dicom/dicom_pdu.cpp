@@ -95,14 +95,18 @@ ParseStatus parse_association(const uint8_t* body, size_t len, Association& out,
   return ParseStatus::Ok;
 }
 
-bool looks_like_associate_rq(const uint8_t* data, size_t len) {
-  if (len < kHeader + kFixedAssociation || data[0] != 0x01 || data[1] != 0) return false;
+Recognition looks_like_associate_rq(const uint8_t* data, size_t len) {
+  static const uint8_t kType[] = {0x01, 0x00};  // A-ASSOCIATE-RQ, reserved
+  if (starts_with(data, len, kType, sizeof kType) != Recognition::Yes) return starts_with(data, len, kType, sizeof kType);
+  if (len < kHeader) return Recognition::NeedMore;
   const uint32_t length = be32(data + 2);
-  if (length < kFixedAssociation || length > PduFramer::kMaxAssociationPduBytes) return false;
-  std::string ignored;
-  // Version 1 (bit 0), and two titles DICOM allows.
-  return (be16(data + kHeader) & 1) != 0 && ae_title(data + kHeader + 4, ignored) &&
-         ae_title(data + kHeader + 4 + kAeTitle, ignored);
+  if (length < kFixedAssociation || length > PduFramer::kMaxAssociationPduBytes) return Recognition::No;
+  if (len < kHeader + 2) return Recognition::NeedMore;
+  if ((be16(data + kHeader) & 1) == 0) return Recognition::No;  // protocol version 1 (bit 0)
+  if (len < kHeader + kFixedAssociation) return Recognition::NeedMore;
+  std::string ignored;  // and two titles DICOM allows
+  return ae_title(data + kHeader + 4, ignored) && ae_title(data + kHeader + 4 + kAeTitle, ignored) ? Recognition::Yes
+                                                                                                    : Recognition::No;
 }
 
 void PduFramer::feed(const uint8_t* data, size_t len, std::vector<Pdu>& pdus, std::string& error) {

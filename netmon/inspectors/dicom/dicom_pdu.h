@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "vitrine/netmon/recognition.h"
+
 namespace vitrine::netmon::dicom {
 
 enum class PduType : uint8_t {
@@ -35,7 +37,7 @@ enum class ParseStatus : uint8_t { Ok, Error };
 ParseStatus parse_association(const uint8_t* body, size_t len, Association& out, std::string& error);
 
 // Whether bytes can start an association request: the initiator's first payload.
-bool looks_like_associate_rq(const uint8_t* data, size_t len);
+Recognition looks_like_associate_rq(const uint8_t* data, size_t len);
 
 // Cuts a stream delivered in order, in pieces of any size, into PDUs.
 class PduFramer {

@@ -13,8 +13,11 @@ constexpr size_t kPatientRefHexChars = 16;
 constexpr size_t kMaxControlIdChars = 199;
 }  // namespace
 
-bool recognises(const uint8_t* payload, size_t len) {
-  return len >= 5 && payload[0] == 0x0b && std::memcmp(payload + 1, "MSH", 3) == 0;
+Recognition recognises(const uint8_t* payload, size_t len) {
+  // MLLP's start byte and MSH, then its field separator.
+  static const uint8_t kStart[] = {0x0b, 'M', 'S', 'H'};
+  const Recognition r = starts_with(payload, len, kStart, sizeof kStart);
+  return r == Recognition::Yes && len < 5 ? Recognition::NeedMore : r;
 }
 
 std::unique_ptr<Inspector> create(std::string_view patient_key) {
@@ -28,12 +31,6 @@ void Hl7Inspector::on_bytes(bool from_initiator, const uint8_t* data, size_t len
   framer_[from_initiator ? 0 : 1].feed(data, len, frames, errors);
   for (const auto& e : errors) out.malformed.push_back(e.what);
   for (const auto& f : frames) message(from_initiator, f, time_us, out);
-}
-
-void Hl7Inspector::on_gap(bool from_initiator, size_t, InspectionOutput& out) {
-  std::vector<MllpFramer::FramingError> errors;
-  framer_[from_initiator ? 0 : 1].lose(errors);
-  for (const auto& e : errors) out.malformed.push_back(e.what);
 }
 
 void Hl7Inspector::message(bool from_initiator, const MllpFramer::Frame& frame, uint64_t time_us,

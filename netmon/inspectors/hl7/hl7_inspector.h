@@ -9,13 +9,14 @@
 #include <string>
 #include <string_view>
 
+#include "vitrine/netmon/recognition.h"
 #include "hl7/hl7_message.h"
 #include "vitrine/netmon/inspector.h"
 
 namespace vitrine::netmon::hl7 {
 
 // An MLLP frame's start followed by an MSH segment.
-bool recognises(const uint8_t* payload, size_t len);
+Recognition recognises(const uint8_t* payload, size_t len);
 std::unique_ptr<Inspector> create(std::string_view patient_key);
 
 class Hl7Inspector : public Inspector {
@@ -27,7 +28,6 @@ class Hl7Inspector : public Inspector {
   explicit Hl7Inspector(std::string patient_key) : patient_key_(std::move(patient_key)) {}
   void on_bytes(bool from_initiator, const uint8_t* data, size_t len, uint64_t time_us,
                 InspectionOutput& out) override;
-  void on_gap(bool from_initiator, size_t len, InspectionOutput& out) override;
   bool reading_message() const override { return framer_[0].inside_frame(); }
 
  private:

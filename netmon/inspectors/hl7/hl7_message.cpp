@@ -138,10 +138,4 @@ void MllpFramer::feed(const uint8_t* data, size_t len, std::vector<Frame>& frame
   }
 }
 
-void MllpFramer::lose(std::vector<FramingError>& errors) {
-  if (state_ != State::Outside) errors.push_back({"bytes of the message were lost"});
-  state_ = State::Outside;
-  current_ = Frame{};
-}
-
 }  // namespace vitrine::netmon::hl7

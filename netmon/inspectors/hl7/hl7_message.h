@@ -51,8 +51,6 @@ class MllpFramer {
 
   // Feeds bytes; returns the frames the bytes completed, and the framing errors they caused.
   void feed(const uint8_t* data, size_t len, std::vector<Frame>& frames, std::vector<FramingError>& errors);
-  // Bytes of the stream were lost (a gap): the message being read cannot be whole.
-  void lose(std::vector<FramingError>& errors);
   bool inside_frame() const { return state_ != State::Outside; }
 
  private:

@@ -116,12 +116,19 @@ ParseStatus parse_connect_initial(const uint8_t* tpkt, size_t len, ConnectInitia
   return ParseStatus::Ok;
 }
 
-bool looks_like_connection_request(const uint8_t* data, size_t len) {
-  if (len < kTpktHeader + 2 || data[0] != 0x03 || data[1] != 0x00) return false;
+Recognition looks_like_connection_request(const uint8_t* data, size_t len) {
+  static const uint8_t kTpkt[] = {0x03, 0x00};  // TPKT version 3, reserved
+  if (starts_with(data, len, kTpkt, sizeof kTpkt) != Recognition::Yes) return starts_with(data, len, kTpkt, sizeof kTpkt);
+  if (len < kTpktHeader) return Recognition::NeedMore;
   const size_t tpkt_len = static_cast<size_t>(data[2] << 8 | data[3]);
-  if (tpkt_len > len || tpkt_len < kTpktHeader + 7) return false;
+  if (tpkt_len < kTpktHeader + 7) return Recognition::No;
+  if (len < kTpktHeader + 2) return Recognition::NeedMore;
+  if ((data[kTpktHeader + 1] & 0xf0) != kX224ConnectionRequest) return Recognition::No;
+  // A request longer than a recogniser may wait for is still read whole by the inspector,
+  // which reports it malformed if it is not one: padding it must not hide it.
+  if (tpkt_len > len) return tpkt_len > kMaxRecognitionBytes ? Recognition::Yes : Recognition::NeedMore;
   ConnectionRequest ignored;
-  return parse_connection_request(data, tpkt_len, ignored) == ParseStatus::Ok;
+  return parse_connection_request(data, tpkt_len, ignored) == ParseStatus::Ok ? Recognition::Yes : Recognition::No;
 }
 
 void TpktFramer::feed(const uint8_t* data, size_t len, std::vector<std::vector<uint8_t>>& tpkts, bool& not_tpkt) {

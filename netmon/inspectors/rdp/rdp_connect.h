@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "vitrine/netmon/recognition.h"
+
 namespace vitrine::netmon::rdp {
 
 // requestedProtocols / selectedProtocol bits ([MS-RDPBCGR] 2.2.1.1.1).
@@ -36,7 +38,7 @@ ParseStatus parse_connection_confirm(const uint8_t* tpkt, size_t len, Connection
 ParseStatus parse_connect_initial(const uint8_t* tpkt, size_t len, ConnectInitial& out);
 
 // Whether a client's first payload starts with a TPKT carrying an X.224 connection request.
-bool looks_like_connection_request(const uint8_t* data, size_t len);
+Recognition looks_like_connection_request(const uint8_t* data, size_t len);
 
 // Cuts a stream delivered in order into TPKTs.
 class TpktFramer {

@@ -18,7 +18,7 @@ const char* security_name(uint32_t selected_protocol) {
 
 }  // namespace
 
-bool recognises(const uint8_t* payload, size_t len) { return looks_like_connection_request(payload, len); }
+Recognition recognises(const uint8_t* payload, size_t len) { return looks_like_connection_request(payload, len); }
 
 std::unique_ptr<Inspector> create(std::string_view) { return std::make_unique<RdpInspector>(); }
 
@@ -88,12 +88,6 @@ void RdpInspector::server_tpkt(const std::vector<uint8_t>& tpkt, uint64_t time_u
   }
   done_[1] = true;
   out.messages.push_back(std::move(m));
-}
-
-void RdpInspector::on_gap(bool from_initiator, size_t, InspectionOutput& out) {
-  const size_t dir = from_initiator ? 0 : 1;
-  if (!done_[dir] && from_initiator && !initial_seen_) out.malformed.push_back("bytes of the RDP connection sequence were lost");
-  done_[dir] = true;
 }
 
 }  // namespace vitrine::netmon::rdp

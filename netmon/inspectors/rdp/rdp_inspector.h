@@ -6,6 +6,7 @@
 #include <memory>
 #include <string_view>
 
+#include "vitrine/netmon/recognition.h"
 #include "rdp/rdp_connect.h"
 #include "vitrine/netmon/inspector.h"
 
@@ -14,14 +15,13 @@ namespace vitrine::netmon::rdp {
 // Stable signature id of the BlueKeep channel request, in events and metrics.
 inline constexpr const char* kSignatureMsT120 = "vitrine.rdp.cve-2019-0708.ms_t120-channel";
 
-bool recognises(const uint8_t* payload, size_t len);
+Recognition recognises(const uint8_t* payload, size_t len);
 std::unique_ptr<Inspector> create(std::string_view patient_key);
 
 class RdpInspector : public Inspector {
  public:
   void on_bytes(bool from_initiator, const uint8_t* data, size_t len, uint64_t time_us,
                 InspectionOutput& out) override;
-  void on_gap(bool from_initiator, size_t len, InspectionOutput& out) override;
   bool reading_message() const override { return false; }  // nothing here is judged by rules
 
  private:

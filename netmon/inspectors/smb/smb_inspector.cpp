@@ -13,7 +13,7 @@ constexpr uint8_t kTransaction = 0x25, kTransaction2 = 0x32, kTransaction2Second
 constexpr uint16_t kTransPeekNamedPipe = 0x0023, kTrans2SessionSetup = 0x000e;
 }  // namespace
 
-bool recognises(const uint8_t* payload, size_t len) { return looks_like_smb(payload, len); }
+Recognition recognises(const uint8_t* payload, size_t len) { return looks_like_smb(payload, len); }
 
 policy::L7Facts protocol_of(const uint8_t* payload, size_t len) {
   if (len > 4 && payload[0] == 0x00)
@@ -106,12 +106,6 @@ void SmbInspector::answer(const SmbMessage& msg, InspectionOutput& out) {
     m.signature = kSignatureDoublePulsarAnswer;
   }
   out.messages.push_back(std::move(m));
-}
-
-void SmbInspector::on_gap(bool from_initiator, size_t, InspectionOutput& out) {
-  const size_t dir = from_initiator ? 0 : 1;
-  if (!done_[dir]) out.malformed.push_back("bytes of the SMB stream were lost");
-  done_[dir] = true;
 }
 
 }  // namespace vitrine::netmon::smb

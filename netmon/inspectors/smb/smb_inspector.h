@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "vitrine/netmon/recognition.h"
 #include "smb/smb_message.h"
 #include "vitrine/netmon/inspector.h"
 
@@ -30,7 +31,7 @@ inline constexpr const char* kSignaturePathCompare = "vitrine.smb.ms08-067.netpa
 // multiplex ID 65 + 16: the server that sends it is already infected.
 inline constexpr const char* kSignatureDoublePulsarAnswer = "vitrine.smb.ms17-010.doublepulsar-implant-answer";
 
-bool recognises(const uint8_t* payload, size_t len);
+Recognition recognises(const uint8_t* payload, size_t len);
 // As nDPI names SMB once it is sure: NetBIOS.SMBv1 or NetBIOS.SMBv23 (NetBIOS for a session request).
 policy::L7Facts protocol_of(const uint8_t* payload, size_t len);
 std::unique_ptr<Inspector> create(std::string_view patient_key);
@@ -51,7 +52,6 @@ class SmbInspector : public Inspector {
 
   void on_bytes(bool from_initiator, const uint8_t* data, size_t len, uint64_t time_us,
                 InspectionOutput& out) override;
-  void on_gap(bool from_initiator, size_t len, InspectionOutput& out) override;
   bool reading_message() const override { return !request_seen_; }
 
  private:

@@ -282,9 +282,14 @@ bool parse_dcerpc(const uint8_t* d, size_t len, DceRpc& out) {
   return true;
 }
 
-bool looks_like_smb(const uint8_t* d, size_t len) {
-  if (len >= 4 && d[0] == 0x81) return true;  // NetBIOS session request (port 139)
-  return len >= 8 && d[0] == 0x00 && (d[4] == 0xff || d[4] == 0xfe) && std::memcmp(d + 5, "SMB", 3) == 0;
+Recognition looks_like_smb(const uint8_t* d, size_t len) {
+  if (len == 0) return Recognition::NeedMore;
+  if (d[0] == 0x81) return len >= 4 ? Recognition::Yes : Recognition::NeedMore;  // NetBIOS session request (139)
+  if (d[0] != 0x00) return Recognition::No;
+  if (len <= 4) return Recognition::NeedMore;  // the rest of the NetBIOS header says nothing yet
+  if (d[4] != 0xff && d[4] != 0xfe) return Recognition::No;
+  static const uint8_t kSmb[] = {'S', 'M', 'B'};
+  return starts_with(d + 5, len - 5, kSmb, sizeof kSmb);
 }
 
 void NetbiosFramer::feed(const uint8_t* data, size_t len, std::vector<Frame>& frames, bool& not_netbios) {

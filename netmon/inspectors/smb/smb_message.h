@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "vitrine/netmon/recognition.h"
+
 namespace vitrine::netmon::smb {
 
 struct SmbMessage {
@@ -56,7 +58,7 @@ ParseStatus parse_frame(const uint8_t* data, size_t len, std::vector<SmbMessage>
 
 // Whether the first payload of a TCP flow is SMB: a NetBIOS session message with an SMB1 or
 // SMB2 header, or a NetBIOS session request (port 139).
-bool looks_like_smb(const uint8_t* data, size_t len);
+Recognition looks_like_smb(const uint8_t* data, size_t len);
 
 // Cuts a stream into NetBIOS session messages; keepalives and session requests are skipped.
 class NetbiosFramer {

@@ -33,23 +33,39 @@ struct Classification {
   bool by_inspection = false;
   uint64_t risks = 0;         // nDPI risk bitmap
   uint32_t packets = 0;       // packets given to nDPI
-  // What nDPI read of the flow's messages (DNS name, HTTP request, TLS hello), and a count
-  // that changes whenever any of it does, so that a flow already judged is judged again.
-  policy::L7Attributes attributes;
+  // What nDPI or an inspector read of the flow's messages (DNS name, HTTP request, TLS hello,
+  // HL7 header...), allocated only once something is reported, and a count that changes
+  // whenever any of it does, so that a flow already judged is judged again.
+  struct Reported {
+    policy::L7Attributes values;
+    std::string patient_ref;  // of the message whose attributes these are (inspectors)
+  };
+  std::unique_ptr<Reported> reported;
   uint32_t attributes_version = 0;
-  bool server_hello_read = false;  // TLS: the server's choice of version is in `attributes`
+  bool server_hello_read = false;  // TLS: the server's choice of version is in the attributes
   // Named by an inspector ahead of nDPI (Naming::Provisional): nDPI's later name replaces it,
   // its silence does not, and its risks are not final until it is done.
   bool provisional = false;
   // An inspector is reading a message whose attributes are still to come: rules that ask
   // about them wait instead of failing.
   bool attributes_pending = false;
-  std::string patient_ref;  // of the message whose attributes these are (inspectors)
 
+  // Null when nothing was reported.
+  const policy::L7Attributes* attributes() const { return reported ? &reported->values : nullptr; }
   void report(policy::Attr a, std::string value) {
-    if (attributes.get(a) == value) return;
-    attributes.set(a, std::move(value));
+    if (reported ? reported->values.get(a) == value : value.empty()) return;
+    if (!reported) reported = std::make_unique<Reported>();
+    reported->values.set(a, std::move(value));
     ++attributes_version;
+  }
+  void set_patient_ref(std::string ref) {
+    if (!reported && ref.empty()) return;
+    if (!reported) reported = std::make_unique<Reported>();
+    reported->patient_ref = std::move(ref);
+  }
+  std::string patient_ref() const { return reported ? reported->patient_ref : std::string(); }
+  std::vector<std::pair<std::string, std::string>> reported_attributes() const {
+    return reported ? reported->values.reported() : std::vector<std::pair<std::string, std::string>>{};
   }
   // nDPI's ids: whether the flow is (or runs over) this protocol.
   bool names(uint16_t id) const { return protocol.master == id || protocol.app == id; }

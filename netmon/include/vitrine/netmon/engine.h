@@ -1,21 +1,24 @@
-// The data path: every frame from either interface is decoded, policed at layer 2, put in
-// its flow, classified, judged against the policy and then forwarded, held or dropped. The
-// same engine serves the live relay and the replay of captures; it does no I/O of its own
-// (frames leave through a FrameSink, events through an EventSink) and reads time only from
-// the timestamps it is given, so tests drive it with a fake clock.
+// The data path: every frame from either interface is decoded, policed at layer 2, checked
+// as its receiving host would check it (checksums, and for TCP the connection's state: the
+// normaliser), put in its flow, classified, judged against the policy and then forwarded,
+// held or dropped. The same engine serves the live relay and the replay of captures; it does
+// no I/O of its own (frames leave through a FrameSink, events through an EventSink) and reads
+// time only from the timestamps it is given, so tests drive it with a fake clock.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 
 #include "vitrine/netmon/classifier.h"
 #include "vitrine/netmon/decode.h"
+#include "vitrine/netmon/deny_cache.h"
 #include "vitrine/netmon/events.h"
 #include "vitrine/netmon/flow.h"
+#include "vitrine/netmon/hold_queue.h"
+#include "vitrine/netmon/layer2_police.h"
 #include "vitrine/netmon/metrics.h"
 #include "vitrine/policy/evaluate.h"
 #include "vitrine/policy/policy.h"
@@ -32,6 +35,28 @@ class FrameSink {
 // Events are rate-limited so that a guest flooding violations cannot fill the disk; what is
 // suppressed is counted. 200 a second is far above what a cabinet's normal life produces.
 inline constexpr uint32_t kMaxEventsPerSecond = 200;
+// Flows denied at their first packet are remembered this long and this many at most: long
+// enough that a client's retransmitted SYNs (XP: after 3 and 6 more seconds) count as one
+// denied flow; a full port scan of 65,536 ports cycles through them, which costs nothing but
+// a second flow_denied event for a port probed twice more than 10 s apart.
+inline constexpr size_t kDeniedFlowsRemembered = 8192;
+inline constexpr uint64_t kDeniedFlowLifetimeUs = 10'000'000;
+// Flows netmon cut are remembered after they leave the table, so that a segment continuing
+// one is dropped rather than opening a fresh flow (both hosts were sent resets: ten minutes
+// is long past any retransmission).
+inline constexpr size_t kCutFlowsRemembered = 4096;
+inline constexpr uint64_t kCutFlowLifetimeUs = 600'000'000;
+// Resets answering SYNs denied at their first packet, at most this many a second: a scan gets
+// its answers, a flood with forged sources cannot turn netmon into a reflector or fill the
+// uplink's transmit ring that the cabinet's own frames need.
+inline constexpr uint32_t kMaxFirstPacketResetsPerSecond = 1000;
+
+struct EngineOptions {
+  // Live, offloads are off on both interfaces and every frame carries its real checksums.
+  // A capture taken on a host that offloaded them has wrong ones on what that host sent:
+  // replay of such a capture turns this off (replay --checksums ignore).
+  bool verify_checksums = true;
+};
 
 class Engine {
  public:
@@ -40,7 +65,8 @@ class Engine {
   using MessageHook = std::function<void(const Flow&, const InspectedMessage&)>;
 
   Engine(std::shared_ptr<const policy::Policy> policy, const NdpiClassifier& classifier,
-         FrameSink& sink, EventSink& events, NetmonMetrics& metrics, LinkType link);
+         FrameSink& sink, EventSink& events, NetmonMetrics& metrics, LinkType link,
+         EngineOptions options = {});
   ~Engine();
 
   // One frame as captured. `from` is the interface it arrived on; replay passes nullopt and
@@ -50,7 +76,7 @@ class Engine {
   // Applies hold deadlines and idle timeouts up to `now_us`.
   void on_tick(uint64_t now_us);
   // The earliest hold deadline, so that a live loop knows how long it may sleep; 0 if none.
-  uint64_t next_deadline_us() const;
+  uint64_t next_deadline_us() const { return hold_.next_deadline_us(); }
   // Ends every flow (end of a capture, or shutdown).
   void finish();
 
@@ -69,10 +95,10 @@ class Engine {
   void set_message_hook(MessageHook hook) { message_hook_ = std::move(hook); }
   const NdpiClassifier& classifier() const { return classifier_; }
   const FlowTable& flows() const { return table_; }
+  size_t denied_flows_remembered() const { return denied_.size(); }
   uint64_t frames() const { return frames_; }
 
  private:
-  enum class L2Result : uint8_t { Inspect, Forward, Drop };
   struct Frame {
     const uint8_t* data;
     size_t len;
@@ -81,35 +107,53 @@ class Engine {
   };
 
   Side infer_side(const Decoded& d) const;
-  L2Result police_layer2(const Frame& f, const Decoded& d);
+  bool checks_pass(const Frame& f, const Decoded& d);
   void handle_ip(const Frame& f, const Decoded& d);
-  Flow* flow_for(const Frame& f, const Decoded& d, bool& created);
+
+  // Admission (engine_admission.cpp): the flow of a frame, or nullptr when the frame was
+  // dropped without one (denied at its first packet, a continuation of a cut flow, a cap).
+  Flow* admit(const Frame& f, const Decoded& d);
+  Flow* existing_flow(const FlowKey& key, const Decoded& d);
+  bool remembered_denial(const Frame& f, const Decoded& d, const FlowKey& key);
+  void deny_first(const Frame& f, const Decoded& d, const FlowKey& key, std::string rule, const char* reason,
+                  bool midstream);
+  void reset_first(const Frame& f, const Decoded& d);
+  bool make_room(const Frame& f, const Decoded& d);
   void init_flow(Flow& flow, const Frame& f, const Decoded& d);
-  void judge_new_flow(Flow& flow, uint64_t now_us);
-  void cut_for_outcome(Flow& flow, const char* outcome, const std::string& reason, uint64_t now_us);
-  void track_tcp(Flow& flow, uint8_t endpoint, const Decoded& d);
+  void end_denied(const DeniedFlow& denied);
+
+  // TCP: the connection's state and its streams (engine_streams.cpp). False: dropped.
+  bool normalise_tcp(Flow& flow, const Frame& f, const Decoded& d, uint8_t endpoint);
+  bool check_stream(Flow& flow, const Frame& f, const Decoded& d, uint8_t endpoint);
+  void normaliser_drop(Flow& flow, const Frame& f, NormDrop reason);
+  // A segment's bytes into its stream while the protocol is recognised (before nDPI's turn
+  // at the packet, so that a protocol only netmon knows is named first); then, once an
+  // inspector reads the flow, to the inspector (after nDPI's turn, as judging needs it).
+  void open_streams(Flow& flow);
+  void take_segment(Flow& flow, const Decoded& d, uint8_t endpoint);
+  void inspect_segment(Flow& flow, const Frame& f, const Decoded& d, uint8_t endpoint);
+  void recognise(Flow& flow);
+  void attach_inspector(Flow& flow, const InspectorRegistration& reg, const std::vector<uint8_t>& prefix);
+  void end_recognition(Flow& flow);
+  void handle_inspection(Flow& flow, InspectionOutput& out, uint64_t now_us);
+  void report_message(Flow& flow, const InspectedMessage& m, std::string_view block);
+  void judge_message(Flow& flow, const InspectedMessage& m, uint64_t now_us);
+  void virtual_patch_hit(Flow& flow, const InspectedMessage& m, uint64_t now_us);
+
   void classify(Flow& flow, const Frame& f, const Decoded& d, uint8_t endpoint);
   void resolve_pending(Flow& flow, uint64_t now_us);
   // Judges an allowed flow again on what is known now (a new policy, or attributes reported
   // after its verdict); cuts it when the policy now denies it. True when it was cut.
   bool rejudge_allowed(Flow& flow, uint64_t now_us, const std::string& reason);
-  // The initiator's first payload offered to netmon's inspectors (inspector.h).
-  void recognise(Flow& flow, const Decoded& d);
-  // A payload of an inspected flow: its messages judged as they complete.
-  void inspect(Flow& flow, const Frame& f, const Decoded& d, uint8_t endpoint);
-  // A judged message's attributes become the flow's (report), then decide its fate (judge).
-  void report_message(Flow& flow, const InspectedMessage& m);
-  void judge_message(Flow& flow, const InspectedMessage& m, uint64_t now_us);
-  // An inspector saw an attack a virtual patch stops: recorded, and cut unless the policy
-  // says alert.
-  void virtual_patch_hit(Flow& flow, const InspectedMessage& m, uint64_t now_us);
-  void resolve_undetermined(Flow& flow, const char* limit, uint64_t value, uint64_t limit_value,
-                            uint64_t now_us);
+  void cut_for_outcome(Flow& flow, const char* outcome, const std::string& reason, uint64_t now_us);
+  // A hold bound ran out: what the flow waited for (its verdict, its protocol) is given up.
+  void give_up_waiting(Flow& flow, const char* limit, uint64_t value, uint64_t limit_value, uint64_t now_us);
   void resolve_undetermined(Flow& flow, const char* limit, uint64_t value, uint64_t limit_value,
                             uint64_t now_us, const char* outcome, policy::Action action);
   void apply(Flow& flow, const policy::Decision& decision, uint64_t now_us);
-  void apply(Flow& flow, policy::Action action, std::string rule, std::string reason,
-             uint64_t now_us);
+  void apply(Flow& flow, policy::Action action, std::string rule, std::string reason, uint64_t now_us);
+  // The flow's payload waits: for its verdict, or for its protocol to be recognised.
+  bool waits(const Flow& flow, const Decoded& d, uint8_t endpoint) const;
   void hold(Flow& flow, const Frame& f, uint8_t endpoint, uint32_t seq_end);
   void release_held(Flow& flow, bool forward);
   void send_resets(Flow& flow);
@@ -118,9 +162,15 @@ class Engine {
   void drop(const Frame& f) { metrics_.packet(f.from, false, f.len); }
   void account(Flow& flow);
   void end_flow(Flow& flow);
+  void remove_flow(Flow& flow);
+  TimeoutClass timeout_class_of(const Flow& flow) const;
+
+  // Events (engine_events.cpp).
   void emit(Event e);
-  Event flow_event(const Flow& flow, Event::Kind kind, uint64_t time_us) const;
+  Event flow_event(const Flow& flow, Event::Kind kind, uint64_t time_us, const std::string& reason) const;
   void layer2_violation(const Frame& f, const Decoded& d, L2Drop reason);
+  void limit_event(const Flow* flow, const Frame& f, const Decoded* d, const char* limit, uint64_t value,
+                   uint64_t limit_value, std::string reason);
 
   std::shared_ptr<const policy::Policy> policy_;
   const NdpiClassifier& classifier_;
@@ -128,18 +178,22 @@ class Engine {
   EventSink& events_;
   NetmonMetrics& metrics_;
   LinkType link_;
+  EngineOptions options_;
   FlowTable table_;
-  std::set<std::pair<uint64_t, Flow*>> hold_deadlines_;
-  size_t held_frames_ = 0;
+  DenyCache denied_{kDeniedFlowsRemembered, kDeniedFlowLifetimeUs};
+  DenyCache cut_{kCutFlowsRemembered, kCutFlowLifetimeUs};
+  HoldQueue hold_;
   FlowEndHook flow_end_hook_;
   MessageHook message_hook_;
   uint64_t frames_ = 0;
   // The key of the patient references in events: one per netmon process, never written down,
   // so a reference can be followed within a run and not turned back into an identifier.
   std::string patient_key_;
-  // Event rate limit: a one-second window.
+  // Rate limits: one-second windows.
   uint64_t event_window_start_us_ = 0;
   uint32_t events_in_window_ = 0;
+  uint64_t reset_window_start_us_ = 0;
+  uint32_t resets_in_window_ = 0;
 };
 
 }  // namespace vitrine::netmon

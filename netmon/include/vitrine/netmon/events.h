@@ -20,7 +20,8 @@ struct Event {
   enum class Kind : uint8_t {
     FlowDenied, FlowAlert, FlowWouldDeny, Layer2Violation, LimitReached, PolicyReloaded, PolicyRefused,
     Malformed,    // bytes of a recognised protocol that do not follow it
-    VirtualPatch  // an attack a virtual patch stops (its signature says which)
+    VirtualPatch,   // an attack a virtual patch stops (its signature says which)
+    NormaliserDrop  // the first frame of a flow the normaliser dropped: its host would have read it otherwise
   };
   Kind kind = Kind::FlowDenied;
   uint64_t time_us = 0;

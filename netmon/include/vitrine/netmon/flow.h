@@ -1,6 +1,12 @@
 // One flow's record and the bounded table that holds them. The table owns eviction: each
 // flow sits on the recency list of its timeout class, so that expiry only ever looks at the
-// oldest flow of each class.
+// oldest flow of each class; and a flow that its responder has not answered yet (a half-open
+// TCP connection, a UDP datagram without reply) also sits on its opener's side's list of
+// unanswered flows, which is bounded on its own, so that a flood from either side fills only
+// that list and never the room kept for answered flows.
+//
+// A flow is kept small (DESIGN.md: 100,000 allowed flows in 64 MiB): what only some flows need
+// (held frames, streams being read, what their messages said) hangs off it when needed.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +20,7 @@
 #include "vitrine/netmon/classifier.h"
 #include "vitrine/netmon/inspector.h"
 #include "vitrine/netmon/reassembly.h"
+#include "vitrine/netmon/tcp_tracker.h"
 #include "vitrine/policy/policy.h"
 
 namespace vitrine::netmon {
@@ -39,12 +46,17 @@ struct FlowKeyHash {
   size_t operator()(const FlowKey& k) const noexcept;
 };
 
+struct IpAddrHash {
+  size_t operator()(const IpAddr& a) const noexcept;
+};
+
 enum class Verdict : uint8_t { Pending, Allow, Deny };
 const char* to_string(Verdict v);
 
-enum class TimeoutClass : uint8_t { Tcp, TcpClosed, Udp, Other, kCount };
+// TcpHalfOpen: the handshake is not complete; it lasts seconds (limits.tcpHalfOpenTimeout).
+enum class TimeoutClass : uint8_t { TcpHalfOpen, Tcp, TcpClosed, Udp, Other, kCount };
 
-// A frame held back while its flow's verdict is pending.
+// A frame held back while its flow's verdict, or its protocol, is still to be known.
 struct HeldFrame {
   std::vector<uint8_t> bytes;
   Side to;
@@ -52,31 +64,48 @@ struct HeldFrame {
   uint32_t tcp_seq_end;
 };
 
-// A flow whose messages an inspector reads: its two byte streams, back in order.
-struct FlowInspection {
-  FlowInspection(std::unique_ptr<Inspector> i, uint32_t max_pending_bytes)
-      : inspector(std::move(i)), stream{StreamReassembler(max_pending_bytes), StreamReassembler(max_pending_bytes)} {}
-  std::unique_ptr<Inspector> inspector;
-  const char* block = "";       // the policy block its messages are judged by
+struct HeldFrames {
+  std::vector<HeldFrame> frames;
+  uint32_t bytes = 0;
+  uint64_t deadline_us = 0;  // when the hold bound in time runs out
+};
+
+// A TCP flow's two byte streams while netmon reads them: first to recognise its protocol
+// (inspector null), then, when the policy judges that protocol's messages or a virtual patch
+// needs them, for its inspector.
+struct FlowStreams {
+  FlowStreams(uint32_t max_pending_bytes, uint32_t max_retained_bytes)
+      : stream{StreamReassembler(max_pending_bytes, max_retained_bytes),
+               StreamReassembler(max_pending_bytes, max_retained_bytes)} {}
   StreamReassembler stream[2];  // by endpoint: 0 initiator, 1 responder
+  std::unique_ptr<Inspector> inspector;
+  const char* block = "";   // the policy block its messages are judged by
+  bool recognising = true;  // the initiator's first bytes do not yet tell its protocol
+  bool backlog = false;     // the inspector is still to read what came before it was attached
 };
 
 struct Flow {
-  FlowKey key;
-  // Orientation, from the first packet: the initiator opened the flow.
+  // Orientation: the initiator opened the flow (its SYN; for other transports and for a TCP
+  // flow picked up midway, its first packet).
   IpAddr initiator_ip;
   IpAddr responder_ip;
   uint16_t initiator_port = 0;
   uint16_t responder_port = 0;
   uint8_t ip_protocol = 0;
   policy::Direction direction = policy::Direction::Egress;
+  Side opener = Side::Guest;  // the interface the initiator is on
+  uint8_t vlan_tags = 0;      // the 802.1Q stack of its first frame
+  uint16_t vlan_ids[2] = {0, 0};
   MacAddr guest_mac;
   MacAddr peer_mac;
 
   Verdict verdict = Verdict::Pending;
   policy::Action action = policy::Action::Deny;
+  bool accounted = false;         // counted in the flows metric
+  bool answered = false;          // its responder has replied (TCP: the handshake completed)
+  bool recognition_done = false;  // its first bytes were offered to the inspectors
+  bool normaliser_reported = false;  // an event said what the normaliser dropped
   std::string rule;  // the rule, "default", or the outcome that decided
-  std::string reason;
 
   uint64_t first_us = 0;
   uint64_t last_us = 0;
@@ -84,30 +113,25 @@ struct Flow {
   uint64_t bytes[2] = {0, 0};
   uint64_t dropped_packets = 0;
 
-  // TCP sequence space, by endpoint: as forwarded (what the other side has received) and as
-  // seen (what the endpoint has sent), for resets that the receiver will accept.
-  uint32_t next_seq[2] = {0, 0};
-  bool seq_known[2] = {false, false};
-  uint32_t seen_next_seq[2] = {0, 0};
-  bool seen_seq_known[2] = {false, false};
-  bool fin_seen[2] = {false, false};
-  bool rst_seen = false;
+  TcpState tcp;  // both directions' sequence spaces, as their hosts see them
+  // What each endpoint's peer has received of it (forwarded by netmon), for resets the
+  // receiver accepts.
+  uint32_t forwarded_next[2] = {0, 0};
+  bool forwarded_known[2] = {false, false};
 
   Classification classification;
-  bool inspectors_tried = false;               // the first payload was offered to them
-  std::unique_ptr<FlowInspection> inspection;  // only when the policy judges the protocol's messages
-  bool accounted = false;  // counted in the flows metric
-
-  std::vector<HeldFrame> held;
-  uint32_t held_bytes = 0;
-  uint64_t hold_deadline_us = 0;  // 0: nothing held
+  std::unique_ptr<FlowStreams> streams;  // TCP flows whose bytes netmon reads
+  std::unique_ptr<HeldFrames> held;      // only while frames are held
 
   TimeoutClass timeout_class = TimeoutClass::Other;
   std::list<Flow*>::iterator recency;
+  std::list<Flow*>::iterator unanswered_pos;  // while !answered
+  const FlowKey* key = nullptr;               // the table's copy
 
   uint8_t endpoint_of(const IpAddr& src, uint16_t src_port) const {
     return (src == initiator_ip && src_port == initiator_port) ? 0 : 1;
   }
+  size_t held_count() const { return held ? held->frames.size() : 0; }
 };
 
 // Timeouts in microseconds, one per TimeoutClass.
@@ -125,12 +149,21 @@ class FlowTable {
 
   Flow* find(const FlowKey& key);
   const Flow* find(const FlowKey& key) const;
-  // nullptr when the table is full: the caller applies the policy's outcome.
-  Flow* insert(const FlowKey& key, TimeoutClass cls, uint64_t now_us);
+  // nullptr when the table is full: the caller applies the policy's outcome. The new flow is
+  // unanswered, on `opener`'s list (and, from the network, counted against `initiator`).
+  Flow* insert(const FlowKey& key, TimeoutClass cls, uint64_t now_us, Side opener = Side::Guest,
+               const IpAddr& initiator = {});
   // Marks activity and moves the flow to the young end of its (possibly new) class.
   void touch(Flow& flow, TimeoutClass cls, uint64_t now_us);
+  // The flow's responder replied: it leaves its opener's list of unanswered flows.
+  void answered(Flow& flow);
   // The least recently active flow of all classes, or nullptr when empty.
   Flow* oldest();
+  // The least recently opened unanswered flow from `side`, or nullptr.
+  Flow* oldest_unanswered(Side side);
+  size_t unanswered(Side side) const { return unanswered_[static_cast<size_t>(side)].size(); }
+  // Unanswered flows whose initiator is `ip` (counted for the network side only).
+  uint32_t unanswered_from(const IpAddr& ip) const;
   // Calls `on_end` for each flow idle past its class's timeout, then removes it.
   void expire(uint64_t now_us, const std::function<void(Flow&)>& on_end);
   void remove(Flow& flow);
@@ -143,10 +176,16 @@ class FlowTable {
   uint32_t capacity() const { return max_flows_; }
 
  private:
+  void leave_unanswered(Flow& flow);
+
   uint32_t max_flows_;
   FlowTimeouts timeouts_;
-  std::unordered_map<FlowKey, std::unique_ptr<Flow>, FlowKeyHash> flows_;
+  std::unordered_map<FlowKey, Flow, FlowKeyHash> flows_;
   std::list<Flow*> recency_[static_cast<size_t>(TimeoutClass::kCount)];
+  std::list<Flow*> unanswered_[2];  // by the opener's side, oldest first
+  // Unanswered flows by initiator address, for the network side's per-source cap; bounded by
+  // that side's list.
+  std::unordered_map<IpAddr, uint32_t, IpAddrHash> unanswered_by_source_;
 };
 
 }  // namespace vitrine::netmon

@@ -1,7 +1,8 @@
 // The seam between the engine and netmon's own protocol inspectors (netmon/inspectors/<name>/):
-// a flow whose first payload an inspector recognises is named its protocol, and, when the
-// policy judges that protocol's messages, its TCP stream is put back in order and handed to
-// the inspector, which reports each message it completes.
+// a flow whose first bytes (its initiator's stream, reassembled from the handshake on) an
+// inspector recognises is named its protocol, and, when the policy judges that protocol's
+// messages or a virtual patch needs them, both its TCP streams are handed to the inspector in
+// order, which reports each message it completes.
 #pragma once
 
 #include <cstddef>
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "vitrine/netmon/recognition.h"
 #include "vitrine/policy/evaluate.h"
 #include "vitrine/policy/l7.h"
 #include "vitrine/policy/policy.h"
@@ -45,8 +47,6 @@ class Inspector {
   // Bytes of one direction, in order.
   virtual void on_bytes(bool from_initiator, const uint8_t* data, size_t len, uint64_t time_us,
                         InspectionOutput& out) = 0;
-  // Bytes of one direction that will never come (the reassembler gave up on them).
-  virtual void on_gap(bool from_initiator, size_t len, InspectionOutput& out) = 0;
   // The initiator has begun a message that is not complete: what it says is still to come.
   virtual bool reading_message() const = 0;
 };
@@ -66,8 +66,8 @@ struct InspectorRegistration {
   // The protocol the first payload shows, for Own and Provisional naming.
   policy::L7Facts (*protocol_of)(const uint8_t* payload, size_t len);
   std::vector<policy::VirtualPatch> patches;  // the virtual patches it enforces
-  // The initiator's first payload: whether it is this inspector's protocol.
-  bool (*recognises)(const uint8_t* payload, size_t len);
+  // The initiator's first bytes, as reassembled: whether they are this inspector's protocol.
+  Recognition (*recognises)(const uint8_t* payload, size_t len);
   std::unique_ptr<Inspector> (*create)(std::string_view patient_key);
 };
 

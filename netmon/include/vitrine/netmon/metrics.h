@@ -22,20 +22,10 @@
 
 #include "vitrine/netmon/decode.h"
 #include "vitrine/netmon/flow.h"
+#include "vitrine/netmon/layer2_police.h"
+#include "vitrine/netmon/normalise.h"
 
 namespace vitrine::netmon {
-
-// Why the layer-2 police dropped a frame.
-enum class L2Drop : uint8_t {
-  SpoofedMac,     // from the guest with another source MAC
-  SpoofedIp,      // from the guest with another source IP
-  ArpSpoof,       // ARP from the guest claiming another MAC or IP
-  NonIp,          // neither IP nor ARP
-  DhcpServer,     // the guest answering as a DHCP server
-  NotForGuest,    // from the network, addressed to someone else
-  kCount
-};
-const char* to_string(L2Drop r);
 
 class NetmonMetrics {
  public:
@@ -59,6 +49,16 @@ class NetmonMetrics {
   void publish();
   void malformed(Malformed reason) { malformed_[static_cast<size_t>(reason)]->Increment(); }
   void layer2_drop(L2Drop reason) { l2_drops_[static_cast<size_t>(reason)]->Increment(); }
+  // Per frame, as floods send them: gathered, then published with the packet counts.
+  void normaliser_drop(NormDrop reason) { ++pending_norm_drops_[static_cast<size_t>(reason)]; }
+  void dhcp(Side from, DhcpOutcome outcome) { dhcp_[static_cast<size_t>(from)][static_cast<size_t>(outcome)]->Increment(); }
+  void evicted_unanswered(Side opener) { evicted_unanswered_[static_cast<size_t>(opener)]->Increment(); }
+  void unanswered(Side opener, size_t n) { unanswered_[static_cast<size_t>(opener)]->Set(static_cast<double>(n)); }
+  void remembered(size_t denied, size_t cut) {
+    remembered_denied_->Set(static_cast<double>(denied));
+    remembered_cut_->Set(static_cast<double>(cut));
+  }
+  void resets_suppressed() { ++pending_resets_suppressed_; }
   void fragment(bool forwarded) { fragments_[forwarded ? 1 : 0]->Increment(); }
   void held(size_t now_holding) {
     held_total_->Increment();
@@ -120,6 +120,15 @@ class NetmonMetrics {
   double pending_processing_sum_ = 0;
   std::array<prometheus::Counter*, static_cast<size_t>(Malformed::kCount)> malformed_{};
   std::array<prometheus::Counter*, static_cast<size_t>(L2Drop::kCount)> l2_drops_{};
+  std::array<prometheus::Counter*, static_cast<size_t>(NormDrop::kCount)> norm_drops_{};
+  std::array<uint64_t, static_cast<size_t>(NormDrop::kCount)> pending_norm_drops_{};
+  std::array<std::array<prometheus::Counter*, static_cast<size_t>(DhcpOutcome::kCount)>, 2> dhcp_{};
+  std::array<prometheus::Counter*, 2> evicted_unanswered_{};
+  std::array<prometheus::Gauge*, 2> unanswered_{};
+  prometheus::Gauge* remembered_denied_;
+  prometheus::Gauge* remembered_cut_;
+  prometheus::Counter* resets_suppressed_;
+  uint64_t pending_resets_suppressed_ = 0;
   std::array<prometheus::Counter*, 2> fragments_{};
   std::array<prometheus::Counter*, 2> capture_drops_{};
   std::array<prometheus::Counter*, 2> send_errors_{};

@@ -41,8 +41,10 @@ struct FlowExpectation {
 // JSON carries none (events: the event says it).
 ObservedFlow observed_flow(const nlohmann::json& j, const std::string& verdict);
 
-// Every flow of the capture under the policy, in the order they ended.
-std::vector<ObservedFlow> observe_flows(const policy::Policy& policy, const std::string& pcap_path);
+// Every flow of the capture under the policy, in the order they ended. `verify_checksums`:
+// false for a capture taken where checksums were left to the NIC (replay --checksums ignore).
+std::vector<ObservedFlow> observe_flows(const policy::Policy& policy, const std::string& pcap_path,
+                                        bool verify_checksums = true);
 
 // Throws ConfigError with file, line and column.
 std::vector<FlowExpectation> load_expectations(const std::string& path);

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "vitrine/netmon/classifier.h"
+#include "vitrine/netmon/engine.h"
 #include "vitrine/netmon/events.h"
 #include "vitrine/netmon/metrics.h"
 #include "vitrine/policy/policy.h"
@@ -32,12 +33,14 @@ using FlowRecordSink = std::function<void(const nlohmann::json& record)>;
 ReplayResult replay_capture(const std::string& pcap_path,
                             std::shared_ptr<const policy::Policy> policy,
                             const NdpiClassifier& classifier, EventSink& events,
-                            NetmonMetrics& metrics, const FlowRecordSink& on_flow);
+                            NetmonMetrics& metrics, const FlowRecordSink& on_flow,
+                            EngineOptions options = {});
 
 // The same, writing one JSON object per flow to `flows_path` ("-" for stdout; empty for none).
 ReplayResult replay_capture(const std::string& pcap_path,
                             std::shared_ptr<const policy::Policy> policy,
                             const NdpiClassifier& classifier, EventSink& events,
-                            NetmonMetrics& metrics, const std::string& flows_path);
+                            NetmonMetrics& metrics, const std::string& flows_path,
+                            EngineOptions options = {});
 
 }  // namespace vitrine::netmon

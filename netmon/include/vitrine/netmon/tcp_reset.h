@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "vitrine/common/net_types.h"
+#include "vitrine/netmon/checksum.h"
 
 namespace vitrine::netmon {
 
@@ -24,8 +25,5 @@ struct ResetSpec {
 
 // An Ethernet frame (IPv4 or IPv6) carrying RST (and ACK when spec.ack is set).
 std::vector<uint8_t> build_tcp_reset(const ResetSpec& spec);
-
-// RFC 1071 checksum of `len` bytes, continuing from `sum` (a partial, unfolded sum).
-uint16_t internet_checksum(const uint8_t* data, size_t len, uint32_t sum = 0);
 
 }  // namespace vitrine::netmon

@@ -69,6 +69,10 @@ struct Limits {
   uint32_t tcp_idle_timeout_s = 7800;
   // After FIN both ways or a RST the flow only needs to absorb stragglers.
   uint32_t tcp_closed_timeout_s = 10;
+  // A handshake completes in milliseconds; XP sends its SYN again after 3 and 6 more seconds
+  // (TcpMaxConnectRetransmissions 2), and a SYN sent again after expiry simply opens a new
+  // entry. A half-open flow from a scan or a flood is gone within seconds.
+  uint32_t tcp_half_open_timeout_s = 10;
   // DNS, NetBIOS name service and syslog exchanges complete within seconds.
   uint32_t udp_idle_timeout_s = 120;
   uint32_t other_idle_timeout_s = 60;
@@ -84,7 +88,18 @@ struct Limits {
   // Bytes of one direction an inspected stream may hold out of order. XP's TCP window is
   // 64 KiB without window scaling: a sender cannot have more in flight, so more waiting means
   // a lost segment, or an evasion, and the hole becomes a gap (onReassemblyLimit).
+  // The same bound holds what a read stream keeps of delivered bytes until the receiver
+  // acknowledges them, to compare a retransmission with what was read.
   uint32_t reassembly_pending_bytes = 65536;
+  // Flows each side has opened that have had no answer yet (a half-open TCP connection, a
+  // datagram without reply): at most a quarter of the table each, so that a flood from one
+  // side fills only its own quarter and answered flows always keep half the table. Past it
+  // the side's oldest unanswered flow is evicted. 0: maxFlows / 4.
+  uint32_t max_unanswered_flows = 0;
+  // Unanswered flows one address on the network may have open at once: a cabinet is reached
+  // by a handful of hosts, each with a few connections; more is a scan or a flood.
+  uint32_t max_unanswered_flows_per_source = 256;
+  uint32_t unanswered_flows_per_side() const { return max_unanswered_flows ? max_unanswered_flows : max_flows / 4; }
 };
 
 enum class FullTableOutcome : uint8_t { Deny, EvictOldest };
@@ -102,6 +117,11 @@ struct Outcomes {
   FullTableOutcome on_flow_table_full = FullTableOutcome::Deny;
   Action on_fragment = Action::Deny;   // IP fragments: no ports to judge, a classic evasion
   Action on_malformed = Action::Deny;  // frames that do not decode
+  // A TCP flow whose handshake netmon did not see (it was started, or restarted, while the
+  // connection was open; or an outsider's segment that belongs to no connection): its stream
+  // cannot be anchored, so its messages cannot be read. Not given: deny when some rule judges
+  // messages or a virtual patch is on, allow otherwise.
+  std::optional<Action> on_midstream;
 };
 
 // Virtual patches: netmon's inspectors recognise the traffic of attacks that hit unpatched
@@ -136,6 +156,9 @@ struct GuestIdentity {
 
 struct Layer2 {
   bool dhcp_client = false;  // the guest may obtain its address by DHCP (as a client only)
+  // The hospital's DHCP servers (or relays): the guest's requests may go to them (or be
+  // broadcast), and only their replies reach it. Empty: replies from any server.
+  std::vector<Cidr> dhcp_servers;
 };
 
 struct Policy {
@@ -163,6 +186,8 @@ struct Policy {
   // data path asks it of every flow an inspector recognises.
   std::vector<std::string> judged_blocks;
   bool judges(std::string_view block) const;
+  // The outcome for a TCP flow picked up without its handshake (Outcomes::on_midstream).
+  Action midstream_outcome() const;
 };
 
 // Builds `policy.index` and `policy.judged_blocks` from its rules.
