@@ -158,7 +158,10 @@ void Engine::handle_ip(const Frame& f, const Decoded& d) {
     return;
   }
   if (flow->ip_protocol == IPPROTO_TCP && !normalise_tcp(*flow, f, d, ep)) return;
-  if (ep == 1 && flow->ip_protocol != IPPROTO_TCP) table_.answered(*flow);
+  if (ep == 1 && flow->ip_protocol != IPPROTO_TCP && !flow->answered) {
+    table_.answered(*flow);
+    ++lane_generation_;
+  }
   table_.touch(*flow, timeout_class_of(*flow), f.time_us);
 
   const uint32_t attributes_before = flow->classification.attributes_version;
@@ -315,6 +318,7 @@ void Engine::resolve_undetermined(Flow& flow, const char* limit, uint64_t value,
 }
 
 void Engine::apply(Flow& flow, policy::Action action, std::string rule, std::string reason, uint64_t now_us) {
+  ++lane_generation_;
   flow.verdict = action == policy::Action::Deny ? Verdict::Deny : Verdict::Allow;
   flow.action = action;
   flow.rule = std::move(rule);
@@ -443,6 +447,7 @@ void Engine::account(Flow& flow) {
 }
 
 void Engine::end_flow(Flow& flow) {
+  if (flow.answered && flow.verdict == Verdict::Allow) ++lane_generation_;
   if (flow.held) release_held(flow, false);
   classifier_.give_up(flow.classification);
   if (!flow.accounted) {
@@ -481,6 +486,27 @@ void Engine::on_tick(uint64_t now_us) {
     metrics_.unanswered(Side::Guest, table_.unanswered(Side::Guest));
     metrics_.unanswered(Side::Uplink, table_.unanswered(Side::Uplink));
   }
+}
+
+std::vector<LaneFlow> Engine::lane_flows(size_t max) const {
+  std::vector<std::pair<uint64_t, LaneFlow>> found;
+  table_.for_each([&](const Flow& flow) {
+    if (flow.verdict != Verdict::Allow || !flow.answered) return;
+    if (flow.ip_protocol != IPPROTO_TCP && flow.ip_protocol != IPPROTO_UDP) return;
+    const bool egress = flow.direction == policy::Direction::Egress;
+    LaneFlow lane;
+    lane.ip_protocol = flow.ip_protocol;
+    lane.guest_port = egress ? flow.initiator_port : flow.responder_port;
+    lane.peer_ip = egress ? flow.responder_ip : flow.initiator_ip;
+    lane.peer_port = egress ? flow.responder_port : flow.initiator_port;
+    found.emplace_back(flow.last_us, lane);
+  });
+  const size_t n = std::min(max, found.size());
+  std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(n), found.end(),
+                    [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<LaneFlow> out;
+  for (size_t i = 0; i < n; ++i) out.push_back(found[i].second);
+  return out;
 }
 
 Engine::ReloadResult Engine::replace_policy(std::shared_ptr<const policy::Policy> next, uint64_t now_us) {

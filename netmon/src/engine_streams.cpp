@@ -51,6 +51,7 @@ bool Engine::normalise_tcp(Flow& flow, const Frame& f, const Decoded& d, uint8_t
   }
   if (t.established) {
     table_.answered(flow);
+    ++lane_generation_;
     metrics_.unanswered(flow.opener, table_.unanswered(flow.opener));
   }
   return true;

@@ -165,6 +165,10 @@ void FlowTable::for_each(const std::function<void(Flow&)>& visit) {
   for (auto& [key, flow] : flows_) visit(flow);
 }
 
+void FlowTable::for_each(const std::function<void(const Flow&)>& visit) const {
+  for (const auto& [key, flow] : flows_) visit(flow);
+}
+
 void FlowTable::drain(const std::function<void(Flow&)>& on_end) {
   for (auto& [key, flow] : flows_) on_end(flow);
   for (auto& list : recency_) list.clear();

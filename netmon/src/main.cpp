@@ -94,9 +94,17 @@ int run_relay(const std::string& guest_if, const std::string& uplink_if,
   if (syslog) exposer.RegisterCollectable(syslog);
 
   const auto open_port = packet_io == "pcap" ? open_pcap_port : open_ring_port;
-  auto guest = open_port(guest_if);
-  auto uplink = open_port(uplink_if);
-  Relay relay(*guest, *uplink, metrics);
+  // Three lanes each (priority_lanes.h): flows, services, bulk.
+  const auto laned = [&](const std::string& interface) {
+    std::vector<std::unique_ptr<PacketPort>> lanes;
+    lanes.push_back(open_port(interface, kPriorityLaneSize));
+    lanes.push_back(open_port(interface, kPriorityLaneSize));
+    lanes.push_back(open_port(interface, PortSize{}));
+    return LanedPort(std::move(lanes));
+  };
+  LanedPort guest = laned(guest_if);
+  LanedPort uplink = laned(uplink_if);
+  Relay relay(guest, uplink, metrics);
   Engine engine(policy, classifier, relay, events, metrics, LinkType::Ethernet);
   PolicyReloader reloader(policy_path, engine, events, metrics);
   reloader.started_with(*policy);

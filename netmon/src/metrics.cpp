@@ -190,6 +190,22 @@ NetmonMetrics::NetmonMetrics(std::shared_ptr<prometheus::Registry> registry)
                          .Register(r);
   remembered_denied_ = &remembered.Add({{"kind", "denied"}});
   remembered_cut_ = &remembered.Add({{"kind", "cut"}});
+  auto& lane_updates = BuildCounter()
+                           .Name("vitrine_netmon_priority_lane_updates_total")
+                           .Help("Rebuilds of the priority lanes' kernel filters, by result (failed: only the policy's own terms kept)")
+                           .Register(r);
+  lane_updates_applied_ = &lane_updates.Add({{"result", "applied"}});
+  lane_updates_failed_ = &lane_updates.Add({{"result", "failed"}});
+  lane_flows_ = &BuildGauge()
+                     .Name("vitrine_netmon_priority_lane_flows")
+                     .Help("Allowed, answered flows whose exact endpoints the priority lanes take")
+                     .Register(r)
+                     .Add({});
+  auto& lane_drops = BuildCounter()
+                         .Name("vitrine_netmon_priority_lane_dropped_packets_total")
+                         .Help("Frames of the priority lane the kernel dropped (its ring full), by interface")
+                         .Register(r);
+  for (Side s : {Side::Guest, Side::Uplink}) lane_drops_[static_cast<size_t>(s)] = &lane_drops.Add({{"interface", interface_of(s)}});
   resets_suppressed_ = &BuildCounter()
                             .Name("vitrine_netmon_tcp_resets_suppressed_total")
                             .Help("Resets not sent to flows denied at their first packet, over the rate limit")

@@ -10,19 +10,19 @@ namespace {
 
 // A whole jumbo frame plus VLAN tags; nothing larger reaches a tap or veth with offloads off.
 constexpr int kSnapLength = 65535;
-// Room for bursts while the relay is busy with the other interface: about 5000 full frames.
-constexpr int kKernelBufferBytes = 8 << 20;
 
 class PcapPort final : public PacketPort {
  public:
-  explicit PcapPort(std::string interface) : name_(std::move(interface)) {
+  // The default kernel buffer is room for bursts while the relay is busy with the other
+  // interface: about 5000 full frames.
+  PcapPort(std::string interface, PortSize size) : name_(std::move(interface)), sends_(size.sends) {
     char err[PCAP_ERRBUF_SIZE] = {};
     handle_ = pcap_create(name_.c_str(), err);
     if (handle_ == nullptr) fail(err);
     pcap_set_snaplen(handle_, kSnapLength);
     pcap_set_promisc(handle_, 1);
     pcap_set_immediate_mode(handle_, 1);
-    pcap_set_buffer_size(handle_, kKernelBufferBytes);
+    pcap_set_buffer_size(handle_, static_cast<int>(size.receive_bytes));
     const int rc = pcap_activate(handle_);
     if (rc < 0) fail(pcap_geterr(handle_));
     if (pcap_datalink(handle_) != DLT_EN10MB) fail("not an Ethernet interface");
@@ -49,7 +49,16 @@ class PcapPort final : public PacketPort {
   }
 
   bool send(const uint8_t* data, size_t len) override {
-    return pcap_inject(handle_, data, len) == static_cast<int>(len);
+    return sends_ && pcap_inject(handle_, data, len) == static_cast<int>(len);
+  }
+
+  void set_filter(const std::string& expression) override {
+    bpf_program program{};
+    if (pcap_compile(handle_, &program, expression.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0)
+      throw std::runtime_error("interface " + name_ + ": filter: " + pcap_geterr(handle_));
+    const int rc = pcap_setfilter(handle_, &program);
+    pcap_freecode(&program);
+    if (rc != 0) throw std::runtime_error("interface " + name_ + ": filter: " + pcap_geterr(handle_));
   }
 
   CaptureStats stats() override {
@@ -75,6 +84,7 @@ class PcapPort final : public PacketPort {
   }
 
   std::string name_;
+  bool sends_;
   pcap_t* handle_ = nullptr;
   int fd_ = -1;
   const FrameCallback* callback_ = nullptr;
@@ -83,8 +93,8 @@ class PcapPort final : public PacketPort {
 
 }  // namespace
 
-std::unique_ptr<PacketPort> open_pcap_port(const std::string& interface) {
-  return std::make_unique<PcapPort>(interface);
+std::unique_ptr<PacketPort> open_pcap_port(const std::string& interface, PortSize size) {
+  return std::make_unique<PcapPort>(interface, size);
 }
 
 }  // namespace vitrine::netmon

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include <spdlog/spdlog.h>
+
 namespace vitrine::netmon {
 
 namespace {
@@ -26,7 +28,7 @@ uint64_t wall_clock_us() {
 
 }  // namespace
 
-Relay::Relay(PacketPort& guest, PacketPort& uplink, NetmonMetrics& metrics)
+Relay::Relay(LanedPort& guest, LanedPort& uplink, NetmonMetrics& metrics)
     : guest_(guest), uplink_(uplink), metrics_(metrics) {}
 
 bool Relay::send(Side to, const uint8_t* data, size_t len) {
@@ -78,15 +80,42 @@ int Relay::drain(Engine& engine, PacketPort* const (&ports)[2], const Side (&sid
   return total;
 }
 
+void Relay::update_lanes(const Engine& engine, uint64_t now_us) {
+  const bool policy_changed = &engine.policy() != lanes_policy_;
+  if (!policy_changed && engine.lane_generation() == lanes_generation_) return;
+  if (!policy_changed && now_us < lanes_updated_us_ + kLaneUpdateIntervalUs) return;
+  lanes_policy_ = &engine.policy();
+  lanes_generation_ = engine.lane_generation();
+  lanes_updated_us_ = now_us;
+  const std::vector<LaneFlow> flows = engine.lane_flows(kMaxLaneFlows);
+  const auto lanes = [&](Side side, bool with_flows) {
+    return std::vector<std::string>{with_flows ? flows_filter(side, flows) : "", services_filter(engine.policy(), side)};
+  };
+  try {
+    guest_.set_lanes(lanes(Side::Guest, true));
+    uplink_.set_lanes(lanes(Side::Uplink, true));
+    metrics_.lanes_updated(true, flows.size());
+  } catch (const std::runtime_error& e) {
+    // Without the flows lane the services lane still holds; the next change tries again.
+    spdlog::warn("priority lanes: {}: keeping the services lane only", e.what());
+    metrics_.lanes_updated(false, 0);
+    guest_.set_lanes(lanes(Side::Guest, false));
+    uplink_.set_lanes(lanes(Side::Uplink, false));
+  }
+}
+
 void Relay::finish_round(Engine& engine, uint64_t& next_stats) {
   const uint64_t now = wall_clock_us();
   engine.on_tick(now);
+  update_lanes(engine, now);
   guest_.flush();
   uplink_.flush();
   metrics_.publish();
   if (now >= next_stats) {
     metrics_.capture_drops(Side::Guest, guest_.stats().dropped);
     metrics_.capture_drops(Side::Uplink, uplink_.stats().dropped);
+    metrics_.priority_lane_drops(Side::Guest, guest_.priority_dropped());
+    metrics_.priority_lane_drops(Side::Uplink, uplink_.priority_dropped());
     next_stats = now + kStatsEveryUs;
   }
 }

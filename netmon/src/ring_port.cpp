@@ -3,6 +3,7 @@
 // sendto(). TPACKET_V2 rather than V3 for receive: V3 hands over whole blocks on a timer,
 // which adds up to the block timeout of latency to every frame of a quiet flow.
 #include <arpa/inet.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
@@ -11,11 +12,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
 #include <vector>
 
+#include "vitrine/netmon/bpf_program.h"
 #include "vitrine/netmon/packet_io.h"
 
 namespace vitrine::netmon {
@@ -27,17 +30,20 @@ namespace {
 // and larger frames from the network could not be delivered to it. Bigger frames arrive cut
 // (caplen < wirelen) and the engine refuses to forward a cut frame.
 constexpr unsigned kSlotBytes = 2048;
-// 4096 slots (8 MiB) per direction: a few milliseconds of line rate, enough to ride out a
-// scheduling delay of the relay thread.
+// By default 4096 slots (8 MiB) per direction: a few milliseconds of line rate, enough to ride
+// out a scheduling delay of the relay thread (PortSize says otherwise for a priority lane).
 constexpr unsigned kBlockBytes = 1 << 16;
-constexpr unsigned kBlocks = 128;
-constexpr unsigned kSlots = kBlockBytes / kSlotBytes * kBlocks;
+constexpr unsigned kSlotsPerBlock = kBlockBytes / kSlotBytes;
 
 constexpr size_t kHeaderRoom = TPACKET_ALIGN(sizeof(tpacket2_hdr));
 
 class RingPort final : public PacketPort {
  public:
-  explicit RingPort(std::string interface) : name_(std::move(interface)) {
+  RingPort(std::string interface, PortSize size)
+      : name_(std::move(interface)),
+        blocks_(static_cast<unsigned>(std::max<size_t>(1, size.receive_bytes / kBlockBytes))),
+        slots_(blocks_ * kSlotsPerBlock),
+        sends_(size.sends) {
     // Protocol 0: the socket receives nothing until bind() below names the interface and
     // ETH_P_ALL; opened with ETH_P_ALL, it would take in frames of every interface (loopback
     // included) in the moments before bind(), and they would be relayed as the guest's.
@@ -55,16 +61,17 @@ class RingPort final : public PacketPort {
     setopt(PACKET_QDISC_BYPASS, &one, sizeof one, "PACKET_QDISC_BYPASS");
     tpacket_req req{};
     req.tp_block_size = kBlockBytes;
-    req.tp_block_nr = kBlocks;
+    req.tp_block_nr = blocks_;
     req.tp_frame_size = kSlotBytes;
-    req.tp_frame_nr = kSlots;
+    req.tp_frame_nr = slots_;
     setopt(PACKET_RX_RING, &req, sizeof req, "PACKET_RX_RING");
-    setopt(PACKET_TX_RING, &req, sizeof req, "PACKET_TX_RING");
-    ring_bytes_ = size_t{kBlockBytes} * kBlocks;
-    void* map = mmap(nullptr, 2 * ring_bytes_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+    if (sends_) setopt(PACKET_TX_RING, &req, sizeof req, "PACKET_TX_RING");
+    ring_bytes_ = size_t{kBlockBytes} * blocks_;
+    mapped_bytes_ = (sends_ ? 2 : 1) * ring_bytes_;
+    void* map = mmap(nullptr, mapped_bytes_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
     if (map == MAP_FAILED) fail("mmap");
     rx_ = static_cast<uint8_t*>(map);
-    tx_ = rx_ + ring_bytes_;
+    tx_ = sends_ ? rx_ + ring_bytes_ : nullptr;
 
     sockaddr_ll addr{};
     addr.sll_family = AF_PACKET;
@@ -79,7 +86,7 @@ class RingPort final : public PacketPort {
   }
 
   ~RingPort() override {
-    if (rx_ != nullptr) munmap(rx_, 2 * ring_bytes_);
+    if (rx_ != nullptr) munmap(rx_, mapped_bytes_);
     if (fd_ >= 0) close(fd_);
   }
 
@@ -106,14 +113,14 @@ class RingPort final : public PacketPort {
       const uint64_t us = uint64_t{hdr->tp_sec} * 1000000 + hdr->tp_nsec / 1000;
       on_frame(frame, caplen, wirelen, us);
       __atomic_store_n(&hdr->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
-      rx_next_ = (rx_next_ + 1) % kSlots;
+      rx_next_ = (rx_next_ + 1) % slots_;
       ++n;
     }
     return n;
   }
 
   bool send(const uint8_t* data, size_t len) override {
-    if (len > kSlotBytes - kHeaderRoom) return false;
+    if (!sends_ || len > kSlotBytes - kHeaderRoom) return false;
     auto* hdr = reinterpret_cast<tpacket2_hdr*>(tx_ + size_t{tx_next_} * kSlotBytes);
     if (__atomic_load_n(&hdr->tp_status, __ATOMIC_ACQUIRE) != TP_STATUS_AVAILABLE) {
       // The ring is full of frames the kernel has not sent yet: push them out, then look again.
@@ -123,7 +130,7 @@ class RingPort final : public PacketPort {
     std::memcpy(reinterpret_cast<uint8_t*>(hdr) + kHeaderRoom, data, len);
     hdr->tp_len = static_cast<uint32_t>(len);
     __atomic_store_n(&hdr->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
-    tx_next_ = (tx_next_ + 1) % kSlots;
+    tx_next_ = (tx_next_ + 1) % slots_;
     ++queued_;
     return true;
   }
@@ -132,6 +139,15 @@ class RingPort final : public PacketPort {
     if (queued_ == 0) return;
     // MSG_DONTWAIT: hand the batch over and return; the kernel sends it without us.
     if (sendto(fd_, nullptr, 0, MSG_DONTWAIT, nullptr, 0) >= 0 || errno == EAGAIN) queued_ = 0;
+  }
+
+  void set_filter(const std::string& expression) override {
+    const BpfProgram program(expression, kSlotBytes);
+    sock_fprog fprog{};
+    fprog.len = static_cast<unsigned short>(program.get().bf_len);
+    fprog.filter = reinterpret_cast<sock_filter*>(program.get().bf_insns);  // the same layout
+    if (setsockopt(fd_, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) != 0)
+      throw std::runtime_error("interface " + name_ + ": the kernel refused the filter: " + std::strerror(errno));
   }
 
   CaptureStats stats() override {
@@ -168,7 +184,7 @@ class RingPort final : public PacketPort {
 
   [[noreturn]] void fail(const std::string& what) {
     const std::string msg = "interface " + name_ + ": " + what + ": " + std::strerror(errno);
-    if (rx_ != nullptr) munmap(rx_, 2 * ring_bytes_);
+    if (rx_ != nullptr) munmap(rx_, mapped_bytes_);
     if (fd_ >= 0) close(fd_);
     rx_ = nullptr;
     fd_ = -1;
@@ -176,6 +192,10 @@ class RingPort final : public PacketPort {
   }
 
   std::string name_;
+  unsigned blocks_;
+  unsigned slots_;
+  bool sends_;
+  size_t mapped_bytes_ = 0;
   int fd_ = -1;
   uint8_t* rx_ = nullptr;
   uint8_t* tx_ = nullptr;
@@ -189,8 +209,8 @@ class RingPort final : public PacketPort {
 
 }  // namespace
 
-std::unique_ptr<PacketPort> open_ring_port(const std::string& interface) {
-  return std::make_unique<RingPort>(interface);
+std::unique_ptr<PacketPort> open_ring_port(const std::string& interface, PortSize size) {
+  return std::make_unique<RingPort>(interface, size);
 }
 
 }  // namespace vitrine::netmon

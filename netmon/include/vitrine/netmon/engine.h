@@ -20,6 +20,7 @@
 #include "vitrine/netmon/hold_queue.h"
 #include "vitrine/netmon/layer2_police.h"
 #include "vitrine/netmon/metrics.h"
+#include "vitrine/netmon/priority_lanes.h"
 #include "vitrine/policy/evaluate.h"
 #include "vitrine/policy/policy.h"
 
@@ -96,6 +97,10 @@ class Engine {
   const NdpiClassifier& classifier() const { return classifier_; }
   const FlowTable& flows() const { return table_; }
   size_t denied_flows_remembered() const { return denied_.size(); }
+  // Allowed flows that have been answered, the most recently active first (at most `max`):
+  // what the priority lanes take exactly. The generation changes whenever that set may have.
+  std::vector<LaneFlow> lane_flows(size_t max) const;
+  uint64_t lane_generation() const { return lane_generation_; }
   uint64_t frames() const { return frames_; }
 
  private:
@@ -186,6 +191,7 @@ class Engine {
   FlowEndHook flow_end_hook_;
   MessageHook message_hook_;
   uint64_t frames_ = 0;
+  uint64_t lane_generation_ = 0;
   // The key of the patient references in events: one per netmon process, never written down,
   // so a reference can be followed within a run and not turned back into an identifier.
   std::string patient_key_;

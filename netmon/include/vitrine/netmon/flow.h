@@ -171,6 +171,7 @@ class FlowTable {
   void drain(const std::function<void(Flow&)>& on_end);
   // Calls `visit` for every flow; the table is not changed.
   void for_each(const std::function<void(Flow&)>& visit);
+  void for_each(const std::function<void(const Flow&)>& visit) const;
 
   size_t size() const { return flows_.size(); }
   uint32_t capacity() const { return max_flows_; }

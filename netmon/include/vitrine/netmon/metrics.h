@@ -59,6 +59,11 @@ class NetmonMetrics {
     remembered_cut_->Set(static_cast<double>(cut));
   }
   void resets_suppressed() { ++pending_resets_suppressed_; }
+  void lanes_updated(bool applied, size_t flows) {
+    (applied ? lane_updates_applied_ : lane_updates_failed_)->Increment();
+    lane_flows_->Set(static_cast<double>(flows));
+  }
+  void priority_lane_drops(Side side, uint64_t total) { set_total(*lane_drops_[static_cast<size_t>(side)], total); }
   void fragment(bool forwarded) { fragments_[forwarded ? 1 : 0]->Increment(); }
   void held(size_t now_holding) {
     held_total_->Increment();
@@ -128,6 +133,10 @@ class NetmonMetrics {
   prometheus::Gauge* remembered_denied_;
   prometheus::Gauge* remembered_cut_;
   prometheus::Counter* resets_suppressed_;
+  prometheus::Counter* lane_updates_applied_;
+  prometheus::Counter* lane_updates_failed_;
+  prometheus::Gauge* lane_flows_;
+  std::array<prometheus::Counter*, 2> lane_drops_{};
   uint64_t pending_resets_suppressed_ = 0;
   std::array<prometheus::Counter*, 2> fragments_{};
   std::array<prometheus::Counter*, 2> capture_drops_{};
