@@ -14,18 +14,28 @@ namespace vitrine::netmon {
 
 namespace {
 
-// Hands a stream's in-order bytes to the flow's inspector.
+// Hands a stream's in-order bytes to the flow's inspector (and to the stream hook, which
+// replay uses to write down what was read).
 class InspectorFeed : public StreamSink {
  public:
-  InspectorFeed(Inspector& inspector, bool from_initiator, uint64_t time_us, InspectionOutput& out)
-      : inspector_(inspector), from_initiator_(from_initiator), time_us_(time_us), out_(out) {}
-  void on_bytes(const uint8_t* data, size_t len) override { inspector_.on_bytes(from_initiator_, data, len, time_us_, out_); }
+  InspectorFeed(Inspector& inspector, const StreamReassembler& stream, bool from_initiator, uint64_t time_us,
+                InspectionOutput& out, const Flow& flow, const Engine::StreamHook& hook)
+      : inspector_(inspector), stream_(stream), from_initiator_(from_initiator), time_us_(time_us), out_(out),
+        flow_(flow), hook_(hook) {}
+  void on_bytes(const uint8_t* data, size_t len) override {
+    // The reassembler counts bytes as delivered before it hands them on.
+    if (hook_) hook_(flow_, from_initiator_ ? 0 : 1, stream_.delivered() - len, data, len);
+    inspector_.on_bytes(from_initiator_, data, len, time_us_, out_);
+  }
 
  private:
   Inspector& inspector_;
+  const StreamReassembler& stream_;
   bool from_initiator_;
   uint64_t time_us_;
   InspectionOutput& out_;
+  const Flow& flow_;
+  const Engine::StreamHook& hook_;
 };
 
 // While the protocol is being recognised the bytes are only kept (the reassembler retains
@@ -132,13 +142,15 @@ void Engine::inspect_segment(Flow& flow, const Frame& f, const Decoded& d, uint8
     s.backlog = false;
     constexpr size_t kAll = std::numeric_limits<size_t>::max();
     const std::vector<uint8_t> initiator = s.stream[0].retained(0, kAll);
+    if (stream_hook_) stream_hook_(flow, 0, 0, initiator.data(), initiator.size());
     s.inspector->on_bytes(true, initiator.data(), initiator.size(), f.time_us, out);
     if (s.stream[1].retained_from() == 0 && s.stream[1].delivered() > 0) {
       const std::vector<uint8_t> responder = s.stream[1].retained(0, kAll);
+      if (stream_hook_) stream_hook_(flow, 1, 0, responder.data(), responder.size());
       s.inspector->on_bytes(false, responder.data(), responder.size(), f.time_us, out);
     }
   } else {
-    InspectorFeed feed(*s.inspector, endpoint == 0, f.time_us, out);
+    InspectorFeed feed(*s.inspector, s.stream[endpoint], endpoint == 0, f.time_us, out, flow, stream_hook_);
     s.stream[endpoint].accept(d.tcp_seq, d.payload, d.payload_len, feed);
   }
   handle_inspection(flow, out, f.time_us);

@@ -129,7 +129,7 @@ policy::Policy built_in_replay_policy(const std::string& inspectors) {
   return p;
 }
 
-int run_replay(const std::string& pcap_path, const std::string& policy_path, const std::string& flows_path,
+int run_replay(const std::string& pcap_path, const std::string& policy_path, const ReplayRecords& records,
                const std::string& events_path, const std::string& inspectors, const SyslogOptions& syslog_options,
                EngineOptions options) {
   std::shared_ptr<SyslogForwarder> syslog = syslog_options.make();
@@ -153,7 +153,7 @@ int run_replay(const std::string& pcap_path, const std::string& policy_path, con
     events = std::make_unique<JsonEventSink>(events_path, JsonLinesWriter::Mode::Replace, syslog.get());
   NetmonMetrics metrics(std::make_shared<prometheus::Registry>());
   const ReplayResult r =
-      replay_capture(pcap_path, policy, classifier, *events, metrics, flows_path, options);
+      replay_capture(pcap_path, policy, classifier, *events, metrics, records, options);
   events.reset();
   syslog.reset();  // sends what is queued (or gives up, saying how much) before the summary
   // The last line on stderr is the summary that scripts read.
@@ -206,10 +206,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   auto* replay = app.add_subcommand("replay", "Run the data path over a capture file");
-  std::string pcap_path, replay_policy, flows_path, replay_events;
+  std::string pcap_path, replay_policy, replay_events;
+  ReplayRecords records;
   replay->add_option("--pcap", pcap_path, "Capture file (pcap or pcapng)")->required();
   replay->add_option("--policy", replay_policy, "Policy file; without it, everything is allowed");
-  replay->add_option("--flows", flows_path, "Write one JSON object per flow here, replacing what the file held ('-': stdout)")
+  replay->add_option("--flows", records.flows_path, "Write one JSON object per flow here, replacing what the file held ('-': stdout)")
       ->required();
   replay->add_option("--events", replay_events, "Write events here, replacing what the file held");
   std::string replay_inspectors = "patches";
@@ -217,6 +218,10 @@ int main(int argc, char** argv) {
                      "Without --policy: what netmon's inspectors read (patches: the virtual patches, alerting; "
                      "all: every message they know; none)")
       ->check(CLI::IsMember({"patches", "all", "none"}));
+  replay->add_option("--forwarded", records.forwarded_pcap,
+                     "Write every frame netmon forwarded (and every reset it sent) to this capture");
+  replay->add_option("--inspected", records.inspected_path,
+                     "Write every run of bytes its inspectors read here, as JSON lines (flow, endpoint, offset, hex)");
   std::string replay_checksums = "verify";
   replay->add_option("--checksums", replay_checksums,
                      "verify: drop what carries a wrong checksum, as the live relay does; ignore: for a capture "
@@ -250,7 +255,7 @@ int main(int argc, char** argv) {
     if (*replay) {
       EngineOptions options;
       options.verify_checksums = replay_checksums == "verify";
-      return run_replay(pcap_path, replay_policy, flows_path, replay_events, replay_inspectors, syslog, options);
+      return run_replay(pcap_path, replay_policy, records, replay_events, replay_inspectors, syslog, options);
     }
     if (*check) return run_check(check_policy);
     if (guest_if.empty() || uplink_if.empty() || policy_path.empty() || events_path.empty()) {

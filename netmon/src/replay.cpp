@@ -15,10 +15,46 @@ namespace vitrine::netmon {
 
 namespace {
 
-class DiscardSink final : public FrameSink {
+// Where replay's frames go: nowhere, or into a capture of what was forwarded.
+class ReplaySink final : public FrameSink {
  public:
-  bool send(Side, const uint8_t*, size_t) override { return true; }
+  explicit ReplaySink(const std::string& path) {
+    if (path.empty()) return;
+    dead_.reset(pcap_open_dead(DLT_EN10MB, 65535));
+    dumper_ = pcap_dump_open(dead_.get(), path.c_str());
+    if (dumper_ == nullptr) throw std::runtime_error(path + ": " + pcap_geterr(dead_.get()));
+  }
+  ~ReplaySink() override {
+    if (dumper_ != nullptr) pcap_dump_close(dumper_);
+  }
+  ReplaySink(const ReplaySink&) = delete;
+  ReplaySink& operator=(const ReplaySink&) = delete;
+  bool send(Side, const uint8_t* data, size_t len) override {
+    if (dumper_ == nullptr) return true;
+    pcap_pkthdr h{};
+    h.ts.tv_sec = static_cast<time_t>(now_us / 1000000);
+    h.ts.tv_usec = static_cast<suseconds_t>(now_us % 1000000);
+    h.caplen = h.len = static_cast<bpf_u_int32>(len);
+    pcap_dump(reinterpret_cast<u_char*>(dumper_), &h, data);
+    return true;
+  }
+  uint64_t now_us = 0;  // the time of the frame being replayed
+
+ private:
+  std::unique_ptr<pcap_t, void (*)(pcap_t*)> dead_{nullptr, pcap_close};
+  pcap_dumper_t* dumper_ = nullptr;
 };
+
+std::string hex(const uint8_t* data, size_t len) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(len * 2);
+  for (size_t i = 0; i < len; ++i) {
+    out += digits[data[i] >> 4];
+    out += digits[data[i] & 15];
+  }
+  return out;
+}
 
 std::optional<LinkType> link_type_of(int dlt) {
   switch (dlt) {
@@ -38,11 +74,11 @@ std::optional<LinkType> link_type_of(int dlt) {
 
 }  // namespace
 
-ReplayResult replay_capture(const std::string& pcap_path,
-                            std::shared_ptr<const policy::Policy> policy,
-                            const NdpiClassifier& classifier, EventSink& events,
-                            NetmonMetrics& metrics, const FlowRecordSink& on_flow,
-                            EngineOptions options) {
+namespace {
+
+ReplayResult replay(const std::string& pcap_path, std::shared_ptr<const policy::Policy> policy,
+                    const NdpiClassifier& classifier, EventSink& events, NetmonMetrics& metrics,
+                    const FlowRecordSink& on_flow, const ReplayRecords& records, EngineOptions options) {
   char err[PCAP_ERRBUF_SIZE] = {};
   pcap_t* pcap =
       pcap_open_offline_with_tstamp_precision(pcap_path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, err);
@@ -53,8 +89,22 @@ ReplayResult replay_capture(const std::string& pcap_path,
     throw std::runtime_error(pcap_path + ": unsupported link type " +
                              std::to_string(pcap_datalink(pcap)));
 
-  DiscardSink sink;
+  ReplaySink sink(records.forwarded_pcap);
   Engine engine(std::move(policy), classifier, sink, events, metrics, *link, options);
+  std::unique_ptr<JsonLinesWriter> inspected;
+  if (!records.inspected_path.empty()) {
+    inspected = std::make_unique<JsonLinesWriter>(records.inspected_path, JsonLinesWriter::Mode::Replace);
+    engine.set_stream_hook([&](const Flow& f, uint8_t endpoint, uint64_t offset, const uint8_t* data, size_t len) {
+      inspected->write({{"l4", l4_name(f.ip_protocol)},
+                        {"src", f.initiator_ip.str()},
+                        {"sport", f.initiator_port},
+                        {"dst", f.responder_ip.str()},
+                        {"dport", f.responder_port},
+                        {"endpoint", endpoint},
+                        {"offset", offset},
+                        {"hex", hex(data, len)}});
+    });
+  }
   ReplayResult result;
   // A flow's messages, as judged, for its record; a long-lived flow's list is cut short.
   constexpr size_t kMaxMessagesPerRecord = 100;
@@ -109,6 +159,7 @@ ReplayResult replay_capture(const std::string& pcap_path,
   int rc = 0;
   while ((rc = pcap_next_ex(pcap, &header, &data)) == 1) {
     const uint64_t us = uint64_t(header->ts.tv_sec) * 1000000 + uint64_t(header->ts.tv_usec);
+    sink.now_us = us;
     engine.on_tick(us);
     engine.on_frame(std::nullopt, data, header->caplen, header->len, us);
     ++result.packets;
@@ -125,14 +176,22 @@ ReplayResult replay_capture(const std::string& pcap_path,
   return result;
 }
 
+}  // namespace
+
 ReplayResult replay_capture(const std::string& pcap_path, std::shared_ptr<const policy::Policy> policy,
                             const NdpiClassifier& classifier, EventSink& events, NetmonMetrics& metrics,
-                            const std::string& flows_path, EngineOptions options) {
-  if (flows_path.empty())
-    return replay_capture(pcap_path, std::move(policy), classifier, events, metrics, FlowRecordSink{}, options);
-  JsonLinesWriter flows_out(flows_path, JsonLinesWriter::Mode::Replace);
-  return replay_capture(pcap_path, std::move(policy), classifier, events, metrics,
-                        [&](const nlohmann::json& record) { flows_out.write(record); }, options);
+                            const FlowRecordSink& on_flow, EngineOptions options) {
+  return replay(pcap_path, std::move(policy), classifier, events, metrics, on_flow, {}, options);
+}
+
+ReplayResult replay_capture(const std::string& pcap_path, std::shared_ptr<const policy::Policy> policy,
+                            const NdpiClassifier& classifier, EventSink& events, NetmonMetrics& metrics,
+                            const ReplayRecords& records, EngineOptions options) {
+  if (records.flows_path.empty())
+    return replay(pcap_path, std::move(policy), classifier, events, metrics, FlowRecordSink{}, records, options);
+  JsonLinesWriter flows_out(records.flows_path, JsonLinesWriter::Mode::Replace);
+  return replay(pcap_path, std::move(policy), classifier, events, metrics,
+                [&](const nlohmann::json& record) { flows_out.write(record); }, records, options);
 }
 
 }  // namespace vitrine::netmon

@@ -64,6 +64,8 @@ class Engine {
   using FlowEndHook = std::function<void(const Flow&)>;
   // A message an inspector read, once judged (the flow's verdict is what it led to).
   using MessageHook = std::function<void(const Flow&, const InspectedMessage&)>;
+  // Bytes an inspector read: the endpoint's stream (0 initiator, 1 responder) from `offset`.
+  using StreamHook = std::function<void(const Flow&, uint8_t endpoint, uint64_t offset, const uint8_t* data, size_t len)>;
 
   Engine(std::shared_ptr<const policy::Policy> policy, const NdpiClassifier& classifier,
          FrameSink& sink, EventSink& events, NetmonMetrics& metrics, LinkType link,
@@ -94,6 +96,7 @@ class Engine {
 
   void set_flow_end_hook(FlowEndHook hook) { flow_end_hook_ = std::move(hook); }
   void set_message_hook(MessageHook hook) { message_hook_ = std::move(hook); }
+  void set_stream_hook(StreamHook hook) { stream_hook_ = std::move(hook); }
   const NdpiClassifier& classifier() const { return classifier_; }
   const FlowTable& flows() const { return table_; }
   size_t denied_flows_remembered() const { return denied_.size(); }
@@ -190,6 +193,7 @@ class Engine {
   HoldQueue hold_;
   FlowEndHook flow_end_hook_;
   MessageHook message_hook_;
+  StreamHook stream_hook_;
   uint64_t frames_ = 0;
   uint64_t lane_generation_ = 0;
   // The key of the patient references in events: one per netmon process, never written down,

@@ -36,11 +36,18 @@ ReplayResult replay_capture(const std::string& pcap_path,
                             NetmonMetrics& metrics, const FlowRecordSink& on_flow,
                             EngineOptions options = {});
 
-// The same, writing one JSON object per flow to `flows_path` ("-" for stdout; empty for none).
+// What else replay writes down, for tests that hold netmon to what it forwards.
+struct ReplayRecords {
+  std::string flows_path;      // one JSON object per flow ("-" for stdout; empty for none)
+  std::string forwarded_pcap;  // every frame netmon forwarded or sent (its resets), as a capture
+  std::string inspected_path;  // every run of bytes its inspectors read: flow, endpoint, offset, hex
+};
+
+// The same, writing what `records` names.
 ReplayResult replay_capture(const std::string& pcap_path,
                             std::shared_ptr<const policy::Policy> policy,
                             const NdpiClassifier& classifier, EventSink& events,
-                            NetmonMetrics& metrics, const std::string& flows_path,
+                            NetmonMetrics& metrics, const ReplayRecords& records,
                             EngineOptions options = {});
 
 }  // namespace vitrine::netmon

@@ -1,0 +1,111 @@
+#!/usr/bin/python3
+"""Every evasion class of variants.py, built from golden cases' attack sessions and their benign
+twins, through netmon's replay: the attack is denied (or never reaches the far side whole), the
+twin passes whole, and what netmon forwarded is byte for byte a prefix of what its inspector
+read, with no byte forwarded in two versions.
+
+Usage: test_evasion_replay.py NETMON_BINARY
+"""
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import sessions  # noqa: E402
+from variants import VARIANTS  # noqa: E402
+
+NETMON = None
+GOLDEN = sessions.ROOT / "tests" / "golden"
+
+# A golden case's attack flow (client, server) and its benign twin: another flow of the same
+# capture, or (None) the attack session cut before its attack.
+CASES = {
+    "hl7-forbidden-type": ("hl7-sender", ("10.77.0.2", 60766, "10.77.0.10", 2575), ("10.77.0.2", 60764, "10.77.0.10", 2575)),
+    "smb-ms17-010-probe": ("smb-virtual-patches", ("10.77.0.2", 37284, "10.77.0.10", 445), None),
+    "smb-ms08-067-call": ("smb-virtual-patches", ("10.77.0.2", 37302, "10.77.0.10", 445), None),
+    "rdp-bluekeep-channel": ("rdp-bluekeep", ("10.77.0.1", 59666, "10.77.0.2", 3389), ("10.77.0.1", 59650, "10.77.0.2", 3389)),
+    "dicom-forbidden-calling-ae": ("dicom-ae-titles", ("10.77.0.2", 37874, "10.77.0.10", 104), ("10.77.0.2", 37870, "10.77.0.10", 104)),
+}
+
+
+class Evasion(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.work = Path(cls.tmp.name)
+        cls.cases = {name: cls.load(name, *spec) for name, spec in CASES.items()}
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    @classmethod
+    def run_session(cls, name, frames, policy):
+        pcap = cls.work / f"{name}.pcap"
+        sessions.write(frames, pcap)
+        return sessions.replay(NETMON, pcap, policy, cls.work)
+
+    @classmethod
+    def verdict(cls, out, session):
+        c, s = session.client, session.server
+        for f in out["flows"]:
+            if (f["src"], f["sport"], f["dst"], f["dport"]) == (c.ip, c.port, s.ip, s.port):
+                return f["verdict"]
+        raise AssertionError(f"no flow {c.ip}:{c.port} -> {s.ip}:{s.port} in the replay")
+
+    @classmethod
+    def load(cls, name, case, attack_flow, benign_flow):
+        policy = GOLDEN / case / "policy.yaml"
+        attack = sessions.turns_from_capture(GOLDEN / case / "input.pcap", *attack_flow)
+        # The attack turn: the first client turn that, sent, makes netmon deny the session.
+        for k, (side, _) in enumerate(attack.turns):
+            if side != "c":
+                continue
+            cut = attack.truncated(k + 1)
+            if cls.verdict(cls.run_session(f"{name}-find", sessions.build(cut), policy), cut) == "deny":
+                attack.attack_turn = k
+                break
+        assert attack.attack_turn is not None, f"{name}: the session as built is not denied"
+        attack.turns = attack.turns[:attack.attack_turn + 1]
+        benign = (sessions.turns_from_capture(GOLDEN / case / "input.pcap", *benign_flow) if benign_flow
+                  else attack.truncated(attack.attack_turn))
+        return policy, attack, benign
+
+    def check(self, case, variant):
+        policy, attack, benign = self.cases[case]
+        change, expect, benign_expect = VARIANTS[variant]
+        for is_attack, session in ((True, attack), (False, benign)):
+            label = f"{case} {variant} {'attack' if is_attack else 'benign twin'}"
+            frames = change(sessions.build(session), session, is_attack)
+            out = self.run_session(f"{case}-{variant}-{is_attack}", frames, policy)
+            verdict = self.verdict(out, session)
+            received, conflicts = sessions.received_stream(out["forwarded"], session.client, session.server)
+            read = sessions.inspected_stream(out["inspected"], session.client)
+            self.assertEqual(conflicts, [], f"{label}: bytes forwarded in two versions")
+            self.assertEqual(received, read[:len(received)], f"{label}: forwarded what the inspector did not read")
+            if is_attack:
+                whole = session.client_bytes()
+                self.assertFalse(received.startswith(whole), f"{label}: the attack reached the far side whole")
+                if expect == "reads":
+                    self.assertEqual(verdict, "deny", f"{label}: not denied")
+            else:
+                self.assertNotEqual(verdict, "deny", f"{label}: the benign twin was denied")
+                self.assertFalse([e for e in out["events"] if e["event"] == "virtual_patch"], label)
+                if benign_expect == "whole":
+                    self.assertEqual(received, session.client_bytes(), f"{label}: did not cross whole")
+
+
+def add_tests():
+    for case in CASES:
+        for variant in VARIANTS:
+            def test(self, case=case, variant=variant):
+                self.check(case, variant)
+            setattr(Evasion, f"test_{case}_{variant}".replace("-", "_"), test)
+
+
+add_tests()
+
+if __name__ == "__main__":
+    NETMON = sys.argv.pop(1)
+    unittest.main(verbosity=1)
