@@ -8,7 +8,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scapy.all import IP, TCP, Ether, PcapReader, wrpcap  # noqa: F401 (Ether used by callers)
+from scapy.all import ARP, IP, TCP, Ether, PcapReader, wrpcap  # noqa: F401 (ARP, Ether: for callers)
 
 CLIENT_ISN, SERVER_ISN = 1_000_000, 5_000_000
 MSS = 1400
