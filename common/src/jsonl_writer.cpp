@@ -7,7 +7,9 @@
 namespace vitrine {
 
 JsonLinesWriter::JsonLinesWriter(const std::string& path, Mode mode)
-    : file_(path == "-" ? stdout : std::fopen(path.c_str(), mode == Mode::Append ? "a" : "w")), owned_(path != "-") {
+    : file_(path == "-" ? stdout : std::fopen(path.c_str(), mode == Mode::Append ? "a" : "w")),
+      owned_(path != "-"),
+      flush_each_(mode == Mode::Append) {
   if (file_ == nullptr) {
     throw std::runtime_error("cannot open " + path + " for writing: " + std::strerror(errno));
   }
@@ -19,10 +21,12 @@ JsonLinesWriter::~JsonLinesWriter() {
 
 bool JsonLinesWriter::write(const nlohmann::json& record) {
   // Invalid UTF-8 (from hostile bytes that reach a field) is replaced, never thrown.
-  const std::string line =
-      record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  const bool complete = std::fwrite(line.data(), 1, line.size(), file_) == line.size();
-  return std::fflush(file_) == 0 && complete;
+  return write_line(record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+bool JsonLinesWriter::write_line(const std::string& json) {
+  const bool complete = std::fwrite(json.data(), 1, json.size(), file_) == json.size() && std::fputc('\n', file_) != EOF;
+  return (!flush_each_ || std::fflush(file_) == 0) && complete;
 }
 
 }  // namespace vitrine

@@ -11,32 +11,38 @@ namespace vitrine::netmon {
 
 namespace {
 
-// Ones' complement sum of 16-bit words in the machine's byte order, eight bytes at a time:
-// the sum is the same whatever the byte order, up to one swap at the end (RFC 1071 §2(B)), and
-// every frame of the data path is summed, so this is the loop that must be fast.
-template <typename Word>
-void add_words(const uint8_t*& data, size_t& len, uint64_t& sum) {
-  while (len >= sizeof(Word)) {
-    Word word;
-    std::memcpy(&word, data, sizeof word);
-    sum += word;
-    sum += sum < word;  // end-around carry
-    data += sizeof word;
-    len -= sizeof word;
-  }
-}
-
-uint64_t native_sum(const uint8_t* data, size_t len) {
+// Ones' complement sum of 16-bit words in the machine's byte order, eight bytes at a time with
+// the end-around carry (an add and an add-with-carry): the sum is the same whatever the byte
+// order, up to one swap at the end (RFC 1071 §2(B)). The tails add at most three small words,
+// which cannot carry out. Every frame of the data path is summed: this loop must be fast.
+inline uint64_t native_sum(const uint8_t* data, size_t len) {
   uint64_t sum = 0;
-  add_words<uint64_t>(data, len, sum);
-  add_words<uint32_t>(data, len, sum);
-  add_words<uint16_t>(data, len, sum);
+  for (; len >= 8; data += 8, len -= 8) {
+    uint64_t word;
+    std::memcpy(&word, data, 8);
+    sum += word;
+    sum += sum < word;
+  }
+  sum = (sum & 0xffffffff) + (sum >> 32);  // 33 bits at most: room for the tails
+  if (len >= 4) {
+    uint32_t word;
+    std::memcpy(&word, data, 4);
+    sum += word;
+    data += 4;
+    len -= 4;
+  }
+  if (len >= 2) {
+    uint16_t word;
+    std::memcpy(&word, data, 2);
+    sum += word;
+    data += 2;
+    len -= 2;
+  }
   if (len == 1) {
     const uint8_t last[2] = {data[0], 0};  // the odd byte is the high byte of a word padded with zero
     uint16_t word;
     std::memcpy(&word, last, 2);
     sum += word;
-    sum += sum < word;
   }
   return sum;
 }
@@ -57,18 +63,24 @@ uint32_t network_sum(const uint8_t* data, size_t len) {
   return native;
 }
 
-uint32_t pseudo_header_sum(const Decoded& d, uint32_t l4_len) {
-  uint32_t sum = 0;
-  if (d.ip_version == 4) {
-    sum += network_sum(d.l3 + 12, 8);  // source and destination
-  } else {
-    sum += network_sum(d.l3 + 8, 32);
-  }
-  sum += d.l4_protocol;
-  sum += l4_len & 0xffff;
-  sum += l4_len >> 16;
-  return sum;
+// A 16-bit value in network order, as the machine's own sum of 16-bit words sees it.
+uint64_t native_word(uint32_t value) {
+  const uint16_t v = static_cast<uint16_t>(value);
+  if constexpr (std::endian::native == std::endian::little) return static_cast<uint16_t>((v << 8) | (v >> 8));
+  return v;
 }
+
+// The sum of a transport segment with its pseudo-header, in the machine's byte order. A
+// correct checksum makes the folded sum 0xffff in either byte order, so no swap is needed.
+uint64_t segment_sum(const Decoded& d) {
+  uint64_t sum = native_sum(d.l4, d.l4_len);
+  const uint64_t addresses = d.ip_version == 4 ? native_sum(d.l3 + 12, 8) : native_sum(d.l3 + 8, 32);
+  sum += addresses;  // both below 2^34: no carry out
+  const uint64_t rest = native_word(d.l4_protocol) + native_word(d.l4_len & 0xffff) + native_word(d.l4_len >> 16);
+  return sum + rest;
+}
+
+bool sums_to_ones(uint64_t native) { return fold16(native) == 0xffff; }
 
 }  // namespace
 
@@ -80,21 +92,18 @@ uint16_t internet_checksum(const uint8_t* data, size_t len, uint32_t sum) {
 
 ChecksumResult verify_checksums(const Decoded& d) {
   if (d.kind != FrameKind::Ip || d.l3 == nullptr) return ChecksumResult::Ok;
-  if (d.ip_version == 4 && internet_checksum(d.l3, d.ip_header_len) != 0) return ChecksumResult::BadIp;
+  if (d.ip_version == 4 && !sums_to_ones(native_sum(d.l3, d.ip_header_len))) return ChecksumResult::BadIp;
   if (!d.has_l4 || d.fragment) return ChecksumResult::Ok;
   if (d.snap_truncated) return ChecksumResult::Unverifiable;
-  const uint8_t* l4 = d.l4;
-  const uint32_t l4_len = d.l4_len;
   switch (d.l4_protocol) {
     case IPPROTO_UDP:
-      if (be16(l4 + 6) == 0) return d.ip_version == 4 ? ChecksumResult::Ok : ChecksumResult::BadL4;
+      if (be16(d.l4 + 6) == 0) return d.ip_version == 4 ? ChecksumResult::Ok : ChecksumResult::BadL4;
       [[fallthrough]];
     case IPPROTO_TCP:
     case IPPROTO_ICMPV6:
-      return internet_checksum(l4, l4_len, pseudo_header_sum(d, l4_len)) == 0 ? ChecksumResult::Ok
-                                                                               : ChecksumResult::BadL4;
+      return sums_to_ones(segment_sum(d)) ? ChecksumResult::Ok : ChecksumResult::BadL4;
     case IPPROTO_ICMP:  // no pseudo-header
-      return internet_checksum(l4, l4_len) == 0 ? ChecksumResult::Ok : ChecksumResult::BadL4;
+      return sums_to_ones(native_sum(d.l4, d.l4_len)) ? ChecksumResult::Ok : ChecksumResult::BadL4;
     default: return ChecksumResult::Ok;
   }
 }

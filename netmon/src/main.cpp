@@ -17,7 +17,7 @@
 #include "vitrine/netmon/engine.h"
 #include "vitrine/netmon/events.h"
 #include "vitrine/netmon/metrics.h"
-#include "vitrine/netmon/packet_io.h"
+#include "vitrine/netmon/laned_port.h"
 #include "vitrine/netmon/policy_reload.h"
 #include "vitrine/netmon/relay.h"
 #include "vitrine/netmon/replay.h"
@@ -156,6 +156,10 @@ int run_replay(const std::string& pcap_path, const std::string& policy_path, con
       replay_capture(pcap_path, policy, classifier, *events, metrics, records, options);
   events.reset();
   syslog.reset();  // sends what is queued (or gives up, saying how much) before the summary
+  if (r.checksum_drops > 0)
+    spdlog::warn("{} of {} frames carried a wrong checksum and were dropped, as their receiver would drop them; "
+                 "if the capture was taken on a host that leaves checksums to its NIC, replay it with --checksums ignore",
+                 r.checksum_drops, r.packets);
   // The last line on stderr is the summary that scripts read.
   std::fprintf(stderr, "replay: %llu packets, %llu flows, %.0f packets/s\n",
                static_cast<unsigned long long>(r.packets), static_cast<unsigned long long>(r.flows),

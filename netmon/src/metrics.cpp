@@ -287,15 +287,28 @@ void NetmonMetrics::limit_reached(const std::string& limit) {
 
 void NetmonMetrics::message(const std::string& protocol, const std::string& type, policy::Direction direction,
                             Verdict verdict) {
+  // Every message of an inspected flow passes here: its counter is looked up by a flat key
+  // first, and built from labels only the first time.
+  std::string key = protocol;
+  key += '\0';
+  key += type;
+  key += static_cast<char>('0' + static_cast<int>(direction));
+  key += static_cast<char>('0' + static_cast<int>(verdict));
+  if (const auto it = message_counters_.find(key); it != message_counters_.end()) {
+    it->second->Increment();
+    return;
+  }
   auto& seen = message_types_seen_[protocol];
   std::string label = type;
   if (seen.count(type) == 0) {
     if (seen.size() < kMaxMessageTypeLabels) seen.insert(type);
     else label = "other";
   }
-  messages_->Add({{"protocol", protocol}, {"type", label}, {"direction", policy::to_string(direction)},
-                  {"verdict", to_string(verdict)}})
-      .Increment();
+  prometheus::Counter& counter = messages_->Add(
+      {{"protocol", protocol}, {"type", label}, {"direction", policy::to_string(direction)}, {"verdict", to_string(verdict)}});
+  // Bounded as the labels are: kMaxMessageTypeLabels types (and "other") per protocol.
+  if (label != "other") message_counters_.emplace(std::move(key), &counter);
+  counter.Increment();
 }
 
 void NetmonMetrics::negative_ack(const std::string& protocol) { naks_->Add({{"protocol", protocol}}).Increment(); }

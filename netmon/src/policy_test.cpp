@@ -36,7 +36,7 @@ std::vector<ObservedFlow> observe_flows(const policy::Policy& policy, const std:
   NetmonMetrics metrics(std::make_shared<prometheus::Registry>());
   std::vector<ObservedFlow> out;
   replay_capture(pcap_path, std::make_shared<const policy::Policy>(policy), classifier, events, metrics,
-                 [&](const nlohmann::json& j) { out.push_back(observed_flow(j, "")); },
+                 [&](const std::string& record) { out.push_back(observed_flow(nlohmann::json::parse(record), "")); },
                  EngineOptions{verify_checksums});
   return out;
 }

@@ -71,20 +71,14 @@ std::string flow_term(const LaneFlow& f, Side side) {
 
 }  // namespace
 
-std::string flows_filter(Side side, const std::vector<LaneFlow>& flows) {
-  std::string expr;
+LaneFilters lane_filters(const policy::Policy& policy, Side side, const std::vector<LaneFlow>& flows) {
+  LaneFilters out;
   for (size_t i = 0; i < flows.size() && i < kMaxLaneFlows; ++i)
-    expr += (expr.empty() ? "" : " or ") + flow_term(flows[i], side);
-  return expr;
-}
-
-std::string services_filter(const policy::Policy& policy, Side side) {
+    out.flows += (out.flows.empty() ? "" : " or ") + flow_term(flows[i], side);
   std::vector<std::string> terms;
   if (policy.guest) {
-    const auto& g = *policy.guest;
-    // ARP for the guest: arp[14:4] is the sender's address, arp[24:4] the target's.
-    const std::string ip_number = std::to_string(g.ipv4.v4_host_order());
-    terms.push_back(side == Side::Guest ? "(arp and arp[14:4] = " + ip_number + ")" : "(arp and arp[24:4] = " + ip_number + ")");
+    out.arp_ip = policy.guest->ipv4.v4_host_order();
+    out.arp_offset = side == Side::Guest ? 14 : 24;  // the guest's ARP as sender; ARP for it as target
     if (policy.layer2.dhcp_client)
       terms.push_back(side == Side::Guest ? "(udp and src port 68 and dst port 67)" : "(udp and src port 67 and dst port 68)");
   }
@@ -92,8 +86,16 @@ std::string services_filter(const policy::Policy& policy, Side side) {
     rule_terms(rule, side, terms);
     if (terms.size() >= kMaxRuleTerms) break;
   }
-  std::string expr;
-  for (const auto& t : terms) expr += (expr.empty() ? "" : " or ") + t;
+  for (const auto& t : terms) out.services += (out.services.empty() ? "" : " or ") + t;
+  return out;
+}
+
+std::string services_filter_ethernet(const LaneFilters& f) {
+  std::string expr = f.services;
+  if (f.arp_ip != 0) {
+    const std::string arp = "(arp and arp[" + std::to_string(f.arp_offset) + ":4] = " + std::to_string(f.arp_ip) + ")";
+    expr = expr.empty() ? arp : arp + " or " + expr;
+  }
   return expr;
 }
 

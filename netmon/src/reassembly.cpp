@@ -5,6 +5,41 @@
 
 namespace vitrine::netmon {
 
+void ByteRing::push_back(const uint8_t* data, size_t len) {
+  if (size_ + len > buf_.size()) {
+    std::vector<uint8_t> bigger(std::max(size_ + len, buf_.size() * 2));
+    copy_out(0, size_, bigger.data());
+    buf_.swap(bigger);
+    head_ = 0;
+  }
+  const size_t tail = (head_ + size_) % buf_.size();
+  const size_t first = std::min(len, buf_.size() - tail);
+  std::memcpy(buf_.data() + tail, data, first);
+  std::memcpy(buf_.data(), data + first, len - first);
+  size_ += len;
+}
+
+void ByteRing::pop_front(size_t n) {
+  n = std::min(n, size_);
+  if (n == 0) return;
+  head_ = (head_ + n) % buf_.size();
+  size_ -= n;
+}
+
+bool ByteRing::equal(size_t from, const uint8_t* data, size_t len) const {
+  const size_t at = (head_ + from) % buf_.size();
+  const size_t first = std::min(len, buf_.size() - at);
+  return std::memcmp(buf_.data() + at, data, first) == 0 && std::memcmp(buf_.data(), data + first, len - first) == 0;
+}
+
+void ByteRing::copy_out(size_t from, size_t len, uint8_t* out) const {
+  if (len == 0) return;
+  const size_t at = (head_ + from) % buf_.size();
+  const size_t first = std::min(len, buf_.size() - at);
+  std::memcpy(out, buf_.data() + at, first);
+  std::memcpy(out + first, buf_.data(), len - first);
+}
+
 void StreamReassembler::start_at(uint32_t seq) {
   if (started_) return;
   started_ = true;
@@ -36,8 +71,8 @@ bool StreamReassembler::differs_from_retained(const Span& s) const {
   const uint64_t from = std::max(s.offset, acknowledged_);
   const uint64_t to = std::min<uint64_t>(s.offset + s.len, delivered_);
   if (from >= to) return false;
-  auto kept = retained_.begin() + static_cast<std::ptrdiff_t>(from - retained_from_);
-  return !std::equal(s.data + (from - s.offset), s.data + (to - s.offset), kept);
+  return !retained_.equal(static_cast<size_t>(from - retained_from_), s.data + (from - s.offset),
+                          static_cast<size_t>(to - from));
 }
 
 bool StreamReassembler::differs_from_pending(const Span& s, uint64_t& new_bytes) const {
@@ -132,13 +167,20 @@ void StreamReassembler::store(const Span& s) {
 void StreamReassembler::deliver(const uint8_t* data, size_t len, StreamSink& sink) {
   delivered_ += len;
   counters_.delivered_bytes += len;
-  retained_.insert(retained_.end(), data, data + len);
-  if (retained_.size() > max_retained_) {
-    const size_t excess = retained_.size() - max_retained_;
-    retained_.erase(retained_.begin(), retained_.begin() + static_cast<std::ptrdiff_t>(excess));
+  // What does not fit is the oldest, released before the new bytes go in (the buffer never
+  // holds more than the bound).
+  const size_t keep = std::min<size_t>(len, max_retained_);
+  if (retained_.size() + keep > max_retained_) {
+    const size_t excess = retained_.size() + keep - max_retained_;
+    retained_.pop_front(excess);
     if (retained_from_ + excess > acknowledged_) ++counters_.retention_overflows;
     retained_from_ += excess;
   }
+  if (keep < len) {  // a segment longer than the bound: only its tail is kept
+    retained_from_ += len - keep;
+    if (retained_from_ > acknowledged_) ++counters_.retention_overflows;
+  }
+  retained_.push_back(data + (len - keep), keep);
   sink.on_bytes(data, len);
 }
 
@@ -164,16 +206,17 @@ void StreamReassembler::acknowledged(uint32_t ack) {
   acknowledged_ = offset;
   if (acknowledged_ > retained_from_) {
     const uint64_t n = std::min<uint64_t>(acknowledged_ - retained_from_, retained_.size());
-    retained_.erase(retained_.begin(), retained_.begin() + static_cast<std::ptrdiff_t>(n));
+    retained_.pop_front(static_cast<size_t>(n));
     retained_from_ += n;
   }
 }
 
 std::vector<uint8_t> StreamReassembler::retained(uint64_t from, size_t max) const {
   if (from < retained_from_ || from >= delivered_) return {};
-  const auto begin = retained_.begin() + static_cast<std::ptrdiff_t>(from - retained_from_);
   const size_t n = std::min<size_t>(max, static_cast<size_t>(delivered_ - from));
-  return std::vector<uint8_t>(begin, begin + static_cast<std::ptrdiff_t>(n));
+  std::vector<uint8_t> out(n);
+  retained_.copy_out(static_cast<size_t>(from - retained_from_), n, out.data());
+  return out;
 }
 
 }  // namespace vitrine::netmon

@@ -88,19 +88,16 @@ void Relay::update_lanes(const Engine& engine, uint64_t now_us) {
   lanes_generation_ = engine.lane_generation();
   lanes_updated_us_ = now_us;
   const std::vector<LaneFlow> flows = engine.lane_flows(kMaxLaneFlows);
-  const auto lanes = [&](Side side, bool with_flows) {
-    return std::vector<std::string>{with_flows ? flows_filter(side, flows) : "", services_filter(engine.policy(), side)};
-  };
   try {
-    guest_.set_lanes(lanes(Side::Guest, true));
-    uplink_.set_lanes(lanes(Side::Uplink, true));
+    guest_.set_lanes(lane_filters(engine.policy(), Side::Guest, flows));
+    uplink_.set_lanes(lane_filters(engine.policy(), Side::Uplink, flows));
     metrics_.lanes_updated(true, flows.size());
   } catch (const std::runtime_error& e) {
     // Without the flows lane the services lane still holds; the next change tries again.
     spdlog::warn("priority lanes: {}: keeping the services lane only", e.what());
     metrics_.lanes_updated(false, 0);
-    guest_.set_lanes(lanes(Side::Guest, false));
-    uplink_.set_lanes(lanes(Side::Uplink, false));
+    guest_.set_lanes(lane_filters(engine.policy(), Side::Guest, {}));
+    uplink_.set_lanes(lane_filters(engine.policy(), Side::Uplink, {}));
   }
 }
 

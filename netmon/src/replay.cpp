@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "vitrine/common/json_line.h"
 #include "vitrine/common/jsonl_writer.h"
 #include "vitrine/netmon/engine.h"
 
@@ -106,51 +107,64 @@ ReplayResult replay(const std::string& pcap_path, std::shared_ptr<const policy::
     });
   }
   ReplayResult result;
-  // A flow's messages, as judged, for its record; a long-lived flow's list is cut short.
+  // A flow's messages, as judged, for its record (each already as JSON text); a long-lived
+  // flow's list is cut short.
   constexpr size_t kMaxMessagesPerRecord = 100;
-  std::unordered_map<const Flow*, nlohmann::json> messages;
+  struct Messages {
+    std::string list;
+    size_t listed = 0;
+    uint64_t omitted = 0;
+  };
+  std::unordered_map<const Flow*, Messages> messages;
   if (on_flow)
     engine.set_message_hook([&](const Flow& f, const InspectedMessage& m) {
-      auto& list = messages[&f];
-      if (list.is_null()) list = nlohmann::json::object({{"list", nlohmann::json::array()}, {"omitted", 0}});
-      if (list["list"].size() >= kMaxMessagesPerRecord) {
-        list["omitted"] = list["omitted"].get<uint64_t>() + 1;
+      Messages& record = messages[&f];
+      if (record.listed >= kMaxMessagesPerRecord) {
+        ++record.omitted;
         return;
       }
       const bool guest_sent = m.from_initiator == (f.direction == policy::Direction::Egress);
-      list["list"].push_back({{"direction", guest_sent ? "egress" : "ingress"},
-                              {"type", m.type},
-                              {"judged", m.from_initiator && m.judge},
-                              {"verdict", to_string(f.verdict)}});
-      if (!m.signature.empty()) list["list"].back()["signature"] = m.signature;
+      JsonLine message;
+      message.field("direction", guest_sent ? "egress" : "ingress")
+          .field("type", m.type)
+          .field("judged", m.from_initiator && m.judge)
+          .field("verdict", to_string(f.verdict));
+      if (!m.signature.empty()) message.field("signature", m.signature);
+      record.list += (record.listed++ ? "," : "") + message.str();
     });
   engine.set_flow_end_hook([&](const Flow& f) {
     ++result.flows;
     if (!on_flow) return;
     const auto& c = f.classification;
-    nlohmann::json record = {{"l4", l4_name(f.ip_protocol)},
-                      {"src", f.initiator_ip.str()},
-                      {"sport", f.initiator_port},
-                      {"dst", f.responder_ip.str()},
-                      {"dport", f.responder_port},
-                      {"direction", policy::to_string(f.direction)},
-                      {"protocol", classifier.label(c.protocol)},
-                      {"confidence", c.by_inspection                             ? "dpi"
-                                     : (c.protocol.app != 0 || c.protocol.master != 0) ? "guess"
-                                                                                       : "none"},
-                      {"risks", NdpiClassifier::risk_names(c.risks)},
-                      {"packets", f.packets[0] + f.packets[1]},
-                      {"bytes", f.bytes[0] + f.bytes[1]},
-                      {"dropped", f.dropped_packets},
-                      {"verdict", to_string(f.verdict)},
-                      {"rule", f.rule}};
-    for (const auto& [name, value] : c.reported_attributes()) record["attributes"][name] = value;
+    JsonLine record;
+    record.field("l4", l4_name(f.ip_protocol))
+        .field("src", f.initiator_ip.str())
+        .field("sport", uint64_t{f.initiator_port})
+        .field("dst", f.responder_ip.str())
+        .field("dport", uint64_t{f.responder_port})
+        .field("direction", policy::to_string(f.direction))
+        .field("protocol", classifier.label(c.protocol))
+        .field("confidence", c.by_inspection                                   ? "dpi"
+                             : (c.protocol.app != 0 || c.protocol.master != 0) ? "guess"
+                                                                               : "none")
+        .field("risks", NdpiClassifier::risk_names(c.risks))
+        .field("packets", f.packets[0] + f.packets[1])
+        .field("bytes", f.bytes[0] + f.bytes[1])
+        .field("dropped", f.dropped_packets)
+        .field("verdict", to_string(f.verdict))
+        .field("rule", f.rule);
+    const auto attributes = c.reported_attributes();
+    if (!attributes.empty()) {
+      JsonLine object;
+      for (const auto& [name, value] : attributes) object.field(name, value);
+      record.raw("attributes", object.str());
+    }
     if (const auto it = messages.find(&f); it != messages.end()) {
-      record["messages"] = it->second["list"];
-      if (it->second["omitted"].get<uint64_t>() > 0) record["messages_omitted"] = it->second["omitted"];
+      record.raw("messages", "[" + it->second.list + "]");
+      if (it->second.omitted > 0) record.field("messages_omitted", it->second.omitted);
       messages.erase(it);
     }
-    on_flow(record);
+    on_flow(record.str());
   });
 
   const auto started = std::chrono::steady_clock::now();
@@ -168,6 +182,7 @@ ReplayResult replay(const std::string& pcap_path, std::shared_ptr<const policy::
   const std::string read_error = rc == PCAP_ERROR ? pcap_geterr(pcap) : "";
   engine.finish();
   metrics.publish();
+  result.checksum_drops = engine.checksum_drops();
   result.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!read_error.empty())
@@ -191,7 +206,7 @@ ReplayResult replay_capture(const std::string& pcap_path, std::shared_ptr<const 
     return replay(pcap_path, std::move(policy), classifier, events, metrics, FlowRecordSink{}, records, options);
   JsonLinesWriter flows_out(records.flows_path, JsonLinesWriter::Mode::Replace);
   return replay(pcap_path, std::move(policy), classifier, events, metrics,
-                [&](const nlohmann::json& record) { flows_out.write(record); }, records, options);
+                [&](const std::string& record) { flows_out.write_line(record); }, records, options);
 }
 
 }  // namespace vitrine::netmon

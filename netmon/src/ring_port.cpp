@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -148,6 +149,32 @@ class RingPort final : public PacketPort {
     fprog.filter = reinterpret_cast<sock_filter*>(program.get().bf_insns);  // the same layout
     if (setsockopt(fd_, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) != 0)
       throw std::runtime_error("interface " + name_ + ": the kernel refused the filter: " + std::strerror(errno));
+  }
+
+  int join_fanout(int group) override {
+    // A fanout group's frames reach its sockets whatever each asked of outgoing frames: each
+    // keeps them out by a filter of its own (the kernel's "packet type" is outgoing).
+    static const sock_filter kInbound[] = {
+        {BPF_LD | BPF_B | BPF_ABS, 0, 0, static_cast<__u32>(SKF_AD_OFF + SKF_AD_PKTTYPE)},
+        {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, PACKET_OUTGOING},
+        {BPF_RET | BPF_K, 0, 0, 0},
+        {BPF_RET | BPF_K, 0, 0, 0xffffffff},
+    };
+    sock_fprog inbound{static_cast<unsigned short>(std::size(kInbound)), const_cast<sock_filter*>(kInbound)};
+    if (setsockopt(fd_, SOL_SOCKET, SO_ATTACH_FILTER, &inbound, sizeof inbound) != 0) return -1;
+    int arg = group < 0 ? (PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_UNIQUEID) << 16 : (group | PACKET_FANOUT_CBPF << 16);
+    if (setsockopt(fd_, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) != 0) return -1;
+    socklen_t len = sizeof arg;
+    if (getsockopt(fd_, SOL_PACKET, PACKET_FANOUT, &arg, &len) != 0) return -1;
+    return arg & 0xffff;
+  }
+
+  void set_fanout_choice(const BpfCode& code) override {
+    sock_fprog fprog{};
+    fprog.len = static_cast<unsigned short>(code.size());
+    fprog.filter = reinterpret_cast<sock_filter*>(const_cast<bpf_insn*>(code.data()));
+    if (setsockopt(fd_, SOL_PACKET, PACKET_FANOUT_DATA, &fprog, sizeof fprog) != 0)
+      throw std::runtime_error("interface " + name_ + ": the kernel refused the lanes' program: " + std::strerror(errno));
   }
 
   CaptureStats stats() override {

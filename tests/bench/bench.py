@@ -7,7 +7,7 @@
   inline:  TCP throughput, 64-byte UDP packets/s and ping RTT through netmon against a plain
            kernel bridge joining the same two namespaces (needs root).
 
-Usage: bench.py --netmon BINARY [--copies N] [--runs N] [--seconds N] [--skip-inline]
+Usage: bench.py --netmon BINARY [--copies N] [--runs N] [--seconds N] [--skip-inline] [--skip-replay]
 Not a test: it asserts nothing, it prints figures. Record them in BENCHMARKS.md.
 """
 import argparse
@@ -126,10 +126,12 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--skip-inline", action="store_true")
+    ap.add_argument("--skip-replay", action="store_true")
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores, {platform.platform()}")
     with tempfile.TemporaryDirectory() as workdir:
-        bench_replay(args.netmon, args.copies, args.runs, workdir)
+        if not args.skip_replay:
+            bench_replay(args.netmon, args.copies, args.runs, workdir)
         if not args.skip_inline:
             bench_inline(args.netmon, args.seconds, workdir)
 

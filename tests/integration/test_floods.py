@@ -32,9 +32,10 @@ HL7_PORT = 2575
 FLOOD_S, BEFORE_S, AFTER_S = 8, 1, 3
 # The open session may pause, never stall: a dispensing cabinet's user waits for an order's ACK.
 MAX_STALL_S = 1.0
-# netmon's memory under any flood: its three rings on each interface (two of 1 MiB, one of 8 MiB
-# each way: 36 MiB), both sides' unanswered shares full (2 x 16,384 flows of about 0.5 KiB),
-# the deny cache (8,192 entries) and the engine itself (15 MiB with nDPI): 96 MiB.
+# netmon's memory under any flood: its rings (on each interface two priority lanes of 4 MiB,
+# bulk's 8 MiB each way: 48 MiB), both sides' unanswered shares full (2 x 16,384 flows of about
+# 0.5 KiB: 16 MiB), the deny cache (8,192 entries) and the engine itself (15 MiB with nDPI):
+# 96 MiB.
 RSS_BOUND_MIB = 96
 
 

@@ -6,6 +6,7 @@
 #include "fake_catalog.h"
 #include "frames.h"
 #include "vitrine/netmon/bpf_program.h"
+#include "vitrine/netmon/packet_io.h"
 #include "vitrine/netmon/priority_lanes.h"
 #include "vitrine/policy/load.h"
 
@@ -47,12 +48,22 @@ Bytes from_guest(const IpAddr& to, uint16_t sport, uint16_t dport) {
   return ethernet(kGuest, kGateway, 0x0800, ipv4(kGuestIp, to, 6, tcp(sport, dport, 1, 1, 0x10)));
 }
 
+std::string services(const policy::Policy& p, Side side) { return services_filter_ethernet(lane_filters(p, side, {})); }
+std::string flows(Side side, const std::vector<LaneFlow>& f) { return lane_filters(policy::Policy{}, side, f).flows; }
+
+// The lane a fanout group's program chooses for a received frame (which it sees from its IP
+// header on, as the kernel shows it).
+uint32_t lane_of(const BpfCode& code, const Bytes& frame) {
+  const Bytes ip(frame.begin() + 14, frame.end());
+  return bpf_filter(code.data(), ip.data(), static_cast<u_int>(ip.size()), static_cast<u_int>(ip.size()));
+}
+
 }  // namespace
 
 TEST(PriorityLanes, TheRulesPeersAndPortsAreInTheServicesLaneFromTheFirstPacket) {
   const auto p = lanes_policy();
-  const std::string uplink = services_filter(p, Side::Uplink);
-  const std::string guest = services_filter(p, Side::Guest);
+  const std::string uplink = services(p, Side::Uplink);
+  const std::string guest = services(p, Side::Guest);
   EXPECT_TRUE(matches(uplink, to_guest(kPharmacy, 2575, 49152, 0x12))) << "the pharmacy's SYN-ACK";
   EXPECT_TRUE(matches(guest, from_guest(kPharmacy, 49152, 2575))) << "the guest's order";
   EXPECT_TRUE(matches(uplink, to_guest(kVendor, 50000, 3389, 0x02))) << "the vendor's support session";
@@ -65,8 +76,8 @@ TEST(PriorityLanes, TheRulesPeersAndPortsAreInTheServicesLaneFromTheFirstPacket)
 
 TEST(PriorityLanes, AnAnsweredFlowIsInTheFlowsLaneByItsExactEndpoints) {
   const IpAddr web = ip("198.51.100.4");
-  const std::string uplink = flows_filter(Side::Uplink, {{IPPROTO_TCP, 49153, web, 8080}});
-  const std::string guest = flows_filter(Side::Guest, {{IPPROTO_TCP, 49153, web, 8080}});
+  const std::string uplink = flows(Side::Uplink, {{IPPROTO_TCP, 49153, web, 8080}});
+  const std::string guest = flows(Side::Guest, {{IPPROTO_TCP, 49153, web, 8080}});
   EXPECT_TRUE(matches(uplink, to_guest(web, 8080, 49153, 0x10)));
   EXPECT_TRUE(matches(guest, from_guest(web, 49153, 8080)));
   EXPECT_FALSE(matches(uplink, to_guest(web, 8080, 49154, 0x10))) << "another guest port";
@@ -75,7 +86,7 @@ TEST(PriorityLanes, AnAnsweredFlowIsInTheFlowsLaneByItsExactEndpoints) {
 
 TEST(PriorityLanes, ArpAndDhcpForTheGuestAreInTheServicesLane) {
   const auto p = lanes_policy();
-  const std::string uplink = services_filter(p, Side::Uplink);
+  const std::string uplink = services(p, Side::Uplink);
   EXPECT_TRUE(matches(uplink, ethernet(kGateway, kGuest, 0x0806, arp(2, kGateway, kPharmacy, kGuestIp))));
   EXPECT_FALSE(matches(uplink, ethernet(kGateway, mac("ff:ff:ff:ff:ff:ff"), 0x0806, arp(1, kGateway, kPharmacy, ip("10.77.0.9")))));
   EXPECT_TRUE(matches(uplink, ethernet(kGateway, kGuest, 0x0800,
@@ -87,11 +98,27 @@ TEST(PriorityLanes, TheMostFlowsALaneTakesCompileIntoOneSocketFilter) {
   std::vector<LaneFlow> flows;
   for (uint16_t i = 0; i < kMaxLaneFlows + 20; ++i) flows.push_back({IPPROTO_TCP, static_cast<uint16_t>(40000 + i), ip("198.51.100.4"), 8080});
   for (Side side : {Side::Guest, Side::Uplink}) {
-    // The services lane as the kernel gets it: its own terms, and not the flows lane's.
-    const std::string flows_lane = flows_filter(side, flows);
-    const BpfProgram program("(" + services_filter(p, side) + ") and not (" + flows_lane + ")", 2048);
+    // The services lane as a socket filter: its own terms, and not the flows lane's.
+    const LaneFilters f = lane_filters(p, side, flows);
+    const BpfProgram program("(" + services_filter_ethernet(f) + ") and not (" + f.flows + ")", 2048);
     EXPECT_LE(program.get().bf_len, 4096u) << "BPF_MAXINSNS";
-    const BpfProgram bulk("not ((" + flows_lane + ") or (" + services_filter(p, side) + "))", 2048);
+    const BpfProgram bulk("not ((" + f.flows + ") or (" + services_filter_ethernet(f) + "))", 2048);
     EXPECT_LE(bulk.get().bf_len, 4096u);
+    // And as one fanout program choosing among the three.
+    const BpfCode choice = lane_choice({{BpfProgram(f.flows, 2048, DLT_RAW).code(), 0}, {arp_for(f.arp_ip, f.arp_offset), 1},
+                                        {BpfProgram(f.services, 2048, DLT_RAW).code(), 1}}, 2);
+    EXPECT_LE(choice.size(), 4096u);
   }
+}
+
+TEST(PriorityLanes, OneFanoutProgramChoosesEachFramesLane) {
+  const auto p = lanes_policy();
+  const IpAddr web = ip("198.51.100.4");
+  const LaneFilters f = lane_filters(p, Side::Uplink, {{IPPROTO_TCP, 49153, web, 8080}});
+  const BpfCode choice = lane_choice({{BpfProgram(f.flows, 2048, DLT_RAW).code(), 0},
+                                      {BpfProgram(f.services, 2048, DLT_RAW).code(), 1}}, 2);
+  EXPECT_EQ(lane_of(choice, to_guest(web, 8080, 49153, 0x10)), 0u) << "an open session";
+  EXPECT_EQ(lane_of(choice, to_guest(kPharmacy, 2575, 49152, 0x12)), 1u) << "a new connection to a named service";
+  EXPECT_EQ(lane_of(choice, to_guest(ip("203.0.113.9"), 1234, 3389, 0x02)), 2u) << "a forged source: bulk";
+  EXPECT_EQ(lane_of(choice, to_guest(web, 8080, 49154, 0x10)), 2u);
 }

@@ -1,6 +1,7 @@
-// Writes JSON objects, one per line, to a file or stdout. Each line is flushed as it is
+// Writes JSON objects, one per line, to a file or stdout. A log's lines are flushed as they are
 // written so that a reader tailing the file (a SIEM shipper, a test) never sees half a record
-// and nothing written is lost if the process is killed afterwards.
+// and nothing written is lost if the process is killed afterwards; a report's are written as
+// the C library buffers them, and all of it by the time the writer is closed.
 #pragma once
 
 #include <cstdio>
@@ -24,10 +25,13 @@ class JsonLinesWriter {
 
   // Returns false when the line could not be written completely (disk full, closed pipe).
   bool write(const nlohmann::json& record);
+  // A line already written as one JSON object (JsonLine), without its newline.
+  bool write_line(const std::string& json);
 
  private:
   std::FILE* file_;
   bool owned_;
+  bool flush_each_;
 };
 
 }  // namespace vitrine

@@ -105,6 +105,8 @@ class Engine {
   std::vector<LaneFlow> lane_flows(size_t max) const;
   uint64_t lane_generation() const { return lane_generation_; }
   uint64_t frames() const { return frames_; }
+  // Frames dropped for a wrong IP or transport checksum.
+  uint64_t checksum_drops() const { return checksum_drops_; }
 
  private:
   struct Frame {
@@ -195,6 +197,9 @@ class Engine {
   MessageHook message_hook_;
   StreamHook stream_hook_;
   uint64_t frames_ = 0;
+  static constexpr uint64_t kExpiryCheckUs = 1000;
+  uint64_t last_expiry_us_ = 0;
+  uint64_t checksum_drops_ = 0;
   uint64_t lane_generation_ = 0;
   // The key of the patient references in events: one per netmon process, never written down,
   // so a reference can be followed within a run and not turned back into an identifier.

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -156,6 +157,7 @@ class NetmonMetrics {
   // cannot grow the metric without bound.
   static constexpr size_t kMaxMessageTypeLabels = 64;
   std::map<std::string, std::set<std::string>> message_types_seen_;
+  std::unordered_map<std::string, prometheus::Counter*> message_counters_;
   prometheus::Family<prometheus::Counter>* messages_;
   prometheus::Family<prometheus::Counter>* naks_;
   prometheus::Family<prometheus::Histogram>* ack_latency_;

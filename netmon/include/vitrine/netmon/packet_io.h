@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "vitrine/netmon/bpf_program.h"
+
 namespace vitrine::netmon {
 
 struct CaptureStats {
@@ -37,6 +39,11 @@ class PacketPort {
   // chosen in the kernel before they take room in a ring. Throws std::runtime_error when the
   // expression does not compile or the kernel refuses it.
   virtual void set_filter(const std::string& expression) = 0;
+  // Makes (group < 0) or joins a fanout group of this interface's sockets: each frame goes to
+  // one socket of the group, the one its program chooses (set_fanout_choice). Returns the
+  // group's id, or -1 when this kind of port cannot (libpcap's).
+  virtual int join_fanout(int /*group*/) { return -1; }
+  virtual void set_fanout_choice(const BpfCode& /*code*/) {}
 };
 
 // How much a port may hold: its receive ring (or kernel buffer) in bytes, and whether it sends.
@@ -54,32 +61,9 @@ std::unique_ptr<PacketPort> open_pcap_port(const std::string& interface, PortSiz
 // as the libpcap port. Throws std::runtime_error.
 std::unique_ptr<PacketPort> open_ring_port(const std::string& interface, PortSize size = {});
 
-// One interface through several ports of the same kind, its lanes: each lane but the last
-// takes the frames its filter matches and no earlier lane's; the last (bulk) takes the rest.
-// Frames are received from the first lane first. Sends through the last.
-class LanedPort final : public PacketPort {
- public:
-  LanedPort(std::vector<std::unique_ptr<PacketPort>> lanes);
-  ~LanedPort() override;
-  const std::string& name() const override { return lanes_.back()->name(); }
-  int selectable_fd() const override { return epoll_fd_; }
-  int receive(int max_frames, const FrameCallback& on_frame) override;
-  bool send(const uint8_t* data, size_t len) override { return lanes_.back()->send(data, len); }
-  void flush() override { lanes_.back()->flush(); }
-  CaptureStats stats() override;
-  // What the lanes before the last dropped (their rings full).
-  uint64_t priority_dropped();
-  // One expression per lane but the last; an empty one matches nothing.
-  void set_lanes(const std::vector<std::string>& expressions);
-  // A filter on the interface as a whole: not used on a laned port (its lanes have theirs).
-  void set_filter(const std::string& expression) override;
-
- private:
-  std::vector<std::unique_ptr<PacketPort>> lanes_;
-  int epoll_fd_ = -1;
-};
-
-// The priority lane's receive ring: the cabinet's own traffic, a few hundred frames deep.
-inline constexpr PortSize kPriorityLaneSize{1u << 20, false};
+// A priority lane's receive ring: the cabinet's own traffic, which may be all of a busy link's
+// (a file copy to the console's share), so deep enough to ride out a scheduling delay of the
+// relay thread at line rate (2048 frames); it sends nothing, bulk sends for all.
+inline constexpr PortSize kPriorityLaneSize{4u << 20, false};
 
 }  // namespace vitrine::netmon

@@ -39,9 +39,17 @@ struct LaneFlow {
   uint16_t peer_port = 0;
 };
 
-// The expressions matching frames that arrive from `side`: of the flows lane, and of the
-// services lane (before the flows lane takes its share).
-std::string flows_filter(Side side, const std::vector<LaneFlow>& flows);
-std::string services_filter(const policy::Policy& policy, Side side);
+// What the flows and services lanes take of frames that arrive from `side`: IP terms in
+// libpcap's language (they read the same whatever the link layer), and ARP for the guest, which
+// a filter of the link layer or a hand-made piece of BPF matches.
+struct LaneFilters {
+  std::string flows;
+  std::string services;
+  uint32_t arp_ip = 0;       // the guest's IPv4 address (host order); 0: no ARP term
+  uint32_t arp_offset = 24;  // where it is in an ARP header: 14 the sender's (from the guest), 24 the target's
+};
+LaneFilters lane_filters(const policy::Policy& policy, Side side, const std::vector<LaneFlow>& flows);
+// The services lane's filter for Ethernet frames (its IP terms and its ARP term).
+std::string services_filter_ethernet(const LaneFilters& filters);
 
 }  // namespace vitrine::netmon

@@ -11,7 +11,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <vector>
 
@@ -37,6 +36,23 @@ struct StreamCounters {
   uint64_t buffered_segments = 0;   // arrived ahead of the next expected byte
   uint64_t duplicate_bytes = 0;     // seen before, identical
   uint64_t retention_overflows = 0; // delivered bytes forgotten before they were acknowledged
+};
+
+// Bytes kept in order, added at the back and released from the front, in one buffer that
+// grows only as far as what is kept (nothing is allocated for a stream that keeps nothing).
+class ByteRing {
+ public:
+  size_t size() const { return size_; }
+  void push_back(const uint8_t* data, size_t len);
+  void pop_front(size_t n);
+  // Whether `len` bytes from position `from` equal `data`.
+  bool equal(size_t from, const uint8_t* data, size_t len) const;
+  void copy_out(size_t from, size_t len, uint8_t* out) const;
+
+ private:
+  std::vector<uint8_t> buf_;
+  size_t head_ = 0;
+  size_t size_ = 0;
 };
 
 class StreamReassembler {
@@ -89,7 +105,7 @@ class StreamReassembler {
   uint64_t delivered_ = 0;       // stream offset of the next byte to deliver
   uint64_t acknowledged_ = 0;    // the receiver has every byte before this offset
   uint64_t retained_from_ = 0;   // stream offset of retained_.front()
-  std::deque<uint8_t> retained_; // delivered bytes from retained_from_ to delivered_
+  ByteRing retained_;            // delivered bytes from retained_from_ to delivered_
   // Out-of-order bytes by stream offset; entries never overlap and all lie past delivered_.
   std::map<uint64_t, std::vector<uint8_t>> pending_;
   uint32_t pending_bytes_ = 0;

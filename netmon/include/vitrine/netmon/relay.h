@@ -8,7 +8,7 @@
 #include <functional>
 
 #include "vitrine/netmon/engine.h"
-#include "vitrine/netmon/packet_io.h"
+#include "vitrine/netmon/laned_port.h"
 #include "vitrine/netmon/priority_lanes.h"
 
 namespace vitrine::netmon {

@@ -22,11 +22,13 @@ struct ReplayResult {
   uint64_t packets = 0;
   uint64_t flows = 0;
   double seconds = 0;  // wall time spent
+  uint64_t checksum_drops = 0;  // frames dropped for a wrong checksum
 };
 
-// One flow's record as replay reports it: l4, src, sport, dst, dport, direction, protocol,
-// confidence, risks, packets, bytes, dropped, verdict, rule.
-using FlowRecordSink = std::function<void(const nlohmann::json& record)>;
+// One flow's record as replay reports it, one JSON object as text: l4, src, sport, dst, dport,
+// direction, protocol, confidence, risks, packets, bytes, dropped, verdict, rule, and when read,
+// attributes and messages.
+using FlowRecordSink = std::function<void(const std::string& record)>;
 
 // Reads `pcap_path` (pcap or pcapng) and hands each flow's record to `on_flow` as the flow
 // ends (none: records are not built). Throws std::runtime_error on unreadable input.
