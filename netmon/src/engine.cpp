@@ -28,8 +28,8 @@ policy::FlowFacts facts_of(const Flow& flow) {
   policy::FlowFacts facts;
   facts.direction = flow.direction;
   facts.ip_protocol = flow.ip_protocol;
-  facts.peer = flow.direction == policy::Direction::Egress ? flow.responder_ip : flow.initiator_ip;
-  facts.service_port = flow.responder_port;
+  facts.peer = flow.direction == policy::Direction::Egress ? flow.responder_ip() : flow.initiator_ip();
+  facts.service_port = flow.responder_port();
   if (flow.classification.by_inspection) {
     facts.l7 = flow.classification.protocol;
     facts.l7->risks = flow.classification.risks;
@@ -261,9 +261,9 @@ bool Engine::rejudge_allowed(Flow& flow, uint64_t now_us, const std::string& rea
   // A decision that still waits for a protocol nobody will name any more is no reason to cut.
   if (!d.definitive || d.action != policy::Action::Deny) return false;
   if (d.rule != policy::kDefaultRule && policy_->rules[d.rule].mode == policy::Mode::Monitor) {
-    if (flow.rule == policy_->rules[d.rule].name) return false;  // already recorded
+    if (*flow.rule == policy_->rules[d.rule].name) return false;  // already recorded
     metrics_.would_deny(policy_->rules[d.rule].name);
-    flow.rule = policy_->rules[d.rule].name;
+    flow.rule = rule_name(policy_->rules[d.rule].name);
     emit(flow_event(flow, Event::Kind::FlowWouldDeny, now_us,
                     "monitor mode: enforced, this rule would deny the flow (" + reason + ")"));
     return false;
@@ -282,7 +282,7 @@ void Engine::apply(Flow& flow, const policy::Decision& decision, uint64_t now_us
   if (rule.mode == policy::Mode::Monitor && decision.action == policy::Action::Deny) {
     // Recorded as what enforcing the rule would do; the flow passes as if allowed.
     metrics_.would_deny(rule.name);
-    flow.rule = rule.name;
+    flow.rule = rule_name(rule.name);
     emit(flow_event(flow, Event::Kind::FlowWouldDeny, now_us, "monitor mode: enforced, this rule would deny the flow"));
     apply(flow, policy::Action::Allow, rule.name, "monitor", now_us);
     return;
@@ -322,8 +322,8 @@ void Engine::apply(Flow& flow, policy::Action action, std::string rule, std::str
   ++lane_generation_;
   flow.verdict = action == policy::Action::Deny ? Verdict::Deny : Verdict::Allow;
   flow.action = action;
-  flow.rule = std::move(rule);
-  metrics_.rule_hit(flow.rule, action);
+  flow.rule = rule_name(std::move(rule));
+  metrics_.rule_hit(*flow.rule, action);
   if (action == policy::Action::Deny) {
     emit(flow_event(flow, Event::Kind::FlowDenied, now_us, reason));
     release_held(flow, false);
@@ -393,8 +393,8 @@ void Engine::send_resets(Flow& flow) {
   if (flow.ip_protocol != IPPROTO_TCP || flow.tcp.phase == TcpPhase::Reset) return;
   // Endpoint 0 opened the flow; the guest is endpoint 0 of egress flows.
   const uint8_t guest = flow.direction == policy::Direction::Egress ? 0 : 1;
-  const IpAddr ip[2] = {flow.initiator_ip, flow.responder_ip};
-  const uint16_t port[2] = {flow.initiator_port, flow.responder_port};
+  const IpAddr ip[2] = {flow.initiator_ip(), flow.responder_ip()};
+  const uint16_t port[2] = {flow.initiator_port(), flow.responder_port()};
   const MacAddr mac[2] = {guest == 0 ? flow.guest_mac : flow.peer_mac,
                           guest == 0 ? flow.peer_mac : flow.guest_mac};
   const Side side_of[2] = {guest == 0 ? Side::Guest : Side::Uplink,
@@ -459,7 +459,7 @@ void Engine::end_flow(Flow& flow) {
     // Cut after it began: a segment that continues it must not open a fresh flow.
     DeniedFlow cut;
     cut.first_us = flow.last_us;
-    cut.rule = flow.rule;
+    cut.rule = *flow.rule;
     cut_.insert(*flow.key, std::move(cut), [](const DeniedFlow&) {});
   }
   if (flow_end_hook_) flow_end_hook_(flow);
@@ -501,9 +501,9 @@ std::vector<LaneFlow> Engine::lane_flows(size_t max) const {
     const bool egress = flow.direction == policy::Direction::Egress;
     LaneFlow lane;
     lane.ip_protocol = flow.ip_protocol;
-    lane.guest_port = egress ? flow.initiator_port : flow.responder_port;
-    lane.peer_ip = egress ? flow.responder_ip : flow.initiator_ip;
-    lane.peer_port = egress ? flow.responder_port : flow.initiator_port;
+    lane.guest_port = egress ? flow.initiator_port() : flow.responder_port();
+    lane.peer_ip = egress ? flow.responder_ip() : flow.initiator_ip();
+    lane.peer_port = egress ? flow.responder_port() : flow.initiator_port();
     found.emplace_back(flow.last_us, lane);
   });
   const size_t n = std::min(max, found.size());

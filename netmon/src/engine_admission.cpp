@@ -199,10 +199,7 @@ bool Engine::make_room(const Frame& f, const Decoded& d) {
 }
 
 void Engine::init_flow(Flow& flow, const Frame& f, const Decoded& d) {
-  flow.initiator_ip = d.src_ip;
-  flow.initiator_port = d.src_port;
-  flow.responder_ip = d.dst_ip;
-  flow.responder_port = d.dst_port;
+  flow.initiator_low = d.src_ip == flow.key->low_ip && d.src_port == flow.key->low_port;
   flow.ip_protocol = d.l4_protocol;
   flow.direction = f.from == Side::Guest ? policy::Direction::Egress : policy::Direction::Ingress;
   flow.vlan_tags = d.vlan_tags;
@@ -215,16 +212,15 @@ void Engine::init_flow(Flow& flow, const Frame& f, const Decoded& d) {
 // A denied-at-once flow's record, as a flow that ended (replay writes it).
 void Engine::end_denied(const DeniedFlow& denied) {
   if (!flow_end_hook_) return;
+  const FlowKey key = FlowKey::of(denied.src, denied.sport, denied.dst, denied.dport, denied.ip_protocol);
   Flow flow;
-  flow.initiator_ip = denied.src;
-  flow.responder_ip = denied.dst;
-  flow.initiator_port = denied.sport;
-  flow.responder_port = denied.dport;
+  flow.key = &key;
+  flow.initiator_low = denied.src == key.low_ip && denied.sport == key.low_port;
   flow.ip_protocol = denied.ip_protocol;
   flow.direction = denied.direction;
   flow.verdict = Verdict::Deny;
   flow.action = policy::Action::Deny;
-  flow.rule = denied.rule;
+  flow.rule = rule_name(denied.rule);
   flow.first_us = denied.first_us;
   flow.packets[0] = denied.packets;
   flow.bytes[0] = denied.bytes;

@@ -9,15 +9,15 @@ Event Engine::flow_event(const Flow& flow, Event::Kind kind, uint64_t time_us, c
   e.kind = kind;
   e.time_us = time_us;
   e.l4 = l4_name(flow.ip_protocol);
-  e.src = flow.initiator_ip;
-  e.sport = flow.initiator_port;
-  e.dst = flow.responder_ip;
-  e.dport = flow.responder_port;
+  e.src = flow.initiator_ip();
+  e.sport = flow.initiator_port();
+  e.dst = flow.responder_ip();
+  e.dport = flow.responder_port();
   e.direction = policy::to_string(flow.direction);
   e.protocol = classifier_.label(flow.classification.protocol);
   e.attributes = flow.classification.reported_attributes();
   e.patient_ref = flow.classification.patient_ref();
-  e.rule = flow.rule;
+  e.rule = *flow.rule;
   e.reason = reason;
   return e;
 }

@@ -266,7 +266,7 @@ void Engine::report_message(Flow& flow, const InspectedMessage& m, std::string_v
   Classification& c = flow.classification;
   for (size_t i = 0; i < policy::kAttrCount; ++i) {
     const auto a = static_cast<policy::Attr>(i);
-    if (block == policy::info(a).block) c.report(a, m.attributes.get(a));
+    if (block == policy::info(a).block) c.report(a, std::string(m.attributes.get(a)));
   }
   c.set_patient_ref(m.patient_ref);
   c.attributes_pending = false;  // this message is whole

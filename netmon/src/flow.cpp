@@ -94,20 +94,31 @@ Flow* FlowTable::insert(const FlowKey& key, TimeoutClass cls, uint64_t now_us, S
   raw->first_us = raw->last_us = now_us;
   raw->timeout_class = cls;
   raw->opener = opener;
-  auto& list = recency_[static_cast<size_t>(cls)];
-  raw->recency = list.insert(list.end(), raw);
+  recency_[static_cast<size_t>(cls)].push(*raw);
   auto& waiting = unanswered_[static_cast<size_t>(opener)];
   raw->unanswered_pos = waiting.insert(waiting.end(), raw);
-  raw->initiator_ip = initiator;
+  raw->initiator_low = initiator == key.low_ip;  // engine's init_flow says for certain
   if (opener == Side::Uplink) ++unanswered_by_source_[initiator];
   return raw;
 }
 
+void FlowTable::Recency::push(Flow& f) {
+  f.older = youngest;
+  f.younger = nullptr;
+  (youngest ? youngest->younger : oldest) = &f;
+  youngest = &f;
+}
+
+void FlowTable::Recency::unlink(Flow& f) {
+  (f.older ? f.older->younger : oldest) = f.younger;
+  (f.younger ? f.younger->older : youngest) = f.older;
+  f.older = f.younger = nullptr;
+}
+
 void FlowTable::touch(Flow& flow, TimeoutClass cls, uint64_t now_us) {
   if (now_us > flow.last_us) flow.last_us = now_us;
-  auto& from = recency_[static_cast<size_t>(flow.timeout_class)];
-  auto& to = recency_[static_cast<size_t>(cls)];
-  to.splice(to.end(), from, flow.recency);
+  recency_[static_cast<size_t>(flow.timeout_class)].unlink(flow);
+  recency_[static_cast<size_t>(cls)].push(flow);
   flow.timeout_class = cls;
 }
 
@@ -121,7 +132,7 @@ void FlowTable::leave_unanswered(Flow& flow) {
   if (flow.answered) return;
   unanswered_[static_cast<size_t>(flow.opener)].erase(flow.unanswered_pos);
   if (flow.opener != Side::Uplink) return;
-  const auto it = unanswered_by_source_.find(flow.initiator_ip);
+  const auto it = unanswered_by_source_.find(flow.initiator_ip());
   if (it != unanswered_by_source_.end() && --it->second == 0) unanswered_by_source_.erase(it);
 }
 
@@ -133,8 +144,7 @@ uint32_t FlowTable::unanswered_from(const IpAddr& ip) const {
 Flow* FlowTable::oldest() {
   Flow* best = nullptr;
   for (auto& list : recency_)
-    if (!list.empty() && (best == nullptr || list.front()->last_us < best->last_us))
-      best = list.front();
+    if (list.oldest != nullptr && (best == nullptr || list.oldest->last_us < best->last_us)) best = list.oldest;
   return best;
 }
 
@@ -146,8 +156,8 @@ Flow* FlowTable::oldest_unanswered(Side side) {
 void FlowTable::expire(uint64_t now_us, const std::function<void(Flow&)>& on_end) {
   for (size_t c = 0; c < static_cast<size_t>(TimeoutClass::kCount); ++c) {
     auto& list = recency_[c];
-    while (!list.empty() && list.front()->last_us + timeouts_.by_class[c] <= now_us) {
-      Flow* flow = list.front();
+    while (list.oldest != nullptr && list.oldest->last_us + timeouts_.by_class[c] <= now_us) {
+      Flow* flow = list.oldest;
       on_end(*flow);
       remove(*flow);
     }
@@ -155,7 +165,7 @@ void FlowTable::expire(uint64_t now_us, const std::function<void(Flow&)>& on_end
 }
 
 void FlowTable::remove(Flow& flow) {
-  recency_[static_cast<size_t>(flow.timeout_class)].erase(flow.recency);
+  recency_[static_cast<size_t>(flow.timeout_class)].unlink(flow);
   leave_unanswered(flow);
   const FlowKey key = *flow.key;  // a copy: erasing destroys the table's
   flows_.erase(key);
@@ -171,7 +181,7 @@ void FlowTable::for_each(const std::function<void(const Flow&)>& visit) const {
 
 void FlowTable::drain(const std::function<void(Flow&)>& on_end) {
   for (auto& [key, flow] : flows_) on_end(flow);
-  for (auto& list : recency_) list.clear();
+  for (auto& list : recency_) list = Recency{};
   for (auto& list : unanswered_) list.clear();
   unanswered_by_source_.clear();
   flows_.clear();

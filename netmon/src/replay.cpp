@@ -97,10 +97,10 @@ ReplayResult replay(const std::string& pcap_path, std::shared_ptr<const policy::
     inspected = std::make_unique<JsonLinesWriter>(records.inspected_path, JsonLinesWriter::Mode::Replace);
     engine.set_stream_hook([&](const Flow& f, uint8_t endpoint, uint64_t offset, const uint8_t* data, size_t len) {
       inspected->write({{"l4", l4_name(f.ip_protocol)},
-                        {"src", f.initiator_ip.str()},
-                        {"sport", f.initiator_port},
-                        {"dst", f.responder_ip.str()},
-                        {"dport", f.responder_port},
+                        {"src", f.initiator_ip().str()},
+                        {"sport", f.initiator_port()},
+                        {"dst", f.responder_ip().str()},
+                        {"dport", f.responder_port()},
                         {"endpoint", endpoint},
                         {"offset", offset},
                         {"hex", hex(data, len)}});
@@ -138,10 +138,10 @@ ReplayResult replay(const std::string& pcap_path, std::shared_ptr<const policy::
     const auto& c = f.classification;
     JsonLine record;
     record.field("l4", l4_name(f.ip_protocol))
-        .field("src", f.initiator_ip.str())
-        .field("sport", uint64_t{f.initiator_port})
-        .field("dst", f.responder_ip.str())
-        .field("dport", uint64_t{f.responder_port})
+        .field("src", f.initiator_ip().str())
+        .field("sport", uint64_t{f.initiator_port()})
+        .field("dst", f.responder_ip().str())
+        .field("dport", uint64_t{f.responder_port()})
         .field("direction", policy::to_string(f.direction))
         .field("protocol", classifier.label(c.protocol))
         .field("confidence", c.by_inspection                                   ? "dpi"
@@ -152,7 +152,7 @@ ReplayResult replay(const std::string& pcap_path, std::shared_ptr<const policy::
         .field("bytes", f.bytes[0] + f.bytes[1])
         .field("dropped", f.dropped_packets)
         .field("verdict", to_string(f.verdict))
-        .field("rule", f.rule);
+        .field("rule", *f.rule);
     const auto attributes = c.reported_attributes();
     if (!attributes.empty()) {
       JsonLine object;

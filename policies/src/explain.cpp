@@ -75,7 +75,7 @@ std::string conditions_of(const Rule& rule) {
 // Why the rule's L7 conditions do not hold for what the flow reported (the first that fails).
 std::string conditions_failing(const Rule& rule, const L7Facts& l7) {
   for (const auto& c : rule.l7) {
-    const std::string value = l7.attributes ? l7.attributes->get(c.attr) : "";
+    const std::string value = l7.attributes ? std::string(l7.attributes->get(c.attr)) : "";
     const Match m = match_conditions({c}, l7.attributes, l7.attributes_final);
     if (m == Match::Yes) continue;
     if (value.empty())

@@ -31,7 +31,7 @@ char fold(char c, bool ignore_case) {
   return ignore_case ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : c;
 }
 
-Match match_one(const L7Condition& c, const std::string& value, bool final) {
+Match match_one(const L7Condition& c, std::string_view value, bool final) {
   if (value.empty()) return final ? Match::No : Match::Unknown;
   const Compare how = info(c.attr).compare;
   if (how == Compare::AtLeastVersion) {
@@ -81,14 +81,41 @@ std::optional<Attr> attr_by_name(std::string_view name) {
   return std::nullopt;
 }
 
-bool L7Attributes::empty() const {
-  return std::all_of(values.begin(), values.end(), [](const std::string& v) { return v.empty(); });
+size_t L7Attributes::find(Attr a) const {
+  for (size_t at = 0; at + 3 <= packed_.size();) {
+    const size_t len = static_cast<unsigned char>(packed_[at + 1]) | static_cast<size_t>(static_cast<unsigned char>(packed_[at + 2])) << 8;
+    if (static_cast<unsigned char>(packed_[at]) == static_cast<unsigned char>(a)) return at;
+    at += 3 + len;
+  }
+  return std::string::npos;
+}
+
+std::string_view L7Attributes::get(Attr a) const {
+  const size_t at = find(a);
+  if (at == std::string::npos) return {};
+  const size_t len = static_cast<unsigned char>(packed_[at + 1]) | static_cast<size_t>(static_cast<unsigned char>(packed_[at + 2])) << 8;
+  return std::string_view(packed_).substr(at + 3, len);
+}
+
+void L7Attributes::set(Attr a, std::string_view v) {
+  if (const size_t at = find(a); at != std::string::npos) {
+    const size_t len = static_cast<unsigned char>(packed_[at + 1]) | static_cast<size_t>(static_cast<unsigned char>(packed_[at + 2])) << 8;
+    packed_.erase(at, 3 + len);
+  }
+  if (v.empty()) return;
+  v = v.substr(0, kMaxValueBytes);
+  packed_ += static_cast<char>(a);
+  packed_ += static_cast<char>(v.size() & 0xff);
+  packed_ += static_cast<char>(v.size() >> 8);
+  packed_.append(v);
 }
 
 std::vector<std::pair<std::string, std::string>> L7Attributes::reported() const {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (size_t i = 0; i < kAttrCount; ++i)
-    if (!values[i].empty()) out.emplace_back(kInfo[i].name, values[i]);
+  std::vector<std::pair<std::string, std::string>> out;  // in the attributes' own order
+  for (size_t i = 0; i < kAttrCount; ++i) {
+    const std::string_view v = get(static_cast<Attr>(i));
+    if (!v.empty()) out.emplace_back(kInfo[i].name, std::string(v));
+  }
   return out;
 }
 
@@ -118,10 +145,9 @@ bool glob_match(std::string_view pattern, std::string_view value, bool ignore_ca
 
 Match match_conditions(const std::vector<L7Condition>& conditions, const L7Attributes* attributes,
                        bool attributes_final) {
-  static const std::string kNone;
   Match result = Match::Yes;
   for (const auto& c : conditions) {
-    const Match m = match_one(c, attributes ? attributes->get(c.attr) : kNone, attributes_final);
+    const Match m = match_one(c, attributes ? attributes->get(c.attr) : std::string_view{}, attributes_final);
     if (m == Match::No) return Match::No;
     if (m == Match::Unknown) result = Match::Unknown;
   }

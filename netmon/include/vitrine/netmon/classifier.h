@@ -23,10 +23,23 @@ struct NdpiFlowDeleter {
   void operator()(ndpi_flow_struct* flow) const;
 };
 
+// nDPI's two ids of a protocol (or one of netmon's own), four bytes in every flow; what the
+// policy and the classifier's names take.
+struct AppProtocol {
+  uint16_t master = 0;  // 0 is Unknown
+  uint16_t app = 0;
+  operator policy::L7Facts() const {  // NOLINT: used where the facts are asked for
+    policy::L7Facts f;
+    f.master = master;
+    f.app = app;
+    return f;
+  }
+};
+
 // What is known of one flow's application protocol.
 struct Classification {
   std::unique_ptr<ndpi_flow_struct, NdpiFlowDeleter> state;  // null until needed, and again once done
-  policy::L7Facts protocol;   // nDPI ids, Unknown (0) until detected
+  AppProtocol protocol;       // nDPI ids, Unknown (0) until detected
   bool completed = false;     // nDPI has nothing more to learn, or was asked to give up
   // The application protocol was recognised in the payload (not guessed from ports). It can
   // be set before `completed`: nDPI may go on for extra details, but the verdict need not wait.

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 
 #include "vitrine/netmon/classifier.h"
 #include "vitrine/netmon/decode.h"
@@ -196,6 +197,10 @@ class Engine {
   FlowEndHook flow_end_hook_;
   MessageHook message_hook_;
   StreamHook stream_hook_;
+  // The name of what decided a flow, kept once: rule names (of every policy in force so far)
+  // and outcome names, a bounded set.
+  const std::string* rule_name(std::string name) { return &*rule_names_.insert(std::move(name)).first; }
+  std::unordered_set<std::string> rule_names_;
   uint64_t frames_ = 0;
   static constexpr uint64_t kExpiryCheckUs = 1000;
   uint64_t last_expiry_us_ = 0;

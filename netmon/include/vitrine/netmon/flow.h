@@ -85,12 +85,14 @@ struct FlowStreams {
 };
 
 struct Flow {
-  // Orientation: the initiator opened the flow (its SYN; for other transports and for a TCP
-  // flow picked up midway, its first packet).
-  IpAddr initiator_ip;
-  IpAddr responder_ip;
-  uint16_t initiator_port = 0;
-  uint16_t responder_port = 0;
+  // Its endpoints: the table's key, and which of them is the initiator, who opened the flow
+  // (its SYN; for other transports and for a TCP flow picked up midway, its first packet).
+  const FlowKey* key = nullptr;  // the table's copy
+  bool initiator_low = true;
+  const IpAddr& initiator_ip() const { return initiator_low ? key->low_ip : key->high_ip; }
+  const IpAddr& responder_ip() const { return initiator_low ? key->high_ip : key->low_ip; }
+  uint16_t initiator_port() const { return initiator_low ? key->low_port : key->high_port; }
+  uint16_t responder_port() const { return initiator_low ? key->high_port : key->low_port; }
   uint8_t ip_protocol = 0;
   policy::Direction direction = policy::Direction::Egress;
   Side opener = Side::Guest;  // the interface the initiator is on
@@ -105,7 +107,11 @@ struct Flow {
   bool answered = false;          // its responder has replied (TCP: the handshake completed)
   bool recognition_done = false;  // its first bytes were offered to the inspectors
   bool normaliser_reported = false;  // an event said what the normaliser dropped
-  std::string rule;  // the rule, "default", or the outcome that decided
+  TimeoutClass timeout_class = TimeoutClass::Other;
+  // The rule, "default", or the outcome that decided: a name the engine keeps once (every flow
+  // of a busy table has one).
+  const std::string* rule = &kNoRule;
+  static inline const std::string kNoRule;
 
   uint64_t first_us = 0;
   uint64_t last_us = 0;
@@ -123,13 +129,14 @@ struct Flow {
   std::unique_ptr<FlowStreams> streams;  // TCP flows whose bytes netmon reads
   std::unique_ptr<HeldFrames> held;      // only while frames are held
 
-  TimeoutClass timeout_class = TimeoutClass::Other;
-  std::list<Flow*>::iterator recency;
+  // Its place on the recency list of its timeout class, oldest first (links in the flow
+  // itself: no list node to allocate per flow).
+  Flow* older = nullptr;
+  Flow* younger = nullptr;
   std::list<Flow*>::iterator unanswered_pos;  // while !answered
-  const FlowKey* key = nullptr;               // the table's copy
 
   uint8_t endpoint_of(const IpAddr& src, uint16_t src_port) const {
-    return (src == initiator_ip && src_port == initiator_port) ? 0 : 1;
+    return (src == initiator_ip() && src_port == initiator_port()) ? 0 : 1;
   }
   size_t held_count() const { return held ? held->frames.size() : 0; }
 };
@@ -182,7 +189,13 @@ class FlowTable {
   uint32_t max_flows_;
   FlowTimeouts timeouts_;
   std::unordered_map<FlowKey, Flow, FlowKeyHash> flows_;
-  std::list<Flow*> recency_[static_cast<size_t>(TimeoutClass::kCount)];
+  struct Recency {
+    Flow* oldest = nullptr;
+    Flow* youngest = nullptr;
+    void push(Flow& f);
+    void unlink(Flow& f);
+  };
+  Recency recency_[static_cast<size_t>(TimeoutClass::kCount)];
   std::list<Flow*> unanswered_[2];  // by the opener's side, oldest first
   // Unanswered flows by initiator address, for the network side's per-source cap; bounded by
   // that side's list.

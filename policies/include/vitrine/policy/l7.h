@@ -56,13 +56,25 @@ const AttrInfo& info(Attr a);
 std::optional<Attr> attr_by_name(std::string_view name);
 
 // What has been reported of one flow (or of the message being judged): empty is not reported.
-struct L7Attributes {
-  std::array<std::string, kAttrCount> values;
-  const std::string& get(Attr a) const { return values[static_cast<size_t>(a)]; }
-  void set(Attr a, std::string v) { values[static_cast<size_t>(a)] = std::move(v); }
-  bool empty() const;
+// Only what was reported is kept, packed in one buffer (an attribute byte, a 16-bit length,
+// the value): every flow of a busy table may carry some, most a few short ones.
+class L7Attributes {
+ public:
+  // Empty when not reported. Valid until the next set().
+  std::string_view get(Attr a) const;
+  // An empty value takes the attribute away; values are kept to kMaxValueBytes.
+  void set(Attr a, std::string_view v);
+  bool empty() const { return packed_.empty(); }
   // The reported ones, by their names in events: {"dns.name", "pharmacy.ward3.local"}, ...
   std::vector<std::pair<std::string, std::string>> reported() const;
+  // The longest value kept: an HTTP path or an HL7 field is cut there (what a rule matches
+  // never needs more).
+  static constexpr size_t kMaxValueBytes = 4096;
+
+ private:
+  // Where attribute `a`'s entry starts in packed_, or npos.
+  size_t find(Attr a) const;
+  std::string packed_;
 };
 
 struct L7Condition {
