@@ -8,7 +8,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scapy.all import ARP, IP, TCP, Ether, PcapReader, wrpcap  # noqa: F401 (ARP, Ether: for callers)
+from scapy.all import ARP, IP, TCP, Ether, rdpcap, wrpcap  # noqa: F401 (ARP, Ether: for callers)
 
 CLIENT_ISN, SERVER_ISN = 1_000_000, 5_000_000
 MSS = 1400
@@ -56,7 +56,7 @@ def turns_from_capture(path, client_ip, client_port, server_ip, server_port):
     one side is one turn. Retransmissions are read once (first seen)."""
     seen = {"c": set(), "s": set()}
     turns, macs = [], {}
-    for pkt in PcapReader(str(path)):
+    for pkt in rdpcap(str(path)):
         if IP not in pkt or TCP not in pkt:
             continue
         ip, tcp = pkt[IP], pkt[TCP]
@@ -178,7 +178,7 @@ def received_stream(pcap, client, server):
     forwarded segment of the connection put in place. Returns (bytes up to the first hole,
     offsets given two different bytes)."""
     at, conflicts = {}, []
-    for pkt in PcapReader(str(pcap)):
+    for pkt in rdpcap(str(pcap)):
         if IP not in pkt or TCP not in pkt:
             continue
         ip, tcp = pkt[IP], pkt[TCP]

@@ -24,6 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parents[1] / "deploy" / "lib"))
+import l3_cases  # noqa: E402
 import sessions  # noqa: E402
 import test_evasion_replay  # noqa: E402 (its test class is not imported by name: not run here)
 from variants import VARIANTS  # noqa: E402
@@ -132,6 +133,11 @@ class LiveEvasion(unittest.TestCase):
     def side_of(self, ip):
         return "guest" if ip == GUEST_IP else "hosp"
 
+    @staticmethod
+    def sender_of(pkt):
+        # By MAC, not address: a DHCP client sends from 0.0.0.0.
+        return "guest" if pkt[sessions.Ether].src.lower() == GUEST_MAC else "hosp"
+
     def send_all(self, packets):
         """Sends each frame from its sender's side, waiting for it on the other (or for
         ARRIVAL_S, when netmon drops it); returns the frames each side received."""
@@ -149,8 +155,7 @@ class LiveEvasion(unittest.TestCase):
 
         previous = None
         for pkt in packets:
-            ip = pkt[sessions.IP].src
-            sender = self.side_of(ip)
+            sender = self.sender_of(pkt)
             receiver = "hosp" if sender == "guest" else "guest"
             if previous is not None and float(pkt.time) - float(previous.time) > KEPT_GAP_S:
                 time.sleep(float(pkt.time) - float(previous.time))  # the silence is the variant
@@ -183,7 +188,7 @@ class LiveEvasion(unittest.TestCase):
                                        original.server, original.turns, original.attack_turn)
             pcap = self.work / f"live-{case}-{variant}-{is_attack}.pcap"
             sessions.write(change(sessions.build(session, start=time.time()), session, is_attack), pcap)
-            packets = sessions.PcapReader(str(pcap)).read_all()
+            packets = sessions.rdpcap(str(pcap))
             got = self.send_all(packets)
             far = self.work / f"far-{case}-{variant}-{is_attack}.pcap"
             sessions.wrpcap(str(far), [sessions.Ether(f) for f in got[self.side_of(session.server.ip)]])
@@ -198,6 +203,28 @@ class LiveEvasion(unittest.TestCase):
             else:
                 self.assertFalse(self.denied(session), f"{label}: the benign twin was denied")
                 self.assertEqual(received, session.client_bytes(), f"{label}: did not cross whole")
+
+    def run_frames(self, label, policy, frames):
+        """l3_cases' frames sent live: exactly those the case says are forwarded arrive."""
+        self.use_policy(policy)
+        got = self.send_all([f for f, _ in frames])
+        for frame, expected in frames:
+            receiver = "hosp" if self.sender_of(frame) == "guest" else "guest"
+            self.assertEqual(bytes(frame) in got[receiver], expected,
+                             f"{PACKET_IO} {label}: {frame.summary()}: forwarded is not {expected}")
+
+    def test_a_forged_syn_ack_does_not_make_the_cabinet_the_opener(self):
+        policy = self.cases["smb-ms17-010-probe"][0]
+        for attack in (True, False):
+            self.run_frames(f"orientation attack={attack}", policy,
+                            l3_cases.orientation(attack, HOSP_IP, HOSP_MAC, GUEST_MAC))
+
+    def test_dhcp_ports_carry_only_the_guests_dhcp(self):
+        policy = self.work / "dhcp.yaml"
+        policy.write_text(l3_cases.DHCP_POLICY_TEXT.replace("SERVER", HOSP_IP))
+        for attack in (True, False):
+            self.run_frames(f"dhcp attack={attack}", policy,
+                            l3_cases.dhcp(attack, HOSP_IP, HOSP_MAC, "10.77.0.66", "52:54:00:77:00:66"))
 
 
 def add_tests():

@@ -12,6 +12,7 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import l3_cases  # noqa: E402
 import sessions  # noqa: E402
 from variants import VARIANTS  # noqa: E402
 
@@ -94,6 +95,39 @@ class Evasion(unittest.TestCase):
                 self.assertFalse([e for e in out["events"] if e["event"] == "virtual_patch"], label)
                 if benign_expect == "whole":
                     self.assertEqual(received, session.client_bytes(), f"{label}: did not cross whole")
+
+
+class L3Evasion(unittest.TestCase):
+    """The classes that are not about a stream's bytes (l3_cases.py), through replay: exactly the
+    frames the case says are forwarded are."""
+
+    def check(self, name, frames, policy):
+        with tempfile.TemporaryDirectory() as tmp:
+            pcap = Path(tmp) / f"{name}.pcap"
+            sessions.wrpcap(str(pcap), [f for f, _ in frames])
+            out = sessions.replay(NETMON, pcap, policy, tmp)
+            forwarded = {bytes(p) for p in sessions.rdpcap(str(out["forwarded"]))}
+        for frame, expected in frames:
+            summary = frame.summary()
+            self.assertEqual(bytes(frame) in forwarded, expected, f"{name}: {summary}: forwarded is not {expected}")
+        return out
+
+    def test_a_forged_syn_ack_does_not_make_the_cabinet_the_opener(self):
+        out = self.check("orientation-attack", l3_cases.orientation(True), l3_cases.ORIENTATION_POLICY)
+        rules = {e.get("rule") for e in out["events"] if e["event"] == "flow_denied"}
+        self.assertIn("onMidstream", rules, "the SYN-ACK first: no handshake seen")
+        self.assertIn("no-inbound-smb-rdp", rules, "its SYN: judged as the console opening the cabinet's 445")
+
+    def test_its_twin_the_cabinet_opening_the_console_passes(self):
+        self.check("orientation-twin", l3_cases.orientation(False), l3_cases.ORIENTATION_POLICY)
+
+    def test_dhcp_ports_carry_only_the_guests_dhcp(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            policy = Path(tmp) / "dhcp.yaml"
+            policy.write_text(l3_cases.DHCP_POLICY_TEXT.replace("SERVER", "10.77.0.1"))
+            for attack in (True, False):
+                self.check(f"dhcp-{attack}", l3_cases.dhcp(attack, "10.77.0.1", "52:54:00:77:00:01",
+                                                           "10.77.0.66", "52:54:00:77:00:66"), policy)
 
 
 def add_tests():
