@@ -1,11 +1,16 @@
 // libFuzzer target: a sequence of frames from either side through the whole data path
-// (layer-2 police, flow table, nDPI, verdicts, holds, resets) under a policy with every kind
-// of rule, with time advancing. Input: records of [side:1][gap_ms:1][length:2][frame].
+// (layer-2 police, normaliser, admission, flow table, nDPI, verdicts, holds, resets) under a
+// policy with every kind of rule and small limits, with time advancing.
+// Input: [mode:1], then records of [side:1][gap_ms:1][length:2][frame]. Mode's bit 0 on:
+// checksums are verified, as live (a mutated frame then mostly stops at the normaliser); off:
+// they are not, as replay --checksums ignore, so mutations reach the stream and the parsers.
+// Bit 1 on: onMidstream allow, so that flows picked up midway are tracked, not cut.
 #include <prometheus/registry.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "vitrine/netmon/engine.h"
@@ -20,9 +25,10 @@ guest:
   ipv4: 10.77.0.2
   ipv6: ["fe80::2"]
 defaultAction: deny
-layer2: {dhcpClient: true}
-limits: {maxFlows: 32, holdPackets: 3, holdBytes: 3000, holdMilliseconds: 50, dpiMaxPacketsUdp: 4, dpiMaxPacketsTcp: 8, reassemblyPendingBytes: 2048}
-outcomes: {onFlowTableFull: evictOldest}
+layer2: {dhcpClient: true, dhcpServers: [10.77.0.1]}
+limits: {maxFlows: 32, holdPackets: 3, holdBytes: 3000, holdMilliseconds: 50, dpiMaxPacketsUdp: 4, dpiMaxPacketsTcp: 8,
+         reassemblyPendingBytes: 2048, tcpHalfOpenTimeoutSeconds: 2, maxUnansweredFlows: 8, maxUnansweredFlowsPerSource: 4}
+outcomes: {onFlowTableFull: evictOldest, onMidstream: MIDSTREAM}
 rules:
   - {name: ward-dns, direction: egress, ports: [53], dns: {names: ["*.ward3.local"]}, action: allow}
   - {name: api, direction: egress, http: {hosts: [pharmacy], methods: [GET], paths: ["/api/*"]}, action: allow}
@@ -41,10 +47,16 @@ class DiscardSink : public vitrine::netmon::FrameSink {
   bool send(vitrine::netmon::Side, const uint8_t*, size_t) override { return true; }
 };
 
+std::shared_ptr<const vitrine::policy::Policy> load(const vitrine::netmon::NdpiClassifier& classifier,
+                                                    const std::string& midstream) {
+  std::string text = kPolicy;
+  text.replace(text.find("MIDSTREAM"), 9, midstream);
+  return std::make_shared<const vitrine::policy::Policy>(vitrine::policy::load_policy_text(text, "fuzz.yaml", classifier));
+}
+
 struct World {
   vitrine::netmon::NdpiClassifier classifier;
-  std::shared_ptr<const vitrine::policy::Policy> policy = std::make_shared<const vitrine::policy::Policy>(
-      vitrine::policy::load_policy_text(kPolicy, "fuzz.yaml", classifier));
+  std::shared_ptr<const vitrine::policy::Policy> policies[2] = {load(classifier, "deny"), load(classifier, "allow")};
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   vitrine::netmon::NetmonMetrics metrics{registry};
   DiscardSink sink;
@@ -55,10 +67,13 @@ struct World {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static World world;  // nDPI's module takes milliseconds to build: once per process
-  vitrine::netmon::Engine engine(world.policy, world.classifier, world.sink, world.events,
-                                 world.metrics, vitrine::netmon::LinkType::Ethernet);
+  if (size == 0) return 0;
+  vitrine::netmon::EngineOptions options;
+  options.verify_checksums = data[0] & 1;
+  vitrine::netmon::Engine engine(world.policies[(data[0] >> 1) & 1], world.classifier, world.sink, world.events,
+                                 world.metrics, vitrine::netmon::LinkType::Ethernet, options);
   uint64_t now_us = 1'700'000'000'000'000;
-  size_t at = 0;
+  size_t at = 1;
   while (at + 4 <= size) {
     const auto side = (data[at] & 1) ? vitrine::netmon::Side::Uplink : vitrine::netmon::Side::Guest;
     now_us += uint64_t{data[at + 1]} * 1000;

@@ -1,10 +1,15 @@
 #!/usr/bin/python3
 """Writes the seed corpora for the fuzz targets (run once; the output is kept in the tree).
 
-decode: one byte of link type, then a frame. engine: records [side][gap ms][len:2][frame] of
-whole sessions as the guest (10.77.0.2) would have them. policy: the project's own policies.
+decode: one byte of link type, then a frame. engine: a mode byte (checksums verified or not),
+then records [side][gap ms][len:2][frame] of whole sessions as the guest (10.77.0.2) would have
+them, and of what the normaliser and admission meet: tiny, overlapping, out-of-order and
+far-ahead segments, wrong checksums, resets, a stream picked up midway, a forged SYN-ACK first,
+a SYN flood, VLAN tags, IP fragments, DHCP from its server and from a rogue. policy: the project's own policies.
 tls_hello: a server's first TLS payload, whole and cut short, and a client's. hl7: the shared HL7
-captures' MLLP streams, cut three ways. reassembly: segments out of order, overlapping, far ahead. dicom: the recorded
+captures' MLLP streams, cut three ways. reassembly: records [kind][offset:2] (kind >= 0x80: an
+acknowledgement; else a segment, then [len:1][bytes]): in order, out of order, overlapping alike
+and not, far ahead, retransmitted after and before the acknowledgement, near the wrap. dicom: the recorded
 associations' streams, each direction, cut two ways. rdp: the recorded connection starts (a probe, and nmap's scripts). smb: recorded SMB client streams.
 usb_device: the raw descriptors of the cabinet's recorded USB devices. serial_filter: scanner lines.
 """
@@ -12,7 +17,8 @@ import shutil
 import struct
 from pathlib import Path
 
-from scapy.all import DNS, DNSQR, IP, TCP, UDP, Ether, Raw, raw, rdpcap
+from scapy.all import (ARP, BOOTP, DHCP, DNS, DNSQR, ICMP, IP, TCP, UDP, Dot1Q, Ether, ICMPv6EchoRequest, IPv6,
+                       IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, Raw, fragment, raw, rdpcap)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -39,12 +45,111 @@ def records(frames):
     return b"".join(struct.pack("!BBH", side, 5, len(f)) + f for side, f in frames)
 
 
+def handshake(port, sport=49300):
+    return [(0, frame(G, S, TCP(sport=sport, dport=port, flags="S", seq=1000))),
+            (1, frame(S, G, TCP(sport=port, dport=sport, flags="SA", seq=5000, ack=1001))),
+            (0, frame(G, S, TCP(sport=sport, dport=port, flags="A", seq=1001, ack=5001)))]
+
+
+def data(port, offset, payload, sport=49300, **tcp):
+    return (0, frame(G, S, TCP(sport=sport, dport=port, flags="PA", seq=1001 + offset, ack=5001, **tcp), payload))
+
+
+def normaliser_sessions():
+    """What the normaliser and admission meet, around an HL7 order to port 2575."""
+    hl7 = b"\x0bMSH|^~\\&|CAB|W3|PH|H|2026||RDS^O13|1|P|2.5\r\x1c\r"
+    half = len(hl7) // 2
+    dhcp = lambda src, dst, sport, dport, op: frame(src, dst, UDP(sport=sport, dport=dport) / BOOTP(
+        op=op, chaddr=bytes.fromhex("525400770002") + bytes(10)) / DHCP(options=[("message-type", op), "end"]))
+    vlan = Ether(src=G[0], dst=S[0]) / Dot1Q(vlan=7) / IP(src=G[1], dst=S[1]) / TCP(sport=49300, dport=2575, seq=1001, ack=5001, flags="PA") / hl7
+    fragments = fragment(IP(src=G[1], dst=S[1]) / TCP(sport=49300, dport=2575, seq=1001, ack=5001, flags="PA") / (hl7 * 4), fragsize=32)
+    return {
+        "tiny-segments": handshake(2575) + [data(2575, i, hl7[i:i + 1]) for i in range(len(hl7))],
+        "second-half-first": handshake(2575) + [data(2575, half, hl7[half:]), data(2575, 0, hl7[:half])],
+        "overlap-differs": handshake(2575) + [data(2575, 0, hl7[:half + 8]), data(2575, half, b"X" * 8 + hl7[half + 8:])],
+        "far-ahead": handshake(2575) + [data(2575, 900000, b"decoy"), data(2575, 0, hl7)],
+        "bad-checksum": handshake(2575) + [data(2575, 0, b"ORC|NW|decoy\r", chksum=0x1234), data(2575, 0, hl7)],
+        "damaged-options": handshake(2575) + [data(2575, 0, hl7[:half], options=[("Timestamp", (5, 0)), ("NOP", None)]),
+                                             data(2575, half, hl7[half:], dataofs=15)],
+        "reset-then-data": handshake(2575) + [(0, frame(G, S, TCP(sport=49300, dport=2575, flags="R", seq=1001 + 70000))),
+                                             data(2575, 0, hl7),
+                                             (1, frame(S, G, TCP(sport=2575, dport=49300, flags="R", seq=5001)))],
+        "midstream": [data(2575, 0, hl7), (1, frame(S, G, TCP(sport=2575, dport=49300, flags="A", seq=5001, ack=1001 + len(hl7))))],
+        "forged-syn-ack-first": [(1, frame(S, G, TCP(sport=445, dport=445, flags="SA", seq=7000, ack=9001))),
+                                 (1, frame(S, G, TCP(sport=445, dport=445, flags="S", seq=100)))],
+        "syn-flood": [(1, frame(("52:54:00:77:00:01", f"10.77.{i}.9"), G, TCP(sport=1024 + i, dport=445, flags="S", seq=i)))
+                      for i in range(24)] + handshake(2575) + [data(2575, 0, hl7)],
+        "vlan-tagged": handshake(2575) + [(0, raw(vlan)), data(2575, 0, hl7)],
+        "ip-fragments": handshake(2575) + [(0, raw(Ether(src=G[0], dst=S[0]) / f)) for f in fragments],
+        "dhcp": [(0, dhcp(G, ("ff:ff:ff:ff:ff:ff", "255.255.255.255"), 68, 67, 1)),
+                 (1, dhcp(S, G, 67, 68, 2)),
+                 (1, dhcp(("52:54:00:77:00:66", "10.77.0.66"), G, 67, 68, 2)),
+                 (0, frame(G, ("52:54:00:77:00:66", "10.77.0.66"), UDP(sport=68, dport=67), b"formulary"))],
+    }
+
+
 def tls_hellos():
     """The client's and the server's first payloads of a recorded TLS session (golden case)."""
     packets = rdpcap(str(ROOT / "tests" / "golden" / "tls-min-version" / "input.pcap"))
     payloads = [bytes(p[TCP].payload) for p in packets if TCP in p and p[TCP].dport == 4431 and len(p[TCP].payload)]
     replies = [bytes(p[TCP].payload) for p in packets if TCP in p and p[TCP].sport == 4431 and len(p[TCP].payload)]
     return payloads[0], replies[0]
+
+
+def other_frames():
+    """Frames of the other kinds decode reads: IPv6 (with an extension header and a fragment),
+    ICMP and ICMPv6, ARP, and a double VLAN tag."""
+    g6, s6 = "fe80::2", "fe80::1"
+    e = Ether(src=G[0], dst=S[0])
+    r = Ether(src=S[0], dst=G[0])
+    return {
+        "ipv6": [(0, raw(e / IPv6(src=g6, dst=s6) / TCP(sport=49400, dport=80, flags="S", seq=1))),
+                 (1, raw(r / IPv6(src=s6, dst=g6) / TCP(sport=80, dport=49400, flags="SA", seq=9, ack=2))),
+                 (0, raw(e / IPv6(src=g6, dst=s6) / TCP(sport=49400, dport=80, flags="A", seq=2, ack=10))),
+                 (0, raw(e / IPv6(src=g6, dst=s6) / IPv6ExtHdrHopByHop() / UDP(sport=5353, dport=53) / DNS(qd=DNSQR(qname="a.ward3.local")))),
+                 (0, raw(e / IPv6(src=g6, dst=s6) / IPv6ExtHdrFragment(id=7, m=1) / UDP(sport=5353, dport=53) / (b"x" * 16))),
+                 (1, raw(r / IPv6(src=s6, dst=g6) / ICMPv6EchoRequest()))],
+        "icmp-arp-qinq": [(0, raw(e / IP(src=G[1], dst=S[1]) / ICMP())),
+                          (1, raw(r / IP(src=S[1], dst=G[1]) / ICMP(type=3, code=3) / IP(src=G[1], dst=S[1]) / UDP(sport=5353, dport=53))),
+                          (0, raw(Ether(src=G[0], dst="ff:ff:ff:ff:ff:ff") / ARP(hwsrc=G[0], psrc=G[1], pdst=S[1]))),
+                          (1, raw(r / ARP(op=2, hwsrc=S[0], psrc=S[1], hwdst=G[0], pdst=G[1]))),
+                          (0, raw(e / Dot1Q(vlan=1) / Dot1Q(vlan=2) / IP(src=G[1], dst=S[1]) / UDP(sport=5353, dport=53)))],
+    }
+
+
+def golden_attacks():
+    """The golden cases' attack captures (the virtual patches' and the inspectors' denials),
+    their checksums made whole, the guest's frames as side 0."""
+    out = {}
+    for case in ("smb-virtual-patches", "rdp-bluekeep", "hl7-sender", "dicom-ae-titles"):
+        frames = []
+        for p in rdpcap(str(ROOT / "tests" / "golden" / case / "input.pcap"))[:120]:
+            if IP in p:
+                del p[IP].chksum
+                if TCP in p:
+                    del p[TCP].chksum
+            frames.append((0 if p[Ether].src == G[0] else 1, raw(p)))
+        out[f"golden-{case}"] = frames
+    return out
+
+
+def reassembly_seeds():
+    def seg(offset, payload):
+        return struct.pack("!BHB", 0, offset, len(payload)) + payload
+
+    def ack(offset):
+        return struct.pack("!BH", 0x80, offset)
+
+    seeds = {
+        "in-order": seg(0, b"ABCD") + seg(4, b"EFGH") + ack(8),
+        "overlap-and-gap": seg(4, b"EFGH") + seg(0, b"ABCD") + seg(2, b"xxxx") + seg(256, b"far"),
+        "overlap-agrees": seg(0, b"ABCDEF") + seg(2, b"CDEFGH") + ack(4) + seg(3, b"DEFGHI"),
+        "retransmit-before-and-after-ack": seg(0, b"ABCDEFGH") + seg(0, b"XBCD") + ack(4) + seg(0, b"XBCDEFGH"),
+        "far-ahead": seg(3000, b"decoy") + seg(0, b"A" * 200) + seg(200, b"B" * 200) + ack(400),
+        "wrap": seg(0, bytes(range(250))) + ack(250) + seg(250, bytes(250)) + seg(4095, b"end"),
+    }
+    for name, seed in seeds.items():
+        (HERE / "corpus" / "fuzz_reassembly" / name).write_bytes(seed)
 
 
 def main():
@@ -64,13 +169,16 @@ def main():
         d = HERE / "corpus" / name
         shutil.rmtree(d, ignore_errors=True)
         d.mkdir(parents=True)
-    for name, frames in sessions.items():
-        (HERE / "corpus" / "fuzz_engine" / name).write_bytes(records(frames))
-        for i, (_, f) in enumerate(frames[:4]):
+    for name, frames in {**sessions, **other_frames()}.items():
+        for i, (_, f) in enumerate(frames[:6]):
             (HERE / "corpus" / "fuzz_decode" / f"{name}-{i}").write_bytes(b"\x00" + f)
-    # reassembly: [offset:2][length:1][bytes]: out of order, overlapping with other bytes, far ahead.
-    (HERE / "corpus" / "fuzz_reassembly" / "overlap-and-gap").write_bytes(
-        b"\x00\x04\x04EFGH" b"\x00\x00\x04ABCD" b"\x00\x02\x04xxxx" b"\x01\x00\x03far")
+    for name, frames in {**sessions, **normaliser_sessions(), **other_frames(), **golden_attacks()}.items():
+        for mode, verified in ((1, "verified"), (0, "unverified")):
+            (HERE / "corpus" / "fuzz_engine" / f"{name}-{verified}").write_bytes(bytes([mode]) + records(frames))
+    # Mode bit 1: onMidstream allow, so that a stream picked up midway is tracked.
+    for name in ("midstream", "forged-syn-ack-first"):
+        (HERE / "corpus" / "fuzz_engine" / f"{name}-tracked").write_bytes(bytes([3]) + records(normaliser_sessions()[name]))
+    reassembly_seeds()
     hl7_corpus = HERE / "corpus" / "fuzz_hl7"
     for capture in ("HL7-ADT.pcap", "HL7-ORM.pcap"):
         packets = rdpcap(str(ROOT.parent / "shared" / "testdata" / "pcaps" / capture))
@@ -122,7 +230,13 @@ def main():
     (tls_corpus / "server-hello-1.1").write_bytes(server_hello)
     (tls_corpus / "server-hello-1.1-cut").write_bytes(server_hello[:60])
     (tls_corpus / "client-hello").write_bytes(client_hello)
-    for policy in list((ROOT / "policies" / "shipped").glob("*.yaml")) + [ROOT / "tests" / "sanitizer" / "policy.yaml"]:
+    # policy: the shipped ones, the sanitizer's, the floods' (limits and DHCP servers) and the golden
+    # cases' (onMidstream, every inspector's rules).
+    policies = list((ROOT / "policies" / "shipped").glob("*.yaml")) + [ROOT / "tests" / "sanitizer" / "policy.yaml",
+                                                                        ROOT / "tests" / "integration" / "policy-floods.yaml"]
+    for golden in sorted((ROOT / "tests" / "golden").glob("*/policy.yaml")):
+        (HERE / "corpus" / "fuzz_policy" / f"golden-{golden.parent.name}.yaml").write_bytes(golden.read_bytes())
+    for policy in policies:
         shutil.copy(policy, HERE / "corpus" / "fuzz_policy" / policy.name)
 
 
