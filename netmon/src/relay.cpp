@@ -40,8 +40,18 @@ void Relay::run(Engine& engine, const std::atomic<bool>& stop, const std::functi
   PacketPort* ports[2] = {&guest_, &uplink_};
   const Side sides[2] = {Side::Guest, Side::Uplink};
   uint64_t next_stats = 0;
+  bool busy = false;
 
   while (!stop.load(std::memory_order_relaxed)) {
+    if (busy) {
+      // The last round took frames: more are likely waiting, and the rings (or libpcap's
+      // non-blocking reads) say so without a system call. poll() only when a round is empty,
+      // so that a loaded relay spends its time on frames.
+      busy = drain(engine, ports, sides) > 0;
+      finish_round(engine, next_stats);
+      if (between_rounds) between_rounds();
+      continue;
+    }
     int timeout_ms = kMaxPollMs;
     if (const uint64_t deadline = engine.next_deadline_us(); deadline != 0) {
       const uint64_t now = wall_clock_us();
@@ -53,7 +63,7 @@ void Relay::run(Engine& engine, const std::atomic<bool>& stop, const std::functi
     for (int i = 0; i < 2 && ready > 0; ++i)
       if (fds[i].revents & (POLLERR | POLLNVAL))
         throw std::runtime_error("interface " + ports[i]->name() + " failed");
-    if (ready > 0) drain(engine, ports, sides);
+    if (ready > 0) busy = drain(engine, ports, sides) > 0;
     finish_round(engine, next_stats);
     if (between_rounds) between_rounds();
   }
