@@ -247,6 +247,51 @@ TEST(SmbMessage, WhatIsNotSmbIsRefused) {
   EXPECT_TRUE(parse_all(cut, ParseStatus::Error).empty());
 }
 
+TEST(NetbiosFramer, AMessageOfTheLongestLengthIsReadAndALongerClaimIsAFault) {
+  auto header = [](size_t length) {
+    return Bytes{0x00, static_cast<uint8_t>(length >> 16), static_cast<uint8_t>(length >> 8), static_cast<uint8_t>(length)};
+  };
+  const Bytes body(NetbiosFramer::kMaxMessageBytes, 0x41);
+  NetbiosFramer framer;
+  std::vector<NetbiosFramer::Frame> frames;
+  const char* fault = nullptr;
+  Bytes longest = header(body.size());
+  append(longest, body);
+  framer.feed(longest.data(), longest.size(), frames, fault);
+  ASSERT_EQ(fault, nullptr);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].length, NetbiosFramer::kMaxMessageBytes);
+  EXPECT_EQ(frames[0].head.size(), NetbiosFramer::kMaxKeptBytes);
+
+  // One byte more, or the 16 MiB a direct-TCP header can claim: the framer stops at the header
+  // and reads nothing after it, not even a well-formed message.
+  for (size_t claim : {NetbiosFramer::kMaxMessageBytes + 1, size_t{0xffffff}}) {
+    NetbiosFramer f;
+    frames.clear();
+    fault = nullptr;
+    Bytes stream = header(claim);
+    const Bytes then = netbios(smb1(0x72, {}, {2, 'N', 'T', 0}));
+    append(stream, then);
+    for (uint8_t b : stream) f.feed(&b, 1, frames, fault);  // byte by byte: nowhere to hide
+    ASSERT_NE(fault, nullptr) << claim;
+    EXPECT_NE(std::string(fault).find("128 KiB"), std::string::npos) << fault;
+    EXPECT_TRUE(frames.empty()) << claim;
+  }
+}
+
+TEST(SmbInspector, AnOversizedNetbiosClaimIsMalformedAndEndsTheReading) {
+  SmbInspector inspector;
+  InspectionOutput out;
+  const Bytes claim = {0x00, 0xff, 0xff, 0xff};
+  inspector.on_bytes(true, claim.data(), claim.size(), 0, out);
+  ASSERT_EQ(out.malformed.size(), 1u);
+  const Bytes negotiate = netbios(smb1(0x72, {}, {2, 'N', 'T', 0}));
+  InspectionOutput later;
+  inspector.on_bytes(true, negotiate.data(), negotiate.size(), 0, later);
+  EXPECT_TRUE(later.messages.empty());
+  EXPECT_TRUE(later.malformed.empty()) << "reported once";
+}
+
 TEST(SmbInspector, VirtualPatchSignatures) {
   auto run = [](const std::vector<Bytes>& requests) {
     SmbInspector inspector;

@@ -28,8 +28,8 @@ void SmbInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t len
   const size_t dir = from_initiator ? 0 : 1;
   if (done_[dir]) return;
   std::vector<NetbiosFramer::Frame> frames;
-  bool not_netbios = false;
-  framer_[dir].feed(data, len, frames, not_netbios);
+  const char* fault = nullptr;
+  framer_[dir].feed(data, len, frames, fault);
   std::vector<SmbMessage> messages;
   for (const auto& f : frames) {
     const ParseStatus status = parse_frame(f.head.data(), f.head.size(), messages);
@@ -38,8 +38,8 @@ void SmbInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t len
     if (status == ParseStatus::BadChain)
       out.malformed.push_back("a chain of SMB commands that loops, goes past what is read of its message, or is too long");
   }
-  if (not_netbios) {
-    out.malformed.push_back("bytes that are not NetBIOS session messages");
+  if (fault != nullptr) {
+    out.malformed.push_back(fault);
     done_[dir] = true;
   }
 }

@@ -63,20 +63,28 @@ Recognition looks_like_smb(const uint8_t* data, size_t len);
 // Cuts a stream into NetBIOS session messages; keepalives and session requests are skipped.
 class NetbiosFramer {
  public:
-  // SMB2 allows 8 MiB writes; what is kept of a message is its first kMaxKeptBytes (headers,
-  // names, the start of a pipe write), the rest is counted and skipped.
+  // What is kept of a message is its first kMaxKeptBytes (headers, names, the start of a pipe
+  // write); the rest is counted and skipped.
   static constexpr size_t kMaxKeptBytes = 16 * 1024;
+  // The longest session message read as one: NetBIOS's own length field is 17 bits (RFC 1002
+  // §4.3.1), and XP, the guest, speaks SMB1 only, whose server buffers are far smaller. A
+  // direct-TCP header may claim up to 16 MiB: a claim above this is a fault, never a message
+  // to wait for (one inserted header claiming 16 MiB would make every later byte its body).
+  static constexpr size_t kMaxMessageBytes = 128 * 1024;
   struct Frame {
     std::vector<uint8_t> head;
     size_t length = 0;
   };
-  void feed(const uint8_t* data, size_t len, std::vector<Frame>& frames, bool& not_netbios);
+  // Frames completed by the bytes; `fault` names what made the stream unreadable (bytes that
+  // are not NetBIOS, a length over kMaxMessageBytes), after which the framer reads nothing.
+  void feed(const uint8_t* data, size_t len, std::vector<Frame>& frames, const char*& fault);
 
  private:
   uint8_t header_[4] = {};
   size_t have_header_ = 0;
   size_t remaining_ = 0;
   bool skip_ = false;  // a session-service packet that is not a session message
+  const char* fault_ = nullptr;
   Frame current_;
 };
 
