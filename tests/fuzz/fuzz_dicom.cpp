@@ -21,15 +21,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (size_t at = 0; at < stream.size(); at += piece) {
     const std::vector<uint8_t> chunk(stream.begin() + static_cast<long>(at),
                                      stream.begin() + static_cast<long>(std::min(stream.size(), at + piece)));
+    const size_t before = pdus.size();
     framer.feed(chunk.data(), chunk.size(), pdus, error);
-  }
-  for (const auto& pdu : pdus) {
-    if (pdu.body.size() > PduFramer::kMaxAssociationPduBytes) abort();
-    Association a;
-    if (parse_association(pdu.body.data(), pdu.body.size(), a, error) != ParseStatus::Ok) continue;
-    for (const auto* title : {&a.called_ae, &a.calling_ae})
-      for (unsigned char c : *title)
-        if (c < 0x20 || c > 0x7e) abort();
+    for (size_t i = before; i < pdus.size(); ++i) {
+      const auto& pdu = pdus[i];
+      if (pdu.body.size() > PduFramer::kMaxAssociationPduBytes) abort();
+      Association a;
+      if (parse_association(pdu.body.data(), pdu.body.size(), a, error) != ParseStatus::Ok) continue;
+      for (const auto* title : {&a.called_ae, &a.calling_ae})
+        for (unsigned char c : *title)
+          if (c < 0x20 || c > 0x7e) abort();
+      framer.limit_pdata(a.max_length_received);  // as the inspector does, on one stream
+    }
   }
   return 0;
 }

@@ -10,7 +10,7 @@ tls_hello: a server's first TLS payload, whole and cut short, and a client's. hl
 captures' MLLP streams, cut three ways. reassembly: records [kind][offset:2] (kind >= 0x80: an
 acknowledgement; else a segment, then [len:1][bytes]): in order, out of order, overlapping alike
 and not, far ahead, retransmitted after and before the acknowledgement, near the wrap. dicom: the recorded
-associations' streams, each direction, cut two ways. rdp: the recorded connection starts (a probe, and nmap's scripts). smb: recorded SMB client streams.
+associations' streams, each direction, cut two ways, and PDUs past their length bounds. rdp: the recorded connection starts (a probe, and nmap's scripts). smb: recorded SMB client streams.
 usb_device: the raw descriptors of the cabinet's recorded USB devices. serial_filter: scanner lines.
 """
 import shutil
@@ -193,6 +193,14 @@ def main():
                           if TCP in p and getattr(p[TCP], side) == 104 and len(p[TCP].payload))
         for cut in (1, 40):
             (HERE / "corpus" / "fuzz_dicom" / f"{name}-{cut}").write_bytes(bytes([cut]) + stream)
+    # The bounds on PDU lengths: a P-DATA PDU longer than the association's Maximum Length
+    # Received (16 KiB here), and a release request claiming 64 KiB where 4 bytes are due.
+    requestor = (HERE / "corpus" / "fuzz_dicom" / "requestor-40").read_bytes()[1:]
+    first = requestor[:6 + int.from_bytes(requestor[2:6], "big")]
+    (HERE / "corpus" / "fuzz_dicom" / "pdata-over-maximum").write_bytes(
+        bytes([40]) + first + b"\x04\x00" + (1 << 20).to_bytes(4, "big") + bytes(64))
+    (HERE / "corpus" / "fuzz_dicom" / "release-too-long").write_bytes(
+        bytes([3]) + first + b"\x05\x00\x00\x01\x00\x00" + bytes(8))
     # rdp: the recorded connection starts (golden case rdp-bluekeep), the client's bytes.
     for case in ("rdp-bluekeep", "rdp-nmap"):
         packets = rdpcap(str(ROOT / "tests" / "golden" / case / "input.pcap"))

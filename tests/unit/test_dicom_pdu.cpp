@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "dicom/dicom_inspector.h"
 #include "dicom/dicom_pdu.h"
 
 using namespace vitrine::netmon::dicom;
@@ -50,6 +51,25 @@ Bytes associate_rq(const std::string& called, const std::string& calling, const 
   put16(pdu, body.size());
   pdu.insert(pdu.end(), body.begin(), body.end());
   return pdu;
+}
+
+// The same request with a user information item saying the requestor takes P-DATA PDUs of at
+// most `max_length` bytes.
+Bytes associate_rq_taking(uint32_t max_length) {
+  Bytes pdu = associate_rq("PACS", "CABINET", "1.2.840.10008.1.1");
+  const Bytes max = item(0x51, {static_cast<uint8_t>(max_length >> 24), static_cast<uint8_t>(max_length >> 16),
+                                static_cast<uint8_t>(max_length >> 8), static_cast<uint8_t>(max_length)});
+  const Bytes user = item(0x50, max);
+  pdu.insert(pdu.end(), user.begin(), user.end());
+  const size_t body = pdu.size() - 6;
+  pdu[4] = static_cast<uint8_t>(body >> 8);
+  pdu[5] = static_cast<uint8_t>(body);
+  return pdu;
+}
+
+Bytes pdata_header(uint32_t length) {
+  return {0x04, 0, static_cast<uint8_t>(length >> 24), static_cast<uint8_t>(length >> 16),
+          static_cast<uint8_t>(length >> 8), static_cast<uint8_t>(length)};
 }
 
 TEST(DicomPdu, AnAssociationRequestSaysWhoCallsWhomForWhat) {
@@ -130,6 +150,74 @@ TEST(DicomPduFramer, NotPdusStopsTheFramer) {
   g.feed(big_rq.data(), big_rq.size(), pdus, error);
   EXPECT_EQ(error, "an association PDU longer than netmon keeps");
   EXPECT_TRUE(pdus.empty());
+}
+
+TEST(DicomPdu, TheMaximumLengthReceivedIsReadFromTheUserInformation) {
+  const Bytes pdu = associate_rq_taking(16384);
+  Association a;
+  std::string error;
+  ASSERT_EQ(parse_association(pdu.data() + 6, pdu.size() - 6, a, error), ParseStatus::Ok) << error;
+  EXPECT_EQ(a.max_length_received, 16384u);
+  const Bytes without = associate_rq("PACS", "CABINET", "1.2.840.10008.1.1");
+  ASSERT_EQ(parse_association(without.data() + 6, without.size() - 6, a, error), ParseStatus::Ok);
+  EXPECT_EQ(a.max_length_received, 0u) << "none said: no limit";
+}
+
+TEST(DicomPduFramer, APdataLongerThanItsReceiverTakesIsRefusedAtItsHeader) {
+  // Up to the maximum (and one PDV item header over it, as some implementations count) passes;
+  // a longer claim stops the framer at the header, before a byte of its body is waited for.
+  for (uint32_t length : {16384u, 16390u}) {
+    PduFramer f;
+    f.limit_pdata(16384);
+    std::vector<PduFramer::Pdu> pdus;
+    std::string error;
+    Bytes stream = pdata_header(length);
+    stream.insert(stream.end(), length, 0);
+    f.feed(stream.data(), stream.size(), pdus, error);
+    EXPECT_EQ(error, "") << length;
+    EXPECT_EQ(pdus.size(), 1u) << length;
+  }
+  for (uint32_t length : {16391u, 0xffffffffu}) {
+    PduFramer f;
+    f.limit_pdata(16384);
+    std::vector<PduFramer::Pdu> pdus;
+    std::string error;
+    const Bytes header = pdata_header(length);
+    f.feed(header.data(), header.size(), pdus, error);
+    EXPECT_EQ(error, "a P-DATA PDU longer than its receiver takes") << length;
+    EXPECT_TRUE(f.failed());
+  }
+}
+
+TEST(DicomPduFramer, AFixedLengthPduOfAnotherLengthIsRefused) {
+  for (uint8_t type : {0x03, 0x05, 0x06, 0x07}) {
+    PduFramer f;
+    std::vector<PduFramer::Pdu> pdus;
+    std::string error;
+    const Bytes claim = {type, 0, 0, 0x01, 0x00, 0x00};  // 64 KiB where 4 bytes are due
+    f.feed(claim.data(), claim.size(), pdus, error);
+    EXPECT_EQ(error, "a fixed-length PDU of another length") << int{type};
+  }
+}
+
+TEST(DicomInspector, EachSideIsHeldToWhatTheOtherSaidItTakes) {
+  DicomInspector inspector;
+  vitrine::netmon::InspectionOutput out;
+  const Bytes rq = associate_rq_taking(16384);
+  inspector.on_bytes(true, rq.data(), rq.size(), 0, out);
+  Bytes ac = associate_rq_taking(32768);
+  ac[0] = 0x02;  // the acceptor's answer: the same layout, its own maximum
+  inspector.on_bytes(false, ac.data(), ac.size(), 1000, out);
+  ASSERT_TRUE(out.malformed.empty());
+  // The requestor may send 32 KiB, the acceptor 16 KiB.
+  Bytes from_requestor = pdata_header(32768);
+  from_requestor.insert(from_requestor.end(), 32768, 0);
+  inspector.on_bytes(true, from_requestor.data(), from_requestor.size(), 2000, out);
+  EXPECT_TRUE(out.malformed.empty());
+  const Bytes from_acceptor = pdata_header(32768);
+  inspector.on_bytes(false, from_acceptor.data(), from_acceptor.size(), 3000, out);
+  ASSERT_EQ(out.malformed.size(), 1u);
+  EXPECT_STREQ(out.malformed[0], "a P-DATA PDU longer than its receiver takes");
 }
 
 }  // namespace

@@ -27,6 +27,7 @@ void DicomInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t l
       }
       request_seen_ = true;
       request_at_us_ = time_us;
+      framer_[1].limit_pdata(a.max_length_received);  // what the requestor takes
       m.judge = true;
       m.attributes.set(policy::Attr::DicomCalledAe, a.called_ae);
       m.attributes.set(policy::Attr::DicomCallingAe, a.calling_ae);
@@ -35,13 +36,18 @@ void DicomInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t l
       m.attributes.set(policy::Attr::DicomSopClasses, sop_classes);
     } else if ((pdu.type == PduType::AssociateAc || pdu.type == PduType::AssociateRj) && !from_initiator &&
                request_at_us_) {
+      Association accepted;
+      std::string why;
+      if (pdu.type == PduType::AssociateAc &&
+          parse_association(pdu.body.data(), pdu.body.size(), accepted, why) == ParseStatus::Ok)
+        framer_[0].limit_pdata(accepted.max_length_received);  // what the acceptor takes
       m.ack_latency_seconds = static_cast<double>(time_us - *request_at_us_) * 1e-6;
       m.negative_ack = pdu.type == PduType::AssociateRj;
       request_at_us_.reset();
     }
     out.messages.push_back(std::move(m));
   }
-  if (!error.empty()) out.malformed.push_back(framer.failed() ? "bytes that are not DICOM PDUs" : "a broken PDU");
+  if (framer.failed()) out.malformed.push_back(framer.failure());
 }
 
 }  // namespace vitrine::netmon::dicom

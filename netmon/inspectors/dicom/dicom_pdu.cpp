@@ -9,6 +9,7 @@ namespace vitrine::netmon::dicom {
 namespace {
 
 constexpr size_t kHeader = 6;
+constexpr uint64_t kPdvItemHeader = 6;  // item length (4), context id, message control header
 // Protocol version, reserved, called AE, calling AE, reserved: the fixed part of an
 // association PDU's body (PS3.8 table 9-11).
 constexpr size_t kFixedAssociation = 2 + 2 + 16 + 16 + 32;
@@ -16,6 +17,19 @@ constexpr size_t kAeTitle = 16;
 constexpr uint8_t kApplicationContextItem = 0x10;
 constexpr uint8_t kPresentationContextRqItem = 0x20;
 constexpr uint8_t kAbstractSyntaxSubItem = 0x30;
+constexpr uint8_t kUserInformationItem = 0x50;
+constexpr uint8_t kMaximumLengthSubItem = 0x51;
+
+// The Maximum Length Received of a user information item's sub-items, 0 if it has none.
+uint32_t max_length_in(const uint8_t* item, size_t len) {
+  for (size_t sub = 0; sub + 4 <= len;) {
+    const size_t sub_len = be16(item + sub + 2);
+    if (sub_len > len - sub - 4) break;
+    if (item[sub] == kMaximumLengthSubItem && sub_len == 4) return be32(item + sub + 4);
+    sub += 4 + sub_len;
+  }
+  return 0;
+}
 
 // An AE title: 16 bytes, padded with spaces; printable ASCII without backslash.
 bool ae_title(const uint8_t* p, std::string& out) {
@@ -89,6 +103,8 @@ ParseStatus parse_association(const uint8_t* body, size_t len, Association& out,
         if (item[sub] == kAbstractSyntaxSubItem) out.abstract_syntaxes.push_back(uid(item + sub + 4, sub_len));
         sub += 4 + sub_len;
       }
+    } else if (type == kUserInformationItem) {
+      out.max_length_received = max_length_in(item, item_len);
     }
     at += 4 + item_len;
   }
@@ -109,9 +125,25 @@ Recognition looks_like_associate_rq(const uint8_t* data, size_t len) {
                                                                                                     : Recognition::No;
 }
 
+const char* PduFramer::wrong_length(PduType type, uint32_t length) const {
+  switch (type) {
+    case PduType::AssociateRq:
+    case PduType::AssociateAc:
+      return length > kMaxAssociationPduBytes ? "an association PDU longer than netmon keeps" : nullptr;
+    case PduType::PData:
+      // The maximum is of the PDU's variable field; an implementation that counts only a PDV's
+      // data sends one PDV item header (6 bytes) more, which is let through.
+      return max_pdata_ != 0 && length > uint64_t{max_pdata_} + kPdvItemHeader
+                 ? "a P-DATA PDU longer than its receiver takes"
+                 : nullptr;
+    default:
+      return length != kFixedPduBytes ? "a fixed-length PDU of another length" : nullptr;
+  }
+}
+
 void PduFramer::feed(const uint8_t* data, size_t len, std::vector<Pdu>& pdus, std::string& error) {
   size_t at = 0;
-  while (at < len && !failed_) {
+  while (at < len && failure_ == nullptr) {
     if (have_header_ < kHeader) {
       const size_t n = std::min(kHeader - have_header_, len - at);
       std::copy(data + at, data + at + n, header_ + have_header_);
@@ -120,15 +152,15 @@ void PduFramer::feed(const uint8_t* data, size_t len, std::vector<Pdu>& pdus, st
       if (have_header_ < kHeader) return;
       const uint8_t type = header_[0];
       if (type < 0x01 || type > 0x07) {
-        failed_ = true;
-        error = "a PDU of an unknown type";
+        failure_ = "a PDU of an unknown type";
+        error = failure_;
         return;
       }
       current_ = Pdu{static_cast<PduType>(type), be32(header_ + 2), {}};
       keep_ = type == 0x01 || type == 0x02;
-      if (keep_ && current_.length > kMaxAssociationPduBytes) {
-        failed_ = true;
-        error = "an association PDU longer than netmon keeps";
+      if (const char* wrong = wrong_length(current_.type, current_.length)) {
+        failure_ = wrong;
+        error = failure_;
         return;
       }
       remaining_ = current_.length;

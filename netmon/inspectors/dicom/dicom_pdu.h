@@ -29,6 +29,9 @@ struct Association {  // A-ASSOCIATE-RQ (or -AC, which echoes the titles)
   std::string calling_ae;
   std::string application_context;             // UID
   std::vector<std::string> abstract_syntaxes;  // the SOP classes proposed, as UIDs
+  // The sender's Maximum Length Received (user information sub-item 0x51): the longest P-DATA
+  // PDU it takes. 0: no limit, or none said.
+  uint32_t max_length_received = 0;
 };
 
 enum class ParseStatus : uint8_t { Ok, Error };
@@ -46,6 +49,8 @@ class PduFramer {
   // every transfer syntax stays well under it. P-DATA PDUs (up to the negotiated maximum,
   // often megabytes) are counted and skipped, never held.
   static constexpr uint32_t kMaxAssociationPduBytes = 64 * 1024;
+  // A-ASSOCIATE-RJ, A-RELEASE-RQ/RP and A-ABORT have a fixed body of 4 bytes (PS3.8 9.3.4-9.3.8).
+  static constexpr uint32_t kFixedPduBytes = 4;
 
   struct Pdu {
     PduType type;
@@ -54,18 +59,26 @@ class PduFramer {
   };
 
   // Appends the PDUs the bytes completed; `error` is set (and the framer stops) when the
-  // stream is not PDUs: an unknown type, or an association PDU past its bound.
+  // stream is not PDUs: an unknown type, an association PDU past its bound, a fixed-length PDU
+  // of another length, or a P-DATA PDU longer than its receiver said it takes.
   void feed(const uint8_t* data, size_t len, std::vector<Pdu>& pdus, std::string& error);
+  // The receiver's Maximum Length Received, once the association says it (0: no limit). A
+  // longer P-DATA PDU is one the receiver aborts on: a length claim netmon does not wait out.
+  void limit_pdata(uint32_t max_length) { max_pdata_ = max_length; }
   bool inside_pdu() const { return have_header_ > 0; }
-  bool failed() const { return failed_; }
+  bool failed() const { return failure_ != nullptr; }
+  const char* failure() const { return failure_; }  // why it stopped: a fixed description
 
  private:
   uint8_t header_[6] = {};
   size_t have_header_ = 0;
   uint32_t remaining_ = 0;  // body bytes still to come
   bool keep_ = false;       // the body is kept (association PDUs)
-  bool failed_ = false;
+  const char* failure_ = nullptr;
+  uint32_t max_pdata_ = 0;
   Pdu current_{};
+
+  const char* wrong_length(PduType type, uint32_t length) const;  // why a header's length is refused
 };
 
 }  // namespace vitrine::netmon::dicom
