@@ -27,7 +27,7 @@ sys.path.insert(0, str(HERE.parents[1] / "deploy" / "lib"))
 import l3_cases  # noqa: E402
 import sessions  # noqa: E402
 import test_evasion_replay  # noqa: E402 (its test class is not imported by name: not run here)
-from variants import VARIANTS  # noqa: E402
+from variants import VARIANTS, split_first  # noqa: E402
 from vitrine_lab import GUEST_IP, GUEST_MAC, HOSP_IP, HOSP_MAC, Lab, require_root, take_packet_io  # noqa: E402
 
 NETMON = None
@@ -180,17 +180,27 @@ class LiveEvasion(unittest.TestCase):
     def run_variant(self, case, variant):
         policy, attack, benign = self.cases[case]
         change, expect, _ = VARIANTS[variant]
+        self.run_sessions(f"{case}-{variant}", policy, attack, benign, change, expect)
+
+    def test_smb_session_service_packets_before_the_first_message(self):
+        # As in replay: NetBIOS keepalives, which Windows skips, in a segment of their own first.
+        policy, attack, benign = self.cases["smb-ms17-010-probe"]
+        attack, benign = (test_evasion_replay.with_first_turn_prefixed(s, b"\x85\x00\x00\x00" * 2)
+                          for s in (attack, benign))
+        self.run_sessions("smb-ms17-010-probe-keepalives-first", policy, attack, benign, split_first(8), "reads")
+
+    def run_sessions(self, name, policy, attack, benign, change, expect):
         self.use_policy(policy)
         for is_attack, original in ((True, attack), (False, benign)):
-            label = f"{PACKET_IO} {case} {variant} {'attack' if is_attack else 'benign twin'}"
+            label = f"{PACKET_IO} {name} {'attack' if is_attack else 'benign twin'}"
             type(self).port += 1
             session = sessions.Session(sessions.Endpoint(original.client.mac, original.client.ip, type(self).port),
                                        original.server, original.turns, original.attack_turn)
-            pcap = self.work / f"live-{case}-{variant}-{is_attack}.pcap"
+            pcap = self.work / f"live-{name}-{is_attack}.pcap"
             sessions.write(change(sessions.build(session, start=time.time()), session, is_attack), pcap)
             packets = sessions.rdpcap(str(pcap))
             got = self.send_all(packets)
-            far = self.work / f"far-{case}-{variant}-{is_attack}.pcap"
+            far = self.work / f"far-{name}-{is_attack}.pcap"
             sessions.wrpcap(str(far), [sessions.Ether(f) for f in got[self.side_of(session.server.ip)]])
             received, conflicts = sessions.received_stream(far, session.client, session.server)
             read = sessions.inspected_stream(sessions.replay(NETMON, pcap, policy, self.work)["inspected"], session.client)

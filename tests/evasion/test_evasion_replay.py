@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import l3_cases  # noqa: E402
 import sessions  # noqa: E402
-from variants import VARIANTS  # noqa: E402
+from variants import VARIANTS, plain, split_first  # noqa: E402
 
 NETMON = None
 GOLDEN = sessions.ROOT / "tests" / "golden"
@@ -28,6 +28,15 @@ CASES = {
     "rdp-bluekeep-channel": ("rdp-bluekeep", ("10.77.0.1", 59666, "10.77.0.2", 3389), ("10.77.0.1", 59650, "10.77.0.2", 3389)),
     "dicom-forbidden-calling-ae": ("dicom-ae-titles", ("10.77.0.2", 37874, "10.77.0.10", 104), ("10.77.0.2", 37870, "10.77.0.10", 104)),
 }
+
+
+def with_first_turn_prefixed(session, prefix):
+    """The session with `prefix` before its first client turn's bytes (an attack turn is kept)."""
+    turns = list(session.turns)
+    side, data = turns[0]
+    turns[0] = (side, prefix + data)
+    s = sessions.Session(session.client, session.server, turns, session.attack_turn)
+    return s
 
 
 class Evasion(unittest.TestCase):
@@ -75,11 +84,23 @@ class Evasion(unittest.TestCase):
 
     def check(self, case, variant):
         policy, attack, benign = self.cases[case]
-        change, expect, benign_expect = VARIANTS[variant]
+        self.check_sessions(f"{case} {variant}", policy, attack, benign, *VARIANTS[variant])
+
+    def test_smb_session_service_packets_before_the_first_message(self):
+        # NetBIOS keepalives (0x85), which Windows and Samba skip, before the first SMB message:
+        # in its segment, and in one of their own. Recognition skips them as the host does, so
+        # the virtual patches read the attack and the twin is named SMB and passes whole.
+        for case in ("smb-ms17-010-probe", "smb-ms08-067-call"):
+            policy, attack, benign = self.cases[case]
+            attack, benign = (with_first_turn_prefixed(s, b"\x85\x00\x00\x00" * 2) for s in (attack, benign))
+            self.check_sessions(f"{case} keepalives-first", policy, attack, benign, plain, "reads", "whole")
+            self.check_sessions(f"{case} keepalives-own-segment", policy, attack, benign, split_first(8), "reads", "whole")
+
+    def check_sessions(self, name, policy, attack, benign, change, expect, benign_expect):
         for is_attack, session in ((True, attack), (False, benign)):
-            label = f"{case} {variant} {'attack' if is_attack else 'benign twin'}"
+            label = f"{name} {'attack' if is_attack else 'benign twin'}"
             frames = change(sessions.build(session), session, is_attack)
-            out = self.run_session(f"{case}-{variant}-{is_attack}", frames, policy)
+            out = self.run_session(f"{name}-{is_attack}".replace(" ", "-"), frames, policy)
             verdict = self.verdict(out, session)
             received, conflicts = sessions.received_stream(out["forwarded"], session.client, session.server)
             read = sessions.inspected_stream(out["inspected"], session.client)

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <ndpi/ndpi_protocol_ids.h>
+
 #include "packet_bytes.h"
 #include "smb/smb_inspector.h"
 #include "smb/smb_message.h"
@@ -245,6 +247,18 @@ TEST(SmbMessage, WhatIsNotSmbIsRefused) {
   Bytes cut = smb1(0x72, {}, {2, 'N', 'T', 0});
   cut.resize(20);
   EXPECT_TRUE(parse_all(cut, ParseStatus::Error).empty());
+}
+
+TEST(SmbMessage, KeepalivesBeforeTheFirstMessageAreSkippedAsTheHostSkipsThem) {
+  const Bytes negotiate = netbios(smb1(0x72, {}, {2, 'N', 'T', 0}));
+  Bytes stream = {0x85, 0, 0, 0, 0x85, 0, 0, 2, 'x', 'y'};  // one empty, one carrying two bytes
+  append(stream, negotiate);
+  for (size_t n = 0; n < 10 + 8; ++n) EXPECT_EQ(looks_like_smb(stream.data(), n), Recognition::NeedMore) << n;
+  EXPECT_EQ(looks_like_smb(stream.data(), stream.size()), Recognition::Yes);
+  EXPECT_EQ(protocol_of(stream.data(), stream.size()).app, NDPI_PROTOCOL_SMBV1);
+  Bytes then_text = {0x85, 0, 0, 0};
+  append(then_text, Bytes{'H', 'E', 'L', 'L', 'O'});
+  EXPECT_EQ(looks_like_smb(then_text.data(), then_text.size()), Recognition::No);
 }
 
 TEST(NetbiosFramer, AMessageOfTheLongestLengthIsReadAndALongerClaimIsAFault) {

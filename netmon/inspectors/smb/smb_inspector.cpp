@@ -16,6 +16,7 @@ constexpr uint16_t kTransPeekNamedPipe = 0x0023, kTrans2SessionSetup = 0x000e;
 Recognition recognises(const uint8_t* payload, size_t len) { return looks_like_smb(payload, len); }
 
 policy::L7Facts protocol_of(const uint8_t* payload, size_t len) {
+  skip_session_service(payload, len);
   if (len > 4 && payload[0] == 0x00)
     return {NDPI_PROTOCOL_NETBIOS, payload[4] == 0xff ? uint16_t{NDPI_PROTOCOL_SMBV1} : uint16_t{NDPI_PROTOCOL_SMBV23}};
   return {0, NDPI_PROTOCOL_NETBIOS};

@@ -282,7 +282,19 @@ bool parse_dcerpc(const uint8_t* d, size_t len, DceRpc& out) {
   return true;
 }
 
+bool skip_session_service(const uint8_t*& d, size_t& len) {
+  while (len > 0 && d[0] >= 0x82 && d[0] <= 0x85) {
+    if (len < 4) return false;
+    const size_t skip = 4 + (size_t{d[1]} << 16 | size_t{d[2]} << 8 | d[3]);
+    if (skip > len) return false;
+    d += skip;
+    len -= skip;
+  }
+  return true;
+}
+
 Recognition looks_like_smb(const uint8_t* d, size_t len) {
+  if (!skip_session_service(d, len)) return Recognition::NeedMore;
   if (len == 0) return Recognition::NeedMore;
   if (d[0] == 0x81) return len >= 4 ? Recognition::Yes : Recognition::NeedMore;  // NetBIOS session request (139)
   if (d[0] != 0x00) return Recognition::No;

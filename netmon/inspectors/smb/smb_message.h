@@ -56,6 +56,11 @@ inline constexpr size_t kMaxCommandsPerFrame = 32;
 // own. A share named in a chained TREE_CONNECT_ANDX is read like any other.
 ParseStatus parse_frame(const uint8_t* data, size_t len, std::vector<SmbMessage>& out);
 
+// Steps over the session-service packets that are not session messages (keepalives 0x85, the
+// answers 0x82-0x84): Windows and Samba skip them before a first message, and so does the
+// framer, so recognition does too. False while one is cut short.
+bool skip_session_service(const uint8_t*& data, size_t& len);
+
 // Whether the first payload of a TCP flow is SMB: a NetBIOS session message with an SMB1 or
 // SMB2 header, or a NetBIOS session request (port 139).
 Recognition looks_like_smb(const uint8_t* data, size_t len);
