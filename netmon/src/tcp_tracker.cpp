@@ -25,6 +25,7 @@ bool flags_valid(const Decoded& d) {
 void note_sent(TcpEndpointState& me, const Decoded& d) {
   const uint32_t end = tcp_seq_end(d);
   if (!me.sent || seq_after(end, me.next)) me.next = end;
+  if (!me.sent || (!seq_after(d.tcp_seq, me.in_order) && seq_after(end, me.in_order))) me.in_order = end;
   me.sent = true;
   if (has(d, kFin) && !me.fin) {
     me.fin = true;
@@ -50,19 +51,22 @@ void note_timestamp(TcpEndpointState& me, const Decoded& d) {
     me.ts_recent = d.tcp_options.ts_val;
 }
 
-// A RST is taken only at exactly the receiver's next expected sequence number: what the
-// sender has sent, or what the receiver has acknowledged of it (RFC 5961 §3). One merely in
-// the window would make a host send a challenge ACK (or, like XP, close): either way netmon
-// cannot know, so it is dropped and both keep the connection.
+// A RST is taken only at exactly the receiver's next expected sequence number: the end of
+// what the sender has sent when no hole is open in it, or what the receiver has acknowledged
+// (RFC 5961 §3). One at the end of bytes sent past a hole is ahead of the receiver's next,
+// and one merely in the window would make a host send a challenge ACK (or, like XP, close):
+// either way netmon cannot know, so it is dropped and both keep the connection.
 bool rst_exact(const TcpEndpointState& me, const TcpEndpointState& peer, uint32_t seq) {
-  return (me.sent && seq == me.next) || (peer.acked && seq == peer.max_ack);
+  return (me.sent && seq == me.next && me.in_order == me.next) || (peer.acked && seq == peer.max_ack);
 }
 
 // An accepted segment of a synchronised connection: what it sent, acknowledged and offered.
-TcpResult take(TcpState& s, TcpEndpointState& me, const TcpEndpointState& peer, const Decoded& d) {
+TcpResult take(TcpState& s, TcpEndpointState& me, TcpEndpointState& peer, const Decoded& d) {
   note_timestamp(me, d);
   note_sent(me, d);
   note_ack(s, me, d);
+  // What `me` acknowledged it has, in order: a hole in the peer's bytes is closed up to there.
+  if (me.acked && peer.sent && seq_after(me.max_ack, peer.in_order)) peer.in_order = me.max_ack;
   TcpResult r;
   r.closed = me.fin && peer.fin;
   return r;

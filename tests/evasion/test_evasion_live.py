@@ -38,7 +38,7 @@ LIVE_VARIANTS = ["plain", "tiny-first-1", "second-half-first", "decoy-far-ahead"
                  "insert-no-ack", "insert-vlan-tagged", "insert-damaged-options", "overlap-covering",
                  "retransmit-differs"]
 # An inexact reset then silence past tcpClosedTimeout takes real seconds: one case.
-SLOW = [("hl7-forbidden-type", "rst-outside-window")]
+SLOW = [("hl7-forbidden-type", "rst-outside-window"), ("smb-ms08-067-call", "rst-past-a-hole")]
 # A frame netmon forwards arrives within this; one it drops is waited for no longer.
 ARRIVAL_S = 0.15
 # Gaps in a variant's timing longer than this are the variant's point (silence), kept live.

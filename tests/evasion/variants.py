@@ -188,6 +188,22 @@ def rst_outside_window(frames, session, attack):
     return _later(frames[:i] + [rst] + frames[i:], i + 1, 11)
 
 
+def rst_past_a_hole(frames, session, attack):
+    # The second half first, then a reset at its end: the end of what was sent, but past the
+    # hole, so not the host's next expected byte (it ignores it). Then, past tcpClosedTimeout,
+    # the whole segment.
+    i = target(frames, session)
+    f = frames[i]
+    data, seq = _payload(f), f.packet[TCP].seq
+    k = len(data) // 2
+    ahead = _with_payload(f, data[k:], seq + k)
+    rst = _copy(f)
+    rst.packet[TCP].remove_payload()
+    rst.packet[TCP].flags = "R"
+    rst.packet[TCP].seq = (seq + len(data)) % (1 << 32)
+    return _later(frames[:i] + [ahead, rst] + frames[i:], i + 2, 11)
+
+
 def syn_mid_connection(frames, session, attack):
     i = target(frames, session)
     syn = _copy(frames[i])
@@ -221,5 +237,6 @@ VARIANTS = {
     "overlap-covering": (overlap_covering, "blocks", "whole"),
     "retransmit-differs": (retransmit_differs, "blocks", "whole"),
     "rst-outside-window": (rst_outside_window, "reads", "whole"),
+    "rst-past-a-hole": (rst_past_a_hole, "reads", "whole"),
     "syn-mid-connection": (syn_mid_connection, "reads", "whole"),
 }

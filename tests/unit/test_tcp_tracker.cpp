@@ -105,6 +105,21 @@ TEST(TcpTracker, AResetAtWhatTheReceiverAcknowledgedIsExactToo) {
   EXPECT_EQ(drop_of(s, 0, seg(kClientIsn + 1, 0, kRst)), NormDrop::None) << "the server's rcv_nxt";
 }
 
+TEST(TcpTracker, AResetAtTheEndOfBytesSentPastAHoleIsNotExact) {
+  TcpState s = established();
+  // The second half first: the receiver's next expected byte is still the first half's start.
+  track_segment(s, 0, seg(kClientIsn + 51, kServerIsn + 1, kAck | kPsh, 50));
+  EXPECT_EQ(drop_of(s, 0, seg(kClientIsn + 101, 0, kRst)), NormDrop::RstNotExact) << "the host would ignore it";
+  EXPECT_EQ(s.phase, TcpPhase::Established);
+  track_segment(s, 0, seg(kClientIsn + 1, kServerIsn + 1, kAck | kPsh, 50));  // the hole filled
+  EXPECT_EQ(drop_of(s, 0, seg(kClientIsn + 101, 0, kRst)), NormDrop::RstNotExact)
+      << "whether the receiver has the second half is known once it says so";
+  track_segment(s, 1, seg(kServerIsn + 1, kClientIsn + 101, kAck));
+  const TcpResult r = track_segment(s, 0, seg(kClientIsn + 101, 0, kRst));
+  EXPECT_EQ(r.drop, NormDrop::None);
+  EXPECT_TRUE(r.closed);
+}
+
 TEST(TcpTracker, ARefusedConnectIsResetOnlyByWhatAcknowledgesTheSyn) {
   TcpState s;
   track_segment(s, 0, seg(kClientIsn, 0, kSyn));

@@ -25,6 +25,9 @@ enum class TcpPhase : uint8_t {
 struct TcpEndpointState {
   uint32_t isn = 0;         // its SYN's sequence number
   uint32_t next = 0;        // the sequence number after the last it has sent (SYN and FIN count)
+  // Where the receiver has all of its bytes up to, at least: the end of what it sent with no
+  // hole before it, or what the receiver acknowledged. Below `next` while a hole is open.
+  uint32_t in_order = 0;
   uint32_t max_ack = 0;     // the most it has acknowledged of the other's bytes
   uint32_t right_edge = 0;  // the furthest the other may send: max(ack + window) it has offered
   uint32_t max_window = 0;  // the largest window it has offered, scaled
