@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import l3_cases  # noqa: E402
 import sessions  # noqa: E402
-from variants import VARIANTS, plain, split_first  # noqa: E402
+from variants import VARIANTS, last_byte_alone, plain, split_first  # noqa: E402
 
 NETMON = None
 GOLDEN = sessions.ROOT / "tests" / "golden"
@@ -96,7 +96,16 @@ class Evasion(unittest.TestCase):
             self.check_sessions(f"{case} keepalives-first", policy, attack, benign, plain, "reads", "whole")
             self.check_sessions(f"{case} keepalives-own-segment", policy, attack, benign, split_first(8), "reads", "whole")
 
+    def test_an_hl7_message_is_judged_at_its_fs(self):
+        # FS and CR in segments of their own: a receiver that acts at the FS must not get the
+        # forbidden message through its FS before netmon has judged it.
+        policy, attack, benign = self.cases["hl7-forbidden-type"]
+        received = self.check_sessions("hl7-forbidden-type last-byte-alone", policy, attack, benign,
+                                       last_byte_alone, "reads", "whole")
+        self.assertFalse(received.startswith(attack.client_bytes()[:-1]), "the message crossed through its FS")
+
     def check_sessions(self, name, policy, attack, benign, change, expect, benign_expect):
+        """Runs the attack and its twin; returns what of the attack reached the far side."""
         for is_attack, session in ((True, attack), (False, benign)):
             label = f"{name} {'attack' if is_attack else 'benign twin'}"
             frames = change(sessions.build(session), session, is_attack)
@@ -107,6 +116,7 @@ class Evasion(unittest.TestCase):
             self.assertEqual(conflicts, [], f"{label}: bytes forwarded in two versions")
             self.assertEqual(received, read[:len(received)], f"{label}: forwarded what the inspector did not read")
             if is_attack:
+                attack_received = received
                 whole = session.client_bytes()
                 self.assertFalse(received.startswith(whole), f"{label}: the attack reached the far side whole")
                 if expect == "reads":
@@ -116,6 +126,7 @@ class Evasion(unittest.TestCase):
                 self.assertFalse([e for e in out["events"] if e["event"] == "virtual_patch"], label)
                 if benign_expect == "whole":
                     self.assertEqual(received, session.client_bytes(), f"{label}: did not cross whole")
+        return attack_received
 
 
 class L3Evasion(unittest.TestCase):

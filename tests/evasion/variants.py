@@ -71,6 +71,14 @@ def split_first(at):
     return variant
 
 
+def last_byte_alone(frames, session, attack):
+    """The target turn's last byte in a segment of its own (MLLP: the CR after the FS)."""
+    turn = frames[target(frames, session)].turn
+    i = max(k for k, f in enumerate(frames) if f.side == "c" and f.kind == "data" and f.turn == turn)
+    head, tail = _split(frames[i], len(_payload(frames[i])) - 1)
+    return frames[:i] + [head, tail] + frames[i + 1:]
+
+
 def second_half_first(frames, session, attack):
     i = first_data(frames)
     head, tail = _split(frames[i], len(_payload(frames[i])) // 2)

@@ -106,10 +106,13 @@ TEST(MllpFramer, BrokenFramingIsReportedAndReadingGoesOn) {
   EXPECT_EQ(fed.errors.size(), 1u);
   EXPECT_EQ(std::string(fed.errors[0].what), "bytes outside a frame");
   EXPECT_EQ(fed.frames.size(), 1u);
+  // A message ends at its FS: read there, as a receiver that does not wait for the CR acts on
+  // it; the missing CR is reported.
   fed = feed(f, "\x0bMSH|^~\\&|A\x1cX" + framed(kAck));
   ASSERT_EQ(fed.errors.size(), 1u);
   EXPECT_EQ(std::string(fed.errors[0].what), "the frame's end (FS) is not followed by CR");
-  EXPECT_EQ(fed.frames.size(), 1u);
+  ASSERT_EQ(fed.frames.size(), 2u);
+  EXPECT_EQ(std::string(fed.frames[0].head.begin(), fed.frames[0].head.end()), "MSH|^~\\&|A");
   fed = feed(f, "\x0bMSH|half" + framed(kAck));
   ASSERT_EQ(fed.errors.size(), 1u);
   EXPECT_EQ(std::string(fed.errors[0].what), "a frame started inside another");

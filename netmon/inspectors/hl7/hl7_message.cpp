@@ -114,6 +114,10 @@ void MllpFramer::feed(const uint8_t* data, size_t len, std::vector<Frame>& frame
         break;
       case State::Inside:
         if (b == kFs) {
+          // The message is complete at its FS: a receiver that does not wait for the CR acts
+          // on it here, so it is judged here, on the packet that carries the FS.
+          frames.push_back(std::move(current_));
+          current_ = Frame{};
           state_ = State::AfterFs;
         } else if (b == kVt) {
           errors.push_back({"a frame started inside another"});
@@ -124,15 +128,8 @@ void MllpFramer::feed(const uint8_t* data, size_t len, std::vector<Frame>& frame
         }
         break;
       case State::AfterFs:
-        if (b == kCr) {
-          frames.push_back(std::move(current_));
-          current_ = Frame{};
-          state_ = State::Outside;
-        } else {
-          errors.push_back({"the frame's end (FS) is not followed by CR"});
-          state_ = b == kVt ? State::Inside : State::Outside;
-          current_ = Frame{};
-        }
+        if (b != kCr) errors.push_back({"the frame's end (FS) is not followed by CR"});
+        state_ = b == kVt ? State::Inside : State::Outside;
         break;
     }
   }
