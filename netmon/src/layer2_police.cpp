@@ -43,19 +43,29 @@ constexpr size_t kBootpFixed = 236;
 constexpr size_t kChaddr = 28;
 constexpr uint8_t kCookie[] = {0x63, 0x82, 0x53, 0x63};
 constexpr uint8_t kBootRequest = 1, kBootReply = 2;
-constexpr uint8_t kOptionPad = 0, kOptionEnd = 255, kOptionMessageType = 53;
+constexpr uint8_t kOptionPad = 0, kOptionEnd = 255, kOptionMessageType = 53, kOptionOverload = 52;
+// sname and file (RFC 2131 §2): 64 and 128 bytes a client leaves empty.
+constexpr size_t kSname = 44, kSnameAndFileBytes = 64 + 128;
+
+bool all_zero(const uint8_t* p, size_t len) {
+  return std::all_of(p, p + len, [](uint8_t b) { return b == 0; });
+}
 
 bool is_guest_address(const policy::GuestIdentity& g, const IpAddr& ip) {
   return ip == g.ipv4 || std::find(g.ipv6.begin(), g.ipv6.end(), ip) != g.ipv6.end();
 }
 
-// The DHCP message type (option 53) of a message whose options are well formed, or 0.
-uint8_t dhcp_message_type(const uint8_t* options, size_t len) {
+// The DHCP message type (option 53) of a message whose options are well formed, or 0. Well
+// formed: each option within the datagram, one message type, an End option with nothing but
+// padding after it (RFC 2132 §3.2), and from a client no option overload (52): sname and file
+// then stay empty. Anything else would be bytes no DHCP agent reads: a channel.
+uint8_t dhcp_message_type(const uint8_t* options, size_t len, uint8_t op) {
   uint8_t type = 0;
   size_t at = 0;
   while (at < len) {
     const uint8_t code = options[at];
-    if (code == kOptionEnd) return type;
+    if (code == kOptionEnd) return all_zero(options + at + 1, len - at - 1) ? type : 0;
+    if (code == kOptionOverload && op == kBootRequest) return 0;
     if (code == kOptionPad) {
       ++at;
       continue;
@@ -77,13 +87,14 @@ DhcpOutcome judge_message(const policy::GuestIdentity& g, const Decoded& d, uint
   const size_t len = d.payload_len;
   if (len < kBootpFixed + sizeof kCookie || m[0] != op || m[1] != 1 || m[2] != 6) return DhcpOutcome::NotDhcp;
   if (!std::equal(kCookie, kCookie + 4, m + kBootpFixed)) return DhcpOutcome::NotDhcp;
-  const uint8_t type = dhcp_message_type(m + kBootpFixed + 4, len - kBootpFixed - 4);
+  const uint8_t type = dhcp_message_type(m + kBootpFixed + 4, len - kBootpFixed - 4, op);
   // Client: DISCOVER, REQUEST, DECLINE, RELEASE, INFORM; server: OFFER, ACK, NAK.
   const bool client_type = type == 1 || type == 3 || type == 4 || type == 7 || type == 8;
   const bool server_type = type == 2 || type == 5 || type == 6;
   if (op == kBootRequest ? !client_type : !server_type) return DhcpOutcome::NotDhcp;
   // A client sets neither hops nor a relay address: one that does pretends to be a relay.
   if (op == kBootRequest && (m[3] != 0 || be32(m + 24) != 0)) return DhcpOutcome::NotDhcp;
+  if (op == kBootRequest && !all_zero(m + kSname, kSnameAndFileBytes)) return DhcpOutcome::NotDhcp;
   if (!std::equal(g.mac.bytes.begin(), g.mac.bytes.end(), m + kChaddr)) return DhcpOutcome::WrongClient;
   return DhcpOutcome::Passed;
 }
@@ -100,7 +111,11 @@ L2Decision police_dhcp(const policy::Policy& p, Side from, const Decoded& d) {
   out.result = L2Result::Inspect;
   if (from == Side::Guest) {
     out.dhcp = judge_message(g, d, kBootRequest);
-    const bool to_server = d.dst_ip.is_broadcast_or_multicast() || is_dhcp_server(p.layer2, d.dst_ip);
+    // To every host of the link (255.255.255.255, in a broadcast frame), or to a server (a
+    // renewal, unicast); a multicast group or a broadcast address in a frame to one host is
+    // neither.
+    const bool broadcast = d.dst_ip == IpAddr::v4(0xffffffff) && d.dst_mac.is_broadcast();
+    const bool to_server = broadcast || is_dhcp_server(p.layer2, d.dst_ip);
     if (out.dhcp == DhcpOutcome::Passed && !to_server) out.dhcp = DhcpOutcome::WrongDestination;
     if (out.dhcp == DhcpOutcome::Passed && !d.src_ip.is_unspecified() && !is_guest_address(g, d.src_ip))
       out.dhcp = DhcpOutcome::NotDhcp;

@@ -70,7 +70,18 @@ def dhcp(attack, server_ip, server_mac, lan_ip, lan_mac):
     out = Ether(src=GUEST_MAC, dst=lan_mac) / IP(src=GUEST_IP, dst=lan_ip) / UDP(sport=68, dport=67) / b"exfiltrated: formulary.db"
     inward = Ether(src=lan_mac, dst=GUEST_MAC) / IP(src=lan_ip, dst=GUEST_IP) / UDP(sport=67, dport=68) / (b"\xcc" * 64)
     rogue = _dhcp(lan_mac, GUEST_MAC, lan_ip, "255.255.255.255", 67, 68, 2, GUEST_MAC, "offer")
-    return [(out, False), (inward, False), (rogue, False)]
+    # Well-formed discovers that carry more, or go elsewhere: after the End option, in the
+    # sname field, to the broadcast address in a frame to one LAN host, to a multicast group.
+    discover = _dhcp(GUEST_MAC, "ff:ff:ff:ff:ff:ff", "0.0.0.0", "255.255.255.255", 68, 67, 1, GUEST_MAC, "discover")
+    after_end = discover.copy()
+    after_end[DHCP].add_payload(b"exfiltrated: formulary.db")
+    in_sname = discover.copy()
+    in_sname[BOOTP].sname = b"formulary.db"
+    to_one_host = discover.copy()
+    to_one_host[Ether].dst = lan_mac
+    to_a_group = _dhcp(GUEST_MAC, "01:00:5e:01:02:03", "0.0.0.0", "239.1.2.3", 68, 67, 1, GUEST_MAC, "discover")
+    return [(out, False), (inward, False), (rogue, False), (after_end, False), (in_sname, False),
+            (to_one_host, False), (to_a_group, False)]
 
 
 def side_of(frame):

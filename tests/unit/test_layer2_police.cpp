@@ -97,6 +97,37 @@ TEST(DhcpSnooping, AnythingElseOnDhcpsPortsIsJudgedByTheRules) {
   }
 }
 
+TEST(DhcpSnooping, AClientMessageCarriesNothingADhcpAgentDoesNotRead) {
+  const auto p = policy_with("{dhcpClient: true, dhcpServers: [10.77.0.1]}");
+  Bytes after_end = dhcp_message(1, 1, kGuest);
+  for (char c : std::string("exfiltrated")) after_end.push_back(static_cast<uint8_t>(c));
+  Bytes in_sname = dhcp_message(1, 1, kGuest);
+  in_sname[44] = 'x';
+  Bytes in_file = dhcp_message(1, 1, kGuest);
+  in_file[235] = 'x';
+  Bytes overload = dhcp_message(1, 1, kGuest);
+  overload.pop_back();  // End
+  for (uint8_t b : {52, 1, 3, 255}) overload.push_back(b);  // "options in sname and file too"
+  Bytes padded = dhcp_message(1, 1, kGuest);
+  padded.insert(padded.end(), 60, 0);  // padding after End, as a minimum-size datagram has
+  EXPECT_EQ(judge(p, Side::Guest, from_guest(kNone, kAll, padded)).dhcp, DhcpOutcome::Passed);
+  for (const Bytes* m : {&after_end, &in_sname, &in_file, &overload})
+    EXPECT_EQ(judge(p, Side::Guest, from_guest(kNone, kAll, *m)).result, L2Result::Drop) << m - &after_end;
+  Bytes reply_after_end = dhcp_message(2, 2, kGuest);
+  reply_after_end.push_back('x');
+  EXPECT_EQ(judge(p, Side::Uplink, to_guest(kDhcpServer, kAll, reply_after_end)).dhcp, DhcpOutcome::NotDhcp);
+}
+
+TEST(DhcpSnooping, ABroadcastIsToTheWholeLinkAndNoMulticastGroupIsAServer) {
+  const auto p = policy_with("{dhcpClient: true, dhcpServers: [10.77.0.1]}");
+  const Bytes discover = dhcp_message(1, 1, kGuest);
+  // 255.255.255.255 in a frame to one host: a DHCP server never sees it as a broadcast.
+  const Bytes unicast_frame = ethernet(kGuest, kOther, 0x0800, ipv4(kNone, kAll, 17, udp(68, 67, discover)));
+  EXPECT_EQ(judge(p, Side::Guest, unicast_frame).dhcp, DhcpOutcome::WrongDestination);
+  EXPECT_EQ(judge(p, Side::Guest, from_guest(kNone, ip("239.1.2.3"), discover)).dhcp, DhcpOutcome::WrongDestination);
+  EXPECT_EQ(judge(p, Side::Guest, from_guest(kNone, kAll, discover)).dhcp, DhcpOutcome::Passed);
+}
+
 TEST(DhcpSnooping, WithoutServersListedRepliesComeFromAnyButRequestsOnlyBroadcast) {
   const auto p = policy_with("{dhcpClient: true}");
   EXPECT_EQ(judge(p, Side::Uplink, to_guest(kElsewhere, kAll, dhcp_message(2, 2, kGuest))).dhcp, DhcpOutcome::Passed);
