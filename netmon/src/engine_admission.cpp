@@ -183,10 +183,14 @@ void Engine::reset_first(const Frame& f, const Decoded& d) {
 bool Engine::make_room(const Frame& f, const Decoded& d) {
   const auto& limits = policy_->limits;
   if (f.from == Side::Uplink && table_.unanswered_from(d.src_ip) >= limits.max_unanswered_flows_per_source) {
+    // The source's own oldest unanswered flow makes room, as the side's does below: a flood
+    // that forges an allowed host's address churns only the flows in that host's name, and
+    // the host's real SYN is admitted and answered long before the flood's turn comes round.
     limit_event(nullptr, f, &d, "maxUnansweredFlowsPerSource", table_.unanswered_from(d.src_ip),
-                limits.max_unanswered_flows_per_source, "a network host has this many flows unanswered: new flow dropped");
-    drop(f);
-    return false;
+                limits.max_unanswered_flows_per_source,
+                "a network host has this many flows unanswered: its oldest evicted");
+    metrics_.evicted_unanswered(f.from);
+    remove_flow(*table_.oldest_unanswered_from(d.src_ip));
   }
   if (table_.unanswered(f.from) >= limits.unanswered_flows_per_side()) {
     // The side's oldest unanswered flow makes room: a flood from one side churns only its

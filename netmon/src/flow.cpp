@@ -98,7 +98,10 @@ Flow* FlowTable::insert(const FlowKey& key, TimeoutClass cls, uint64_t now_us, S
   auto& waiting = unanswered_[static_cast<size_t>(opener)];
   raw->unanswered_pos = waiting.insert(waiting.end(), raw);
   raw->initiator_low = initiator == key.low_ip;  // engine's init_flow says for certain
-  if (opener == Side::Uplink) ++unanswered_by_source_[initiator];
+  if (opener == Side::Uplink) {
+    auto& from_source = unanswered_by_source_[initiator];
+    raw->source_pos = from_source.insert(from_source.end(), raw);
+  }
   return raw;
 }
 
@@ -133,12 +136,19 @@ void FlowTable::leave_unanswered(Flow& flow) {
   unanswered_[static_cast<size_t>(flow.opener)].erase(flow.unanswered_pos);
   if (flow.opener != Side::Uplink) return;
   const auto it = unanswered_by_source_.find(flow.initiator_ip());
-  if (it != unanswered_by_source_.end() && --it->second == 0) unanswered_by_source_.erase(it);
+  if (it == unanswered_by_source_.end()) return;
+  it->second.erase(flow.source_pos);
+  if (it->second.empty()) unanswered_by_source_.erase(it);
 }
 
 uint32_t FlowTable::unanswered_from(const IpAddr& ip) const {
   const auto it = unanswered_by_source_.find(ip);
-  return it == unanswered_by_source_.end() ? 0 : it->second;
+  return it == unanswered_by_source_.end() ? 0 : static_cast<uint32_t>(it->second.size());
+}
+
+Flow* FlowTable::oldest_unanswered_from(const IpAddr& ip) {
+  const auto it = unanswered_by_source_.find(ip);
+  return it == unanswered_by_source_.end() ? nullptr : it->second.front();
 }
 
 Flow* FlowTable::oldest() {

@@ -110,8 +110,32 @@ TEST_F(AdmissionTest, OneHostMayHaveOnlySoManyUnansweredFlows) {
   for (uint16_t i = 0; i < 20; ++i) syn_from_network(5, static_cast<uint16_t>(2000 + i), 3389);
   EXPECT_EQ(engine_->flows().unanswered(Side::Uplink), 8u);
   EXPECT_EQ(metric("vitrine_netmon_limit_reached_total", {{"limit", "maxUnansweredFlowsPerSource"}}), 12);
+  const IpAddr host = IpAddr::v4(0x0a4d0005u);
+  EXPECT_EQ(engine_->flows().find(FlowKey::of(host, 2011, kGuestIp, 3389, IPPROTO_TCP)), nullptr) << "its oldest went";
+  EXPECT_NE(engine_->flows().find(FlowKey::of(host, 2019, kGuestIp, 3389, IPPROTO_TCP)), nullptr) << "its newest came in";
   syn_from_network(6, 2000, 3389);
   EXPECT_EQ(engine_->flows().unanswered(Side::Uplink), 9u) << "another host still gets in";
+}
+
+TEST_F(AdmissionTest, AFloodInAnAllowedHostsNameDoesNotKeepItsRealConnectionOut) {
+  start(std::string(kRules) + "  maxUnansweredFlowsPerSource: 256\n");
+  const IpAddr host = IpAddr::v4(0x0a4d0005u);
+  auto flood = [&](uint16_t first) {
+    for (uint16_t i = 0; i < 300; ++i) {
+      syn_from_network(5, static_cast<uint16_t>(first + i), 3389);
+      now_us_ += 10;
+    }
+  };
+  flood(10000);  // SYNs forged in the support host's name
+  syn_from_network(5, 40000, 3389);  // the host's own
+  const FlowKey real = FlowKey::of(host, 40000, kGuestIp, 3389, IPPROTO_TCP);
+  ASSERT_NE(engine_->flows().find(real), nullptr) << "admitted while its name is flooded";
+  from_guest(ethernet(kGuestMac, kGatewayMac, 0x0800, ipv4(kGuestIp, host, 6, tcp(3389, 40000, 900, 8, kSyn | kAck))));
+  from_uplink(ethernet(kGatewayMac, kGuestMac, 0x0800, ipv4(host, kGuestIp, 6, tcp(40000, 3389, 8, 901, kAck))));
+  ASSERT_TRUE(engine_->flows().find(real)->answered) << "its handshake completed";
+  flood(20000);
+  EXPECT_NE(engine_->flows().find(real), nullptr) << "answered: no longer the flood's to evict";
+  EXPECT_EQ(engine_->flows().unanswered_from(host), 256u);
 }
 
 TEST_F(AdmissionTest, HalfOpenFlowsAreGoneWithinSeconds) {

@@ -134,6 +134,7 @@ struct Flow {
   Flow* older = nullptr;
   Flow* younger = nullptr;
   std::list<Flow*>::iterator unanswered_pos;  // while !answered
+  std::list<Flow*>::iterator source_pos;      // while !answered, opened from the network
 
   uint8_t endpoint_of(const IpAddr& src, uint16_t src_port) const {
     return (src == initiator_ip() && src_port == initiator_port()) ? 0 : 1;
@@ -171,6 +172,8 @@ class FlowTable {
   size_t unanswered(Side side) const { return unanswered_[static_cast<size_t>(side)].size(); }
   // Unanswered flows whose initiator is `ip` (counted for the network side only).
   uint32_t unanswered_from(const IpAddr& ip) const;
+  // The least recently opened of them, or nullptr.
+  Flow* oldest_unanswered_from(const IpAddr& ip);
   // Calls `on_end` for each flow idle past its class's timeout, then removes it.
   void expire(uint64_t now_us, const std::function<void(Flow&)>& on_end);
   void remove(Flow& flow);
@@ -197,9 +200,9 @@ class FlowTable {
   };
   Recency recency_[static_cast<size_t>(TimeoutClass::kCount)];
   std::list<Flow*> unanswered_[2];  // by the opener's side, oldest first
-  // Unanswered flows by initiator address, for the network side's per-source cap; bounded by
-  // that side's list.
-  std::unordered_map<IpAddr, uint32_t, IpAddrHash> unanswered_by_source_;
+  // Unanswered flows by initiator address, oldest first, for the network side's per-source
+  // cap; bounded by that side's list.
+  std::unordered_map<IpAddr, std::list<Flow*>, IpAddrHash> unanswered_by_source_;
 };
 
 }  // namespace vitrine::netmon

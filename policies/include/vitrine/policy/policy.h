@@ -97,7 +97,8 @@ struct Limits {
   // the side's oldest unanswered flow is evicted. 0: maxFlows / 4.
   uint32_t max_unanswered_flows = 0;
   // Unanswered flows one address on the network may have open at once: a cabinet is reached
-  // by a handful of hosts, each with a few connections; more is a scan or a flood.
+  // by a handful of hosts, each with a few connections; more is a scan or a flood. Past it
+  // the host's own oldest unanswered flow is evicted (its address may be forged).
   uint32_t max_unanswered_flows_per_source = 256;
   uint32_t unanswered_flows_per_side() const { return max_unanswered_flows ? max_unanswered_flows : max_flows / 4; }
 };
