@@ -168,7 +168,7 @@ void Engine::handle_ip(const Frame& f, const Decoded& d) {
   const uint32_t attributes_before = flow->classification.attributes_version;
   const uint64_t risks_before = flow->classification.risks;
   const bool stream_bytes = flow->ip_protocol == IPPROTO_TCP && d.payload_len > 0 && !(d.tcp_flags & tcp_flag::kRst);
-  if (stream_bytes) take_segment(*flow, d, ep);
+  if (stream_bytes) take_segment(*flow, d, ep, f.time_us);
   classify(*flow, f, d, ep);
   if (stream_bytes) inspect_segment(*flow, f, d, ep);
   const bool inspected = flow->streams && flow->streams->inspector;

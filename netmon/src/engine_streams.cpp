@@ -124,12 +124,12 @@ void Engine::open_streams(Flow& flow) {
   }
 }
 
-void Engine::take_segment(Flow& flow, const Decoded& d, uint8_t endpoint) {
+void Engine::take_segment(Flow& flow, const Decoded& d, uint8_t endpoint, uint64_t now_us) {
   if (!flow.streams || flow.streams->inspector) return;  // an inspector's bytes go after nDPI's turn
   FlowStreams& s = *flow.streams;
   KeepOnly keep;
   s.stream[endpoint].accept(d.tcp_seq, d.payload, d.payload_len, keep);
-  if (endpoint == 0 && s.recognising) recognise(flow);
+  if (endpoint == 0 && s.recognising) recognise(flow, now_us);
 }
 
 void Engine::inspect_segment(Flow& flow, const Frame& f, const Decoded& d, uint8_t endpoint) {
@@ -157,7 +157,7 @@ void Engine::inspect_segment(Flow& flow, const Frame& f, const Decoded& d, uint8
   if (flow.verdict == Verdict::Allow) release_held(flow, true);
 }
 
-void Engine::recognise(Flow& flow) {
+void Engine::recognise(Flow& flow, uint64_t now_us) {
   FlowStreams& s = *flow.streams;
   if (s.stream[0].retained_from() != 0) {  // its start is no longer kept: nothing can be told
     end_recognition(flow);
@@ -166,18 +166,32 @@ void Engine::recognise(Flow& flow) {
   const std::vector<uint8_t> prefix = s.stream[0].retained(0, kMaxRecognitionBytes);
   if (prefix.empty()) return;  // a hole at the start: wait for it to fill
   const bool final = prefix.size() >= kMaxRecognitionBytes;
-  bool waiting = false;
+  bool waiting = false, undecided = false;
   for (const auto& reg : inspector_registry()) {
     const Recognition r = reg.recognises(prefix.data(), prefix.size());
     if (r == Recognition::NeedMore && !final) waiting = true;
+    // Still "not yet" at the bound (a run of keepalives, say): the flow may be this protocol.
+    if (r == Recognition::NeedMore && final && in_force(reg)) undecided = true;
     if (r != Recognition::Yes) continue;
     if (waiting) return;  // an inspector listed before it cannot tell yet
     attach_inspector(flow, reg, prefix);
     return;
   }
   if (waiting) return;
+  if (undecided) {
+    // An inspector that must read this flow if it is its protocol could not tell within the
+    // bound: as any flow whose protocol was not known in time (onUndetermined).
+    give_up_waiting(flow, "recognitionBytes", prefix.size(), kMaxRecognitionBytes, now_us);
+    return;
+  }
   end_recognition(flow);
   if (flow.verdict == Verdict::Allow) release_held(flow, true);
+}
+
+bool Engine::in_force(const InspectorRegistration& reg) const {
+  const bool judged = reg.block[0] != '\0' && (policy_->inspect_all || policy_->judges(reg.block));
+  return judged || std::any_of(reg.patches.begin(), reg.patches.end(),
+                               [&](policy::VirtualPatch p) { return policy_->patch(p) != policy::PatchMode::Off; });
 }
 
 void Engine::end_recognition(Flow& flow) {
@@ -199,9 +213,7 @@ void Engine::attach_inspector(Flow& flow, const InspectorRegistration& reg, cons
   }
   // Messages are read only when a rule judges them (or a virtual patch needs them).
   const bool judged = reg.block[0] != '\0' && (policy_->inspect_all || policy_->judges(reg.block));
-  const bool patched = std::any_of(reg.patches.begin(), reg.patches.end(),
-                                   [&](policy::VirtualPatch p) { return policy_->patch(p) != policy::PatchMode::Off; });
-  if (!judged && !patched) {
+  if (!in_force(reg)) {
     end_recognition(flow);
     if (flow.verdict == Verdict::Allow) release_held(flow, true);
     return;

@@ -30,6 +30,25 @@ CASES = {
 }
 
 
+KEEPALIVE = b"\x85\x00\x00\x00"  # a NetBIOS session keepalive (RFC 1002 4.3.8), which Windows skips
+# The shipped baseline at a site whose management host (10.77.0.1) may reach the cabinet's SMB
+# and RDP: a rule that names ports only, so only the virtual patches stand between an attack
+# and XP.
+MANAGEMENT_POLICY = f"""apiVersion: vitrine/v1
+name: site-management
+extends: {sessions.ROOT / "policies" / "xp-cabinet-baseline.yaml"}
+guest: {{mac: "52:54:00:77:00:02", ipv4: 10.77.0.2}}
+sets: {{console: [10.77.0.10], management: [10.77.0.1]}}
+"""
+
+
+def from_management(session):
+    """The same turns, sent by the management host to the guest's 445."""
+    return sessions.Session(sessions.Endpoint("52:54:00:77:00:01", "10.77.0.1", session.client.port),
+                            sessions.Endpoint("52:54:00:77:00:02", "10.77.0.2", 445), session.turns,
+                            session.attack_turn)
+
+
 def with_first_turn_prefixed(session, prefix):
     """The session with `prefix` before its first client turn's bytes (an attack turn is kept)."""
     turns = list(session.turns)
@@ -92,7 +111,7 @@ class Evasion(unittest.TestCase):
         # the virtual patches read the attack and the twin is named SMB and passes whole.
         for case in ("smb-ms17-010-probe", "smb-ms08-067-call"):
             policy, attack, benign = self.cases[case]
-            attack, benign = (with_first_turn_prefixed(s, b"\x85\x00\x00\x00" * 2) for s in (attack, benign))
+            attack, benign = (with_first_turn_prefixed(s, KEEPALIVE * 2) for s in (attack, benign))
             self.check_sessions(f"{case} keepalives-first", policy, attack, benign, plain, "reads", "whole")
             self.check_sessions(f"{case} keepalives-own-segment", policy, attack, benign, split_first(8), "reads", "whole")
 
@@ -103,6 +122,25 @@ class Evasion(unittest.TestCase):
         received = self.check_sessions("hl7-forbidden-type last-byte-alone", policy, attack, benign,
                                        last_byte_alone, "reads", "whole")
         self.assertFalse(received.startswith(attack.client_bytes()[:-1]), "the message crossed through its FS")
+
+    def test_smb_from_management_with_keepalives_first(self):
+        # Where only the virtual patches judge SMB (a port-only rule), keepalives first must not
+        # hide the attack: two are skipped as the host skips them; a kilobyte of them leaves the
+        # protocol undetermined at the recognition bound, which is onUndetermined (deny).
+        policy = self.work / "management.yaml"
+        policy.write_text(MANAGEMENT_POLICY)
+        for case in ("smb-ms17-010-probe", "smb-ms08-067-call"):
+            _, attack, benign = self.cases[case]
+            attack, benign = from_management(attack), from_management(benign)
+            self.check_sessions(f"{case} from-management", policy, attack, benign, plain, "reads", "whole")
+            two = [with_first_turn_prefixed(s, KEEPALIVE * 2) for s in (attack, benign)]
+            self.check_sessions(f"{case} from-management keepalives-own-segment", policy, *two, split_first(8),
+                                "reads", "whole")
+            many = with_first_turn_prefixed(attack, KEEPALIVE * 256)
+            out = self.run_session(f"{case}-from-management-1KiB-of-keepalives", sessions.build(many), policy)
+            received, _ = sessions.received_stream(out["forwarded"], many.client, many.server)
+            self.assertEqual(self.verdict(out, many), "deny", f"{case}: a kilobyte of keepalives first")
+            self.assertFalse(received.startswith(many.client_bytes()), f"{case}: the attack crossed whole")
 
     def check_sessions(self, name, policy, attack, benign, change, expect, benign_expect):
         """Runs the attack and its twin; returns what of the attack reached the far side."""

@@ -141,9 +141,10 @@ class Engine {
   // at the packet, so that a protocol only netmon knows is named first); then, once an
   // inspector reads the flow, to the inspector (after nDPI's turn, as judging needs it).
   void open_streams(Flow& flow);
-  void take_segment(Flow& flow, const Decoded& d, uint8_t endpoint);
+  void take_segment(Flow& flow, const Decoded& d, uint8_t endpoint, uint64_t now_us);
   void inspect_segment(Flow& flow, const Frame& f, const Decoded& d, uint8_t endpoint);
-  void recognise(Flow& flow);
+  void recognise(Flow& flow, uint64_t now_us);
+  bool in_force(const InspectorRegistration& reg) const;  // a rule judges its messages, or a patch is on
   void attach_inspector(Flow& flow, const InspectorRegistration& reg, const std::vector<uint8_t>& prefix);
   void end_recognition(Flow& flow);
   void handle_inspection(Flow& flow, InspectionOutput& out, uint64_t now_us);
