@@ -161,6 +161,20 @@ TEST(SmbMessage, Smb2DialectShareAndCompounds) {
   ASSERT_EQ(both.size(), 2u);
   EXPECT_EQ(both[0].command, "CREATE");
   EXPECT_EQ(both[1].command, "CLOSE");
+  // A NextCommand inside the header (it once made the body's length wrap: a heap over-read)
+  // or unaligned is a broken chain, read no further; one past what was read is not followed.
+  Bytes beyond = smb2(3, false, tree, 4096);
+  const auto one = parse_all(beyond);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].share, "C$");
+  for (uint32_t next : {8u, 60u, 68u, 73u}) {
+    Bytes tree_compound = smb2(3, false, tree, next);
+    append(tree_compound, smb2(6, false, {24, 0, 0, 0}));
+    std::vector<SmbMessage> messages;
+    EXPECT_EQ(parse_frame(tree_compound.data(), tree_compound.size(), messages), ParseStatus::BadChain) << next;
+    ASSERT_EQ(messages.size(), 1u) << next;
+    EXPECT_EQ(messages[0].share, "") << "its body is not read: " << next;
+  }
 }
 
 // XP sends SESSION_SETUP_ANDX with TREE_CONNECT_ANDX chained to it: the share is in the second.

@@ -213,8 +213,13 @@ ParseStatus parse_smb2_message(const uint8_t* d, size_t len, SmbMessage& out, si
   out.command = smb2_name(cmd);
   out.response = (le32(d + 16) & kSmb2Response) != 0;
   out.message_id = le64(d + 24);
+  // The next compounded message's offset ([MS-SMB2] 2.2.1.2): 8-byte aligned and past this
+  // message's header and structure size. Anything else is a broken chain, never an offset to
+  // compute with (one below the header made `end - kSmb2Header` wrap and the body reads run
+  // off the buffer). One past what was read (only a message's head is kept) is not followed.
   const uint32_t next_command = le32(d + 20);
-  next = next_command != 0 && next_command < len && next_command % 8 == 0 ? next_command : 0;
+  if (next_command != 0 && (next_command < kSmb2Header + 2 || next_command % 8 != 0)) return ParseStatus::BadChain;
+  next = next_command < len ? next_command : 0;
   const size_t end = next != 0 ? next : len;
   const uint8_t* body = d + kSmb2Header;
   const size_t body_len = end - kSmb2Header;
@@ -240,6 +245,7 @@ ParseStatus parse_smb2(const uint8_t* d, size_t len, std::vector<SmbMessage>& ou
     SmbMessage msg;
     size_t next = 0;
     const ParseStatus status = parse_smb2_message(d + at, len - at, msg, next);
+    if (status == ParseStatus::BadChain) out.push_back(std::move(msg));  // what it was, then the fault
     if (status != ParseStatus::Ok) return out.empty() ? status : ParseStatus::BadChain;
     out.push_back(std::move(msg));
     if (next == 0) return ParseStatus::Ok;
