@@ -10,7 +10,7 @@ tls_hello: a server's first TLS payload, whole and cut short, and a client's. hl
 captures' MLLP streams, cut three ways. reassembly: records [kind][offset:2] (kind >= 0x80: an
 acknowledgement; else a segment, then [len:1][bytes]): in order, out of order, overlapping alike
 and not, far ahead, retransmitted after and before the acknowledgement, near the wrap. dicom: the recorded
-associations' streams, each direction, cut two ways, and PDUs past their length bounds. rdp: the recorded connection starts (a probe, and nmap's scripts). smb: recorded SMB client streams.
+associations' streams, each direction, cut two ways, and PDUs past their length bounds. rdp: the recorded connection starts (a probe, and nmap's scripts). smb: recorded SMB client streams, SMB2 seeds.
 usb_device: the raw descriptors of the cabinet's recorded USB devices. serial_filter: scanner lines.
 """
 import shutil
@@ -226,6 +226,16 @@ def main():
     tree = bytes([4, 0xff, 0, 0, 0, 0, 0, 1, 0]) + (2 + len(path)).to_bytes(2, "little") + bytes(2) + path
     chain = header + setup + tree
     (HERE / "corpus" / "fuzz_smb" / "andx-chain").write_bytes(bytes([199, 0]) + len(chain).to_bytes(4, "big") + chain)
+    # SMB2: a negotiate, and a tree connect whose NextCommand (8) lies inside its own header:
+    # the message that once made the reader run off its buffer, kept as a regression.
+    def smb2(command, next_command, body):
+        header = b"\xfeSMB" + (64).to_bytes(2, "little") + bytes(6) + command.to_bytes(2, "little") + \
+            (1).to_bytes(2, "little") + bytes(4) + next_command.to_bytes(4, "little") + bytes(40)
+        return header + body
+    negotiate = smb2(0, 0, (36).to_bytes(2, "little") + (1).to_bytes(2, "little") + bytes(32) + (0x0210).to_bytes(2, "little"))
+    tree = smb2(3, 8, bytes([9, 0, 0, 0, 72, 0, 4, 0]) + "C$".encode("utf-16-le"))
+    for name, message in (("smb2-negotiate", negotiate), ("smb2-next-inside-header", tree)):
+        (HERE / "corpus" / "fuzz_smb" / name).write_bytes(bytes([199, 0]) + len(message).to_bytes(4, "big") + message)
     # usb: the descriptors of the cabinet's recorded devices (tests/passthrough/devices).
     for recorded in sorted((ROOT / "tests" / "passthrough" / "devices").glob("*.umockdev")):
         for line in recorded.read_text().splitlines():
