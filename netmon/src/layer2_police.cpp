@@ -40,7 +40,7 @@ namespace {
 constexpr uint16_t kDhcpServerPort = 67, kDhcpClientPort = 68;
 // BOOTP's fixed part (RFC 2131 §2): op to file, then the magic cookie that makes it DHCP.
 constexpr size_t kBootpFixed = 236;
-constexpr size_t kChaddr = 28;
+constexpr size_t kYiaddr = 16, kChaddr = 28, kChaddrBytes = 16;
 constexpr uint8_t kCookie[] = {0x63, 0x82, 0x53, 0x63};
 constexpr uint8_t kBootRequest = 1, kBootReply = 2;
 constexpr uint8_t kOptionPad = 0, kOptionEnd = 255, kOptionMessageType = 53, kOptionOverload = 52;
@@ -83,6 +83,9 @@ uint8_t dhcp_message_type(const uint8_t* options, size_t len, uint8_t op) {
 // A well-formed DHCP message with BOOTP op `op` whose type is one a client (or a server)
 // sends, for the guest's hardware address. NotDhcp / WrongClient / Passed.
 DhcpOutcome judge_message(const policy::GuestIdentity& g, const Decoded& d, uint8_t op) {
+  // Untagged (XP tags nothing: a tagged copy is for another VLAN), and a datagram that is the
+  // whole IP payload: bytes past its UDP length are read by no DHCP agent.
+  if (d.vlan_tags != 0 || d.l3_len - d.ip_header_len != d.l4_len) return DhcpOutcome::NotDhcp;
   const uint8_t* m = d.payload;
   const size_t len = d.payload_len;
   if (len < kBootpFixed + sizeof kCookie || m[0] != op || m[1] != 1 || m[2] != 6) return DhcpOutcome::NotDhcp;
@@ -94,7 +97,11 @@ DhcpOutcome judge_message(const policy::GuestIdentity& g, const Decoded& d, uint
   if (op == kBootRequest ? !client_type : !server_type) return DhcpOutcome::NotDhcp;
   // A client sets neither hops nor a relay address: one that does pretends to be a relay.
   if (op == kBootRequest && (m[3] != 0 || be32(m + 24) != 0)) return DhcpOutcome::NotDhcp;
-  if (op == kBootRequest && !all_zero(m + kSname, kSnameAndFileBytes)) return DhcpOutcome::NotDhcp;
+  // A client leaves empty what only a server fills: yiaddr and siaddr, sname and file, and
+  // chaddr past its 6-byte Ethernet address (RFC 2131 table 5).
+  if (op == kBootRequest && (!all_zero(m + kYiaddr, 8) || !all_zero(m + kChaddr + 6, kChaddrBytes - 6) ||
+                             !all_zero(m + kSname, kSnameAndFileBytes)))
+    return DhcpOutcome::NotDhcp;
   if (!std::equal(g.mac.bytes.begin(), g.mac.bytes.end(), m + kChaddr)) return DhcpOutcome::WrongClient;
   return DhcpOutcome::Passed;
 }

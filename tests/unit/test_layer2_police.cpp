@@ -108,14 +108,31 @@ TEST(DhcpSnooping, AClientMessageCarriesNothingADhcpAgentDoesNotRead) {
   Bytes overload = dhcp_message(1, 1, kGuest);
   overload.pop_back();  // End
   for (uint8_t b : {52, 1, 3, 255}) overload.push_back(b);  // "options in sname and file too"
+  Bytes in_chaddr = dhcp_message(1, 1, kGuest);
+  in_chaddr[40] = 'x';  // past the 6-byte address
+  Bytes in_yiaddr = dhcp_message(1, 1, kGuest);
+  in_yiaddr[17] = 1;
   Bytes padded = dhcp_message(1, 1, kGuest);
   padded.insert(padded.end(), 60, 0);  // padding after End, as a minimum-size datagram has
   EXPECT_EQ(judge(p, Side::Guest, from_guest(kNone, kAll, padded)).dhcp, DhcpOutcome::Passed);
-  for (const Bytes* m : {&after_end, &in_sname, &in_file, &overload})
+  for (const Bytes* m : {&after_end, &in_sname, &in_file, &overload, &in_chaddr, &in_yiaddr})
     EXPECT_EQ(judge(p, Side::Guest, from_guest(kNone, kAll, *m)).result, L2Result::Drop) << m - &after_end;
   Bytes reply_after_end = dhcp_message(2, 2, kGuest);
   reply_after_end.push_back('x');
   EXPECT_EQ(judge(p, Side::Uplink, to_guest(kDhcpServer, kAll, reply_after_end)).dhcp, DhcpOutcome::NotDhcp);
+}
+
+TEST(DhcpSnooping, OnlyAnUntaggedDatagramThatIsTheWholeIpPayloadIsDhcp) {
+  const auto p = policy_with("{dhcpClient: true, dhcpServers: [10.77.0.1]}");
+  const Bytes discover = dhcp_message(1, 1, kGuest);
+  Bytes tagged = from_guest(kNone, kAll, discover);
+  tagged.insert(tagged.begin() + 12, {0x81, 0x00, 0x00, 20});  // 802.1Q, VLAN 20
+  EXPECT_EQ(judge(p, Side::Guest, tagged).dhcp, DhcpOutcome::NotDhcp);
+  // Bytes after the datagram inside the IP packet: the IP length counts them, UDP's does not.
+  Bytes datagram = udp(68, 67, discover);
+  for (char c : std::string("exfiltrated")) datagram.push_back(static_cast<uint8_t>(c));
+  const Bytes trailing = ethernet(kGuest, kBroadcast, 0x0800, ipv4(kNone, kAll, 17, datagram));
+  EXPECT_EQ(judge(p, Side::Guest, trailing).result, L2Result::Drop);
 }
 
 TEST(DhcpSnooping, ABroadcastIsToTheWholeLinkAndNoMulticastGroupIsAServer) {
