@@ -286,7 +286,11 @@ void Supervisor::ensure_netmon() {
   netmon_pid_ = pid;
   netmon_is_child_ = true;
   netmon_started_at_ = utc_timestamp(wall_clock_us());
-  std::ofstream(path(".netmon.pid")) << pid << "\n";
+  // Written aside and renamed into place: a reader (hostd adopting after a restart, an
+  // operator's script) sees the old pid or the new one, never an empty file.
+  const fs::path pid_file = path(".netmon.pid"), written = pid_file.string() + ".tmp";
+  std::ofstream(written) << pid << "\n";
+  fs::rename(written, pid_file);
   spdlog::info("started netmon (pid {}) on {} <-> {}", pid, cabinet_.tap, cabinet_.uplink);
   wait_netmon_ready();
   events_->record("netmon_started", {{"pid", pid}, {"policy", cabinet_.policy}, {"policy_sha256", policy_sha256_}});
