@@ -26,6 +26,9 @@ namespace vitrine::netmon {
 
 namespace {
 
+// PACKET_FANOUT_FLAG_IGNORE_OUTGOING (linux/if_packet.h of 2024 kernels; Debian 12's headers predate it).
+constexpr int kFanoutIgnoreOutgoing = 0x4000;
+
 // One slot holds the ring header, the link-layer address and one frame. 2048 bytes takes a
 // 1518-byte Ethernet frame with two VLAN tags; the guest's NIC (rtl8139) sends nothing larger,
 // and larger frames from the network could not be delivered to it. Bigger frames arrive cut
@@ -152,8 +155,12 @@ class RingPort final : public PacketPort {
   }
 
   int join_fanout(int group) override {
-    // A fanout group's frames reach its sockets whatever each asked of outgoing frames: each
-    // keeps them out by a filter of its own (the kernel's "packet type" is outgoing).
+    // A fanout group's frames reach its sockets whatever each asked of outgoing frames. The
+    // group's own flag (kernels of 2024 on) keeps them out before the kernel copies each frame netmon
+    // sends for the group: without it every forwarded frame was cloned, demultiplexed and
+    // filtered once more, the largest cost of the lanes. Where the kernel does not know the
+    // flag, the group is made without it, and each socket keeps them out by a filter of its
+    // own (the kernel's "packet type" is outgoing).
     static const sock_filter kInbound[] = {
         {BPF_LD | BPF_B | BPF_ABS, 0, 0, static_cast<__u32>(SKF_AD_OFF + SKF_AD_PKTTYPE)},
         {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, PACKET_OUTGOING},
@@ -162,8 +169,13 @@ class RingPort final : public PacketPort {
     };
     sock_fprog inbound{static_cast<unsigned short>(std::size(kInbound)), const_cast<sock_filter*>(kInbound)};
     if (setsockopt(fd_, SOL_SOCKET, SO_ATTACH_FILTER, &inbound, sizeof inbound) != 0) return -1;
-    int arg = group < 0 ? (PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_UNIQUEID) << 16 : (group | PACKET_FANOUT_CBPF << 16);
-    if (setsockopt(fd_, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) != 0) return -1;
+    const int kind = group < 0 ? PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_UNIQUEID : PACKET_FANOUT_CBPF;
+    const int id = group < 0 ? 0 : group;
+    int arg = id | (kind | kFanoutIgnoreOutgoing) << 16;
+    if (setsockopt(fd_, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) != 0) {
+      arg = id | kind << 16;
+      if (errno != EINVAL || setsockopt(fd_, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) != 0) return -1;
+    }
     socklen_t len = sizeof arg;
     if (getsockopt(fd_, SOL_PACKET, PACKET_FANOUT, &arg, &len) != 0) return -1;
     return arg & 0xffff;
