@@ -152,33 +152,8 @@ def reassembly_seeds():
         (HERE / "corpus" / "fuzz_reassembly" / name).write_bytes(seed)
 
 
-def main():
-    client_hello, server_hello = tls_hellos()
-    sessions = {
-        "http": tcp_session(80, b"GET / HTTP/1.1\r\nHost: pharmacy\r\n\r\n", b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
-        "smb1": tcp_session(445, bytes.fromhex("00000054ff534d4272000000001843c8") + bytes(68), b"\x00\x00\x00\x04abcd"),
-        "text-on-445": tcp_session(445, b"HELLO not smb\r\n", b"?"),
-        "hl7": tcp_session(2575, b"\x0bMSH|^~\\&|CAB|W3|PH|H|2026||RDS^O13|1|P|2.5\r\x1c\r", b"\x0bMSA|AA|1\r\x1c\r"),
-        "dns": [(0, frame(G, S, UDP(sport=5353, dport=53) / DNS(rd=1, qd=DNSQR(qname="pharmacy.local")))),
-                (1, frame(S, G, UDP(sport=53, dport=5353) / DNS(id=0, qr=1, qd=DNSQR(qname="pharmacy.local"))))],
-        "rdp-in": [(1, frame(S, G, TCP(sport=40000, dport=3389, flags="S", seq=7)))],
-        "tls": tcp_session(443, client_hello, server_hello),
-    }
-    for name in ("fuzz_decode", "fuzz_engine", "fuzz_policy", "fuzz_tls_hello", "fuzz_hl7", "fuzz_reassembly", "fuzz_dicom", "fuzz_rdp", "fuzz_smb",
-                 "fuzz_usb_device", "fuzz_serial_filter"):
-        d = HERE / "corpus" / name
-        shutil.rmtree(d, ignore_errors=True)
-        d.mkdir(parents=True)
-    for name, frames in {**sessions, **other_frames()}.items():
-        for i, (_, f) in enumerate(frames[:6]):
-            (HERE / "corpus" / "fuzz_decode" / f"{name}-{i}").write_bytes(b"\x00" + f)
-    for name, frames in {**sessions, **normaliser_sessions(), **other_frames(), **golden_attacks()}.items():
-        for mode, verified in ((1, "verified"), (0, "unverified")):
-            (HERE / "corpus" / "fuzz_engine" / f"{name}-{verified}").write_bytes(bytes([mode]) + records(frames))
-    # Mode bit 1: onMidstream allow, so that a stream picked up midway is tracked.
-    for name in ("midstream", "forged-syn-ack-first"):
-        (HERE / "corpus" / "fuzz_engine" / f"{name}-tracked").write_bytes(bytes([3]) + records(normaliser_sessions()[name]))
-    reassembly_seeds()
+def protocol_seeds():
+    """The protocol readers' seeds: recorded streams and the shapes the recordings lack."""
     hl7_corpus = HERE / "corpus" / "fuzz_hl7"
     for capture in ("HL7-ADT.pcap", "HL7-ORM.pcap"):
         packets = rdpcap(str(ROOT.parent / "shared" / "testdata" / "pcaps" / capture))
@@ -244,6 +219,36 @@ def main():
     # serial_filter: [max line][mode bits][piece] then what a scanner sends: lines, CR LF, an escape.
     (HERE / "corpus" / "fuzz_serial_filter" / "scanner").write_bytes(
         bytes([64, 1, 7]) + b"RX-7-INSULIN\r\n0123456789\n\x1b[2J\r" + b"A" * 70 + b"\n")
+
+
+def main():
+    client_hello, server_hello = tls_hellos()
+    sessions = {
+        "http": tcp_session(80, b"GET / HTTP/1.1\r\nHost: pharmacy\r\n\r\n", b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+        "smb1": tcp_session(445, bytes.fromhex("00000054ff534d4272000000001843c8") + bytes(68), b"\x00\x00\x00\x04abcd"),
+        "text-on-445": tcp_session(445, b"HELLO not smb\r\n", b"?"),
+        "hl7": tcp_session(2575, b"\x0bMSH|^~\\&|CAB|W3|PH|H|2026||RDS^O13|1|P|2.5\r\x1c\r", b"\x0bMSA|AA|1\r\x1c\r"),
+        "dns": [(0, frame(G, S, UDP(sport=5353, dport=53) / DNS(rd=1, qd=DNSQR(qname="pharmacy.local")))),
+                (1, frame(S, G, UDP(sport=53, dport=5353) / DNS(id=0, qr=1, qd=DNSQR(qname="pharmacy.local"))))],
+        "rdp-in": [(1, frame(S, G, TCP(sport=40000, dport=3389, flags="S", seq=7)))],
+        "tls": tcp_session(443, client_hello, server_hello),
+    }
+    for name in ("fuzz_decode", "fuzz_engine", "fuzz_policy", "fuzz_tls_hello", "fuzz_hl7", "fuzz_reassembly", "fuzz_dicom", "fuzz_rdp", "fuzz_smb",
+                 "fuzz_usb_device", "fuzz_serial_filter"):
+        d = HERE / "corpus" / name
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
+    for name, frames in {**sessions, **other_frames()}.items():
+        for i, (_, f) in enumerate(frames[:6]):
+            (HERE / "corpus" / "fuzz_decode" / f"{name}-{i}").write_bytes(b"\x00" + f)
+    for name, frames in {**sessions, **normaliser_sessions(), **other_frames(), **golden_attacks()}.items():
+        for mode, verified in ((1, "verified"), (0, "unverified")):
+            (HERE / "corpus" / "fuzz_engine" / f"{name}-{verified}").write_bytes(bytes([mode]) + records(frames))
+    # Mode bit 1: onMidstream allow, so that a stream picked up midway is tracked.
+    for name in ("midstream", "forged-syn-ack-first"):
+        (HERE / "corpus" / "fuzz_engine" / f"{name}-tracked").write_bytes(bytes([3]) + records(normaliser_sessions()[name]))
+    reassembly_seeds()
+    protocol_seeds()
     tls_corpus = HERE / "corpus" / "fuzz_tls_hello"
     (tls_corpus / "server-hello-1.1").write_bytes(server_hello)
     (tls_corpus / "server-hello-1.1-cut").write_bytes(server_hello[:60])
