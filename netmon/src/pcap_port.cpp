@@ -1,5 +1,9 @@
+#include <linux/filter.h>
 #include <pcap/pcap.h>
+#include <sys/socket.h>
 
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 
 #include "vitrine/netmon/packet_io.h"
@@ -56,9 +60,17 @@ class PcapPort final : public PacketPort {
     bpf_program program{};
     if (pcap_compile(handle_, &program, expression.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0)
       throw std::runtime_error("interface " + name_ + ": filter: " + pcap_geterr(handle_));
-    const int rc = pcap_setfilter(handle_, &program);
+    // Attached to the socket directly, which swaps the kernel's filter in one step. libpcap's
+    // pcap_setfilter() first installs a filter that takes nothing and drains what is queued, so
+    // every change of the lanes lost the frames that arrived meanwhile.
+    sock_fprog fprog{};
+    fprog.len = static_cast<unsigned short>(program.bf_len);
+    fprog.filter = reinterpret_cast<sock_filter*>(program.bf_insns);  // the same layout
+    const int rc = setsockopt(pcap_fileno(handle_), SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
+    const int error = errno;
     pcap_freecode(&program);
-    if (rc != 0) throw std::runtime_error("interface " + name_ + ": filter: " + pcap_geterr(handle_));
+    if (rc != 0)
+      throw std::runtime_error("interface " + name_ + ": the kernel refused the filter: " + std::strerror(error));
   }
 
   CaptureStats stats() override {
