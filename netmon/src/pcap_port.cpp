@@ -62,7 +62,7 @@ class PcapPort final : public PacketPort {
       throw std::runtime_error("interface " + name_ + ": filter: " + pcap_geterr(handle_));
     // Attached to the socket directly, which swaps the kernel's filter in one step. libpcap's
     // pcap_setfilter() first installs a filter that takes nothing and drains what is queued, so
-    // every change of the lanes lost the frames that arrived meanwhile.
+    // a change of the lanes could lose the frames that arrived meanwhile.
     sock_fprog fprog{};
     fprog.len = static_cast<unsigned short>(program.bf_len);
     fprog.filter = reinterpret_cast<sock_filter*>(program.bf_insns);  // the same layout

@@ -156,11 +156,11 @@ class RingPort final : public PacketPort {
 
   int join_fanout(int group) override {
     // A fanout group's frames reach its sockets whatever each asked of outgoing frames. The
-    // group's own flag (kernels of 2024 on) keeps them out before the kernel copies each frame netmon
-    // sends for the group: without it every forwarded frame was cloned, demultiplexed and
-    // filtered once more, the largest cost of the lanes. Where the kernel does not know the
-    // flag, the group is made without it, and each socket keeps them out by a filter of its
-    // own (the kernel's "packet type" is outgoing).
+    // group's own flag (kernels of 2024 on) keeps them out before the kernel copies each
+    // frame netmon sends for the group: without it every forwarded frame was cloned,
+    // demultiplexed and filtered once more. A kernel that does not know the flag ignores it
+    // (or refuses it: the group is then made without it), so each socket also keeps them out
+    // by a filter of its own (the kernel's "packet type" is outgoing).
     static const sock_filter kInbound[] = {
         {BPF_LD | BPF_B | BPF_ABS, 0, 0, static_cast<__u32>(SKF_AD_OFF + SKF_AD_PKTTYPE)},
         {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, PACKET_OUTGOING},
