@@ -156,7 +156,7 @@ def protocol_seeds():
     """The protocol readers' seeds: recorded streams and the shapes the recordings lack."""
     hl7_corpus = HERE / "corpus" / "fuzz_hl7"
     for capture in ("HL7-ADT.pcap", "HL7-ORM.pcap"):
-        packets = rdpcap(str(ROOT.parent / "shared" / "testdata" / "pcaps" / capture))
+        packets = rdpcap(str(ROOT / "tests" / "captures" / capture))
         stream = b"".join(bytes(p[TCP].payload) for p in packets if TCP in p and len(p[TCP].payload))
         for cut in (1, 7, 63):  # first byte: how the target cuts the stream
             (hl7_corpus / f"{capture[:-5]}-{cut}").write_bytes(bytes([cut]) + stream)
@@ -187,7 +187,7 @@ def protocol_seeds():
     # smb: the client's side of each recorded SMB session (golden case smb-virtual-patches, nmap's
     # probe and impacket's session), and nDPI's smbv1.pcap with its DoublePulsar ping.
     for name, capture in (("virtual-patches", ROOT / "tests" / "golden" / "smb-virtual-patches" / "input.pcap"),
-                          ("smbv1", ROOT.parent / "shared" / "testdata" / "pcaps" / "smbv1.pcap")):
+                          ("smbv1", ROOT / "tests" / "captures" / "smbv1.pcap")):
         packets = rdpcap(str(capture))
         for port in sorted({p[TCP].sport for p in packets if TCP in p and p[TCP].dport == 445}):
             stream = b"".join(bytes(p[TCP].payload) for p in packets
