@@ -1,8 +1,3 @@
-#include <sys/epoll.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <stdexcept>
 
 #include "vitrine/netmon/laned_port.h"
@@ -25,22 +20,16 @@ LanedPort::LanedPort(std::vector<std::unique_ptr<PacketPort>> lanes) : lanes_(st
       if (lanes_[i]->join_fanout(group) < 0)
         throw std::runtime_error("interface " + lanes_.back()->name() + ": a lane cannot join the fanout group");
   }
-  // One descriptor the relay can poll for every lane.
-  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_fd_ < 0) throw std::runtime_error(std::string("epoll: ") + std::strerror(errno));
-  for (const auto& lane : lanes_) {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = lane->selectable_fd();
-    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, lane->selectable_fd(), &ev) != 0) {
-      close(epoll_fd_);
-      throw std::runtime_error("interface " + lanes_.back()->name() + ": epoll: " + std::strerror(errno));
-    }
-  }
 }
 
-LanedPort::~LanedPort() {
-  if (epoll_fd_ >= 0) close(epoll_fd_);
+std::vector<int> LanedPort::selectable_fds() const {
+  std::vector<int> fds;
+  for (const auto& lane : lanes_) fds.push_back(lane->selectable_fd());
+  return fds;
+}
+
+int LanedPort::selectable_fd() const {
+  throw std::logic_error("a laned port is polled lane by lane (selectable_fds)");
 }
 
 int LanedPort::receive(int max_frames, const FrameCallback& on_frame) {

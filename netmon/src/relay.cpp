@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -36,8 +37,14 @@ bool Relay::send(Side to, const uint8_t* data, size_t len) {
 }
 
 void Relay::run(Engine& engine, const std::atomic<bool>& stop, const std::function<void()>& between_rounds) {
-  pollfd fds[2] = {{guest_.selectable_fd(), POLLIN, 0}, {uplink_.selectable_fd(), POLLIN, 0}};
   PacketPort* ports[2] = {&guest_, &uplink_};
+  std::vector<pollfd> fds;
+  std::vector<const PacketPort*> fd_ports;  // whose lane each descriptor is
+  for (LanedPort* port : {&guest_, &uplink_})
+    for (const int fd : port->selectable_fds()) {
+      fds.push_back({fd, POLLIN, 0});
+      fd_ports.push_back(port);
+    }
   const Side sides[2] = {Side::Guest, Side::Uplink};
   uint64_t next_stats = 0;
   bool busy = false;
@@ -58,11 +65,11 @@ void Relay::run(Engine& engine, const std::atomic<bool>& stop, const std::functi
       timeout_ms = deadline <= now ? 0 : static_cast<int>(std::min<uint64_t>(
                                              (deadline - now + 999) / 1000, kMaxPollMs));
     }
-    const int ready = poll(fds, 2, timeout_ms);
+    const int ready = poll(fds.data(), fds.size(), timeout_ms);
     if (ready < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
-    for (int i = 0; i < 2 && ready > 0; ++i)
+    for (size_t i = 0; i < fds.size() && ready > 0; ++i)
       if (fds[i].revents & (POLLERR | POLLNVAL))
-        throw std::runtime_error("interface " + ports[i]->name() + " failed");
+        throw std::runtime_error("interface " + fd_ports[i]->name() + " failed");
     if (ready > 0) busy = drain(engine, ports, sides) > 0;
     finish_round(engine, next_stats);
     if (between_rounds) between_rounds();
