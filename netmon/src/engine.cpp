@@ -202,8 +202,11 @@ void Engine::handle_ip(const Frame& f, const Decoded& d) {
 
 bool Engine::waits(const Flow& flow, const Decoded& d, uint8_t endpoint) const {
   if (flow.verdict == Verdict::Pending) return true;
-  // The initiator's bytes wait until they show which inspector, if any, reads the flow.
-  return endpoint == 0 && d.payload_len > 0 && flow.streams && flow.streams->recognising;
+  if (endpoint != 0 || d.payload_len == 0 || !flow.streams) return false;
+  // The initiator's bytes wait until they show which inspector, if any, reads the flow, and
+  // then, where its messages are judged, until the message they belong to is whole: nothing
+  // of a message the policy refuses reaches the receiver.
+  return flow.streams->recognising || flow.streams->holds_message(flow.classification.attributes_pending);
 }
 
 TimeoutClass Engine::timeout_class_of(const Flow& flow) const {
@@ -291,21 +294,25 @@ void Engine::apply(Flow& flow, const policy::Decision& decision, uint64_t now_us
 }
 
 void Engine::give_up_waiting(Flow& flow, const char* limit, uint64_t value, uint64_t limit_value, uint64_t now_us) {
-  if (flow.streams && flow.streams->recognising) end_recognition(flow);
+  const bool recognising = flow.streams && flow.streams->recognising;
+  if (recognising) end_recognition(flow);
   const policy::Action outcome = policy_->outcomes.on_undetermined;
   if (flow.verdict == Verdict::Pending) {
     resolve_undetermined(flow, limit, value, limit_value, now_us, "onUndetermined", outcome);
     return;
   }
   if (flow.verdict == Verdict::Allow) {
-    // Allowed, but its first bytes never showed whether an inspector must read it.
+    // Allowed, but its first bytes never showed whether an inspector must read it, or the
+    // message being held did not end within the hold bounds.
     Frame none{nullptr, 0, flow.opener, now_us};
     limit_event(&flow, none, nullptr, limit, value, limit_value,
-                std::string("protocol not recognised in time: onUndetermined is ") + policy::to_string(outcome));
+                std::string(recognising ? "protocol not recognised in time" : "a message not whole within the hold bounds") +
+                    ": onUndetermined is " + policy::to_string(outcome));
     if (outcome == policy::Action::Deny) {
       apply(flow, policy::Action::Deny, "onUndetermined", limit, now_us);
       return;
     }
+    if (!recognising && flow.streams) flow.streams->message_unheld = true;  // the rest of it passes as it comes
   }
   release_held(flow, flow.verdict == Verdict::Allow);
 }

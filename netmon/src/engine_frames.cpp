@@ -13,7 +13,11 @@ void Engine::hold(Flow& flow, const Frame& f, uint8_t endpoint, uint32_t seq_end
   const auto& limits = policy_->limits;
   const size_t count = flow.held_count();
   const uint32_t held_bytes = flow.held ? flow.held->bytes : 0;
-  switch (hold_.hold(flow, f.data, f.len, other(f.from), endpoint, seq_end, f.time_us, limits)) {
+  // Once an inspector that judges reads the flow, what it waits for is a message, however
+  // many segments its sender cut it into.
+  const bool message = flow.streams && flow.streams->judged && !flow.streams->recognising;
+  const auto what = message ? HoldQueue::For::Message : HoldQueue::For::Verdict;
+  switch (hold_.hold(flow, f.data, f.len, other(f.from), endpoint, seq_end, f.time_us, limits, what)) {
     case HoldQueue::Result::Held:
       metrics_.held(hold_.frames());
       return;

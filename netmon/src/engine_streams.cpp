@@ -154,7 +154,10 @@ void Engine::inspect_segment(Flow& flow, const Frame& f, const Decoded& d, uint8
     s.stream[endpoint].accept(d.tcp_seq, d.payload, d.payload_len, feed);
   }
   handle_inspection(flow, out, f.time_us);
-  if (flow.verdict == Verdict::Allow) release_held(flow, true);
+  const bool open = flow.classification.attributes_pending;
+  if (flow.streams && !open) flow.streams->message_unheld = false;
+  // A message still open keeps what it holds until it is whole (waits()).
+  if (flow.verdict == Verdict::Allow && !(flow.streams && flow.streams->holds_message(open))) release_held(flow, true);
 }
 
 void Engine::recognise(Flow& flow, uint64_t now_us) {
@@ -221,6 +224,7 @@ void Engine::attach_inspector(Flow& flow, const InspectorRegistration& reg, cons
   FlowStreams& s = *flow.streams;
   s.inspector = reg.create(patient_key_);
   s.block = reg.block;
+  s.judged = judged;
   s.backlog = true;  // read after nDPI's turn at this packet (inspect_segment)
   end_recognition(flow);
   if (judged) c.attributes_pending = true;  // the first message is on its way

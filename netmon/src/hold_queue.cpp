@@ -3,10 +3,10 @@
 namespace vitrine::netmon {
 
 HoldQueue::Result HoldQueue::hold(Flow& flow, const uint8_t* data, size_t len, Side to, uint8_t endpoint,
-                                  uint32_t seq_end, uint64_t now_us, const policy::Limits& limits) {
+                                  uint32_t seq_end, uint64_t now_us, const policy::Limits& limits, For what) {
   const size_t count = flow.held_count();
   const uint32_t bytes = flow.held ? flow.held->bytes : 0;
-  if (count + 1 > limits.hold_packets) return Result::OverPackets;
+  if (what == For::Verdict && count + 1 > limits.hold_packets) return Result::OverPackets;
   if (bytes + len > limits.hold_bytes) return Result::OverBytes;
   size_t& side_bytes = bytes_by_side_[static_cast<size_t>(flow.opener)];
   if (side_bytes + len > kMaxHeldBytesPerSide) return Result::OverSide;

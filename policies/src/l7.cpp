@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <string_view>
+#include <vector>
 
 namespace vitrine::policy {
 
@@ -31,6 +33,33 @@ char fold(char c, bool ignore_case) {
   return ignore_case ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : c;
 }
 
+// MSH-9's components (code ^ event ^ structure); `value` is normalised to '^' by the reader.
+std::vector<std::string_view> components(std::string_view v) {
+  std::vector<std::string_view> out;
+  for (size_t caret; (caret = v.find('^')) != std::string_view::npos; v.remove_prefix(caret + 1))
+    out.push_back(v.substr(0, caret));
+  out.push_back(v);
+  return out;
+}
+
+// A message type pattern names as many components as it cares about, and allows no more than
+// it names: "ADT" is every ADT event, "RDE^O11" that event. A structure (MSH-9.3) the pattern
+// does not name must be one of the message's own code ("RDE_O11", "ADT_A01" for ADT^A04; ACK's is "ACK"),
+// since a receiver that reads MSH-9.3 parses the message as that structure: ORM^O01^ADT_A01 is
+// an ADT to it, and does not pass "ORM^O01". MSH-9 has three components; a fourth is refused.
+bool message_type_match(std::string_view pattern, std::string_view value, bool nocase) {
+  const auto want = components(pattern), have = components(value);
+  if (have.size() > 3) return false;
+  for (size_t i = 0; i < want.size(); ++i)
+    if (!glob_match(want[i], i < have.size() ? have[i] : std::string_view{}, nocase)) return false;
+  if (want.size() >= 3 || have.size() < 3) return true;
+  const std::string_view code = have[0], structure = have[2];
+  if (structure.empty()) return true;              // "ADT^A01^": none named
+  if (code == "ACK") return structure == "ACK";  // the one structure without an event
+  return structure.size() > code.size() + 1 && structure.substr(0, code.size()) == code &&
+         structure[code.size()] == '_';
+}
+
 Match match_one(const L7Condition& c, std::string_view value, bool final) {
   if (value.empty()) return final ? Match::No : Match::Unknown;
   const Compare how = info(c.attr).compare;
@@ -56,15 +85,7 @@ Match match_one(const L7Condition& c, std::string_view value, bool final) {
   const bool nocase = how == Compare::GlobNoCase;
   return std::any_of(c.patterns.begin(), c.patterns.end(),
                      [&](const std::string& p) {
-                       // A message type pattern names as many components as it cares about:
-                       // "ADT" is every ADT message, "RDE^O11" any structure of that event.
-                       if (c.attr == Attr::Hl7MessageType) {
-                         const auto parts = static_cast<size_t>(std::count(p.begin(), p.end(), '^')) + 1;
-                         size_t cut = 0;
-                         for (size_t seen = 0; cut < value.size(); ++cut)
-                           if (value[cut] == '^' && ++seen == parts) break;
-                         return glob_match(p, std::string_view(value).substr(0, cut), nocase);
-                       }
+                       if (c.attr == Attr::Hl7MessageType) return message_type_match(p, value, nocase);
                        return glob_match(p, value, nocase);
                      })
              ? Match::Yes

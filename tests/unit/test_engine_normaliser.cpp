@@ -272,3 +272,78 @@ TEST_F(NormaliserTest, AFinishedConnectionTakesNoMoreData) {
   EXPECT_EQ(dropped("after_fin"), 1);
   EXPECT_EQ(received(), kOrder);
 }
+
+// HL7 messages after the first: each is held until its end block, so that nothing of one the
+// rule refuses reaches the receiver, and what senders put around frames is read as they mean it.
+TEST_F(NormaliserTest, ALaterMessageIsHeldUntilItsEndBlock) {
+  open();
+  send(0, kOrder);
+  const size_t at = kOrder.size();
+  send(at, kAdmission.substr(0, 30));
+  EXPECT_EQ(received(), kOrder) << "the admission's first bytes wait for its FS";
+  send(at + 30, kAdmission.substr(30));
+  EXPECT_TRUE(denied());
+  EXPECT_EQ(received(), kOrder) << "nothing of the admission reached the server";
+  // The twin: a second order, split the same way, passes whole once its FS is in.
+  open();
+  send(0, kOrder);
+  send(at, kOrder.substr(0, 30));
+  EXPECT_EQ(received(), kOrder);
+  send(at + 30, kOrder.substr(30));
+  EXPECT_FALSE(denied());
+  EXPECT_EQ(received(), kOrder + kOrder);
+}
+
+TEST_F(NormaliserTest, AMessageSentAByteASegmentIsHeldWhole) {
+  // More segments than the hold's packet bound, which is for a verdict waiting on a protocol.
+  open();
+  send(0, kOrder);
+  for (size_t i = 0; i < kOrder.size(); ++i) send(kOrder.size() + i, kOrder.substr(i, 1));
+  EXPECT_FALSE(denied());
+  EXPECT_EQ(received(), kOrder + kOrder);
+  // The first message too, once its first bytes showed HL7.
+  open();
+  for (size_t i = 0; i < kOrder.size(); ++i) send(i, kOrder.substr(i, 1));
+  EXPECT_FALSE(denied());
+  EXPECT_EQ(received(), kOrder);
+}
+
+TEST_F(NormaliserTest, AMessageNotWholeWithinTheHoldBoundsIsUndetermined) {
+  open();
+  send(0, kOrder);
+  send(kOrder.size(), kOrder.substr(0, 30));
+  now_us_ += 2'001'000;  // limits.holdMilliseconds is 2000: the rest never came
+  engine_->on_tick(now_us_);
+  EXPECT_TRUE(denied()) << "onUndetermined is deny";
+  EXPECT_EQ(received(), kOrder);
+  EXPECT_EQ(metric("vitrine_netmon_limit_reached_total", {{"limit", "holdMilliseconds"}}), 1);
+  // Bytes: a message larger than limits.holdBytes (64 KiB) cannot be held whole.
+  open();
+  send(0, kOrder);
+  const std::string huge = kOrder.substr(0, kOrder.size() - 2) + "OBX|1|ED|PDF||" + std::string(70000, 'A');
+  for (size_t at = 0; at < huge.size(); at += 1400) send(kOrder.size() + at, huge.substr(at, 1400));
+  EXPECT_TRUE(denied());
+  EXPECT_EQ(received(), kOrder);
+  EXPECT_EQ(metric("vitrine_netmon_limit_reached_total", {{"limit", "holdBytes"}}), 1);
+}
+
+TEST_F(NormaliserTest, AFrameWithASecondMshIsMalformed) {
+  const std::string batch = kOrder.substr(0, kOrder.size() - 2) +
+                            "MSH|^~\\&|CABINET|WARD3|PHARMACY|MAIN|20261201083000||ADT^A04|MSG0002|P|2.5\r\x1c\r";
+  open();
+  send(0, batch);
+  EXPECT_TRUE(denied());
+  EXPECT_EQ(received().find("ADT"), std::string::npos);
+}
+
+TEST_F(NormaliserTest, LineBreaksBeforeTheFirstFrameAreTolerated) {
+  open();
+  send(0, "\r\n" + kOrder);
+  EXPECT_FALSE(denied());
+  EXPECT_EQ(received(), "\r\n" + kOrder);
+  open();
+  send(0, "\r\n");
+  send(2, kAdmission);
+  EXPECT_TRUE(denied());
+  EXPECT_EQ(received().find("ADT"), std::string::npos);
+}

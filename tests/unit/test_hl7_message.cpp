@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "hl7/hl7_inspector.h"
 #include "hl7/hl7_message.h"
 
 using namespace vitrine::netmon::hl7;
@@ -126,6 +127,31 @@ TEST(MllpFramer, OnlyTheHeadOfAHugeMessageIsKept) {
   ASSERT_EQ(fed.frames.size(), 1u);
   EXPECT_EQ(fed.frames[0].head.size(), MllpFramer::kMaxHeadBytes);
   EXPECT_EQ(fed.frames[0].length, body.size());
+}
+
+TEST(MllpFramer, EverySegmentThatStartsWithMshIsCountedWhereverItIs) {
+  MllpFramer f;
+  const std::string second = "MSH|^~\\&|X|Y|Z|W|20261201||ADT^A04|2|P|2.5\r";
+  const std::string far = kOrder + "OBX|1|ED|PDF||" + std::string(20000, 'A') + "\r" + second;
+  // An MSH inside a field, or not at a segment's start, is data; "MSX" is another segment.
+  const std::string inside = kOrder + "NTE|1||MSH|not a segment\rMSX|1\r";
+  std::string stream = framed(kOrder) + framed(kOrder + second) + framed(far) + framed(inside);
+  std::vector<size_t> counts;
+  for (size_t at = 0; at < stream.size(); at += 7)  // in pieces that split "MSH" itself
+    for (const auto& frame : feed(f, stream.substr(at, 7)).frames) counts.push_back(frame.msh_segments);
+  EXPECT_EQ(counts, (std::vector<size_t>{1, 2, 2, 1}));
+}
+
+TEST(Hl7Recognition, LineBreaksBeforeTheFirstFrameAreSkipped) {
+  auto recognises = [](const std::string& s) {
+    return vitrine::netmon::hl7::recognises(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+  };
+  using vitrine::netmon::Recognition;
+  EXPECT_EQ(recognises("\r\n" + framed(kOrder)), Recognition::Yes);
+  EXPECT_EQ(recognises("\r\n\r\n"), Recognition::NeedMore);
+  EXPECT_EQ(recognises("\r\n\x0bMS"), Recognition::NeedMore);
+  EXPECT_EQ(recognises("\r\nGET / HTTP/1.1\r\n"), Recognition::No);
+  EXPECT_EQ(recognises(" " + framed(kOrder)), Recognition::No);
 }
 
 }  // namespace

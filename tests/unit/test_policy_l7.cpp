@@ -196,6 +196,22 @@ TEST(PolicyL7, AMessageTypePatternNamesTheComponentsItCaresAbout) {
   }
 }
 
+TEST(PolicyL7, AStructureThePatternDoesNotNameMustBeOneOfTheMessagesOwnCode) {
+  // A receiver that reads MSH-9.3 parses ORM^O01^ADT_A01 as an ADT: not an order.
+  const Policy p = load(R"(  - {name: orders, direction: egress, action: allow, hl7: {messageTypes: ["ORM^O01", ADT, ACK, "RDE^*"]}}
+)");
+  const uint16_t hl7 = 0xF001;
+  for (const char* allowed : {"ORM^O01^ORM_O01", "ADT^A04^ADT_A01", "ACK^O01^ACK", "ACK^O01", "RDE^O25^RDE_O25"}) {
+    const auto a = attrs({{Attr::Hl7MessageType, allowed}});
+    EXPECT_EQ(evaluate(p, flow(hl7, 2575, &a)).rule, 0) << allowed;
+  }
+  for (const char* refused : {"ORM^O01^ADT_A01", "ORM^O01^ORM", "ORM^O01^ORMX_O01", "ADT^A04^ORM_O01",
+                              "ORM^O01^ORM_O01^X", "RDE^O11^ADT_A01", "ACK^O01^ADT_A01"}) {
+    const auto a = attrs({{Attr::Hl7MessageType, refused}});
+    EXPECT_EQ(evaluate(p, flow(hl7, 2575, &a)).rule, kDefaultRule) << refused;
+  }
+}
+
 TEST(PolicyL7, ARiskRuleWaitsWhileTheClassifierMayStillReportIt) {
   // A flow an inspector named ahead of nDPI (SMB1): its risks are not final until nDPI is done.
   const Policy p = load(R"(  - {name: no-insecure-smb, direction: egress, risks: [SMB Insecure Version], action: deny}

@@ -14,10 +14,14 @@ constexpr size_t kMaxControlIdChars = 199;
 }  // namespace
 
 Recognition recognises(const uint8_t* payload, size_t len) {
+  // Line breaks before the first frame, as some senders write them (the framer skips them too).
+  size_t skip = 0;
+  while (skip < len && (payload[skip] == '\r' || payload[skip] == '\n')) ++skip;
+  if (skip == len) return Recognition::NeedMore;
   // MLLP's start byte and MSH, then its field separator.
   static const uint8_t kStart[] = {0x0b, 'M', 'S', 'H'};
-  const Recognition r = starts_with(payload, len, kStart, sizeof kStart);
-  return r == Recognition::Yes && len < 5 ? Recognition::NeedMore : r;
+  const Recognition r = starts_with(payload + skip, len - skip, kStart, sizeof kStart);
+  return r == Recognition::Yes && len - skip < 5 ? Recognition::NeedMore : r;
 }
 
 std::unique_ptr<Inspector> create(std::string_view patient_key) {
@@ -35,6 +39,9 @@ void Hl7Inspector::on_bytes(bool from_initiator, const uint8_t* data, size_t len
 
 void Hl7Inspector::message(bool from_initiator, const MllpFramer::Frame& frame, uint64_t time_us,
                            InspectionOutput& out) {
+  // A batch, or a message hidden in one: the receiver would act on messages netmon does not
+  // judge one by one. Malformed; its first message is judged all the same.
+  if (frame.msh_segments > 1) out.malformed.push_back("an MLLP frame with a second MSH segment");
   Message m;
   std::string error;
   if (parse_message(frame.head.data(), frame.head.size(), m, error) != ParseStatus::Ok) {

@@ -105,6 +105,8 @@ void MllpFramer::feed(const uint8_t* data, size_t len, std::vector<Frame>& frame
         if (b == kVt) {
           state_ = State::Inside;
           current_ = Frame{};
+          segment_at_ = 0;
+          segment_msh_ = true;
         } else if (b != kCr && b != '\n') {
           // Some senders put a line break between frames; anything else is not MLLP. Skip to
           // the next start byte and say so once per run of stray bytes.
@@ -122,17 +124,38 @@ void MllpFramer::feed(const uint8_t* data, size_t len, std::vector<Frame>& frame
         } else if (b == kVt) {
           errors.push_back({"a frame started inside another"});
           current_ = Frame{};
+          segment_at_ = 0;
+          segment_msh_ = true;
         } else {
-          if (current_.head.size() < kMaxHeadBytes) current_.head.push_back(b);
-          ++current_.length;
+          take_inside(b);
         }
         break;
       case State::AfterFs:
         if (b != kCr) errors.push_back({"the frame's end (FS) is not followed by CR"});
         state_ = b == kVt ? State::Inside : State::Outside;
+        current_ = Frame{};
+        segment_at_ = 0;
+        segment_msh_ = true;
         break;
     }
   }
+}
+
+void MllpFramer::take_inside(uint8_t b) {
+  if (current_.head.size() < kMaxHeadBytes) current_.head.push_back(b);
+  ++current_.length;
+  // Every segment is looked at, not only those of the head kept: a second MSH anywhere makes
+  // the frame a batch, whose later messages the receiver would act on unread.
+  if (b == kCr || b == '\n') {
+    segment_at_ = 0;
+    segment_msh_ = true;
+    return;
+  }
+  if (segment_msh_ && segment_at_ < 3) {
+    segment_msh_ = b == static_cast<uint8_t>("MSH"[segment_at_]);
+    if (segment_msh_ && segment_at_ == 2) ++current_.msh_segments;
+  }
+  ++segment_at_;
 }
 
 }  // namespace vitrine::netmon::hl7

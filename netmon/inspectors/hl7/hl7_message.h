@@ -44,6 +44,7 @@ class MllpFramer {
   struct Frame {
     std::vector<uint8_t> head;  // the message's first kMaxHeadBytes at most
     size_t length = 0;          // its whole length
+    size_t msh_segments = 0;    // segments that start with MSH, anywhere in it (a batch has several)
   };
   struct FramingError {
     const char* what;  // a fixed description: "bytes outside a frame", ...
@@ -51,12 +52,18 @@ class MllpFramer {
 
   // Feeds bytes; returns the frames the bytes completed, and the framing errors they caused.
   void feed(const uint8_t* data, size_t len, std::vector<Frame>& frames, std::vector<FramingError>& errors);
-  bool inside_frame() const { return state_ != State::Outside; }
+  // Between a frame's start and its FS (the CR after the FS belongs to no message).
+  bool inside_frame() const { return state_ == State::Inside; }
 
  private:
   enum class State : uint8_t { Outside, Inside, AfterFs };
+  void take_inside(uint8_t b);
+
   State state_ = State::Outside;
   Frame current_;
+  size_t segment_at_ = 0;    // bytes into the current segment
+  bool segment_msh_ = true;  // its bytes so far are a prefix of "MSH"
+
 };
 
 }  // namespace vitrine::netmon::hl7

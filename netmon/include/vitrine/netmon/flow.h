@@ -82,6 +82,10 @@ struct FlowStreams {
   const char* block = "";   // the policy block its messages are judged by
   bool recognising = true;  // the initiator's first bytes do not yet tell its protocol
   bool backlog = false;     // the inspector is still to read what came before it was attached
+  bool judged = false;      // a rule judges its messages: the initiator's wait until each is whole
+  bool message_unheld = false;  // the message being read outgrew the hold bounds and was let go
+  // The initiator's bytes now wait for the message they belong to.
+  bool holds_message(bool message_open) const { return judged && message_open && !message_unheld; }
 };
 
 struct Flow {

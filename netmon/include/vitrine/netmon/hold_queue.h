@@ -28,10 +28,13 @@ class HoldQueue {
     OverBytes,    // limits.holdBytes: likewise
     OverSide,     // kMaxHeldBytesPerSide: this frame is dropped (TCP sends it again)
   };
+  // What a flow holds for: its verdict (bounded by packets, bytes and time), or one message of
+  // an allowed flow (bytes and time only: a sender may write a message a segment at a time).
+  enum class For : uint8_t { Verdict, Message };
   // Holds a copy of the frame for `flow`, sent on to `to` if the flow is allowed. The first
   // frame a flow holds sets its deadline, limits.holdMilliseconds later.
   Result hold(Flow& flow, const uint8_t* data, size_t len, Side to, uint8_t endpoint, uint32_t seq_end,
-              uint64_t now_us, const policy::Limits& limits);
+              uint64_t now_us, const policy::Limits& limits, For what = For::Verdict);
   // The flow's held frames, in the order they arrived; the flow holds nothing after.
   std::vector<HeldFrame> take(Flow& flow);
   // The flow whose deadline is earliest, if that is at or before `now_us`.
