@@ -14,6 +14,7 @@ associations' streams, each direction, cut two ways, and PDUs past their length 
 usb_device: the raw descriptors of the cabinet's recorded USB devices. serial_filter: scanner lines.
 """
 import shutil
+import sys
 import struct
 from pathlib import Path
 
@@ -161,6 +162,11 @@ def protocol_seeds():
         for cut in (1, 7, 63):  # first byte: how the target cuts the stream
             (hl7_corpus / f"{capture[:-5]}-{cut}").write_bytes(bytes([cut]) + stream)
     (hl7_corpus / "odd-separators").write_bytes(b"\x05\x0bMSH#*~\\&#A*B#W#P#M#T##ADT*A01#1#P#2.3\rPID#1##ID7\r\x1c\r")
+    # A batch (a second MSH in one frame), line breaks before the first frame, a structure of
+    # another message code in MSH-9, an FS without its CR.
+    msh = b"MSH|^~\\&|CAB|W3|PH|H|2026||ORM^O01^ADT_A01|1|P|2.5\r"
+    (hl7_corpus / "batch").write_bytes(b"\x09\x0b" + msh + b"PID|1||X\r" + msh + b"\x1c\r")
+    (hl7_corpus / "leading-crlf").write_bytes(b"\x03\r\n\r\n\x0b" + msh + b"\x1c\r\x0b" + msh + b"\x1c")
     # dicom: each direction of the recorded associations (golden case dicom-ae-titles).
     packets = rdpcap(str(ROOT / "tests" / "golden" / "dicom-ae-titles" / "input.pcap"))
     for name, side in (("requestor", "dport"), ("acceptor", "sport")):
@@ -184,6 +190,22 @@ def protocol_seeds():
                               if TCP in p and p[TCP].sport == port and len(p[TCP].payload))
             if stream:
                 (HERE / "corpus" / "fuzz_rdp" / f"{case}-{port}").write_bytes(bytes([13, 0]) + stream)
+    # The shapes a recording lacks: TPKT's reserved byte set, a decoy "Duca" in the calling
+    # domain selector (the probe's encoding with its selector replaced), TLS after standard security.
+    sys.path.insert(0, str(ROOT / "tests" / "tools"))
+    import rdp_probe
+    request, initial = rdp_probe.connection_request(), rdp_probe.connect_initial(["rdpdr", "MS_T120"])
+    odd = bytearray(request + initial)
+    odd[1] = odd[len(request) + 1] = 0x01
+    decoy = b"Duca" + bytes([0x80, 12]) + bytes.fromhex("03c00c000100000072647064")
+    at = len(b"\x03\x00\x00\x00\x02\xf0\x80\x7f\x65\x82\x00\x00")
+    body = initial[at + 3:]  # after the calling selector 04 01 01
+    inner = bytes([0x04, len(decoy)]) + decoy + body
+    mcs = b"\x7f\x65\x82" + len(inner).to_bytes(2, "big") + inner
+    fake = rdp_probe.tpkt(bytes([0x02, 0xF0, 0x80]) + mcs)
+    for name, stream in (("reserved-byte", bytes(odd)), ("decoy-duca", request + fake),
+                         ("tls-after-standard", request + bytes.fromhex("160301002001"))):
+        (HERE / "corpus" / "fuzz_rdp" / name).write_bytes(bytes([13, 0]) + stream)
     # smb: the client's side of each recorded SMB session (golden case smb-virtual-patches, nmap's
     # probe and impacket's session), and nDPI's smbv1.pcap with its DoublePulsar ping.
     for name, capture in (("virtual-patches", ROOT / "tests" / "golden" / "smb-virtual-patches" / "input.pcap"),

@@ -27,13 +27,29 @@ def connection_confirm():
     return tpkt(bytes([len(x224)]) + x224)
 
 
+def ber(tag, content):
+    """A BER element with a definite length (long form past 127)."""
+    length = bytes([len(content)]) if len(content) < 0x80 else b"\x82" + struct.pack("!H", len(content))
+    return bytes([tag]) + length + content
+
+
+def per_length(n):
+    return struct.pack("!H", 0x8000 | n)
+
+
 def connect_initial(channels):
+    """X.224 Data with an MCS Connect-Initial ([T.125]) as mstsc and FreeRDP encode it
+    ([MS-RDPBCGR] 4.1.3): domain selectors, upward flag, three domain parameter sets, and the
+    GCC Conference Create Request whose client data asks for `channels`."""
     core = struct.pack("<HHI", 0xC001, 8, 0x00080004)  # CS_CORE, cut to its version
     net = struct.pack("<HHI", 0xC003, 8 + 12 * len(channels), len(channels))
     net += b"".join(c.encode()[:7].ljust(8, b"\0") + struct.pack("<I", 0x80800000) for c in channels)
     blocks = core + net
-    gcc = bytes([0, 5, 0, 0x14, 0x7C, 0, 1]) + b"Duca" + struct.pack("!H", 0x8000 | len(blocks)) + blocks
-    mcs = b"\x7f\x65\x82" + struct.pack("!H", len(gcc)) + gcc
+    request = bytes([0, 8, 0, 0x10, 0, 1, 0xC0, 0]) + b"Duca" + per_length(len(blocks)) + blocks
+    gcc = bytes([0, 5, 0, 0x14, 0x7C, 0, 1]) + per_length(len(request)) + request
+    params = ber(0x30, bytes.fromhex("020122020102020100020101020100020101020300ffff020102"))
+    body = ber(0x04, b"\x01") + ber(0x04, b"\x01") + b"\x01\x01\xff" + params * 3 + ber(0x04, gcc)
+    mcs = b"\x7f" + ber(0x65, body)
     return tpkt(bytes([0x02, 0xF0, 0x80]) + mcs)
 
 

@@ -47,9 +47,27 @@ Bytes connection_confirm(uint8_t type, uint32_t value) {
   return tpkt(x);
 }
 
-// X.224 Data with an MCS Connect-Initial whose client data carries CS_CORE and CS_NET.
-Bytes connect_initial(const std::vector<std::string>& channels) {
-  Bytes blocks = {0x01, 0xc0, 0x08, 0x00, 0x04, 0x00, 0x08, 0x00};  // CS_CORE, cut to its version
+// A BER element with a definite length (long form past 127).
+Bytes ber(uint8_t tag, const Bytes& content) {
+  Bytes b = {tag};
+  if (content.size() < 0x80) {
+    b.push_back(static_cast<uint8_t>(content.size()));
+  } else {
+    b.push_back(0x82);
+    b.push_back(static_cast<uint8_t>(content.size() >> 8));
+    b.push_back(static_cast<uint8_t>(content.size()));
+  }
+  append(b, content);
+  return b;
+}
+
+Bytes per_length(size_t n) {
+  return {static_cast<uint8_t>(0x80 | n >> 8), static_cast<uint8_t>(n)};
+}
+
+// CS_CORE (cut to its version) and CS_NET asking for `channels` (8 bytes a name, as sent).
+Bytes client_blocks(const std::vector<std::string>& channels) {
+  Bytes blocks = {0x01, 0xc0, 0x08, 0x00, 0x04, 0x00, 0x08, 0x00};
   Bytes net;
   put_le16(net, 0xc003);
   put_le16(net, static_cast<uint32_t>(8 + 12 * channels.size()));
@@ -59,15 +77,39 @@ Bytes connect_initial(const std::vector<std::string>& channels) {
     put_le32(net, 0x80800000);
   }
   append(blocks, net);
-  Bytes gcc = {0x00, 0x05, 0x00, 0x14, 0x7c, 0x00, 0x01, 'D', 'u', 'c', 'a'};
-  gcc.push_back(0x80 | static_cast<uint8_t>(blocks.size() >> 8));
-  gcc.push_back(static_cast<uint8_t>(blocks.size()));
-  append(gcc, blocks);
-  Bytes mcs = {0x7f, 0x65, 0x82, static_cast<uint8_t>(gcc.size() >> 8), static_cast<uint8_t>(gcc.size())};
-  append(mcs, gcc);
+  return blocks;
+}
+
+// The GCC Conference Create Request as every client encodes it ([MS-RDPBCGR] 4.1.3).
+Bytes gcc_request(const Bytes& blocks) {
+  Bytes request = {0x00, 0x08, 0x00, 0x10, 0x00, 0x01, 0xc0, 0x00, 'D', 'u', 'c', 'a'};
+  append(request, per_length(blocks.size()));
+  append(request, blocks);
+  Bytes gcc = {0x00, 0x05, 0x00, 0x14, 0x7c, 0x00, 0x01};
+  append(gcc, per_length(request.size()));
+  append(gcc, request);
+  return gcc;
+}
+
+// X.224 Data with an MCS Connect-Initial ([T.125]): domain selectors, upward flag, the three
+// domain parameter sets, and the GCC request as userData.
+Bytes connect_initial_with(const Bytes& calling, const Bytes& user_data) {
+  const Bytes params = ber(0x30, {0x02, 0x01, 0x22, 0x02, 0x01, 0x02, 0x02, 0x01, 0x00, 0x02, 0x01, 0x01,
+                                  0x02, 0x01, 0x00, 0x02, 0x01, 0x01, 0x02, 0x02, 0xff, 0xff, 0x02, 0x01, 0x02});
+  Bytes body = ber(0x04, calling);
+  append(body, ber(0x04, {0x01}));
+  append(body, {0x01, 0x01, 0xff});
+  for (int i = 0; i < 3; ++i) append(body, params);
+  append(body, ber(0x04, user_data));
+  Bytes mcs = ber(0x65, body);
+  mcs.insert(mcs.begin(), 0x7f);
   Bytes x = {0x02, 0xf0, 0x80};
   append(x, mcs);
   return tpkt(x);
+}
+
+Bytes connect_initial(const std::vector<std::string>& channels) {
+  return connect_initial_with({0x01}, gcc_request(client_blocks(channels)));
 }
 
 TEST(RdpConnect, TheRequestSaysWhoAndWhichSecurity) {
@@ -114,6 +156,57 @@ TEST(RdpConnect, WhatIsNotTheConnectionSequenceIsRefused) {
   EXPECT_EQ(parse_connect_initial(ci.data(), ci.size(), out), ParseStatus::Error);
   const Bytes cut(ci.begin(), ci.begin() + 30);
   EXPECT_EQ(parse_connect_initial(cut.data(), cut.size(), out), ParseStatus::Error);
+}
+
+TEST(RdpConnect, TheConnectInitialIsReadElementByElementNotSearched) {
+  // A decoy "Duca" and client data without MS_T120 in the calling domain selector: the
+  // server reads the selector as a selector, and the real request asks for MS_T120.
+  Bytes decoy = {'D', 'u', 'c', 'a'};
+  append(decoy, per_length(client_blocks({"rdpdr"}).size()));
+  append(decoy, client_blocks({"rdpdr"}));
+  const Bytes ci = connect_initial_with(decoy, gcc_request(client_blocks({"rdpdr", "MS_T120"})));
+  ConnectInitial out;
+  ASSERT_EQ(parse_connect_initial(ci.data(), ci.size(), out), ParseStatus::Ok);
+  EXPECT_EQ(out.channels, (std::vector<std::string>{"rdpdr", "MS_T120"}));
+  // What the server reads of a name is its first 7 characters.
+  ASSERT_EQ(parse_connect_initial(connect_initial({"MS_T120X"}).data(), connect_initial({"MS_T120X"}).size(), out),
+            ParseStatus::Ok);
+  EXPECT_EQ(out.channels, (std::vector<std::string>{"MS_T120"}));
+  // Any other shape is refused rather than searched: another GCC encoding, client data that
+  // does not fill userData, lengths that disagree, an indefinite BER length, a missing field.
+  Bytes other_gcc = gcc_request(client_blocks({"MS_T120"}));
+  other_gcc[9 + 2] = 0x20;  // the numeric string's length: another conference name
+  Bytes trailing = gcc_request(client_blocks({"MS_T120"}));
+  trailing.push_back(0);
+  Bytes longer = gcc_request(client_blocks({"MS_T120"}));
+  longer[8] += 1;  // connectPDU's PER length
+  std::vector<Bytes> refused = {connect_initial_with({0x01}, other_gcc), connect_initial_with({0x01}, trailing),
+                                connect_initial_with({0x01}, longer)};
+  Bytes indefinite = connect_initial({"MS_T120"});
+  indefinite[4 + 3 + 2] = 0x80;  // the Connect-Initial's own length
+  refused.push_back(indefinite);
+  Bytes no_upward = connect_initial({"MS_T120"});
+  no_upward[4 + 3 + 5 + 3 + 3] = 0x02;  // the upward flag's tag: INTEGER, not BOOLEAN
+  refused.push_back(no_upward);
+  for (size_t i = 0; i < refused.size(); ++i)
+    EXPECT_EQ(parse_connect_initial(refused[i].data(), refused[i].size(), out), ParseStatus::Error) << i;
+}
+
+TEST(RdpInspector, ATpktWithItsReservedByteSetIsMalformedAndStillRead) {
+  const Bytes cc = connection_confirm(0x02, 0);
+  Bytes cr = connection_request("", 0), ci = connect_initial({"MS_T120"});
+  cr[1] = 0x01;  // TPKT's reserved byte
+  EXPECT_EQ(looks_like_connection_request(cr.data(), cr.size()), Recognition::Yes) << "recognised all the same";
+  ci[1] = 0x7f;
+  RdpInspector odd;
+  InspectionOutput out;
+  odd.on_bytes(true, cr.data(), cr.size(), 0, out);
+  odd.on_bytes(false, cc.data(), cc.size(), 0, out);
+  odd.on_bytes(true, ci.data(), ci.size(), 0, out);
+  ASSERT_EQ(out.malformed.size(), 1u);
+  EXPECT_STREQ(out.malformed[0], "a TPKT whose reserved byte is not zero");
+  ASSERT_EQ(out.messages.size(), 3u);
+  EXPECT_EQ(out.messages[2].signature, kSignatureMsT120) << "and still read";
 }
 
 TEST(RdpInspector, AClientAskingForMsT120IsTheBlueKeepSignature) {

@@ -15,10 +15,11 @@ constexpr uint8_t kNegReq = 0x01, kNegRsp = 0x02, kNegFailure = 0x03;
 constexpr uint16_t kClientNetworkData = 0xc003;
 constexpr size_t kChannelDef = 12;  // name[8], options[4]
 constexpr uint32_t kMaxChannels = 31;  // [MS-RDPBCGR] 2.2.1.3.4: at most 31 static channels
+constexpr size_t kChannelNameChars = 7;
 
 // The X.224 TPDU inside a TPKT: its length indicator and code; false if the TPKT is not one.
 bool x224(const uint8_t* tpkt, size_t len, uint8_t& code, size_t& header_end) {
-  if (len < kTpktHeader + 2 || tpkt[0] != 0x03 || tpkt[1] != 0x00) return false;
+  if (len < kTpktHeader + 2 || tpkt[0] != 0x03) return false;  // the reserved byte: TpktFramer
   if (static_cast<size_t>(tpkt[2] << 8 | tpkt[3]) != len) return false;
   const size_t li = tpkt[kTpktHeader];
   header_end = kTpktHeader + 1 + li;
@@ -33,6 +34,80 @@ bool negotiation(const uint8_t* p, size_t len, uint8_t& type, uint32_t& value) {
   type = p[0];
   value = le32(p + 4);
   return true;
+}
+
+// CS_NET ([MS-RDPBCGR] 2.2.1.3.4): the static channels asked for. A name is 8 bytes, of which
+// the server reads 7 characters at most (CHANNEL_NAME_LEN): "MS_T120" followed by another byte
+// than NUL is still MS_T120 to it.
+bool channels(const uint8_t* block, size_t block_len, ConnectInitial& out) {
+  if (block_len < 8) return false;
+  const uint32_t count = le32(block + 4);
+  if (count > kMaxChannels || 8 + size_t{count} * kChannelDef > block_len) return false;
+  for (uint32_t i = 0; i < count; ++i) {
+    const uint8_t* name = block + 8 + i * kChannelDef;
+    std::string n;
+    for (size_t c = 0; c < kChannelNameChars && name[c] != 0; ++c)
+      n += (name[c] >= 0x20 && name[c] < 0x7f) ? static_cast<char>(name[c]) : '?';
+    out.channels.push_back(n);
+  }
+  return true;
+}
+
+constexpr uint8_t kBerBoolean = 0x01, kBerOctetString = 0x04, kBerSequence = 0x30;
+
+// One BER element with a definite length at `at`, whose tag must be `tag`: its contents' place.
+// Moves `at` past it; false if it is another tag or does not fit in `len`.
+bool ber_element(const uint8_t* p, size_t len, size_t& at, uint8_t tag, size_t& content, size_t& content_len) {
+  if (at + 2 > len || p[at] != tag) return false;
+  size_t n = p[at + 1], header = 2;
+  if (n & 0x80) {  // long form: 1 or 2 length bytes (a TPKT holds at most 65535); indefinite refused
+    const size_t bytes = n & 0x7f;
+    if (bytes == 0 || bytes > 2 || at + 2 + bytes > len) return false;
+    n = bytes == 1 ? p[at + 2] : size_t{p[at + 2]} << 8 | p[at + 3];
+    header += bytes;
+  }
+  if (n > len - at - header) return false;
+  content = at + header;
+  content_len = n;
+  at = content + n;
+  return true;
+}
+
+// An aligned-PER length of up to 16383 ([X.691] 10.9); false for a fragmented one.
+bool per_length(const uint8_t* p, size_t len, size_t& at, size_t& n) {
+  if (at >= len) return false;
+  if (!(p[at] & 0x80)) {
+    n = p[at++];
+    return true;
+  }
+  if ((p[at] & 0x40) || at + 2 > len) return false;
+  n = size_t{p[at] & 0x3fu} << 8 | p[at + 1];
+  at += 2;
+  return true;
+}
+
+// MCS Connect-Initial's userData: a GCC Conference Create Request ([T.124], [MS-RDPBCGR]
+// 2.2.1.3.1) in the one encoding every RDP client sends, then the client data blocks, which
+// must fill it exactly. Another encoding is refused, not searched: what it hides is unknown.
+ParseStatus parse_gcc_client_data(const uint8_t* p, size_t len, ConnectInitial& out) {
+  static const uint8_t kKey[] = {0x00, 0x05, 0x00, 0x14, 0x7c, 0x00, 0x01};  // T.124's object id
+  static const uint8_t kRequest[] = {0x00, 0x08, 0x00, 0x10, 0x00, 0x01, 0xc0, 0x00, 'D', 'u', 'c', 'a'};
+  size_t at = sizeof kKey, n = 0;
+  if (len < at || std::memcmp(p, kKey, sizeof kKey) != 0) return ParseStatus::Error;
+  if (!per_length(p, len, at, n) || n != len - at) return ParseStatus::Error;
+  if (len - at < sizeof kRequest || std::memcmp(p + at, kRequest, sizeof kRequest) != 0) return ParseStatus::Error;
+  at += sizeof kRequest;
+  if (!per_length(p, len, at, n) || n != len - at) return ParseStatus::Error;
+  out = ConnectInitial{};
+  while (at < len) {
+    if (len - at < 4) return ParseStatus::Error;
+    const uint16_t type = le16(p + at);
+    const size_t block_len = le16(p + at + 2);
+    if (block_len < 4 || block_len > len - at) return ParseStatus::Error;
+    if (type == kClientNetworkData && !channels(p + at, block_len, out)) return ParseStatus::Error;
+    at += block_len;
+  }
+  return ParseStatus::Ok;
 }
 
 }  // namespace
@@ -86,39 +161,27 @@ ParseStatus parse_connect_initial(const uint8_t* tpkt, size_t len, ConnectInitia
   uint8_t code = 0;
   size_t end = 0;
   if (!x224(tpkt, len, code, end) || code != kX224Data) return ParseStatus::Error;
-  // MCS Connect-Initial is BER (application tag 101: 7F 65); inside it, the GCC conference
-  // create request carries the client data blocks after the H.221 key "Duca" and a PER length.
-  if (len - end < 2 || tpkt[end] != 0x7f || tpkt[end + 1] != 0x65) return ParseStatus::Error;
-  static const uint8_t kDuca[] = {'D', 'u', 'c', 'a'};
-  const uint8_t* key = std::search(tpkt + end, tpkt + len, kDuca, kDuca + 4);
-  if (key == tpkt + len) return ParseStatus::Error;
-  size_t at = static_cast<size_t>(key - tpkt) + 4;
-  if (at >= len) return ParseStatus::Error;
-  at += (tpkt[at] & 0x80) ? 2 : 1;  // PER length of the blocks
-  out = ConnectInitial{};
-  while (at + 4 <= len) {
-    const uint16_t type = le16(tpkt + at);
-    const size_t block_len = le16(tpkt + at + 2);
-    if (block_len < 4 || block_len > len - at) return ParseStatus::Error;
-    if (type == kClientNetworkData) {
-      if (block_len < 8) return ParseStatus::Error;
-      const uint32_t count = le32(tpkt + at + 4);
-      if (count > kMaxChannels || 8 + size_t{count} * kChannelDef > block_len) return ParseStatus::Error;
-      for (uint32_t i = 0; i < count; ++i) {
-        const uint8_t* name = tpkt + at + 8 + i * kChannelDef;
-        std::string n;
-        for (size_t c = 0; c < 8 && name[c] != 0; ++c) n += (name[c] >= 0x20 && name[c] < 0x7f) ? static_cast<char>(name[c]) : '?';
-        out.channels.push_back(n);
-      }
-    }
-    at += block_len;
-  }
-  return ParseStatus::Ok;
+  // MCS Connect-Initial ([T.125] 11.1, BER): application tag 101, filling the TPDU.
+  size_t at = end, body = 0, body_len = 0;
+  if (len - at < 2 || tpkt[at] != 0x7f || tpkt[at + 1] != 0x65) return ParseStatus::Error;
+  at += 1;  // the tag's second byte is read as if it were the tag, below
+  if (!ber_element(tpkt, len, at, 0x65, body, body_len) || body + body_len != len) return ParseStatus::Error;
+  // Read element by element, as the server does: a "Duca" in a domain selector is not the
+  // GCC request's (searching for the key found the first one anywhere).
+  at = body;
+  size_t user = 0, user_len = 0;
+  static const uint8_t kFields[] = {kBerOctetString, kBerOctetString, kBerBoolean, kBerSequence, kBerSequence, kBerSequence};
+  for (const uint8_t tag : kFields)
+    if (!ber_element(tpkt, len, at, tag, user, user_len)) return ParseStatus::Error;
+  if (!ber_element(tpkt, len, at, kBerOctetString, user, user_len) || at != len) return ParseStatus::Error;
+  return parse_gcc_client_data(tpkt + user, user_len, out);
 }
 
 Recognition looks_like_connection_request(const uint8_t* data, size_t len) {
-  static const uint8_t kTpkt[] = {0x03, 0x00};  // TPKT version 3, reserved
-  if (starts_with(data, len, kTpkt, sizeof kTpkt) != Recognition::Yes) return starts_with(data, len, kTpkt, sizeof kTpkt);
+  // TPKT version 3; its reserved byte is not looked at here (the inspector reports one that
+  // is not 0), or a client could hide its connection from the inspector by setting it.
+  if (len == 0) return Recognition::NeedMore;
+  if (data[0] != 0x03) return Recognition::No;
   if (len < kTpktHeader) return Recognition::NeedMore;
   const size_t tpkt_len = static_cast<size_t>(data[2] << 8 | data[3]);
   if (tpkt_len < kTpktHeader + 7) return Recognition::No;
@@ -131,21 +194,19 @@ Recognition looks_like_connection_request(const uint8_t* data, size_t len) {
   return parse_connection_request(data, tpkt_len, ignored) == ParseStatus::Ok ? Recognition::Yes : Recognition::No;
 }
 
-void TpktFramer::feed(const uint8_t* data, size_t len, std::vector<std::vector<uint8_t>>& tpkts, bool& not_tpkt) {
+void TpktFramer::feed(const uint8_t* data, size_t len, std::vector<std::vector<uint8_t>>& tpkts, Framing& framing) {
   buffer_.insert(buffer_.end(), data, data + len);
   size_t at = 0;
   while (buffer_.size() - at >= kTpktHeader) {
-    if (buffer_[at] != 0x03 || buffer_[at + 1] != 0x00) {
-      not_tpkt = true;  // TLS after negotiation, fast-path PDUs, or not RDP: stop reading
-      buffer_.clear();
-      return;
-    }
     const size_t n = static_cast<size_t>(buffer_[at + 2] << 8 | buffer_[at + 3]);
-    if (n < kTpktHeader) {
-      not_tpkt = true;
+    if (buffer_[at] != 0x03 || n < kTpktHeader) {
+      framing.not_tpkt = true;  // TLS after negotiation, fast-path PDUs, or not RDP: stop reading
       buffer_.clear();
       return;
     }
+    // A receiver that reads the version and the length only takes it as a TPKT: so is it read
+    // here, and said to be odd, rather than left unread.
+    if (buffer_[at + 1] != 0x00) framing.reserved_nonzero = true;
     if (buffer_.size() - at < n) break;
     tpkts.emplace_back(buffer_.begin() + static_cast<long>(at), buffer_.begin() + static_cast<long>(at + n));
     at += n;

@@ -45,7 +45,11 @@ class TpktFramer {
  public:
   // A TPKT says its own length in 16 bits; the connection sequence's are a few hundred bytes.
   static constexpr size_t kMaxTpktBytes = 65535;
-  void feed(const uint8_t* data, size_t len, std::vector<std::vector<uint8_t>>& tpkts, bool& not_tpkt);
+  struct Framing {
+    bool not_tpkt = false;          // bytes that are not TPKT: reading stops there
+    bool reserved_nonzero = false;  // a TPKT whose reserved byte is not 0: framed all the same
+  };
+  void feed(const uint8_t* data, size_t len, std::vector<std::vector<uint8_t>>& tpkts, Framing& framing);
 
  private:
   std::vector<uint8_t> buffer_;

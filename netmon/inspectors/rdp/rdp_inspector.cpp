@@ -27,10 +27,17 @@ void RdpInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t len
   const size_t dir = from_initiator ? 0 : 1;
   if (done_[dir]) return;
   std::vector<std::vector<uint8_t>> tpkts;
-  bool not_tpkt = false;
-  framer_[dir].feed(data, len, tpkts, not_tpkt);
+  TpktFramer::Framing framing;
+  framer_[dir].feed(data, len, tpkts, framing);
+  if (framing.reserved_nonzero && !reserved_reported_[dir]) {
+    reserved_reported_[dir] = true;
+    out.malformed.push_back("a TPKT whose reserved byte is not zero");
+  }
   for (const auto& t : tpkts) from_initiator ? client_tpkt(t, time_us, out) : server_tpkt(t, time_us, out);
-  if (not_tpkt) done_[dir] = true;  // TLS or fast-path from here on: not readable, not wrong
+  // TLS or fast-path from here on: not readable, not wrong. (Where the Connect-Initial belongs,
+  // bytes that are not TPKT version 3 are no Connect-Initial to the server either: it reads
+  // the version and the length.)
+  if (framing.not_tpkt) done_[dir] = true;
 }
 
 void RdpInspector::client_tpkt(const std::vector<uint8_t>& tpkt, uint64_t time_us, InspectionOutput& out) {

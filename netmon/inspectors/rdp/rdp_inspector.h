@@ -29,6 +29,7 @@ class RdpInspector : public Inspector {
   void server_tpkt(const std::vector<uint8_t>& tpkt, uint64_t time_us, InspectionOutput& out);
 
   TpktFramer framer_[2];
+  bool reserved_reported_[2] = {false, false};  // one malformed report a direction
   bool done_[2] = {false, false};  // the rest of that direction is encrypted or not TPKT
   bool request_seen_ = false;
   bool initial_seen_ = false;
