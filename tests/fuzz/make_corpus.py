@@ -231,6 +231,31 @@ def protocol_seeds():
         return header + body
     negotiate = smb2(0, 0, (36).to_bytes(2, "little") + (1).to_bytes(2, "little") + bytes(32) + (0x0210).to_bytes(2, "little"))
     tree = smb2(3, 8, bytes([9, 0, 0, 0, 72, 0, 4, 0]) + "C$".encode("utf-16-le"))
+    # DCE/RPC on a pipe as Metasploit's ms08_067_netapi writes it: a bind whose srvsvc context
+    # is not first, then a NetprPathCanonicalize request in two fragments across two WRITE_ANDX;
+    # and the same bind and request through SMB2 WRITE and the pipe IOCTL.
+    def rpc(ptype, flags, call_id, body):
+        return bytes([5, 0, ptype, flags, 0x10, 0, 0, 0]) + (16 + len(body)).to_bytes(2, "little") + bytes(2) + \
+            call_id.to_bytes(4, "little") + body
+    srvsvc = bytes.fromhex("c84f324b7016d30112785a47bf6ee188") + (3).to_bytes(4, "little")
+    ctx = lambda i, iface: i.to_bytes(2, "little") + b"\x01\x00" + iface + bytes.fromhex("045d888aeb1cc9119fe808002b104860") + (2).to_bytes(4, "little")
+    bind_pdu = rpc(11, 3, 1, bytes.fromhex("b810b81000000000") + b"\x02\x00\x00\x00" + ctx(0, bytes(16) + bytes(4)) + ctx(1, srvsvc))
+    stub = "\\AAAA\\..\\..\\n".encode("utf-16-le")
+    first = rpc(0, 1, 2, len(stub).to_bytes(4, "little") + (1).to_bytes(2, "little") + (31).to_bytes(2, "little") + stub[:9])
+    last = rpc(0, 2, 2, len(stub).to_bytes(4, "little") + (1).to_bytes(2, "little") + (31).to_bytes(2, "little") + stub[9:])
+    def write_andx(data):
+        words = b"\xff\x00\x00\x00" + (0x4000).to_bytes(2, "little") + bytes(14) + len(data).to_bytes(2, "little") + (59).to_bytes(2, "little")
+        return header[:4] + b"\x2f" + header[5:] + bytes([12]) + words + len(data).to_bytes(2, "little") + data
+    stream = b"".join(len(m).to_bytes(4, "big") + m for m in
+                      (write_andx(bind_pdu), write_andx(first + last[:20]), write_andx(last[20:])))
+    (HERE / "corpus" / "fuzz_smb" / "dcerpc-split-writes").write_bytes(bytes([199, 0]) + stream)
+    file_id = bytes(range(16))
+    write2 = smb2(9, 0, (49).to_bytes(2, "little") + (112).to_bytes(2, "little") + len(bind_pdu).to_bytes(4, "little") +
+                  bytes(8) + file_id + bytes(16) + bind_pdu)
+    ioctl2 = smb2(11, 0, (57).to_bytes(2, "little") + bytes(2) + (0x0011c017).to_bytes(4, "little") + file_id +
+                  (120).to_bytes(4, "little") + len(first).to_bytes(4, "little") + bytes(24) + first)
+    stream2 = b"".join(len(m).to_bytes(4, "big") + m for m in (write2, ioctl2))
+    (HERE / "corpus" / "fuzz_smb" / "dcerpc-smb2-pipe").write_bytes(bytes([199, 0]) + stream2)
     for name, message in (("smb2-negotiate", negotiate), ("smb2-next-inside-header", tree)):
         (HERE / "corpus" / "fuzz_smb" / name).write_bytes(bytes([199, 0]) + len(message).to_bytes(4, "big") + message)
     # usb: the descriptors of the cabinet's recorded devices (tests/passthrough/devices).

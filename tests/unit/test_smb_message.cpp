@@ -213,24 +213,6 @@ TEST(SmbMessage, AndXChainsAreReadToTheirEnd) {
   EXPECT_EQ(parse_all(longest, ParseStatus::BadChain).size(), kMaxCommandsPerFrame);
 }
 
-TEST(SmbMessage, DceRpcOnAPipe) {
-  Bytes bind = {5, 0, 0x0b, 3, 0x10, 0, 0, 0};
-  for (int i = 0; i < 24; ++i) bind.push_back(0);
-  append(bind, {0xc8, 0x4f, 0x32, 0x4b, 0x70, 0x16, 0xd3, 0x01, 0x12, 0x78, 0x5a, 0x47, 0xbf, 0x6e, 0xe1, 0x88});
-  DceRpc rpc;
-  ASSERT_TRUE(parse_dcerpc(bind.data(), bind.size(), rpc));
-  EXPECT_TRUE(rpc.binds_srvsvc);
-  Bytes request = {5, 0, 0, 3, 0x10, 0, 0, 0};
-  for (int i = 0; i < 14; ++i) request.push_back(0);
-  put_le16(request, 31);
-  append(request, utf16("\\A\\..\\..\\x"));
-  ASSERT_TRUE(parse_dcerpc(request.data(), request.size(), rpc));
-  EXPECT_EQ(rpc.opnum, 31);
-  EXPECT_TRUE(rpc.stub_has_path_traversal);
-  const Bytes not_rpc = {'h', 'e', 'l', 'l', 'o', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-  EXPECT_FALSE(parse_dcerpc(not_rpc.data(), not_rpc.size(), rpc));
-}
-
 TEST(SmbMessage, Smb3EncryptedMessagesAreLegitimateAndUnread) {
   Bytes transform = {0xfd, 'S', 'M', 'B'};
   for (int i = 0; i < 48; ++i) transform.push_back(0x5a);
@@ -371,22 +353,34 @@ TEST(SmbInspector, VirtualPatchSignatures) {
     put_le16(w, 59);
     return smb1(0x2f, w, rpc);
   };
-  Bytes bind = {5, 0, 0x0b, 3, 0x10, 0, 0, 0};
-  for (int i = 0; i < 24; ++i) bind.push_back(0);
-  append(bind, {0xc8, 0x4f, 0x32, 0x4b, 0x70, 0x16, 0xd3, 0x01, 0x12, 0x78, 0x5a, 0x47, 0xbf, 0x6e, 0xe1, 0x88});
-  auto call = [](uint16_t opnum, const std::string& path) {
-    Bytes rq = {5, 0, 0, 3, 0x10, 0, 0, 0};
-    for (int i = 0; i < 14; ++i) rq.push_back(0);
+  // Whole PDUs (frag_length set): a bind of context 0 to `iface`, a request on context 0.
+  auto with_length = [](Bytes pdu) {
+    pdu[8] = static_cast<uint8_t>(pdu.size());
+    pdu[9] = static_cast<uint8_t>(pdu.size() >> 8);
+    return pdu;
+  };
+  auto bind_to = [&](const Bytes& iface) {
+    Bytes b = {5, 0, 0x0b, 3, 0x10, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0xb8, 0x10, 0xb8, 0x10, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0};
+    append(b, iface);
+    append(b, Bytes(24, 0));
+    return with_length(b);
+  };
+  const Bytes bind = bind_to({0xc8, 0x4f, 0x32, 0x4b, 0x70, 0x16, 0xd3, 0x01, 0x12, 0x78, 0x5a, 0x47, 0xbf, 0x6e, 0xe1, 0x88});
+  auto call = [&](uint16_t opnum, const std::string& path) {
+    Bytes rq = {5, 0, 0, 3, 0x10, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0};
+    for (int i = 0; i < 6; ++i) rq.push_back(0);
     put_le16(rq, opnum);
     append(rq, utf16(path));
-    return rq;
+    return with_length(rq);
   };
   const std::string climbs = "\\AAAAAAAA\\..\\n";
   EXPECT_EQ(signature_of(run({pipe_write(bind), pipe_write(call(31, climbs))})), kSignaturePathCanonicalize);
   EXPECT_EQ(signature_of(run({pipe_write(bind), pipe_write(call(32, climbs))})), kSignaturePathCompare);
   EXPECT_EQ(signature_of(run({pipe_write(bind), pipe_write(call(32, "\\n"))})), "") << "a path that stays";
   EXPECT_EQ(signature_of(run({pipe_write(bind), pipe_write(call(15, climbs))})), "") << "another operation";
-  EXPECT_EQ(signature_of(run({pipe_write(call(32, climbs))})), "") << "no srvsvc bind";
+  EXPECT_EQ(signature_of(run({pipe_write(bind_to(Bytes(16, 7))), pipe_write(call(31, climbs))})), "") << "another interface";
+  // A request on a context no bind named may be srvsvc's: it is read as srvsvc's.
+  EXPECT_EQ(signature_of(run({pipe_write(call(32, climbs))})), kSignaturePathCompare) << "no bind seen";
   // A normal session's requests carry command, dialect and share, and no signature.
   Bytes words = {0xff, 0, 0, 0, 0, 0, 1, 0};
   Bytes bytes = {0};

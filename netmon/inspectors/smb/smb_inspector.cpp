@@ -11,7 +11,28 @@ namespace vitrine::netmon::smb {
 namespace {
 constexpr uint8_t kTransaction = 0x25, kTransaction2 = 0x32, kTransaction2Secondary = 0x33, kNtTransact = 0xa0;
 constexpr uint16_t kTransPeekNamedPipe = 0x0023, kTrans2SessionSetup = 0x000e;
+// A separator, "..", a separator, as UTF-16 in the stub's byte order: a path that climbs out
+// of where NetpwPathCanonicalize's buffer begins. Both separators, as Windows reads both.
+bool has_path_traversal(const std::vector<uint8_t>& stub, bool little_endian) {
+  const size_t lo = little_endian ? 0 : 1;
+  auto wchar = [&](size_t i, char c) { return stub[i + lo] == static_cast<uint8_t>(c) && stub[i + 1 - lo] == 0; };
+  auto separator = [&](size_t i) { return wchar(i, '\\') || wchar(i, '/'); };
+  for (size_t i = 0; i + 8 <= stub.size(); ++i)  // every offset: NDR aligns strings, a crafted stub need not
+    if (separator(i) && wchar(i + 2, '.') && wchar(i + 4, '.') && separator(i + 6)) return true;
+  return false;
+}
+
 }  // namespace
+
+// A whole srvsvc request (or one on a context no bind on the pipe named: it may be srvsvc)
+// whose path climbs out: what MS08-067's exploits and nmap's check send.
+const char* ms08_067_signature(const RpcCall& call) {
+  if (call.interface && *call.interface != kSrvsvcInterface) return nullptr;
+  if (call.opnum != SmbInspector::kOpnumNetprPathCanonicalize && call.opnum != SmbInspector::kOpnumNetprPathCompare)
+    return nullptr;
+  if (!has_path_traversal(call.stub, call.little_endian)) return nullptr;
+  return call.opnum == SmbInspector::kOpnumNetprPathCanonicalize ? kSignaturePathCanonicalize : kSignaturePathCompare;
+}
 
 Recognition recognises(const uint8_t* payload, size_t len) { return looks_like_smb(payload, len); }
 
@@ -78,13 +99,13 @@ void SmbInspector::request(const SmbMessage& msg, InspectionOutput& out) {
         std::find(open_nt_transacts_.begin(), open_nt_transacts_.end(), msg.message_id) != open_nt_transacts_.end())
       hit(policy::VirtualPatch::Ms17010, kSignatureNtTransByTrans2);
   }
-  DceRpc rpc;
-  if (!msg.pipe_data.empty() && parse_dcerpc(msg.pipe_data.data(), msg.pipe_data.size(), rpc)) {
-    if (rpc.binds_srvsvc) srvsvc_bound_ = true;
-    if (rpc.request && srvsvc_bound_ && rpc.stub_has_path_traversal) {
-      if (rpc.opnum == kOpnumNetprPathCanonicalize) hit(policy::VirtualPatch::Ms08067, kSignaturePathCanonicalize);
-      if (rpc.opnum == kOpnumNetprPathCompare) hit(policy::VirtualPatch::Ms08067, kSignaturePathCompare);
-    }
+  if (!msg.pipe_data.empty() || msg.pipe_data_cut) {
+    std::vector<RpcCall> calls;
+    const char* fault = nullptr;
+    pipes_.feed(msg.pipe_id, msg.pipe_data.data(), msg.pipe_data.size(), msg.pipe_data_cut, calls, fault);
+    if (fault != nullptr) out.malformed.push_back(fault);
+    for (const RpcCall& call : calls)
+      if (const char* signature = ms08_067_signature(call)) hit(policy::VirtualPatch::Ms08067, signature);
   }
   out.messages.push_back(std::move(m));
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "vitrine/netmon/recognition.h"
+#include "smb/dcerpc.h"
 #include "smb/smb_message.h"
 #include "vitrine/netmon/inspector.h"
 
@@ -32,6 +33,8 @@ inline constexpr const char* kSignaturePathCompare = "vitrine.smb.ms08-067.netpa
 inline constexpr const char* kSignatureDoublePulsarAnswer = "vitrine.smb.ms17-010.doublepulsar-implant-answer";
 
 Recognition recognises(const uint8_t* payload, size_t len);
+// The MS08-067 signature a whole DCE/RPC request carries, if any.
+const char* ms08_067_signature(const RpcCall& call);
 // As nDPI names SMB once it is sure: NetBIOS.SMBv1 or NetBIOS.SMBv23 (NetBIOS for a session request).
 policy::L7Facts protocol_of(const uint8_t* payload, size_t len);
 std::unique_ptr<Inspector> create(std::string_view patient_key);
@@ -64,7 +67,7 @@ class SmbInspector : public Inspector {
   std::string dialect_;  // once negotiated
   std::vector<std::string> offered_;
   std::deque<uint64_t> open_nt_transacts_;
-  bool srvsvc_bound_ = false;
+  DceRpcPipes pipes_;  // what the client writes to each named pipe, as DCE/RPC
 };
 
 }  // namespace vitrine::netmon::smb

@@ -17,8 +17,10 @@ constexpr uint8_t kNegotiate1 = 0x72, kTransaction = 0x25, kTransaction2 = 0x32,
                   kTreeConnectAndx = 0x75, kWriteAndx = 0x2f;
 constexpr uint16_t kNegotiate2 = 0, kTreeConnect2 = 3, kWrite2 = 9, kIoctl2 = 11;
 constexpr uint32_t kSmb2Response = 0x1;
-// The start of a pipe write kept for DCE/RPC: the header and the start of the stub.
-constexpr size_t kMaxPipeData = 4096;
+// A pipe write is kept whole as far as its message is (NetbiosFramer::kMaxKeptBytes): DCE/RPC
+// is read as a stream of them (dcerpc.h), and a write cut short is said to be.
+constexpr uint16_t kTransactNmPipe = 0x26, kWriteNmPipe = 0x37;
+constexpr uint32_t kFsctlPipeTransceive = 0x0011c017;
 
 const char* smb1_name(uint8_t code) {
   switch (code) {
@@ -96,11 +98,20 @@ std::string utf16_ascii(const uint8_t* p, size_t len) {  // stops at NUL; non-AS
   return s;
 }
 
-void keep_pipe_data(SmbMessage& out, const uint8_t* base, size_t len, size_t offset, size_t count) {
-  if (offset >= len || count == 0) return;
-  const size_t n = std::min({count, len - offset, kMaxPipeData});
+void keep_pipe_data(SmbMessage& out, const uint8_t* base, size_t len, size_t offset, size_t count, uint64_t pipe) {
+  if (count == 0) return;
+  out.pipe_id = pipe;
+  if (offset >= len) {
+    out.pipe_data_cut = true;
+    return;
+  }
+  const size_t n = std::min(count, len - offset);
   out.pipe_data.assign(base + offset, base + offset + n);
+  out.pipe_data_cut = n < count;
 }
+
+// An SMB2 FileId (persistent and volatile halves) as one pipe id; SMB1 FIDs take the low 16 bits.
+uint64_t smb2_file_id(const uint8_t* p) { return (le64(p) ^ le64(p + 8)) | uint64_t{1} << 63; }
 
 bool is_andx(uint8_t code) {
   switch (code) {
@@ -167,13 +178,20 @@ ParseStatus parse_smb1_command(const uint8_t* d, size_t len, size_t at, uint8_t 
         out.trans_subcommand = le16(w + 28);
         if (w[26] >= 2) out.trans_fid = le16(w + 30);
       }
-      if (code == kTransaction && wc >= 14) keep_pipe_data(out, d, len, le16(w + 24), le16(w + 22));
+      // A named-pipe transaction's data: what the data count says, of the total the rest of
+      // which would follow in TRANSACTION_SECONDARY requests (not joined yet: said to be cut).
+      if (code == kTransaction && out.has_trans_setup && w[26] >= 2 &&
+          (out.trans_subcommand == kTransactNmPipe || out.trans_subcommand == kWriteNmPipe)) {
+        keep_pipe_data(out, d, len, le16(w + 24), le16(w + 22), out.trans_fid);
+        if (le16(w + 2) > le16(w + 22)) out.pipe_data_cut = true;
+      }
       break;
     case kNtTransact:
       if (wc >= 19) out.nt_trans_total_data = le32(w + 7);
       break;
     case kWriteAndx:
-      if (wc >= 12) keep_pipe_data(out, d, len, le16(w + 22), le16(w + 20));
+      // FID at word 2; DataLengthHigh (word 9) adds 16 bits for large writes.
+      if (wc >= 12) keep_pipe_data(out, d, len, le16(w + 22), size_t{le16(w + 18)} << 16 | le16(w + 20), le16(w + 4));
       break;
     default: break;
   }
@@ -230,10 +248,10 @@ ParseStatus parse_smb2_message(const uint8_t* d, size_t len, SmbMessage& out, si
   if (cmd == kTreeConnect2 && body_len >= 8) {
     const size_t offset = le16(body + 4), length = le16(body + 6);
     if (offset < end && length <= end - offset) out.share = share_of(utf16_ascii(d + offset, length));
-  } else if (cmd == kWrite2 && body_len >= 8) {
-    keep_pipe_data(out, d, end, le16(body + 2), le32(body + 4));
-  } else if (cmd == kIoctl2 && body_len >= 32) {
-    keep_pipe_data(out, d, end, le32(body + 24), le32(body + 28));
+  } else if (cmd == kWrite2 && body_len >= 32) {
+    keep_pipe_data(out, d, end, le16(body + 2), le32(body + 4), smb2_file_id(body + 16));
+  } else if (cmd == kIoctl2 && body_len >= 32 && le32(body + 4) == kFsctlPipeTransceive) {
+    keep_pipe_data(out, d, end, le32(body + 24), le32(body + 28), smb2_file_id(body + 8));
   }
   return ParseStatus::Ok;
 }
@@ -268,24 +286,6 @@ ParseStatus parse_frame(const uint8_t* data, size_t len, std::vector<SmbMessage>
     return ParseStatus::Ok;
   }
   return ParseStatus::Error;
-}
-
-bool parse_dcerpc(const uint8_t* d, size_t len, DceRpc& out) {
-  out = DceRpc{};
-  if (len < 16 || d[0] != 5 || d[1] != 0) return false;
-  const uint8_t ptype = d[2];
-  static const uint8_t kSrvsvc[16] = {0xc8, 0x4f, 0x32, 0x4b, 0x70, 0x16, 0xd3, 0x01,
-                                      0x12, 0x78, 0x5a, 0x47, 0xbf, 0x6e, 0xe1, 0x88};
-  if (ptype == 0x0b && len >= 48) {  // bind: the first context's abstract syntax
-    out.bind = true;
-    out.binds_srvsvc = std::memcmp(d + 32, kSrvsvc, 16) == 0;
-  } else if (ptype == 0x00 && len >= 24) {  // request
-    out.request = true;
-    out.opnum = le16(d + 22);
-    static const uint8_t kTraversal[] = {'\\', 0, '.', 0, '.', 0, '\\', 0};
-    out.stub_has_path_traversal = std::search(d + 24, d + len, kTraversal, kTraversal + 8) != d + len;
-  }
-  return true;
 }
 
 bool skip_session_service(const uint8_t*& d, size_t& len) {

@@ -27,18 +27,10 @@ struct SmbMessage {
   bool has_trans_setup = false;
   uint16_t trans_fid = 0;         // TRANSACTION: Setup[1] (the pipe)
   uint32_t nt_trans_total_data = 0;
-  std::vector<uint8_t> pipe_data; // bytes written to a named pipe (TRANSACTION, WRITE_ANDX, SMB2 WRITE/IOCTL)
+  std::vector<uint8_t> pipe_data; // bytes written to a file or named pipe (TransactNmPipe, WRITE_ANDX, SMB2 WRITE, pipe IOCTL)
+  bool pipe_data_cut = false;     // more was written than `pipe_data` holds (the message's head only is kept)
+  uint64_t pipe_id = 0;           // the FID or FileId written to
 };
-
-// DCE/RPC as carried to a named pipe ([C706], [MS-RPCE]): what a virtual patch looks at.
-struct DceRpc {
-  bool bind = false;
-  bool binds_srvsvc = false;  // a bind to the server service (4b324fc8-1670-01d3-1278-5a47bf6ee188)
-  bool request = false;
-  uint16_t opnum = 0;
-  bool stub_has_path_traversal = false;  // "\..\" in UTF-16: NetPathCanonicalize's exploit path
-};
-bool parse_dcerpc(const uint8_t* data, size_t len, DceRpc& out);
 
 enum class ParseStatus : uint8_t {
   Ok,

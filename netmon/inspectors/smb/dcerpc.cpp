@@ -1,0 +1,160 @@
+#include "smb/dcerpc.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "vitrine/netmon/byte_order.h"
+
+namespace vitrine::netmon::smb {
+
+namespace {
+
+constexpr size_t kHeader = 16;        // the common header ([C706] 12.6.3.1)
+constexpr size_t kRequestHeader = 24;  // + alloc_hint, p_cont_id, opnum
+constexpr size_t kSecTrailer = 8;      // before an auth_value ([C706] 13.2.6.1)
+constexpr uint8_t kRequest = 0, kBind = 11, kAlterContext = 14;
+constexpr uint8_t kFirstFrag = 0x01, kLastFrag = 0x02, kObjectUuid = 0x80;
+
+bool little_endian(const uint8_t* pdu) { return (pdu[4] & 0x10) != 0; }
+uint16_t u16(const uint8_t* p, bool le) { return le ? le16(p) : static_cast<uint16_t>(p[0] << 8 | p[1]); }
+uint32_t u32(const uint8_t* p, bool le) {
+  return le ? le32(p) : static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 | p[2] << 8 | p[3];
+}
+
+// A UUID as little-endian NDR lays it out: its first three fields are integers in the PDU's order.
+Uuid uuid_at(const uint8_t* p, bool le) {
+  Uuid u;
+  std::memcpy(u.data(), p, 16);
+  if (!le) {
+    std::reverse(u.begin(), u.begin() + 4);
+    std::reverse(u.begin() + 4, u.begin() + 6);
+    std::reverse(u.begin() + 6, u.begin() + 8);
+  }
+  return u;
+}
+
+// The first bytes of a PDU a client may open a pipe's conversation with.
+bool opens_conversation(const uint8_t* p, size_t len, bool bind_only) {
+  if (len < 3 || p[0] != 5 || p[1] > 1) return false;
+  return p[2] == kBind || (!bind_only && (p[2] == kAlterContext || p[2] == kRequest));
+}
+
+}  // namespace
+
+void DceRpcPipe::feed(const uint8_t* data, size_t len, bool cut, std::vector<RpcCall>& calls, const char*& fault) {
+  if (state_ == State::Faulted || len == 0) return;
+  if (state_ == State::NotRpc) {
+    // A file's writes, or a pipe not read as RPC: a bind starts a conversation on it.
+    if (!opens_conversation(data, len, true)) return;
+    state_ = State::Rpc;
+    pending_.clear();
+  }
+  if (state_ == State::Unknown) {
+    pending_.insert(pending_.end(), data, data + len);
+    if (pending_.size() < 3) return;  // too few bytes to tell
+    state_ = opens_conversation(pending_.data(), pending_.size(), false) ? State::Rpc : State::NotRpc;
+    if (state_ == State::NotRpc) {
+      pending_.clear();
+      return;
+    }
+    data = nullptr;
+    len = 0;
+  }
+  const char* problem = cut ? "a write to an RPC pipe longer than what is read of it" : nullptr;
+  if (problem == nullptr) {
+    pending_.insert(pending_.end(), data, data + len);
+    while (problem == nullptr && pending_.size() >= kHeader) {
+      if (pending_[0] != 5 || pending_[1] > 1) {
+        problem = "bytes on an RPC pipe that are not a DCE/RPC PDU";
+        break;
+      }
+      const size_t frag = u16(pending_.data() + 8, little_endian(pending_.data()));
+      if (frag < kHeader) {
+        problem = "a DCE/RPC PDU shorter than its header";
+        break;
+      }
+      if (pending_.size() < frag) break;  // the rest of it comes in a later write
+      problem = pdu(pending_.data(), frag, calls);
+      pending_.erase(pending_.begin(), pending_.begin() + static_cast<long>(frag));
+    }
+  }
+  if (problem != nullptr) {
+    fault = problem;
+    state_ = State::Faulted;
+    pending_.clear();
+    open_calls_.clear();
+  }
+}
+
+const char* DceRpcPipe::pdu(const uint8_t* p, size_t len, std::vector<RpcCall>& calls) {
+  const bool le = little_endian(p);
+  switch (p[2]) {
+    case kBind:
+    case kAlterContext: return contexts(p, len, le);
+    case kRequest: return request(p, len, le, calls);
+    default: return nullptr;  // auth3, cancel, orphaned: nothing a patch reads
+  }
+}
+
+const char* DceRpcPipe::contexts(const uint8_t* p, size_t len, bool le) {
+  // max_xmit_frag, max_recv_frag, assoc_group_id, then the context list ([C706] 12.6.4.3).
+  if (len < kHeader + 12) return "a bind cut short";
+  const size_t count = p[kHeader + 8];
+  size_t at = kHeader + 12;
+  for (size_t i = 0; i < count; ++i) {
+    if (len - at < 24) return "a bind whose context list goes past its PDU";
+    const uint16_t id = u16(p + at, le);
+    const size_t transfer_syntaxes = p[at + 2];
+    const Uuid abstract = uuid_at(p + at + 4, le);
+    at += 24;
+    if (transfer_syntaxes * 20 > len - at) return "a bind whose context list goes past its PDU";
+    at += transfer_syntaxes * 20;
+    if (contexts_.size() >= kMaxContexts && contexts_.count(id) == 0) return "more presentation contexts than a client binds";
+    contexts_[id] = abstract;
+  }
+  return nullptr;
+}
+
+const char* DceRpcPipe::request(const uint8_t* p, size_t len, bool le, std::vector<RpcCall>& calls) {
+  const uint8_t flags = p[3];
+  const size_t stub_at = kRequestHeader + ((flags & kObjectUuid) ? 16 : 0);
+  const size_t auth = u16(p + 10, le);
+  const size_t trailer = auth != 0 ? auth + kSecTrailer : 0;
+  if (len < stub_at || len - stub_at < trailer) return "a request whose header or trailer goes past its PDU";
+  const uint32_t call_id = u32(p + 12, le);
+  auto it = open_calls_.find(call_id);
+  if (flags & kFirstFrag) {
+    if (it == open_calls_.end() && open_calls_.size() >= kMaxOpenCalls) return "more calls open on a pipe than a client makes";
+    RpcCall call;
+    const auto context = contexts_.find(u16(p + 20, le));
+    if (context != contexts_.end()) call.interface = context->second;
+    call.opnum = u16(p + 22, le);
+    call.little_endian = le;
+    it = open_calls_.insert_or_assign(call_id, std::move(call)).first;
+  } else if (it == open_calls_.end()) {
+    return "a DCE/RPC fragment of no request";
+  }
+  std::vector<uint8_t>& stub = it->second.stub;
+  const size_t n = len - stub_at - trailer;
+  if (stub.size() + n > kMaxStubBytes) return "a DCE/RPC request longer than 64 KiB";
+  stub.insert(stub.end(), p + stub_at, p + stub_at + n);
+  if (flags & kLastFrag) {
+    calls.push_back(std::move(it->second));
+    open_calls_.erase(it);
+  }
+  return nullptr;
+}
+
+void DceRpcPipes::feed(uint64_t pipe, const uint8_t* data, size_t len, bool cut, std::vector<RpcCall>& calls,
+                       const char*& fault) {
+  auto it = std::find_if(pipes_.begin(), pipes_.end(), [&](const auto& p) { return p.first == pipe; });
+  if (it == pipes_.end()) {
+    if (pipes_.size() >= kMaxPipes) pipes_.pop_back();
+    pipes_.emplace_front(pipe, DceRpcPipe{});
+  } else {
+    pipes_.splice(pipes_.begin(), pipes_, it);
+  }
+  pipes_.front().second.feed(data, len, cut, calls, fault);
+}
+
+}  // namespace vitrine::netmon::smb

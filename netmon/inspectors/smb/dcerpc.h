@@ -1,0 +1,76 @@
+// DCE/RPC over named pipes ([C706] 12, [MS-RPCE] 2.2.2) as the server's RPC runtime reads it:
+// the bytes a client writes to one pipe are one stream of PDUs, whatever the writes' sizes; a
+// request's stub is joined from its fragments (first and last flags); every presentation
+// context of a bind and of an alter_context names the interface its requests reach. What a
+// virtual patch reads is the joined stub of a request and the interface of its context.
+// Pure: no I/O, no logging; every length is checked against the bytes given.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <map>
+#include <optional>
+#include <vector>
+
+namespace vitrine::netmon::smb {
+
+using Uuid = std::array<uint8_t, 16>;  // as little-endian NDR lays it out
+
+// The server service's interface, where MS08-067 and MS06-040 live ([MS-SRVS]).
+inline constexpr Uuid kSrvsvcInterface = {0xc8, 0x4f, 0x32, 0x4b, 0x70, 0x16, 0xd3, 0x01,
+                                          0x12, 0x78, 0x5a, 0x47, 0xbf, 0x6e, 0xe1, 0x88};
+
+// One whole request: its context's interface (none if no bind on this pipe named the
+// context), its operation and its stub, joined from every fragment.
+struct RpcCall {
+  std::optional<Uuid> interface;
+  uint16_t opnum = 0;
+  bool little_endian = true;  // the stub's byte order (NDR data representation)
+  std::vector<uint8_t> stub;
+};
+
+// The PDUs a client writes to one named pipe.
+class DceRpcPipe {
+ public:
+  // A stub longer than this is not joined: srvsvc's requests are a few hundred bytes, and a
+  // client fragments at its max_xmit_frag (4,280 or 5,840 bytes) only what is larger.
+  static constexpr size_t kMaxStubBytes = 64 * 1024;
+  // Calls being joined at once: a pipe carries one call at a time; a few allow for pipelining.
+  static constexpr size_t kMaxOpenCalls = 8;
+  // Presentation contexts a pipe's binds may name: clients bind one to a few interfaces.
+  static constexpr size_t kMaxContexts = 64;
+
+  // Feeds one write. `cut`: the write was longer than what was kept of it. Requests it
+  // completed are appended to `calls`; `fault` names what made the stream unreadable, after
+  // which nothing more of it is read.
+  void feed(const uint8_t* data, size_t len, bool cut, std::vector<RpcCall>& calls, const char*& fault);
+  bool is_rpc() const { return state_ == State::Rpc; }
+
+ private:
+  enum class State : uint8_t { Unknown, Rpc, NotRpc, Faulted };
+  const char* pdu(const uint8_t* p, size_t len, std::vector<RpcCall>& calls);
+  const char* contexts(const uint8_t* p, size_t len, bool little_endian);
+  const char* request(const uint8_t* p, size_t len, bool little_endian, std::vector<RpcCall>& calls);
+
+  State state_ = State::Unknown;
+  std::vector<uint8_t> pending_;            // a PDU's bytes so far
+  std::map<uint16_t, Uuid> contexts_;       // context id -> interface
+  std::map<uint32_t, RpcCall> open_calls_;   // call id -> the fragments joined so far
+};
+
+// A connection's pipes, by the id the SMB reader gives a pipe write (FID, FileId).
+class DceRpcPipes {
+ public:
+  // Pipes a connection writes to at once: a few; past this the longest unwritten is forgotten
+  // (a fragment it was joining then belongs to no call, which is a fault).
+  static constexpr size_t kMaxPipes = 32;
+  void feed(uint64_t pipe, const uint8_t* data, size_t len, bool cut, std::vector<RpcCall>& calls,
+            const char*& fault);
+
+ private:
+  std::list<std::pair<uint64_t, DceRpcPipe>> pipes_;  // most recently written first
+};
+
+}  // namespace vitrine::netmon::smb

@@ -1,0 +1,182 @@
+// DCE/RPC over a named pipe on byte arrays: PDUs joined across writes, requests joined across
+// fragments, every context of a bind and an alter_context, and the MS08-067 signature on the
+// joined stub; then what makes a pipe's stream unreadable, each a fault, never a silent pass.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "packet_bytes.h"
+#include "smb/dcerpc.h"
+#include "smb/smb_inspector.h"
+
+using namespace vitrine::netmon::smb;
+using vitrine::testing::append;
+using vitrine::testing::Bytes;
+using vitrine::testing::put_le16;
+using vitrine::testing::put_le32;
+
+namespace {
+
+constexpr uint8_t kFirst = 0x01, kLast = 0x02;
+const Uuid kOther = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+
+Bytes utf16(const std::string& s) {
+  Bytes b;
+  for (char c : s) append(b, {static_cast<uint8_t>(c), 0});
+  return b;
+}
+
+Bytes pdu(uint8_t type, uint8_t flags, uint32_t call_id, const Bytes& body) {
+  Bytes b = {5, 0, type, flags, 0x10, 0, 0, 0};
+  put_le16(b, static_cast<uint32_t>(16 + body.size()));
+  put_le16(b, 0);
+  put_le32(b, call_id);
+  append(b, body);
+  return b;
+}
+
+// A bind (11) or alter_context (14) offering `interfaces` as contexts 0, 1, ...
+Bytes bind(const std::vector<Uuid>& interfaces, uint8_t type = 11) {
+  Bytes body = {0xb8, 0x10, 0xb8, 0x10, 0, 0, 0, 0, static_cast<uint8_t>(interfaces.size()), 0, 0, 0};
+  for (size_t i = 0; i < interfaces.size(); ++i) {
+    put_le16(body, static_cast<uint32_t>(i));
+    append(body, {1, 0});
+    append(body, Bytes(interfaces[i].begin(), interfaces[i].end()));
+    put_le32(body, 3);
+    append(body, Bytes(20, 0x8a));  // NDR's transfer syntax (its bytes do not matter here)
+  }
+  return pdu(type, kFirst | kLast, 1, body);
+}
+
+Bytes request(uint16_t context, uint16_t opnum, const Bytes& stub, uint8_t flags = kFirst | kLast, uint32_t call_id = 2) {
+  Bytes body;
+  put_le32(body, static_cast<uint32_t>(stub.size()));
+  put_le16(body, context);
+  put_le16(body, opnum);
+  append(body, stub);
+  return pdu(0, flags, call_id, body);
+}
+
+const Bytes kTraversal = utf16("\\AAAA\\..\\..\\n");
+
+std::vector<RpcCall> feed(DceRpcPipes& pipes, const Bytes& stream, size_t piece, const char** fault = nullptr) {
+  std::vector<RpcCall> calls;
+  const char* f = nullptr;
+  for (size_t at = 0; at < stream.size(); at += piece)
+    pipes.feed(7, stream.data() + at, std::min(piece, stream.size() - at), false, calls, f);
+  if (fault) *fault = f;
+  return calls;
+}
+
+}  // namespace
+
+TEST(DceRpcPipe, PdusAreJoinedAcrossWritesAndFragmentsAcrossPdus) {
+  // srvsvc not first among the contexts, the request in two fragments, written in pieces of
+  // every size: one call, on srvsvc, its stub whole.
+  Bytes stream = bind({kOther, kSrvsvcInterface});
+  const Bytes head(kTraversal.begin(), kTraversal.begin() + 9), tail(kTraversal.begin() + 9, kTraversal.end());
+  append(stream, request(1, 31, head, kFirst));
+  append(stream, request(1, 31, tail, kLast));
+  for (size_t piece : {size_t{1}, size_t{3}, size_t{17}, stream.size()}) {
+    DceRpcPipes pipes;
+    const char* fault = nullptr;
+    const auto calls = feed(pipes, stream, piece, &fault);
+    EXPECT_EQ(fault, nullptr);
+    ASSERT_EQ(calls.size(), 1u) << piece;
+    EXPECT_EQ(calls[0].interface, kSrvsvcInterface);
+    EXPECT_EQ(calls[0].stub, kTraversal);
+    EXPECT_STREQ(ms08_067_signature(calls[0]), kSignaturePathCanonicalize) << piece;
+  }
+}
+
+TEST(DceRpcPipe, AnAlterContextNamesItsInterfacesToo) {
+  Bytes stream = bind({kOther});
+  append(stream, bind({kOther, kSrvsvcInterface}, 14));
+  append(stream, request(1, 32, kTraversal));
+  DceRpcPipes pipes;
+  const auto calls = feed(pipes, stream, stream.size());
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_STREQ(ms08_067_signature(calls[0]), kSignaturePathCompare);
+  // On another interface, or a path that does not climb out, no signature; a context no
+  // bind named may be srvsvc, and is read as it.
+  Bytes other = bind({kOther});
+  append(other, request(0, 31, kTraversal));
+  append(other, request(1, 31, utf16("\\AAAA\\x\\..n")));
+  append(other, request(5, 31, utf16("/AAAA/../../n")));
+  DceRpcPipes fresh;
+  const auto more = feed(fresh, other, 5);
+  ASSERT_EQ(more.size(), 3u);
+  EXPECT_EQ(ms08_067_signature(more[0]), nullptr);
+  EXPECT_EQ(ms08_067_signature(more[1]), nullptr);
+  EXPECT_STREQ(ms08_067_signature(more[2]), kSignaturePathCanonicalize);
+}
+
+TEST(DceRpcPipe, WhatCannotBeReadIsAFault) {
+  struct Case {
+    Bytes stream;
+    const char* fault;
+  };
+  Bytes orphan = bind({kSrvsvcInterface});
+  append(orphan, request(0, 31, kTraversal, kLast));
+  Bytes too_long = bind({kSrvsvcInterface});
+  for (uint32_t i = 0; i * 60000 <= DceRpcPipe::kMaxStubBytes; ++i)
+    append(too_long, request(0, 31, Bytes(60000, 'A'), i == 0 ? kFirst : 0));
+  Bytes open_calls = bind({kSrvsvcInterface});
+  for (uint32_t i = 0; i <= DceRpcPipe::kMaxOpenCalls; ++i) append(open_calls, request(0, 31, {1}, kFirst, i));
+  Bytes junk = bind({kSrvsvcInterface});
+  append(junk, Bytes(20, 0x41));
+  Bytes short_bind = pdu(11, 3, 1, {0, 0});
+  const std::vector<Case> cases = {
+      {orphan, "a DCE/RPC fragment of no request"},
+      {too_long, "a DCE/RPC request longer than 64 KiB"},
+      {open_calls, "more calls open on a pipe than a client makes"},
+      {junk, "bytes on an RPC pipe that are not a DCE/RPC PDU"},
+      {short_bind, "a bind cut short"},
+  };
+  for (const auto& c : cases) {
+    DceRpcPipes pipes;
+    const char* fault = nullptr;
+    feed(pipes, c.stream, 1000, &fault);
+    EXPECT_STREQ(fault, c.fault);
+  }
+  // A write cut short on an RPC pipe; the same on a pipe that is not RPC (a file) is nothing.
+  DceRpcPipes pipes;
+  std::vector<RpcCall> calls;
+  const char* fault = nullptr;
+  const Bytes b = bind({kSrvsvcInterface}), text = {'f', 'i', 'l', 'e', ' ', 'd', 'a', 't', 'a'};
+  pipes.feed(1, text.data(), text.size(), true, calls, fault);
+  pipes.feed(1, text.data(), text.size(), false, calls, fault);
+  EXPECT_EQ(fault, nullptr);
+  pipes.feed(2, b.data(), b.size(), false, calls, fault);
+  pipes.feed(2, b.data(), 10, true, calls, fault);
+  EXPECT_STREQ(fault, "a write to an RPC pipe longer than what is read of it");
+}
+
+TEST(DceRpcPipe, ABindStartsAConversationOnAPipeThatWasNotRpc) {
+  DceRpcPipes pipes;
+  std::vector<RpcCall> calls;
+  const char* fault = nullptr;
+  const Bytes text = {'h', 'e', 'l', 'l', 'o'};
+  Bytes stream = bind({kSrvsvcInterface});
+  append(stream, request(0, 31, kTraversal));
+  pipes.feed(9, text.data(), text.size(), false, calls, fault);
+  pipes.feed(9, stream.data(), stream.size(), false, calls, fault);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_STREQ(ms08_067_signature(calls[0]), kSignaturePathCanonicalize);
+}
+
+TEST(DceRpcPipe, APipeForgottenMidCallLeavesAFragmentOfNoRequest) {
+  DceRpcPipes pipes;
+  std::vector<RpcCall> calls;
+  const char* fault = nullptr;
+  Bytes first = bind({kSrvsvcInterface});
+  append(first, request(0, 31, Bytes(kTraversal.begin(), kTraversal.begin() + 6), kFirst));
+  pipes.feed(1, first.data(), first.size(), false, calls, fault);
+  const Bytes other = bind({kOther});
+  for (uint64_t pipe = 2; pipe <= DceRpcPipes::kMaxPipes + 1; ++pipe) pipes.feed(pipe, other.data(), other.size(), false, calls, fault);
+  const Bytes rest = request(0, 31, Bytes(kTraversal.begin() + 6, kTraversal.end()), kLast);
+  pipes.feed(1, rest.data(), rest.size(), false, calls, fault);
+  EXPECT_TRUE(calls.empty());
+  EXPECT_STREQ(fault, "a DCE/RPC fragment of no request");
+}
