@@ -9,6 +9,7 @@
 #include <ndpi/ndpi_protocol_ids.h>
 
 #include "packet_bytes.h"
+#include "smb_bytes.h"
 #include "smb/smb_inspector.h"
 #include "smb/smb_message.h"
 
@@ -21,45 +22,7 @@ using vitrine::testing::append;
 using vitrine::testing::Bytes;
 using vitrine::testing::put_le16;
 using vitrine::testing::put_le32;
-
-// An SMB1 message: header (command, reply flag, unicode flag, MID), words, bytes.
-Bytes smb1(uint8_t cmd, const Bytes& words, const Bytes& bytes, uint16_t mid = 1, bool reply = false, bool unicode = true) {
-  Bytes m = {0xff, 'S', 'M', 'B', cmd, 0, 0, 0, 0, static_cast<uint8_t>(reply ? 0x98 : 0x18)};
-  put_le16(m, unicode ? 0xc807 : 0x4807);
-  for (int i = 0; i < 12; ++i) m.push_back(0);  // PID high, signature, reserved
-  put_le16(m, 0);  // TID
-  put_le16(m, 0xfeff);  // PID
-  put_le16(m, 0);  // UID
-  put_le16(m, mid);
-  m.push_back(static_cast<uint8_t>(words.size() / 2));
-  append(m, words);
-  put_le16(m, static_cast<uint32_t>(bytes.size()));
-  append(m, bytes);
-  return m;
-}
-
-// TRANSACTION or TRANSACTION2 request words with the given setup words.
-Bytes trans_words(const std::vector<uint16_t>& setup) {
-  Bytes w;
-  for (int i = 0; i < 13; ++i) put_le16(w, 0);
-  w.push_back(static_cast<uint8_t>(setup.size()));
-  w.push_back(0);
-  for (uint16_t s : setup) put_le16(w, s);
-  return w;
-}
-
-Bytes netbios(const Bytes& msg) {
-  Bytes b = {0, static_cast<uint8_t>(msg.size() >> 16), static_cast<uint8_t>(msg.size() >> 8), static_cast<uint8_t>(msg.size())};
-  append(b, msg);
-  return b;
-}
-
-Bytes utf16(const std::string& s) {
-  Bytes b;
-  for (char c : s) put_le16(b, static_cast<uint8_t>(c));
-  put_le16(b, 0);
-  return b;
-}
+using namespace vitrine::testing::smb_bytes;
 
 std::vector<SmbMessage> parse_all(const Bytes& m, ParseStatus expected = ParseStatus::Ok) {
   std::vector<SmbMessage> out;
@@ -318,8 +281,12 @@ TEST(SmbInspector, VirtualPatchSignatures) {
   EXPECT_EQ(signature_of(run({smb1(0x32, trans_words({0x000e}), {0}, 65)})), kSignatureTrans2SessionSetup);
   Bytes nt_words;
   for (int i = 0; i < 19; ++i) put_le16(nt_words, 0);
-  EXPECT_EQ(signature_of(run({smb1(0xa0, nt_words, {0}, 7), smb1(0x33, trans_words({}), {0}, 7)})), kSignatureNtTransByTrans2);
-  EXPECT_EQ(signature_of(run({smb1(0xa0, nt_words, {0}, 7), smb1(0x33, trans_words({}), {0}, 8)})), "");
+  nt_words[36] = 1;  // NT_TRANSACT_CREATE
+  Bytes nt_pending = nt_words;
+  nt_pending[7] = 100;  // TotalDataCount: the rest in secondaries
+  EXPECT_EQ(signature_of(run({smb1(0xa0, nt_pending, {0}, 7), smb1(0x33, trans_words({}), {0}, 7)})), kSignatureNtTransByTrans2);
+  EXPECT_EQ(signature_of(run({smb1(0xa0, nt_pending, {0}, 7), smb1(0x33, trans_words({}), {0}, 8)})),
+            kSignatureSecondaryWithoutPending);
   // EternalBlue's NT_TRANSACT announces 66,512 bytes of data; 64 KiB is still a client's.
   Bytes oversized = nt_words;
   oversized[7] = 0xd0, oversized[8] = 0x03, oversized[9] = 0x01;  // TotalDataCount 0x103d0

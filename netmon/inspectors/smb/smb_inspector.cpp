@@ -9,7 +9,7 @@ extern "C" {
 namespace vitrine::netmon::smb {
 
 namespace {
-constexpr uint8_t kTransaction = 0x25, kTransaction2 = 0x32, kTransaction2Secondary = 0x33, kNtTransact = 0xa0;
+constexpr uint8_t kTransaction = 0x25, kTransaction2 = 0x32, kNtTransact = 0xa0, kNtCancel = 0xa4;
 constexpr uint16_t kTransPeekNamedPipe = 0x0023, kTrans2SessionSetup = 0x000e;
 // A separator, "..", a separator, as UTF-16 in the stub's byte order: a path that climbs out
 // of where NetpwPathCanonicalize's buffer begins. Both separators, as Windows reads both.
@@ -84,30 +84,43 @@ void SmbInspector::request(const SmbMessage& msg, InspectionOutput& out) {
     m.patch = patch;
     m.signature = signature;
   };
+  // The transaction rules first: where an older signature also matches (EternalBlue's), its id stands.
+  const char* rpc = nullptr;
   if (msg.version == 1) {
+    if (const char* s = transaction_rules(msg, out, rpc)) hit(policy::VirtualPatch::Ms17010, s);
     if (msg.command_code == kTransaction && msg.has_trans_setup && msg.trans_subcommand == kTransPeekNamedPipe &&
         msg.trans_fid == 0)
       hit(policy::VirtualPatch::Ms17010, kSignaturePeekNamedPipe);
     if (msg.command_code == kTransaction2 && msg.has_trans_setup && msg.trans_subcommand == kTrans2SessionSetup)
       hit(policy::VirtualPatch::Ms17010, kSignatureTrans2SessionSetup);
-    if (msg.command_code == kNtTransact) {
-      if (msg.nt_trans_total_data > kMaxPlausibleNtTransData) hit(policy::VirtualPatch::Ms17010, kSignatureNtTransOversized);
-      if (open_nt_transacts_.size() >= kMaxOpenNtTransacts) open_nt_transacts_.pop_front();
-      open_nt_transacts_.push_back(msg.message_id);
-    }
-    if (msg.command_code == kTransaction2Secondary &&
-        std::find(open_nt_transacts_.begin(), open_nt_transacts_.end(), msg.message_id) != open_nt_transacts_.end())
-      hit(policy::VirtualPatch::Ms17010, kSignatureNtTransByTrans2);
+    if (msg.command_code == kNtTransact && msg.nt_trans_total_data > kMaxPlausibleNtTransData)
+      hit(policy::VirtualPatch::Ms17010, kSignatureNtTransOversized);
   }
-  if (!msg.pipe_data.empty() || msg.pipe_data_cut) {
-    std::vector<RpcCall> calls;
-    const char* fault = nullptr;
-    pipes_.feed(msg.pipe_id, msg.pipe_data.data(), msg.pipe_data.size(), msg.pipe_data_cut, calls, fault);
-    if (fault != nullptr) out.malformed.push_back(fault);
-    for (const RpcCall& call : calls)
-      if (const char* signature = ms08_067_signature(call)) hit(policy::VirtualPatch::Ms08067, signature);
-  }
+  if (!msg.has_transaction && (!msg.pipe_data.empty() || msg.pipe_data_cut))
+    rpc = pipe_write(msg.pipe_id, msg.pipe_data, msg.pipe_data_cut, out);
+  if (rpc != nullptr) hit(policy::VirtualPatch::Ms08067, rpc);
   out.messages.push_back(std::move(m));
+}
+
+const char* SmbInspector::transaction_rules(const SmbMessage& msg, InspectionOutput& out, const char*& rpc) {
+  if (!msg.has_transaction) {
+    // NT_CANCEL is how a client gives up on a pending request: the one command that may.
+    return msg.command_code != kNtCancel && transactions_.pending(msg) ? kSignatureCommandOnPendingTransaction : nullptr;
+  }
+  TransactionOutcome t = transactions_.on_request(msg);
+  if (t.pipe_write) rpc = pipe_write(t.pipe_id, t.data, t.data_cut, out);
+  return t.signature;
+}
+
+const char* SmbInspector::pipe_write(uint64_t pipe, const std::vector<uint8_t>& data, bool cut, InspectionOutput& out) {
+  std::vector<RpcCall> calls;
+  const char* fault = nullptr;
+  pipes_.feed(pipe, data.data(), data.size(), cut, calls, fault);
+  if (fault != nullptr) out.malformed.push_back(fault);
+  const char* signature = nullptr;
+  for (const RpcCall& call : calls)
+    if (const char* s = ms08_067_signature(call)) signature = s;
+  return signature;
 }
 
 void SmbInspector::answer(const SmbMessage& msg, InspectionOutput& out) {

@@ -13,6 +13,7 @@
 #include "vitrine/netmon/recognition.h"
 #include "smb/dcerpc.h"
 #include "smb/smb_message.h"
+#include "smb/smb_transactions.h"
 #include "vitrine/netmon/inspector.h"
 
 namespace vitrine::netmon::smb {
@@ -20,7 +21,6 @@ namespace vitrine::netmon::smb {
 // Stable signature ids, in events and metrics.
 inline constexpr const char* kSignaturePeekNamedPipe = "vitrine.smb.ms17-010.peek-named-pipe-fid0";
 inline constexpr const char* kSignatureTrans2SessionSetup = "vitrine.smb.ms17-010.trans2-session-setup";
-inline constexpr const char* kSignatureNtTransByTrans2 = "vitrine.smb.ms17-010.nt-trans-continued-by-trans2";
 // An NT_TRANSACT announcing more data than any of its subcommands carries: EternalBlue's
 // announces 66,512 bytes of OS/2 extended attributes, whose list the server mis-sizes.
 inline constexpr const char* kSignatureNtTransOversized = "vitrine.smb.ms17-010.nt-trans-oversized";
@@ -41,9 +41,6 @@ std::unique_ptr<Inspector> create(std::string_view patient_key);
 
 class SmbInspector : public Inspector {
  public:
-  // NT_TRANSACT requests remembered, to see one continued by a TRANSACTION2_SECONDARY (how
-  // EternalBlue overflows the server's buffer): clients have a handful outstanding at most.
-  static constexpr size_t kMaxOpenNtTransacts = 64;
   // The srvsvc operations that reach MS08-067's flawed path canonicalisation ([MS-SRVS]).
   static constexpr uint16_t kOpnumNetprPathCanonicalize = 31;
   static constexpr uint16_t kOpnumNetprPathCompare = 32;
@@ -59,6 +56,10 @@ class SmbInspector : public Inspector {
 
  private:
   void request(const SmbMessage& msg, InspectionOutput& out);
+  // The SMB1 transaction rules' signature; a pipe transaction made whole goes to the pipe's
+  // DCE/RPC, and `rpc` is then the MS08-067 signature its calls carry.
+  const char* transaction_rules(const SmbMessage& msg, InspectionOutput& out, const char*& rpc);
+  const char* pipe_write(uint64_t pipe, const std::vector<uint8_t>& data, bool cut, InspectionOutput& out);
   void answer(const SmbMessage& msg, InspectionOutput& out);
 
   NetbiosFramer framer_[2];
@@ -66,7 +67,7 @@ class SmbInspector : public Inspector {
   bool request_seen_ = false;
   std::string dialect_;  // once negotiated
   std::vector<std::string> offered_;
-  std::deque<uint64_t> open_nt_transacts_;
+  TransactionTable transactions_;  // SMB1 transactions waiting for their secondaries
   DceRpcPipes pipes_;  // what the client writes to each named pipe, as DCE/RPC
 };
 

@@ -14,7 +14,8 @@ constexpr uint8_t kSmb1Reply = 0x80;
 constexpr uint8_t kNoAndx = 0xff;  // AndXCommand: nothing chained
 constexpr uint16_t kSmb1Unicode = 0x8000;
 constexpr uint8_t kNegotiate1 = 0x72, kTransaction = 0x25, kTransaction2 = 0x32, kNtTransact = 0xa0,
-                  kTreeConnectAndx = 0x75, kWriteAndx = 0x2f;
+                  kTreeConnectAndx = 0x75, kWriteAndx = 0x2f, kTransactionSecondary = 0x26,
+                  kTransaction2Secondary = 0x33, kNtTransactSecondary = 0xa1;
 constexpr uint16_t kNegotiate2 = 0, kTreeConnect2 = 3, kWrite2 = 9, kIoctl2 = 11;
 constexpr uint32_t kSmb2Response = 0x1;
 // A pipe write is kept whole as far as its message is (NetbiosFramer::kMaxKeptBytes): DCE/RPC
@@ -113,6 +114,13 @@ void keep_pipe_data(SmbMessage& out, const uint8_t* base, size_t len, size_t off
 // An SMB2 FileId (persistent and volatile halves) as one pipe id; SMB1 FIDs take the low 16 bits.
 uint64_t smb2_file_id(const uint8_t* p) { return (le64(p) ^ le64(p + 8)) | uint64_t{1} << 63; }
 
+TransactionPart& transaction(SmbMessage& out, TransactionPart::Kind kind, bool secondary) {
+  out.has_transaction = true;
+  out.transaction.kind = kind;
+  out.transaction.secondary = secondary;
+  return out.transaction;
+}
+
 bool is_andx(uint8_t code) {
   switch (code) {
     case 0x24: case 0x2d: case 0x2e: case 0x2f: case 0x73: case 0x74: case 0x75: case 0xa2: return true;
@@ -180,14 +188,54 @@ ParseStatus parse_smb1_command(const uint8_t* d, size_t len, size_t at, uint8_t 
       }
       // A named-pipe transaction's data: what the data count says, of the total the rest of
       // which would follow in TRANSACTION_SECONDARY requests (not joined yet: said to be cut).
+      if (wc >= 14) {
+        TransactionPart& t = transaction(out, code == kTransaction ? TransactionPart::Kind::Trans
+                                                                   : TransactionPart::Kind::Trans2, false);
+        t.total_params = le16(w);
+        t.total_data = le16(w + 2);
+        t.param_count = le16(w + 18);
+        t.data_count = le16(w + 22);
+      }
+      // A named-pipe transaction's data (the rest of it, if any, in its secondaries).
       if (code == kTransaction && out.has_trans_setup && w[26] >= 2 &&
-          (out.trans_subcommand == kTransactNmPipe || out.trans_subcommand == kWriteNmPipe)) {
+          (out.trans_subcommand == kTransactNmPipe || out.trans_subcommand == kWriteNmPipe))
         keep_pipe_data(out, d, len, le16(w + 24), le16(w + 22), out.trans_fid);
-        if (le16(w + 2) > le16(w + 22)) out.pipe_data_cut = true;
+      break;
+    case kTransactionSecondary:
+    case kTransaction2Secondary:
+      if (wc >= 8) {
+        TransactionPart& t = transaction(out, code == kTransactionSecondary ? TransactionPart::Kind::Trans
+                                                                            : TransactionPart::Kind::Trans2, true);
+        t.total_params = le16(w);
+        t.total_data = le16(w + 2);
+        t.param_count = le16(w + 4);
+        t.param_disp = le16(w + 8);
+        t.data_count = le16(w + 10);
+        t.data_disp = le16(w + 14);
+        if (code == kTransactionSecondary) keep_pipe_data(out, d, len, le16(w + 12), t.data_count, 0);
       }
       break;
     case kNtTransact:
-      if (wc >= 19) out.nt_trans_total_data = le32(w + 7);
+      if (wc >= 19) {
+        out.nt_trans_total_data = le32(w + 7);
+        TransactionPart& t = transaction(out, TransactionPart::Kind::NtTrans, false);
+        t.total_params = le32(w + 3);
+        t.total_data = le32(w + 7);
+        t.param_count = le32(w + 19);
+        t.data_count = le32(w + 27);
+        t.nt_function = le16(w + 36);
+      }
+      break;
+    case kNtTransactSecondary:
+      if (wc >= 18) {
+        TransactionPart& t = transaction(out, TransactionPart::Kind::NtTrans, true);
+        t.total_params = le32(w + 3);
+        t.total_data = le32(w + 7);
+        t.param_count = le32(w + 11);
+        t.param_disp = le32(w + 19);
+        t.data_count = le32(w + 23);
+        t.data_disp = le32(w + 31);
+      }
       break;
     case kWriteAndx:
       // FID at word 2; DataLengthHigh (word 9) adds 16 bits for large writes.
@@ -206,6 +254,9 @@ ParseStatus parse_smb1(const uint8_t* d, size_t len, std::vector<SmbMessage>& ou
   header.version = 1;
   header.response = (d[9] & kSmb1Reply) != 0;
   header.message_id = le16(d + 30);
+  header.tid = le16(d + 24);
+  header.pid = uint32_t{le16(d + 12)} << 16 | le16(d + 26);
+  header.uid = le16(d + 28);
   uint8_t code = d[4];
   for (size_t at = kSmb1Header;;) {
     if (out.size() == kMaxCommandsPerFrame) return ParseStatus::BadChain;

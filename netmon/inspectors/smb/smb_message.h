@@ -13,12 +13,26 @@
 
 namespace vitrine::netmon::smb {
 
+// What an SMB1 transaction request says of its place in the transaction ([MS-CIFS] 2.2.4.33,
+// .34, .46, .62, .63): a primary (TRANSACTION, TRANSACTION2, NT_TRANSACT) or a secondary, the
+// totals it announces and the counts and displacements of what it carries.
+struct TransactionPart {
+  enum class Kind : uint8_t { Trans, Trans2, NtTrans };
+  Kind kind = Kind::Trans;
+  bool secondary = false;
+  uint32_t total_params = 0, total_data = 0;
+  uint32_t param_count = 0, param_disp = 0, data_count = 0, data_disp = 0;
+  uint16_t nt_function = 0;  // NT_TRANSACT primary: its Function
+};
+
 struct SmbMessage {
   int version = 0;           // 1, 2, or 3 for an SMB 3 encrypted or compressed wrapper (unreadable)
   bool response = false;
   std::string command;       // [MS-CIFS] / [MS-SMB2] name, e.g. "TREE_CONNECT_ANDX"
   uint8_t command_code = 0;  // SMB1 code, or SMB2 command number
   uint64_t message_id = 0;   // SMB1 MID, SMB2 MessageId
+  uint16_t uid = 0, tid = 0; // SMB1: the user and tree the request is for
+  uint32_t pid = 0;          // SMB1: PIDHigh and PIDLow
   std::vector<std::string> offered_dialects;  // SMB1 NEGOTIATE request: the dialect strings
   int dialect_index = -1;                     // SMB1 NEGOTIATE response: the one chosen
   std::string dialect;       // SMB2 NEGOTIATE response: "2.0.2", "2.1", "3.0", "3.0.2", "3.1.1"
@@ -30,6 +44,8 @@ struct SmbMessage {
   std::vector<uint8_t> pipe_data; // bytes written to a file or named pipe (TransactNmPipe, WRITE_ANDX, SMB2 WRITE, pipe IOCTL)
   bool pipe_data_cut = false;     // more was written than `pipe_data` holds (the message's head only is kept)
   uint64_t pipe_id = 0;           // the FID or FileId written to
+  bool has_transaction = false;   // an SMB1 transaction request: `transaction` says which part
+  TransactionPart transaction;    // (a TRANSACTION's or its secondary's data is in pipe_data)
 };
 
 enum class ParseStatus : uint8_t {
