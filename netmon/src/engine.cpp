@@ -178,7 +178,7 @@ void Engine::handle_ip(const Frame& f, const Decoded& d) {
   else if (flow->classification.risks != risks_before)
     rejudge_allowed(*flow, f.time_us, "judged again on a risk the classifier reported after its verdict");
 
-  const uint32_t seq_end = flow->ip_protocol == IPPROTO_TCP ? tcp_seq_end(d) : 0;
+  const SeqSpan seq = flow->ip_protocol == IPPROTO_TCP ? SeqSpan{d.tcp_seq, tcp_seq_end(d)} : SeqSpan{};
   if (flow->verdict == Verdict::Deny) {
     ++flow->dropped_packets;
     drop(f);
@@ -189,14 +189,14 @@ void Engine::handle_ip(const Frame& f, const Decoded& d) {
     // that the protocol has a chance to show itself. Payload waits.
     if (d.payload_len == 0) {
       forward(f);
-      note_forwarded(*flow, ep, seq_end);
+      note_forwarded(*flow, ep, seq);
     } else {
-      hold(*flow, f, ep, seq_end);
+      hold(*flow, f, ep, seq);
     }
     return;
   }
   forward(f);
-  note_forwarded(*flow, ep, seq_end);
+  note_forwarded(*flow, ep, seq);
   account(*flow);
 }
 

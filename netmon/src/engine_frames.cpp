@@ -9,7 +9,7 @@
 
 namespace vitrine::netmon {
 
-void Engine::hold(Flow& flow, const Frame& f, uint8_t endpoint, uint32_t seq_end) {
+void Engine::hold(Flow& flow, const Frame& f, uint8_t endpoint, SeqSpan tcp) {
   const auto& limits = policy_->limits;
   const size_t count = flow.held_count();
   const uint32_t held_bytes = flow.held ? flow.held->bytes : 0;
@@ -17,7 +17,7 @@ void Engine::hold(Flow& flow, const Frame& f, uint8_t endpoint, uint32_t seq_end
   // many segments its sender cut it into.
   const bool message = flow.streams && flow.streams->judged && !flow.streams->recognising;
   const auto what = message ? HoldQueue::For::Message : HoldQueue::For::Verdict;
-  switch (hold_.hold(flow, f.data, f.len, other(f.from), endpoint, seq_end, f.time_us, limits, what)) {
+  switch (hold_.hold(flow, f.data, f.len, other(f.from), endpoint, tcp, f.time_us, limits, what)) {
     case HoldQueue::Result::Held:
       metrics_.held(hold_.frames());
       return;
@@ -39,7 +39,7 @@ void Engine::hold(Flow& flow, const Frame& f, uint8_t endpoint, uint32_t seq_end
   // The bound decided the verdict: this frame follows the held ones.
   if (flow.verdict == Verdict::Allow) {
     forward(f);
-    note_forwarded(flow, endpoint, seq_end);
+    note_forwarded(flow, endpoint, tcp);
   } else {
     ++flow.dropped_packets;
     drop(f);
@@ -52,7 +52,7 @@ void Engine::release_held(Flow& flow, bool pass) {
     const Frame f{h.bytes.data(), h.bytes.size(), other(h.to), 0};
     if (pass) {
       forward(f);
-      note_forwarded(flow, h.endpoint, h.tcp_seq_end);
+      note_forwarded(flow, h.endpoint, h.tcp);
     } else {
       ++flow.dropped_packets;
       drop(f);
@@ -75,7 +75,7 @@ void Engine::send_resets(Flow& flow) {
   // A reset "from" one endpoint to the other. The receiver accepts it when its sequence
   // number is exactly what the receiver expects next (what was forwarded from the sender), or,
   // before anything was forwarded, when it acknowledges what the receiver sent (its SYN).
-  auto reset_to = [&](uint8_t to) {
+  auto reset_to = [&](uint8_t to, uint32_t seq) {
     const uint8_t from = 1 - to;
     ResetSpec spec;
     spec.src_mac = mac[from];
@@ -84,7 +84,7 @@ void Engine::send_resets(Flow& flow) {
     spec.dst_ip = ip[to];
     spec.src_port = port[from];
     spec.dst_port = port[to];
-    spec.seq = flow.forwarded_known[from] ? flow.forwarded_next[from] : 0;
+    spec.seq = seq;
     if (flow.tcp.ep[to].sent) spec.ack = flow.tcp.ep[to].next;
     const auto frame = build_tcp_reset(spec);
     if (sink_.send(side_of[to], frame.data(), frame.size()))
@@ -93,17 +93,32 @@ void Engine::send_resets(Flow& flow) {
       metrics_.send_error(side_of[to]);
   };
   // Only an endpoint that knows of the flow (it sent, or received, part of it) gets a reset.
-  for (uint8_t e = 0; e < 2; ++e)
-    if (flow.tcp.ep[e].sent || flow.forwarded_known[1 - e]) reset_to(e);
+  for (uint8_t e = 0; e < 2; ++e) {
+    if (!flow.tcp.ep[e].sent && !flow.forwarded_known[1 - e]) continue;
+    const uint8_t from = 1 - e;
+    if (!flow.forwarded_known[from]) {
+      reset_to(e, 0);
+      continue;
+    }
+    // With bytes forwarded ahead of a hole, the receiver expects the hole (still open) or the
+    // end of them (filled since): one of the two resets is exact, the other draws an ACK.
+    reset_to(e, flow.forwarded_contig[from]);
+    if (flow.forwarded_next[from] != flow.forwarded_contig[from]) reset_to(e, flow.forwarded_next[from]);
+  }
   flow.tcp.phase = TcpPhase::Reset;
 }
 
-void Engine::note_forwarded(Flow& flow, uint8_t endpoint, uint32_t seq_end) {
+void Engine::note_forwarded(Flow& flow, uint8_t endpoint, SeqSpan tcp) {
   if (flow.ip_protocol != IPPROTO_TCP) return;
-  if (!flow.forwarded_known[endpoint] || seq_after(seq_end, flow.forwarded_next[endpoint])) {
-    flow.forwarded_next[endpoint] = seq_end;
+  if (!flow.forwarded_known[endpoint]) {
+    flow.forwarded_next[endpoint] = flow.forwarded_contig[endpoint] = tcp.end;
     flow.forwarded_known[endpoint] = true;
+    return;
   }
+  if (seq_after(tcp.end, flow.forwarded_next[endpoint])) flow.forwarded_next[endpoint] = tcp.end;
+  // In order if it starts at or before what was forwarded in order (a hole before it: not).
+  if (!seq_after(tcp.seq, flow.forwarded_contig[endpoint]) && seq_after(tcp.end, flow.forwarded_contig[endpoint]))
+    flow.forwarded_contig[endpoint] = tcp.end;
 }
 
 void Engine::forward(const Frame& f) {

@@ -3,7 +3,7 @@
 namespace vitrine::netmon {
 
 HoldQueue::Result HoldQueue::hold(Flow& flow, const uint8_t* data, size_t len, Side to, uint8_t endpoint,
-                                  uint32_t seq_end, uint64_t now_us, const policy::Limits& limits, For what) {
+                                  SeqSpan tcp, uint64_t now_us, const policy::Limits& limits, For what) {
   const size_t count = flow.held_count();
   const uint32_t bytes = flow.held ? flow.held->bytes : 0;
   if (what == For::Verdict && count + 1 > limits.hold_packets) return Result::OverPackets;
@@ -12,7 +12,7 @@ HoldQueue::Result HoldQueue::hold(Flow& flow, const uint8_t* data, size_t len, S
   if (side_bytes + len > kMaxHeldBytesPerSide) return Result::OverSide;
   if (!flow.held) flow.held = std::make_unique<HeldFrames>();
   HeldFrames& h = *flow.held;
-  h.frames.push_back(HeldFrame{std::vector<uint8_t>(data, data + len), to, endpoint, seq_end});
+  h.frames.push_back(HeldFrame{std::vector<uint8_t>(data, data + len), to, endpoint, tcp});
   h.bytes += static_cast<uint32_t>(len);
   side_bytes += len;
   ++frames_;

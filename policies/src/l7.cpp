@@ -215,7 +215,7 @@ const std::vector<std::string>& allowed_values(Attr a) {
       "OPEN_ANDX", "READ_ANDX", "WRITE_ANDX", "TRANSACTION2", "TRANSACTION2_SECONDARY",
       "FIND_CLOSE2", "TREE_CONNECT_ANDX", "SESSION_SETUP_ANDX", "LOGOFF_ANDX", "NT_TRANSACT",
       "NT_TRANSACT_SECONDARY", "NT_CREATE_ANDX", "NT_CANCEL", "NT_RENAME", "OPEN_PRINT_FILE",
-      "WRITE_PRINT_FILE", "CLOSE_PRINT_FILE"};
+      "WRITE_PRINT_FILE", "CLOSE_PRINT_FILE", "WRITE_AND_UNLOCK", "WRITE_RAW", "WRITE_AND_CLOSE"};
   switch (a) {
     case Attr::HttpMethod: return methods;
     case Attr::SmbDialect: return dialects;

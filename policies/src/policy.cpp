@@ -30,6 +30,7 @@ const char* to_string(VirtualPatch p) {
     case VirtualPatch::Ms17010: return "ms17-010";
     case VirtualPatch::Ms08067: return "ms08-067";
     case VirtualPatch::Cve20190708: return "cve-2019-0708";
+    case VirtualPatch::Ms06040: return "ms06-040";
     case VirtualPatch::kCount: break;
   }
   return "?";

@@ -166,6 +166,7 @@ def protocol_seeds():
     # another message code in MSH-9, an FS without its CR.
     msh = b"MSH|^~\\&|CAB|W3|PH|H|2026||ORM^O01^ADT_A01|1|P|2.5\r"
     (hl7_corpus / "batch").write_bytes(b"\x09\x0b" + msh + b"PID|1||X\r" + msh + b"\x1c\r")
+    (hl7_corpus / "lf-in-msh9").write_bytes(b"\x05\x0bMSH|^~\\&|CAB|W3|PH|H|2026||ORM^O01\n^ADT_A01|1|P|2.5\r\x1c\n")
     (hl7_corpus / "leading-crlf").write_bytes(b"\x03\r\n\r\n\x0b" + msh + b"\x1c\r\x0b" + msh + b"\x1c")
     # dicom: each direction of the recorded associations (golden case dicom-ae-titles).
     packets = rdpcap(str(ROOT / "tests" / "golden" / "dicom-ae-titles" / "input.pcap"))
@@ -256,6 +257,38 @@ def protocol_seeds():
                   (120).to_bytes(4, "little") + len(first).to_bytes(4, "little") + bytes(24) + first)
     stream2 = b"".join(len(m).to_bytes(4, "big") + m for m in (write2, ioctl2))
     (HERE / "corpus" / "fuzz_smb" / "dcerpc-smb2-pipe").write_bytes(bytes([199, 0]) + stream2)
+    # Transactions with secondaries: a TransactNmPipe whose DCE/RPC continues in a
+    # TRANSACTION_SECONDARY, an NT_TRANSACT_RENAME then its secondary, a WRITE_ANDX on a pending
+    # transaction's MID, SMB_COM_WRITE to a pipe, WRITE_ANDX in raw mode with its length prefix.
+    def smb1_msg(cmd, words, data, mid):
+        hdr = b"\xffSMB" + bytes([cmd]) + bytes(5) + b"\x07\xc8" + bytes(18) + mid.to_bytes(2, "little")
+        return hdr + bytes([len(words) // 2]) + words + len(data).to_bytes(2, "little") + data
+    def trans(total, data, mid):
+        w = bytearray(32)
+        w[2:4] = total.to_bytes(2, "little"); w[22:24] = len(data).to_bytes(2, "little"); w[24] = 67
+        w[26] = 2; w[28:30] = (0x26).to_bytes(2, "little"); w[30:32] = (0x4001).to_bytes(2, "little")
+        return smb1_msg(0x25, bytes(w), data, mid)
+    def trans_secondary(total, disp, data, mid):
+        w = bytearray(16)
+        w[2:4] = total.to_bytes(2, "little"); w[10] = len(data); w[12] = 51; w[14:16] = disp.to_bytes(2, "little")
+        return smb1_msg(0x26, bytes(w), data, mid)
+    call = rpc(0, 3, 2, len(stub).to_bytes(4, "little") + (1).to_bytes(2, "little") + (31).to_bytes(2, "little") + stub)
+    rename = bytearray(38); rename[36] = 5
+    core = lambda data: smb1_msg(0x0b, (0x4001).to_bytes(2, "little") + len(data).to_bytes(2, "little") + bytes(6),
+                                 b"\x01" + len(data).to_bytes(2, "little") + data, 1)
+    raw = b"\xff\x00\x00\x00" + (0x4001).to_bytes(2, "little") + bytes(8) + (0x000c).to_bytes(2, "little") + bytes(4) + \
+        (len(call) + 2).to_bytes(2, "little") + (59).to_bytes(2, "little")
+    shapes = {
+        "trans-with-secondary": [trans(len(bind_pdu), bind_pdu, 3), trans(len(call), call[:20], 4),
+                                 trans_secondary(len(call), 20, call[20:], 4)],
+        "nt-rename-then-secondary": [smb1_msg(0xa0, bytes(rename), b"\x00", 7), smb1_msg(0xa1, bytes(36), b"", 7)],
+        "write-on-pending-mid": [trans(100, bytes(50), 9), write_andx(bind_pdu)[:30] + b"\x09\x00" + write_andx(bind_pdu)[32:]],
+        "core-write-pipe": [core(bind_pdu), core(call)],
+        "raw-mode-prefix": [smb1_msg(0x2f, raw, len(call).to_bytes(2, "little") + call, 1)],
+    }
+    for name, messages in shapes.items():
+        stream = b"".join(len(m).to_bytes(4, "big") + m for m in messages)
+        (HERE / "corpus" / "fuzz_smb" / name).write_bytes(bytes([199, 0]) + stream)
     for name, message in (("smb2-negotiate", negotiate), ("smb2-next-inside-header", tree)):
         (HERE / "corpus" / "fuzz_smb" / name).write_bytes(bytes([199, 0]) + len(message).to_bytes(4, "big") + message)
     # usb: the descriptors of the cabinet's recorded devices (tests/passthrough/devices).

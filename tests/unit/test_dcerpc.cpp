@@ -104,12 +104,16 @@ TEST(DceRpcPipe, AnAlterContextNamesItsInterfacesToo) {
   append(other, request(0, 31, kTraversal));
   append(other, request(1, 31, utf16("\\AAAA\\x\\..n")));
   append(other, request(5, 31, utf16("/AAAA/../../n")));
+  Bytes trailing = utf16("\\AAAA\\..");
+  append(trailing, {0, 0});  // its NUL
+  append(other, request(5, 31, trailing));
   DceRpcPipes fresh;
   const auto more = feed(fresh, other, 5);
-  ASSERT_EQ(more.size(), 3u);
+  ASSERT_EQ(more.size(), 4u);
   EXPECT_EQ(ms08_067_signature(more[0]), nullptr);
   EXPECT_EQ(ms08_067_signature(more[1]), nullptr);
   EXPECT_STREQ(ms08_067_signature(more[2]), kSignaturePathCanonicalize);
+  EXPECT_STREQ(ms08_067_signature(more[3]), kSignaturePathCanonicalize) << "a trailing \\.. climbs too";
 }
 
 TEST(DceRpcPipe, WhatCannotBeReadIsAFault) {

@@ -237,7 +237,7 @@ TEST_F(NormaliserTest, AFlowPickedUpMidwayIsDeniedWhereMessagesAreJudged) {
   EXPECT_EQ(metric("vitrine_netmon_rule_hits_total", {{"rule", "onMidstream"}}), 1);
   EXPECT_EQ(engine_->flows().size(), 0u) << "denied at its first packet: no flow entry";
   // A policy that reads nothing lets it through unread.
-  start(std::string(kOrdersOnly) + "virtualPatches: {ms17-010: off, ms08-067: off, cve-2019-0708: off}\n" +
+  start(std::string(kOrdersOnly) + "virtualPatches: {ms17-010: off, ms08-067: off, cve-2019-0708: off, ms06-040: off}\n" +
         "outcomes: {onMidstream: allow}\n");
   send(0, kOrder);
   EXPECT_EQ(metric("vitrine_netmon_rule_hits_total", {{"rule", "orders-to-pharmacy"}}), 1);
@@ -346,4 +346,25 @@ TEST_F(NormaliserTest, LineBreaksBeforeTheFirstFrameAreTolerated) {
   send(2, kAdmission);
   EXPECT_TRUE(denied());
   EXPECT_EQ(received().find("ADT"), std::string::npos);
+}
+
+TEST_F(NormaliserTest, ACutFlowsResetGoesToTheHoleNotPastBytesAheadOfIt) {
+  // The admission's second half first (forwarded: the server cannot read it across the hole),
+  // then its first half: refused, and the server's reset is at the hole, which it accepts.
+  open();
+  send(0, kOrder);
+  const uint32_t at = static_cast<uint32_t>(kOrder.size()), half = static_cast<uint32_t>(kAdmission.size() / 2);
+  send(at + half, kAdmission.substr(half));
+  send(at, kAdmission.substr(0, half));
+  ASSERT_TRUE(denied());
+  std::vector<uint32_t> reset_seqs;
+  for (const Bytes& frame : sink_.to(Side::Uplink)) {
+    Decoded d;
+    if (decode_frame(LinkType::Ethernet, frame.data(), frame.size(), frame.size(), d) == Malformed::None &&
+        (d.tcp_flags & kRst))
+      reset_seqs.push_back(d.tcp_seq);
+  }
+  ASSERT_FALSE(reset_seqs.empty());
+  EXPECT_EQ(reset_seqs[0], kStart + at) << "the hole, which the server expects";
+  EXPECT_EQ(received(), kOrder);
 }

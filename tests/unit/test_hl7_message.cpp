@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "hl7/hl7_inspector.h"
 #include "hl7/hl7_message.h"
@@ -152,6 +153,40 @@ TEST(Hl7Recognition, LineBreaksBeforeTheFirstFrameAreSkipped) {
   EXPECT_EQ(recognises("\r\n\x0bMS"), Recognition::NeedMore);
   EXPECT_EQ(recognises("\r\nGET / HTTP/1.1\r\n"), Recognition::No);
   EXPECT_EQ(recognises(" " + framed(kOrder)), Recognition::No);
+}
+
+TEST(Hl7Message, ASegmentMustStartWithItsName) {
+  // An LF inside MSH-9, or a space before a segment: a receiver that ends segments at CR only,
+  // or strips the space, reads another message than the one split here.
+  Message m;
+  std::string error;
+  for (const std::string& odd : std::vector<std::string>{"MSH|^~\\&|A|B|C|D|2026||ORM^O01\n^ADT_A01|1|P|2.5\r",
+                                 "MSH|^~\\&|A|B|C|D|2026||ORM^O01|1|P|2.5\r MSH|^~\\&|A|B|C|D|2026||ADT^A01|2|P|2.5\r",
+                                 "MSH|^~\\&|A|B|C|D|2026||ORM^O01|1|P|2.5\rpid|1\r"}) {
+    EXPECT_EQ(parse(odd, m, error), ParseStatus::Error) << odd;
+    EXPECT_EQ(error, "a segment that does not start with a segment name");
+  }
+  EXPECT_EQ(parse(kOrder + "ZPI|1\rNTE\r", m, error), ParseStatus::Ok) << "Z-segments and a bare name are segments";
+}
+
+TEST(Hl7Inspector, AnMshSegmentCutByTheKeptHeadIsMalformed) {
+  // MSH-8 padded so that the 16 KiB kept end right after ORM^O01, its structure beyond.
+  const std::string msh = "MSH|^~\\&|A|B|C|D|2026|" + std::string(MllpFramer::kMaxHeadBytes - 30, 'x') + "|ORM^O01";
+  ASSERT_EQ(msh.size(), MllpFramer::kMaxHeadBytes);
+  const std::string frame = "\x0b" + msh + "^ADT_A01|1|P|2.5\r\x1c\r";
+  Hl7Inspector inspector("key");
+  vitrine::netmon::InspectionOutput out;
+  inspector.on_bytes(true, reinterpret_cast<const uint8_t*>(frame.data()), frame.size(), 0, out);
+  ASSERT_EQ(out.malformed.size(), 1u);
+  EXPECT_STREQ(out.malformed[0], "an MSH segment longer than what is kept of a message");
+  EXPECT_TRUE(out.messages.empty());
+}
+
+TEST(MllpFramer, AnEndBlockFollowedByLfIsAnEnd) {
+  MllpFramer f;
+  const Fed fed = feed(f, "\x0b" + kOrder + "\x1c\n\x0b" + kOrder + "\x1c\r");
+  EXPECT_EQ(fed.frames.size(), 2u);
+  EXPECT_TRUE(fed.errors.empty());
 }
 
 }  // namespace

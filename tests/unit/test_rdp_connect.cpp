@@ -115,8 +115,19 @@ Bytes connect_initial(const std::vector<std::string>& channels) {
 TEST(RdpConnect, TheRequestSaysWhoAndWhichSecurity) {
   const Bytes cr = connection_request("mstshash=nurse1", kProtocolSsl | kProtocolHybrid);
   EXPECT_EQ(looks_like_connection_request(cr.data(), cr.size()), Recognition::Yes);
-  for (size_t n : {size_t{0}, size_t{1}, size_t{4}, size_t{7}, cr.size() - 1})
+  // The X.224 connection request's code, six bytes in, is enough: what follows it is the
+  // inspector's to read (and to call malformed).
+  for (size_t n : {size_t{0}, size_t{1}, size_t{4}, size_t{5}})
     EXPECT_EQ(looks_like_connection_request(cr.data(), n), Recognition::NeedMore) << n;
+  EXPECT_EQ(looks_like_connection_request(cr.data(), 6), Recognition::Yes);
+  Bytes odd = connection_request("", 0);
+  odd[4 + 7] = 0x02;  // a negotiation type XP does not know: still RDP, for the inspector to judge
+  EXPECT_EQ(looks_like_connection_request(odd.data(), odd.size()), Recognition::Yes);
+  Bytes short_li = connection_request("", 0);
+  short_li[4] = 2;  // a length indicator shorter than the request's fixed part
+  EXPECT_EQ(looks_like_connection_request(short_li.data(), short_li.size()), Recognition::Yes);
+  ConnectionRequest refused;
+  EXPECT_EQ(parse_connection_request(short_li.data(), short_li.size(), refused), ParseStatus::Error) << "the inspector's to refuse";
   ConnectionRequest rq;
   ASSERT_EQ(parse_connection_request(cr.data(), cr.size(), rq), ParseStatus::Ok);
   EXPECT_EQ(rq.cookie, "mstshash=nurse1");
@@ -190,6 +201,22 @@ TEST(RdpConnect, TheConnectInitialIsReadElementByElementNotSearched) {
   refused.push_back(no_upward);
   for (size_t i = 0; i < refused.size(); ++i)
     EXPECT_EQ(parse_connect_initial(refused[i].data(), refused[i].size(), out), ParseStatus::Error) << i;
+}
+
+TEST(RdpInspector, ASecondConnectInitialIsReadToo) {
+  const Bytes cr = connection_request("", 0), cc = connection_confirm(0x02, 0);
+  const Bytes first = connect_initial({"rdpdr"}), second = connect_initial({"rdpdr", "MS_T120"});
+  RdpInspector inspector;
+  InspectionOutput out;
+  inspector.on_bytes(true, cr.data(), cr.size(), 0, out);
+  inspector.on_bytes(false, cc.data(), cc.size(), 0, out);
+  inspector.on_bytes(true, first.data(), first.size(), 0, out);
+  const Bytes erect = tpkt({0x02, 0xf0, 0x80, 0x04, 0x01, 0x00, 0x01, 0x00});  // MCS Erect Domain: not read
+  inspector.on_bytes(true, erect.data(), erect.size(), 0, out);
+  inspector.on_bytes(true, second.data(), second.size(), 0, out);
+  ASSERT_EQ(out.messages.size(), 4u);
+  EXPECT_EQ(out.messages[2].signature, "");
+  EXPECT_EQ(out.messages[3].signature, kSignatureMsT120);
 }
 
 TEST(RdpInspector, ATpktWithItsReservedByteSetIsMalformedAndStillRead) {

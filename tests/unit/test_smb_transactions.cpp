@@ -20,16 +20,49 @@ using vitrine::testing::put_le32;
 
 namespace {
 
+// DCE/RPC PDUs for the pipe tests: a bind of context 0 to `iface`, a request on context 0.
+Bytes rpc_pdu(uint8_t type, const Bytes& body) {
+  Bytes b = {5, 0, type, 3, 0x10, 0, 0, 0};
+  put_le16(b, static_cast<uint32_t>(16 + body.size()));
+  put_le16(b, 0);
+  put_le32(b, 1);
+  append(b, body);
+  return b;
+}
+Bytes rpc_bind(const Uuid& iface) {
+  Bytes body = {0xb8, 0x10, 0xb8, 0x10, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0};
+  append(body, Bytes(iface.begin(), iface.end()));
+  append(body, Bytes(24, 0));
+  return rpc_pdu(11, body);
+}
+Bytes rpc_request(uint16_t opnum, const Bytes& stub) {
+  Bytes body = {0, 0, 0, 0, 0, 0};
+  put_le16(body, opnum);
+  append(body, stub);
+  return rpc_pdu(0, body);
+}
+// NDR conformant varying strings, as NetprPathCanonicalize's stub carries them.
+Bytes ndr_string(const std::string& s) {
+  Bytes b;
+  const auto n = static_cast<uint32_t>(s.size() + 1);
+  put_le32(b, n), put_le32(b, 0), put_le32(b, n);
+  append(b, utf16(s));
+  while (b.size() % 4) b.push_back(0);
+  return b;
+}
+
+std::string signature_after(const std::vector<Bytes>& messages) {
+  SmbInspector inspector;
+  InspectionOutput out;
+  for (const auto& m : messages) {
+    const Bytes framed = netbios(m);
+    inspector.on_bytes(true, framed.data(), framed.size(), 0, out);
+  }
+  return out.messages.empty() ? std::string() : out.messages.back().signature;
+}
+
 TEST(SmbInspector, TransactionsAreTrackedAsTheServerTracksThem) {
-  auto run = [](const std::vector<Bytes>& requests) {
-    SmbInspector inspector;
-    InspectionOutput out;
-    for (const auto& r : requests) {
-      const Bytes framed = netbios(r);
-      inspector.on_bytes(true, framed.data(), framed.size(), 0, out);
-    }
-    return out.messages.empty() ? std::string() : out.messages.back().signature;
-  };
+  const auto run = signature_after;
   // TRANSACTION words: totals, counts, the data's offset (2 setup words: data at 67).
   auto trans = [](uint16_t total_data, const Bytes& data, uint16_t mid, std::vector<uint16_t> setup = {0x26, 0x4001}) {
     Bytes w = trans_words(setup);
@@ -79,20 +112,7 @@ TEST(SmbInspector, TransactionsAreTrackedAsTheServerTracksThem) {
 TEST(SmbInspector, APipeTransactionIsReadAsDceRpcOnceWhole) {
   // A srvsvc bind through TransactNmPipe, then a NetprPathCanonicalize whose PDU is split
   // between a TRANSACTION and its TRANSACTION_SECONDARY: the signature comes with the secondary.
-  auto pdu = [](uint8_t type, const Bytes& body) {
-    Bytes b = {5, 0, type, 3, 0x10, 0, 0, 0};
-    put_le16(b, static_cast<uint32_t>(16 + body.size()));
-    put_le16(b, 0);
-    put_le32(b, 1);
-    append(b, body);
-    return b;
-  };
-  Bytes bind_body = {0xb8, 0x10, 0xb8, 0x10, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0};
-  append(bind_body, {0xc8, 0x4f, 0x32, 0x4b, 0x70, 0x16, 0xd3, 0x01, 0x12, 0x78, 0x5a, 0x47, 0xbf, 0x6e, 0xe1, 0x88});
-  append(bind_body, Bytes(24, 0));
-  Bytes request_body = {0, 0, 0, 0, 0, 0, 31, 0};
-  append(request_body, utf16("\\A\\..\\..\\n"));
-  const Bytes bind = pdu(11, bind_body), request = pdu(0, request_body);
+  const Bytes bind = rpc_bind(kSrvsvcInterface), request = rpc_request(31, utf16("\\A\\..\\..\\n"));
   auto trans = [](uint16_t total_data, const Bytes& data, uint16_t mid) {
     Bytes w = trans_words({0x26, 0x4001});
     w[2] = static_cast<uint8_t>(total_data), w[3] = static_cast<uint8_t>(total_data >> 8);
@@ -117,6 +137,72 @@ TEST(SmbInspector, APipeTransactionIsReadAsDceRpcOnceWhole) {
   EXPECT_EQ(out.messages[1].signature, "") << "nothing to read until the transaction is whole";
   EXPECT_EQ(out.messages[2].signature, kSignaturePathCanonicalize);
   EXPECT_TRUE(out.malformed.empty());
+}
+
+TEST(SmbInspector, EveryWayOfWritingToAPipeIsRead) {
+  const Bytes bind = rpc_bind(kSrvsvcInterface);
+  const Bytes call = rpc_request(31, utf16("\\A\\..\\..\\n"));
+  // SMB_COM_WRITE: FID, count, offset, remaining; bytes: format 1, length, data.
+  auto core_write = [](const Bytes& data) {
+    Bytes w;
+    put_le16(w, 0x4001), put_le16(w, static_cast<uint32_t>(data.size())), put_le32(w, 0), put_le16(w, 0);
+    Bytes b = {0x01};
+    put_le16(b, static_cast<uint32_t>(data.size()));
+    append(b, data);
+    return smb1(0x0b, w, b);
+  };
+  EXPECT_EQ(signature_after({core_write(bind), core_write(call)}), kSignaturePathCanonicalize);
+  // WRITE_ANDX in raw mode at a message's start: the first two bytes are a length the server drops.
+  auto raw_write = [](const Bytes& data) {
+    Bytes prefixed;
+    put_le16(prefixed, static_cast<uint32_t>(data.size()));
+    append(prefixed, data);
+    Bytes w = {0xff, 0, 0, 0};
+    put_le16(w, 0x4001), put_le32(w, 0), put_le32(w, 0), put_le16(w, 0x000c), put_le16(w, 0), put_le16(w, 0);
+    put_le16(w, static_cast<uint32_t>(prefixed.size())), put_le16(w, 59);
+    return smb1(0x2f, w, prefixed);
+  };
+  EXPECT_EQ(signature_after({raw_write(bind), raw_write(call)}), kSignaturePathCanonicalize);
+}
+
+TEST(SmbInspector, AContextBoundToSrvsvcStaysSrvsvcs) {
+  // A later bind entry, or an alter_context, naming context 0 with an interface the server
+  // rejects: the server keeps srvsvc there, and so does the reader.
+  const Uuid other = {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9};
+  DceRpcPipes pipes;
+  std::vector<RpcCall> calls;
+  const char* fault = nullptr;
+  Bytes alter = rpc_bind(other);
+  alter[2] = 14;
+  Bytes stream = rpc_bind(kSrvsvcInterface);
+  append(stream, alter);
+  append(stream, rpc_request(31, utf16("\\A\\..\\n")));
+  pipes.feed(1, stream.data(), stream.size(), false, calls, fault);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_STREQ(ms08_067_signature(calls[0]), kSignaturePathCanonicalize);
+}
+
+TEST(SmbInspector, APathLongerThanMaxPathIsMs06040) {
+  auto stub = [](const std::string& path, const std::string& prefix) {
+    Bytes s;
+    put_le32(s, 0x20000);  // ServerName's referent
+    append(s, ndr_string("\\\\console"));
+    append(s, ndr_string(path));
+    put_le32(s, 1000);  // OutbufLen
+    append(s, ndr_string(prefix));
+    put_le32(s, 0), put_le32(s, 0);
+    return s;
+  };
+  RpcCall call;
+  call.opnum = 31;
+  call.stub = stub(std::string(SmbInspector::kMaxPathChars + 1, 'A'), "\\");
+  EXPECT_STREQ(ms06_040_signature(call), kSignatureLongPath);
+  call.stub = stub("\\share\\dir", std::string(300, 'B'));
+  EXPECT_STREQ(ms06_040_signature(call), kSignatureLongPath) << "a long prefix";
+  call.stub = stub(std::string(SmbInspector::kMaxPathChars - 1, 'A'), "\\");
+  EXPECT_EQ(ms06_040_signature(call), nullptr);
+  call.stub.resize(20);  // cut inside the path: nothing to tell, no guess
+  EXPECT_EQ(ms06_040_signature(call), nullptr);
 }
 
 }  // namespace

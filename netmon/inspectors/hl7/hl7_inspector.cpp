@@ -1,5 +1,6 @@
 #include "hl7/hl7_inspector.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "vitrine/common/sha256.h"
@@ -44,7 +45,14 @@ void Hl7Inspector::message(bool from_initiator, const MllpFramer::Frame& frame, 
   if (frame.msh_segments > 1) out.malformed.push_back("an MLLP frame with a second MSH segment");
   Message m;
   std::string error;
-  if (parse_message(frame.head.data(), frame.head.size(), m, error) != ParseStatus::Ok) {
+  const bool whole = frame.length == frame.head.size();
+  // The MSH segment must end inside what is kept: cut, its MSH-9 could go on unread.
+  const auto msh_end = std::find_if(frame.head.begin(), frame.head.end(), [](uint8_t b) { return b == '\r' || b == '\n'; });
+  if (!whole && msh_end == frame.head.end()) {
+    out.malformed.push_back("an MSH segment longer than what is kept of a message");
+    return;
+  }
+  if (parse_message(frame.head.data(), frame.head.size(), m, error, whole) != ParseStatus::Ok) {
     out.malformed.push_back("an MLLP frame without a readable MSH segment");
     return;
   }

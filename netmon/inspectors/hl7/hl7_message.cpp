@@ -37,9 +37,15 @@ std::string normalised(std::string_view v, char component) {
   return out;
 }
 
+// Three capitals or digits, then the field separator or nothing ("PID|...", "Z01|...").
+bool segment_named(std::string_view seg, char fs) {
+  if (seg.size() < 3 || (seg.size() > 3 && seg[3] != fs)) return false;
+  return std::all_of(seg.begin(), seg.begin() + 3, [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); });
+}
+
 }  // namespace
 
-ParseStatus parse_message(const uint8_t* data, size_t len, Message& out, std::string& error) {
+ParseStatus parse_message(const uint8_t* data, size_t len, Message& out, std::string& error, bool whole) {
   const std::string_view text(reinterpret_cast<const char*>(data), len);
   // Segments end with CR; senders that end them with LF or CRLF are read alike.
   std::vector<std::string_view> segments;
@@ -82,6 +88,12 @@ ParseStatus parse_message(const uint8_t* data, size_t len, Message& out, std::st
   const char repetition = encoding.size() > 1 ? encoding[1] : '~';
   for (size_t i = 1; i < segments.size(); ++i) {
     const std::string_view seg = segments[i];
+    // Every segment starts with its name: one that does not was split where a receiver that
+    // ends segments at CR only would not (an LF inside a field), or hides one behind a space.
+    if (!(i + 1 == segments.size() && !whole) && !segment_named(seg, fs)) {
+      error = "a segment that does not start with a segment name";
+      return ParseStatus::Error;
+    }
     if (seg.size() < 4 || seg[3] != fs) continue;
     const auto f = split(seg, fs);
     if (seg.substr(0, 3) == "MSA" && out.ack_code.empty()) {
@@ -131,7 +143,8 @@ void MllpFramer::feed(const uint8_t* data, size_t len, std::vector<Frame>& frame
         }
         break;
       case State::AfterFs:
-        if (b != kCr) errors.push_back({"the frame's end (FS) is not followed by CR"});
+        // FS then CR; some senders end with LF: the message ended at the FS either way.
+        if (b != kCr && b != '\n') errors.push_back({"the frame's end (FS) is not followed by CR"});
         state_ = b == kVt ? State::Inside : State::Outside;
         current_ = Frame{};
         segment_at_ = 0;

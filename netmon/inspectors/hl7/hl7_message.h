@@ -31,8 +31,9 @@ struct Message {
 
 enum class ParseStatus : uint8_t { Ok, Error };  // whole messages only: the framer waits for the rest
 
-// One message's bytes (between VT and FS). Error: `error` says what is wrong.
-ParseStatus parse_message(const uint8_t* data, size_t len, Message& out, std::string& error);
+// One message's bytes (between VT and FS), or its head only (`whole` false: its last
+// segment may be cut anywhere). Error: `error` says what is wrong.
+ParseStatus parse_message(const uint8_t* data, size_t len, Message& out, std::string& error, bool whole = true);
 
 // Finds MLLP frames in a stream delivered in order, in pieces of any size.
 class MllpFramer {

@@ -187,11 +187,10 @@ Recognition looks_like_connection_request(const uint8_t* data, size_t len) {
   if (tpkt_len < kTpktHeader + 7) return Recognition::No;
   if (len < kTpktHeader + 2) return Recognition::NeedMore;
   if ((data[kTpktHeader + 1] & 0xf0) != kX224ConnectionRequest) return Recognition::No;
-  // A request longer than a recogniser may wait for is still read whole by the inspector,
-  // which reports it malformed if it is not one: padding it must not hide it.
-  if (tpkt_len > len) return tpkt_len > kMaxRecognitionBytes ? Recognition::Yes : Recognition::NeedMore;
-  ConnectionRequest ignored;
-  return parse_connection_request(data, tpkt_len, ignored) == ParseStatus::Ok ? Recognition::Yes : Recognition::No;
+  // An X.224 connection request is RDP's, whatever follows its fixed part: a server that does
+  // not know a negotiation type or a cookie's end ignores them (XP predates negotiation), so
+  // what the inspector cannot parse of it is reported malformed there, never left unread.
+  return Recognition::Yes;
 }
 
 void TpktFramer::feed(const uint8_t* data, size_t len, std::vector<std::vector<uint8_t>>& tpkts, Framing& framing) {

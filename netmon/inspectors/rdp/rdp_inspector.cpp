@@ -16,6 +16,11 @@ const char* security_name(uint32_t selected_protocol) {
   }
 }
 
+// An X.224 Data TPDU whose MCS PDU is a Connect-Initial (BER application tag 101).
+bool is_connect_initial(const std::vector<uint8_t>& tpkt) {
+  return tpkt.size() >= 9 && tpkt[4] == 2 && (tpkt[5] & 0xf0) == 0xf0 && tpkt[7] == 0x7f && tpkt[8] == 0x65;
+}
+
 }  // namespace
 
 Recognition recognises(const uint8_t* payload, size_t len) { return looks_like_connection_request(payload, len); }
@@ -53,7 +58,10 @@ void RdpInspector::client_tpkt(const std::vector<uint8_t>& tpkt, uint64_t time_u
     request_seen_ = true;
     request_at_us_ = time_us;
     m.type = "X.224-CR";
-  } else if (!initial_seen_) {
+  } else if (!initial_seen_ || is_connect_initial(tpkt)) {
+    // The first TPKT after the request must be the Connect-Initial; a later one that is one
+    // too is read as well (a server might take a second), the rest (security exchange,
+    // licensing, channel data) is not.
     initial_seen_ = true;
     ConnectInitial ci;
     if (parse_connect_initial(tpkt.data(), tpkt.size(), ci) != ParseStatus::Ok) {
@@ -67,7 +75,6 @@ void RdpInspector::client_tpkt(const std::vector<uint8_t>& tpkt, uint64_t time_u
         m.patch = policy::VirtualPatch::Cve20190708;
         m.signature = kSignatureMsT120;
       }
-    done_[0] = true;  // what follows (security exchange, licensing, ...) is not read
   } else {
     return;
   }

@@ -110,7 +110,10 @@ const char* DceRpcPipe::contexts(const uint8_t* p, size_t len, bool le) {
     if (transfer_syntaxes * 20 > len - at) return "a bind whose context list goes past its PDU";
     at += transfer_syntaxes * 20;
     if (contexts_.size() >= kMaxContexts && contexts_.count(id) == 0) return "more presentation contexts than a client binds";
-    contexts_[id] = abstract;
+    // A context bound to srvsvc stays srvsvc's: the server rejects a later offer of the same id
+    // (or an interface it does not have) and keeps the first, so netmon must not believe it.
+    const auto [it, fresh] = contexts_.try_emplace(id, abstract);
+    if (!fresh && it->second != kSrvsvcInterface) it->second = abstract;
   }
   return nullptr;
 }

@@ -15,13 +15,17 @@ constexpr uint8_t kNoAndx = 0xff;  // AndXCommand: nothing chained
 constexpr uint16_t kSmb1Unicode = 0x8000;
 constexpr uint8_t kNegotiate1 = 0x72, kTransaction = 0x25, kTransaction2 = 0x32, kNtTransact = 0xa0,
                   kTreeConnectAndx = 0x75, kWriteAndx = 0x2f, kTransactionSecondary = 0x26,
-                  kTransaction2Secondary = 0x33, kNtTransactSecondary = 0xa1;
+                  kTransaction2Secondary = 0x33, kNtTransactSecondary = 0xa1, kWrite = 0x0b, kWriteAndUnlock = 0x14,
+                  kWriteAndClose = 0x2c, kWriteRaw = 0x1d;
 constexpr uint16_t kNegotiate2 = 0, kTreeConnect2 = 3, kWrite2 = 9, kIoctl2 = 11;
 constexpr uint32_t kSmb2Response = 0x1;
 // A pipe write is kept whole as far as its message is (NetbiosFramer::kMaxKeptBytes): DCE/RPC
 // is read as a stream of them (dcerpc.h), and a write cut short is said to be.
-constexpr uint16_t kTransactNmPipe = 0x26, kWriteNmPipe = 0x37;
+constexpr uint16_t kTransactNmPipe = 0x26, kWriteNmPipe = 0x37, kRawWriteNmPipe = 0x31, kCallNmPipe = 0x54;
+// CallNmPipe names its pipe rather than a FID (it opens, transacts and closes): one id for all.
+constexpr uint64_t kCallNmPipeId = uint64_t{1} << 62;
 constexpr uint32_t kFsctlPipeTransceive = 0x0011c017;
+constexpr uint16_t kNtTransactIoctl = 2;
 
 const char* smb1_name(uint8_t code) {
   switch (code) {
@@ -33,12 +37,16 @@ const char* smb1_name(uint8_t code) {
     case 0x07: return "RENAME";
     case 0x08: return "QUERY_INFORMATION";
     case 0x09: return "SET_INFORMATION";
+    case 0x0b: return "WRITE";  // the SMB2 name too: a policy's WRITE means both
+    case 0x14: return "WRITE_AND_UNLOCK";
+    case 0x1d: return "WRITE_RAW";
     case 0x24: return "LOCKING_ANDX";
     case 0x25: return "TRANSACTION";
     case 0x26: return "TRANSACTION_SECONDARY";
     case 0x29: return "COPY";
     case 0x2a: return "MOVE";
     case 0x2b: return "ECHO";
+    case 0x2c: return "WRITE_AND_CLOSE";
     case 0x2d: return "OPEN_ANDX";
     case 0x2e: return "READ_ANDX";
     case 0x2f: return "WRITE_ANDX";
@@ -198,8 +206,10 @@ ParseStatus parse_smb1_command(const uint8_t* d, size_t len, size_t at, uint8_t 
       }
       // A named-pipe transaction's data (the rest of it, if any, in its secondaries).
       if (code == kTransaction && out.has_trans_setup && w[26] >= 2 &&
-          (out.trans_subcommand == kTransactNmPipe || out.trans_subcommand == kWriteNmPipe))
-        keep_pipe_data(out, d, len, le16(w + 24), le16(w + 22), out.trans_fid);
+          (out.trans_subcommand == kTransactNmPipe || out.trans_subcommand == kWriteNmPipe ||
+           out.trans_subcommand == kRawWriteNmPipe || out.trans_subcommand == kCallNmPipe))
+        keep_pipe_data(out, d, len, le16(w + 24), le16(w + 22),
+                       out.trans_subcommand == kCallNmPipe ? kCallNmPipeId : out.trans_fid);
       break;
     case kTransactionSecondary:
     case kTransaction2Secondary:
@@ -224,6 +234,9 @@ ParseStatus parse_smb1_command(const uint8_t* d, size_t len, size_t at, uint8_t 
         t.param_count = le32(w + 19);
         t.data_count = le32(w + 27);
         t.nt_function = le16(w + 36);
+        // NT_TRANSACT_IOCTL's setup: FunctionCode, FID ([MS-CIFS] 2.2.7.2): a pipe transceive.
+        if (t.nt_function == kNtTransactIoctl && wc >= 23 && le32(w + 38) == kFsctlPipeTransceive)
+          keep_pipe_data(out, d, len, le32(w + 31), t.data_count, le16(w + 42));
       }
       break;
     case kNtTransactSecondary:
@@ -235,11 +248,34 @@ ParseStatus parse_smb1_command(const uint8_t* d, size_t len, size_t at, uint8_t 
         t.param_disp = le32(w + 19);
         t.data_count = le32(w + 23);
         t.data_disp = le32(w + 31);
+        keep_pipe_data(out, d, len, le32(w + 27), t.data_count, 0);
       }
       break;
     case kWriteAndx:
-      // FID at word 2; DataLengthHigh (word 9) adds 16 bits for large writes.
-      if (wc >= 12) keep_pipe_data(out, d, len, le16(w + 22), size_t{le16(w + 18)} << 16 | le16(w + 20), le16(w + 4));
+      // FID at word 2; DataLengthHigh (word 9) adds 16 bits for large writes. WriteMode raw and
+      // start of message (0x000c): the data's first two bytes are the pipe message's length,
+      // which the server takes off before the pipe has the rest.
+      if (wc >= 12) {
+        const size_t skip = (le16(w + 14) & 0x000c) == 0x000c ? 2 : 0;
+        const size_t count = size_t{le16(w + 18)} << 16 | le16(w + 20);
+        keep_pipe_data(out, d, len, le16(w + 22) + skip, count > skip ? count - skip : 0, le16(w + 4));
+      }
+      break;
+    case kWrite:
+    case kWriteAndUnlock:
+      // FID, count, offset, remaining; the bytes: buffer format 1, a length, the data.
+      if (wc >= 5 && byte_count >= 3 && b[0] == 0x01) keep_pipe_data(out, d, len, bytes_at + 3, le16(w + 2), le16(w));
+      break;
+    case kWriteAndClose:
+      // FID, count, offset, last write time; the bytes: one pad byte, the data.
+      if (wc >= 6 && byte_count >= 1) keep_pipe_data(out, d, len, bytes_at + 1, le16(w + 2), le16(w));
+      break;
+    case kWriteRaw:
+      // The data comes in raw messages after the server's go-ahead, not read here: said cut.
+      if (wc >= 12) {
+        out.pipe_id = le16(w);
+        out.pipe_data_cut = true;
+      }
       break;
     default: break;
   }

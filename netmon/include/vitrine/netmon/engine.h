@@ -166,11 +166,11 @@ class Engine {
   void apply(Flow& flow, policy::Action action, std::string rule, std::string reason, uint64_t now_us);
   // The flow's payload waits: for its verdict, or for its protocol to be recognised.
   bool waits(const Flow& flow, const Decoded& d, uint8_t endpoint) const;
-  void hold(Flow& flow, const Frame& f, uint8_t endpoint, uint32_t seq_end);
+  void hold(Flow& flow, const Frame& f, uint8_t endpoint, SeqSpan tcp);
   void release_held(Flow& flow, bool forward);
   void send_resets(Flow& flow);
   void forward(const Frame& f);
-  void note_forwarded(Flow& flow, uint8_t endpoint, uint32_t seq_end);
+  void note_forwarded(Flow& flow, uint8_t endpoint, SeqSpan tcp);
   void drop(const Frame& f) { metrics_.packet(f.from, false, f.len); }
   void account(Flow& flow);
   void end_flow(Flow& flow);

@@ -56,12 +56,18 @@ const char* to_string(Verdict v);
 // TcpHalfOpen: the handshake is not complete; it lasts seconds (limits.tcpHalfOpenTimeout).
 enum class TimeoutClass : uint8_t { TcpHalfOpen, Tcp, TcpClosed, Udp, Other, kCount };
 
+// The sequence numbers a TCP segment takes, its first and one past its last (SYN and FIN count).
+struct SeqSpan {
+  uint32_t seq = 0;
+  uint32_t end = 0;
+};
+
 // A frame held back while its flow's verdict, or its protocol, is still to be known.
 struct HeldFrame {
   std::vector<uint8_t> bytes;
   Side to;
   uint8_t endpoint;  // 0: from the initiator, 1: from the responder
-  uint32_t tcp_seq_end;
+  SeqSpan tcp;
 };
 
 struct HeldFrames {
@@ -84,7 +90,9 @@ struct FlowStreams {
   bool backlog = false;     // the inspector is still to read what came before it was attached
   bool judged = false;      // a rule judges its messages: the initiator's wait until each is whole
   bool message_unheld = false;  // the message being read outgrew the hold bounds and was let go
-  // The initiator's bytes now wait for the message they belong to.
+  // The initiator's bytes now wait for the message they belong to. (Bytes ahead of a hole are
+  // forwarded: the receiver cannot read them before the hole is filled, and what fills it is
+  // judged first; a cut resets the receiver at the hole, so they are never read.)
   bool holds_message(bool message_open) const { return judged && message_open && !message_unheld; }
 };
 
@@ -126,7 +134,8 @@ struct Flow {
   TcpState tcp;  // both directions' sequence spaces, as their hosts see them
   // What each endpoint's peer has received of it (forwarded by netmon), for resets the
   // receiver accepts.
-  uint32_t forwarded_next[2] = {0, 0};
+  uint32_t forwarded_next[2] = {0, 0};    // past the furthest byte forwarded, by endpoint
+  uint32_t forwarded_contig[2] = {0, 0};  // past the last byte forwarded in order (no hole before it)
   bool forwarded_known[2] = {false, false};
 
   Classification classification;

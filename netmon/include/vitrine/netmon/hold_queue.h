@@ -33,7 +33,7 @@ class HoldQueue {
   enum class For : uint8_t { Verdict, Message };
   // Holds a copy of the frame for `flow`, sent on to `to` if the flow is allowed. The first
   // frame a flow holds sets its deadline, limits.holdMilliseconds later.
-  Result hold(Flow& flow, const uint8_t* data, size_t len, Side to, uint8_t endpoint, uint32_t seq_end,
+  Result hold(Flow& flow, const uint8_t* data, size_t len, Side to, uint8_t endpoint, SeqSpan tcp,
               uint64_t now_us, const policy::Limits& limits, For what = For::Verdict);
   // The flow's held frames, in the order they arrived; the flow holds nothing after.
   std::vector<HeldFrame> take(Flow& flow);

@@ -132,10 +132,11 @@ enum class VirtualPatch : uint8_t {
   Ms17010,      // EternalBlue, DoublePulsar and the scanners that look for them (SMBv1)
   Ms08067,      // Conficker's srvsvc NetPathCanonicalize path traversal (SMB named pipe)
   Cve20190708,  // BlueKeep: an RDP client asking for the MS_T120 channel
+  Ms06040,      // the srvsvc NetpwPathCanonicalize stack overflow: a path longer than MAX_PATH
   kCount
 };
 enum class PatchMode : uint8_t { Deny, Alert, Off };
-const char* to_string(VirtualPatch p);  // "ms17-010", "ms08-067", "cve-2019-0708"
+const char* to_string(VirtualPatch p);  // "ms17-010", "ms08-067", "cve-2019-0708", "ms06-040"
 const char* to_string(PatchMode m);
 std::optional<VirtualPatch> virtual_patch_named(std::string_view name);
 
