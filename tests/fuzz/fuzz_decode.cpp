@@ -1,9 +1,11 @@
 // libFuzzer target: any bytes, as a frame of any link type, must decode or be refused with a
-// reason, without reading outside the input.
+// reason, without reading outside the input; a frame that decodes has its checksums verified
+// (the lengths they sum over come from the frame's own headers).
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "vitrine/netmon/checksum.h"
 #include "vitrine/netmon/decode.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -14,6 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::vector<uint8_t> frame(data + 1, data + size);
   vitrine::netmon::Decoded d;
   const size_t wire = frame.size() + (data[0] & 0x80 ? 64 : 0);  // sometimes snap-truncated
-  vitrine::netmon::decode_frame(link, frame.data(), frame.size(), wire, d);
+  if (vitrine::netmon::decode_frame(link, frame.data(), frame.size(), wire, d) == vitrine::netmon::Malformed::None)
+    vitrine::netmon::verify_checksums(d);
   return 0;
 }

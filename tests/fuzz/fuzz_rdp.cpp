@@ -1,8 +1,9 @@
-// libFuzzer target: any bytes as either side of an RDP connection start, cut into pieces by
-// the input itself, through the TPKT framer, the X.224 and MCS readers and the inspector.
+// libFuzzer target: any bytes as either side of an RDP connection start, in records of the
+// input's own making, through the TPKT framer, the X.224 and MCS readers and the inspector.
 // Nothing may read outside the input; a signature is only ever the MS_T120 one.
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -12,19 +13,20 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vitrine::netmon;
-  if (size < 2) return 0;
-  const size_t piece = 1 + data[0] % 64;
-  const bool server_first = data[1] & 1;  // a confirm arriving before or after the request
-  const std::vector<uint8_t> stream(data + 2, data + size);
-  rdp::looks_like_connection_request(stream.data(), stream.size());
+  // Records: a byte whose top bit says the direction (1: the client) and whose low 7 bits a
+  // length, then that many bytes; so that a seed is a real conversation, in its order.
   rdp::RdpInspector inspector;
   InspectionOutput out;
-  for (size_t at = 0; at < stream.size(); at += piece) {
-    const std::vector<uint8_t> chunk(stream.begin() + static_cast<long>(at),
-                                     stream.begin() + static_cast<long>(std::min(stream.size(), at + piece)));
-    const bool from_client = ((at / piece) % 3 != 0) != server_first;
+  std::vector<uint8_t> client;
+  for (size_t at = 0; at < size;) {
+    const bool from_client = data[at] & 0x80;
+    const size_t n = std::min<size_t>(data[at] & 0x7f, size - at - 1);
+    const std::vector<uint8_t> chunk(data + at + 1, data + at + 1 + n);
+    if (from_client) client.insert(client.end(), chunk.begin(), chunk.end());
     inspector.on_bytes(from_client, chunk.data(), chunk.size(), at, out);
+    at += 1 + n;
   }
+  rdp::looks_like_connection_request(client.data(), client.size());
   for (const auto& m : out.messages)
     if (!m.signature.empty() && m.signature != rdp::kSignatureMsT120) abort();
   return 0;

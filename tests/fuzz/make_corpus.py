@@ -183,30 +183,47 @@ def protocol_seeds():
         bytes([40]) + first + b"\x04\x00" + (1 << 20).to_bytes(4, "big") + bytes(64))
     (HERE / "corpus" / "fuzz_dicom" / "release-too-long").write_bytes(
         bytes([3]) + first + b"\x05\x00\x00\x01\x00\x00" + bytes(8))
-    # rdp: the recorded connection starts (golden case rdp-bluekeep), the client's bytes.
-    for case in ("rdp-bluekeep", "rdp-nmap"):
+    # rdp: the recorded conversations (golden cases rdp-bluekeep, rdp-nmap, rdp-tls-session),
+    # both sides in their order, as the target's records: [client bit | length] then bytes.
+    def rdp_records(chunks):
+        out = b""
+        for from_client, data in chunks:
+            for i in range(0, len(data), 127):
+                piece = data[i:i + 127]
+                out += bytes([(0x80 if from_client else 0) | len(piece)]) + piece
+        return out
+    for case in ("rdp-bluekeep", "rdp-nmap", "rdp-tls-session"):
         packets = rdpcap(str(ROOT / "tests" / "golden" / case / "input.pcap"))
         for port in sorted({p[TCP].sport for p in packets if TCP in p and p[TCP].dport == 3389}):
-            stream = b"".join(bytes(p[TCP].payload) for p in packets
-                              if TCP in p and p[TCP].sport == port and len(p[TCP].payload))
-            if stream:
-                (HERE / "corpus" / "fuzz_rdp" / f"{case}-{port}").write_bytes(bytes([13, 0]) + stream)
+            chunks = [(p[TCP].dport == 3389, bytes(p[TCP].payload)) for p in packets
+                      if TCP in p and port in (p[TCP].sport, p[TCP].dport) and len(p[TCP].payload)]
+            if chunks:
+                (HERE / "corpus" / "fuzz_rdp" / f"{case}-{port}").write_bytes(rdp_records(chunks))
     # The shapes a recording lacks: TPKT's reserved byte set, a decoy "Duca" in the calling
-    # domain selector (the probe's encoding with its selector replaced), TLS after standard security.
+    # domain selector (the probe's encoding with its selector replaced), TLS after standard
+    # security, a second Connect-Initial, a request whose negotiation type XP does not know.
     sys.path.insert(0, str(ROOT / "tests" / "tools"))
     import rdp_probe
-    request, initial = rdp_probe.connection_request(), rdp_probe.connect_initial(["rdpdr", "MS_T120"])
+    request, confirm = rdp_probe.connection_request(), rdp_probe.connection_confirm()
+    initial = rdp_probe.connect_initial(["rdpdr", "MS_T120"])
     odd = bytearray(request + initial)
     odd[1] = odd[len(request) + 1] = 0x01
     decoy = b"Duca" + bytes([0x80, 12]) + bytes.fromhex("03c00c000100000072647064")
     at = len(b"\x03\x00\x00\x00\x02\xf0\x80\x7f\x65\x82\x00\x00")
-    body = initial[at + 3:]  # after the calling selector 04 01 01
-    inner = bytes([0x04, len(decoy)]) + decoy + body
-    mcs = b"\x7f\x65\x82" + len(inner).to_bytes(2, "big") + inner
-    fake = rdp_probe.tpkt(bytes([0x02, 0xF0, 0x80]) + mcs)
-    for name, stream in (("reserved-byte", bytes(odd)), ("decoy-duca", request + fake),
-                         ("tls-after-standard", request + bytes.fromhex("160301002001"))):
-        (HERE / "corpus" / "fuzz_rdp" / name).write_bytes(bytes([13, 0]) + stream)
+    inner = bytes([0x04, len(decoy)]) + decoy + initial[at + 3:]  # after the calling selector 04 01 01
+    fake = rdp_probe.tpkt(bytes([0x02, 0xF0, 0x80]) + b"\x7f\x65\x82" + len(inner).to_bytes(2, "big") + inner)
+    unknown = bytearray(request)
+    unknown[-8] = 0x02
+    shapes = {
+        "reserved-byte": [(True, bytes(odd[:len(request)])), (False, confirm), (True, bytes(odd[len(request):]))],
+        "decoy-duca": [(True, request), (False, confirm), (True, fake)],
+        "tls-after-standard": [(True, request), (False, confirm), (True, bytes.fromhex("160301002001"))],
+        "second-connect-initial": [(True, request), (False, confirm), (True, rdp_probe.connect_initial(["rdpdr"])),
+                                   (True, initial)],
+        "unknown-negotiation": [(True, bytes(unknown)), (False, confirm), (True, initial)],
+    }
+    for name, chunks in shapes.items():
+        (HERE / "corpus" / "fuzz_rdp" / name).write_bytes(rdp_records(chunks))
     # smb: the client's side of each recorded SMB session (golden case smb-virtual-patches, nmap's
     # probe and impacket's session), and nDPI's smbv1.pcap with its DoublePulsar ping.
     for name, capture in (("virtual-patches", ROOT / "tests" / "golden" / "smb-virtual-patches" / "input.pcap"),
@@ -328,6 +345,9 @@ def main():
     for name in ("midstream", "forged-syn-ack-first"):
         (HERE / "corpus" / "fuzz_engine" / f"{name}-tracked").write_bytes(bytes([3]) + records(normaliser_sessions()[name]))
     reassembly_seeds()
+    # Inputs that once broke a target (found by a campaign, campaign.py), kept as they were.
+    for kept in sorted((HERE / "regressions").glob("*/*")):
+        shutil.copy(kept, HERE / "corpus" / kept.parent.name / f"regression-{kept.name}")
     protocol_seeds()
     tls_corpus = HERE / "corpus" / "fuzz_tls_hello"
     (tls_corpus / "server-hello-1.1").write_bytes(server_hello)

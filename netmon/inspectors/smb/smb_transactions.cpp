@@ -102,7 +102,7 @@ TransactionOutcome TransactionTable::secondary(const SmbMessage& m) {
 // A part's data at its displacement in the joined data; a part cut short leaves the whole cut.
 void TransactionTable::place(Pending& p, const SmbMessage& m, uint32_t disp) {
   if (m.pipe_data_cut || m.pipe_data.size() < m.transaction.data_count) p.data_cut = true;
-  if (p.data_cut || disp > p.data.size() || m.pipe_data.size() > p.data.size() - disp) return;
+  if (p.data_cut || m.pipe_data.empty() || disp > p.data.size() || m.pipe_data.size() > p.data.size() - disp) return;
   std::memcpy(p.data.data() + disp, m.pipe_data.data(), m.pipe_data.size());
 }
 
