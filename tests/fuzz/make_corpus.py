@@ -153,8 +153,18 @@ def reassembly_seeds():
         (HERE / "corpus" / "fuzz_reassembly" / name).write_bytes(seed)
 
 
-def protocol_seeds():
-    """The protocol readers' seeds: recorded streams and the shapes the recordings lack."""
+# An SMB1 request header (SESSION_SETUP_ANDX, unicode, MID 1) for the seeds that build SMB by hand.
+SMB1_SESSION_SETUP = b"\xffSMB\x73" + bytes(5) + b"\x07\xc8" + bytes(18) + b"\x01\x00"
+
+
+def smb2(command, next_command, body):
+    header = b"\xfeSMB" + (64).to_bytes(2, "little") + bytes(6) + command.to_bytes(2, "little") + \
+        (1).to_bytes(2, "little") + bytes(4) + next_command.to_bytes(4, "little") + bytes(40)
+    return header + body
+
+
+def hl7_seeds():
+    """HL7: the public captures cut three ways, and the framings they lack."""
     hl7_corpus = HERE / "corpus" / "fuzz_hl7"
     for capture in ("HL7-ADT.pcap", "HL7-ORM.pcap"):
         packets = rdpcap(str(ROOT / "tests" / "captures" / capture))
@@ -168,6 +178,9 @@ def protocol_seeds():
     (hl7_corpus / "batch").write_bytes(b"\x09\x0b" + msh + b"PID|1||X\r" + msh + b"\x1c\r")
     (hl7_corpus / "lf-in-msh9").write_bytes(b"\x05\x0bMSH|^~\\&|CAB|W3|PH|H|2026||ORM^O01\n^ADT_A01|1|P|2.5\r\x1c\n")
     (hl7_corpus / "leading-crlf").write_bytes(b"\x03\r\n\r\n\x0b" + msh + b"\x1c\r\x0b" + msh + b"\x1c")
+
+def dicom_seeds():
+    """DICOM: both directions of the recorded associations, and the PDU length bounds."""
     # dicom: each direction of the recorded associations (golden case dicom-ae-titles).
     packets = rdpcap(str(ROOT / "tests" / "golden" / "dicom-ae-titles" / "input.pcap"))
     for name, side in (("requestor", "dport"), ("acceptor", "sport")):
@@ -183,6 +196,9 @@ def protocol_seeds():
         bytes([40]) + first + b"\x04\x00" + (1 << 20).to_bytes(4, "big") + bytes(64))
     (HERE / "corpus" / "fuzz_dicom" / "release-too-long").write_bytes(
         bytes([3]) + first + b"\x05\x00\x00\x01\x00\x00" + bytes(8))
+
+def rdp_seeds():
+    """RDP: the recorded conversations as records, and the shapes they lack."""
     # rdp: the recorded conversations (golden cases rdp-bluekeep, rdp-nmap, rdp-tls-session),
     # both sides in their order, as the target's records: [client bit | length] then bytes.
     def rdp_records(chunks):
@@ -224,6 +240,9 @@ def protocol_seeds():
     }
     for name, chunks in shapes.items():
         (HERE / "corpus" / "fuzz_rdp" / name).write_bytes(rdp_records(chunks))
+
+def smb_seeds():
+    """SMB: the recorded client streams, an XP-style AndX chain, SMB2 basics."""
     # smb: the client's side of each recorded SMB session (golden case smb-virtual-patches, nmap's
     # probe and impacket's session), and nDPI's smbv1.pcap with its DoublePulsar ping.
     for name, capture in (("virtual-patches", ROOT / "tests" / "golden" / "smb-virtual-patches" / "input.pcap"),
@@ -235,20 +254,20 @@ def protocol_seeds():
             if stream:
                 (HERE / "corpus" / "fuzz_smb" / f"{name}-{port}").write_bytes(bytes([199, 0]) + stream)
     # An XP-style chain: SESSION_SETUP_ANDX with TREE_CONNECT_ANDX (ADMIN$) chained at offset 61.
-    header = b"\xffSMB\x73" + bytes(5) + b"\x07\xc8" + bytes(18) + b"\x01\x00"
     setup = bytes([13, 0x75, 0]) + (61).to_bytes(2, "little") + bytes(22) + bytes(2)
     path = "\\\\console\\ADMIN$".encode("utf-16-le") + bytes(2)
     tree = bytes([4, 0xff, 0, 0, 0, 0, 0, 1, 0]) + (2 + len(path)).to_bytes(2, "little") + bytes(2) + path
-    chain = header + setup + tree
+    chain = SMB1_SESSION_SETUP + setup + tree
     (HERE / "corpus" / "fuzz_smb" / "andx-chain").write_bytes(bytes([199, 0]) + len(chain).to_bytes(4, "big") + chain)
     # SMB2: a negotiate, and a tree connect whose NextCommand (8) lies inside its own header:
     # the message that once made the reader run off its buffer, kept as a regression.
-    def smb2(command, next_command, body):
-        header = b"\xfeSMB" + (64).to_bytes(2, "little") + bytes(6) + command.to_bytes(2, "little") + \
-            (1).to_bytes(2, "little") + bytes(4) + next_command.to_bytes(4, "little") + bytes(40)
-        return header + body
     negotiate = smb2(0, 0, (36).to_bytes(2, "little") + (1).to_bytes(2, "little") + bytes(32) + (0x0210).to_bytes(2, "little"))
     tree = smb2(3, 8, bytes([9, 0, 0, 0, 72, 0, 4, 0]) + "C$".encode("utf-16-le"))
+    for name, message in (("smb2-negotiate", negotiate), ("smb2-next-inside-header", tree)):
+        (HERE / "corpus" / "fuzz_smb" / name).write_bytes(bytes([199, 0]) + len(message).to_bytes(4, "big") + message)
+
+def smb_pipe_seeds():
+    """SMB: DCE/RPC on named pipes, every way of writing it, transactions with secondaries."""
     # DCE/RPC on a pipe as Metasploit's ms08_067_netapi writes it: a bind whose srvsvc context
     # is not first, then a NetprPathCanonicalize request in two fragments across two WRITE_ANDX;
     # and the same bind and request through SMB2 WRITE and the pipe IOCTL.
@@ -263,7 +282,7 @@ def protocol_seeds():
     last = rpc(0, 2, 2, len(stub).to_bytes(4, "little") + (1).to_bytes(2, "little") + (31).to_bytes(2, "little") + stub[9:])
     def write_andx(data):
         words = b"\xff\x00\x00\x00" + (0x4000).to_bytes(2, "little") + bytes(14) + len(data).to_bytes(2, "little") + (59).to_bytes(2, "little")
-        return header[:4] + b"\x2f" + header[5:] + bytes([12]) + words + len(data).to_bytes(2, "little") + data
+        return SMB1_SESSION_SETUP[:4] + b"\x2f" + SMB1_SESSION_SETUP[5:] + bytes([12]) + words + len(data).to_bytes(2, "little") + data
     stream = b"".join(len(m).to_bytes(4, "big") + m for m in
                       (write_andx(bind_pdu), write_andx(first + last[:20]), write_andx(last[20:])))
     (HERE / "corpus" / "fuzz_smb" / "dcerpc-split-writes").write_bytes(bytes([199, 0]) + stream)
@@ -306,8 +325,9 @@ def protocol_seeds():
     for name, messages in shapes.items():
         stream = b"".join(len(m).to_bytes(4, "big") + m for m in messages)
         (HERE / "corpus" / "fuzz_smb" / name).write_bytes(bytes([199, 0]) + stream)
-    for name, message in (("smb2-negotiate", negotiate), ("smb2-next-inside-header", tree)):
-        (HERE / "corpus" / "fuzz_smb" / name).write_bytes(bytes([199, 0]) + len(message).to_bytes(4, "big") + message)
+
+def device_seeds():
+    """USB descriptors of the recorded devices, and a barcode scanner's serial lines."""
     # usb: the descriptors of the cabinet's recorded devices (tests/passthrough/devices).
     for recorded in sorted((ROOT / "tests" / "passthrough" / "devices").glob("*.umockdev")):
         for line in recorded.read_text().splitlines():
@@ -316,6 +336,17 @@ def protocol_seeds():
     # serial_filter: [max line][mode bits][piece] then what a scanner sends: lines, CR LF, an escape.
     (HERE / "corpus" / "fuzz_serial_filter" / "scanner").write_bytes(
         bytes([64, 1, 7]) + b"RX-7-INSULIN\r\n0123456789\n\x1b[2J\r" + b"A" * 70 + b"\n")
+
+
+
+def protocol_seeds():
+    """The protocol readers' seeds: recorded streams and the shapes the recordings lack."""
+    hl7_seeds()
+    dicom_seeds()
+    rdp_seeds()
+    smb_seeds()
+    smb_pipe_seeds()
+    device_seeds()
 
 
 def main():

@@ -136,6 +136,139 @@ bool is_andx(uint8_t code) {
   }
 }
 
+// One SMB1 command's parameter block in its message `d` of `len` bytes: the words and the bytes.
+struct Block {
+  const uint8_t* d;
+  size_t len;
+  const uint8_t* w;  // the words
+  size_t wc;         // how many
+  const uint8_t* b;  // the bytes
+  size_t bytes_at;   // their offset in the message
+  size_t byte_count;
+};
+
+void read_negotiate(const Block& k, SmbMessage& out) {
+  for (size_t i = 0; i < k.byte_count;) {
+    if (k.b[i] != 0x02) break;  // each dialect: 0x02, then a NUL-terminated string
+    const uint8_t* end = static_cast<const uint8_t*>(std::memchr(k.b + i + 1, 0, k.byte_count - i - 1));
+    if (end == nullptr) break;
+    out.offered_dialects.emplace_back(reinterpret_cast<const char*>(k.b + i + 1), static_cast<size_t>(end - k.b - i - 1));
+    i = static_cast<size_t>(end - k.b) + 1;
+  }
+}
+
+ParseStatus read_tree_connect(const Block& k, bool unicode, SmbMessage& out) {
+  if (k.wc < 4) return ParseStatus::Error;
+  size_t path_at = k.bytes_at + le16(k.w + 6);  // after the password
+  if (path_at >= k.len) return ParseStatus::Error;
+  std::string path;
+  if (unicode) {
+    if (path_at % 2) ++path_at;  // UTF-16 is aligned to the SMB header
+    path = path_at < k.len ? utf16_ascii(k.d + path_at, k.len - path_at) : "";
+  } else {
+    const uint8_t* end = static_cast<const uint8_t*>(std::memchr(k.d + path_at, 0, k.len - path_at));
+    path.assign(reinterpret_cast<const char*>(k.d + path_at), end ? static_cast<size_t>(end - k.d - path_at) : k.len - path_at);
+  }
+  out.share = share_of(path);
+  return ParseStatus::Ok;
+}
+
+// TRANSACTION and TRANSACTION2 ([MS-CIFS] 2.2.4.33, .46): words 0-13 are fixed, word 13's low
+// byte is the setup count, the setups follow; a named-pipe transaction's data is the pipe's.
+void read_transaction(uint8_t code, const Block& k, SmbMessage& out) {
+  const uint8_t* w = k.w;
+  if (k.wc < 14) return;
+  if (w[26] >= 1 && k.wc >= 14u + w[26]) {
+    out.has_trans_setup = true;
+    out.trans_subcommand = le16(w + 28);
+    if (w[26] >= 2) out.trans_fid = le16(w + 30);
+  }
+  TransactionPart& t = transaction(out, code == kTransaction ? TransactionPart::Kind::Trans : TransactionPart::Kind::Trans2, false);
+  t.total_params = le16(w);
+  t.total_data = le16(w + 2);
+  t.param_count = le16(w + 18);
+  t.data_count = le16(w + 22);
+  // The rest of the data, if any, comes in its secondaries (smb_transactions.h joins them).
+  if (code == kTransaction && out.has_trans_setup && w[26] >= 2 &&
+      (out.trans_subcommand == kTransactNmPipe || out.trans_subcommand == kWriteNmPipe ||
+       out.trans_subcommand == kRawWriteNmPipe || out.trans_subcommand == kCallNmPipe))
+    keep_pipe_data(out, k.d, k.len, le16(w + 24), t.data_count, out.trans_subcommand == kCallNmPipe ? kCallNmPipeId : out.trans_fid);
+}
+
+// TRANSACTION_SECONDARY and TRANSACTION2_SECONDARY ([MS-CIFS] 2.2.4.34, .47).
+void read_transaction_secondary(uint8_t code, const Block& k, SmbMessage& out) {
+  const uint8_t* w = k.w;
+  if (k.wc < 8) return;
+  TransactionPart& t = transaction(out, code == kTransactionSecondary ? TransactionPart::Kind::Trans : TransactionPart::Kind::Trans2, true);
+  t.total_params = le16(w);
+  t.total_data = le16(w + 2);
+  t.param_count = le16(w + 4);
+  t.param_disp = le16(w + 8);
+  t.data_count = le16(w + 10);
+  t.data_disp = le16(w + 14);
+  if (code == kTransactionSecondary) keep_pipe_data(out, k.d, k.len, le16(w + 12), t.data_count, 0);
+}
+
+// NT_TRANSACT and NT_TRANSACT_SECONDARY ([MS-CIFS] 2.2.4.62, .63): 32-bit counts.
+void read_nt_transact(uint8_t code, const Block& k, SmbMessage& out) {
+  const uint8_t* w = k.w;
+  if (code == kNtTransact && k.wc >= 19) {
+    out.nt_trans_total_data = le32(w + 7);
+    TransactionPart& t = transaction(out, TransactionPart::Kind::NtTrans, false);
+    t.total_params = le32(w + 3);
+    t.total_data = le32(w + 7);
+    t.param_count = le32(w + 19);
+    t.data_count = le32(w + 27);
+    t.nt_function = le16(w + 36);
+    // NT_TRANSACT_IOCTL's setup: FunctionCode, FID ([MS-CIFS] 2.2.7.2): a pipe transceive.
+    if (t.nt_function == kNtTransactIoctl && k.wc >= 23 && le32(w + 38) == kFsctlPipeTransceive)
+      keep_pipe_data(out, k.d, k.len, le32(w + 31), t.data_count, le16(w + 42));
+  } else if (code == kNtTransactSecondary && k.wc >= 18) {
+    TransactionPart& t = transaction(out, TransactionPart::Kind::NtTrans, true);
+    t.total_params = le32(w + 3);
+    t.total_data = le32(w + 7);
+    t.param_count = le32(w + 11);
+    t.param_disp = le32(w + 19);
+    t.data_count = le32(w + 23);
+    t.data_disp = le32(w + 31);
+    keep_pipe_data(out, k.d, k.len, le32(w + 27), t.data_count, 0);
+  }
+}
+
+// The write commands a client may write a named pipe with.
+void read_write(uint8_t code, const Block& k, SmbMessage& out) {
+  const uint8_t* w = k.w;
+  switch (code) {
+    case kWriteAndx:
+      // FID at word 2; DataLengthHigh (word 9) adds 16 bits for large writes. WriteMode raw and
+      // start of message (0x000c): the data's first two bytes are the pipe message's length,
+      // which the server takes off before the pipe has the rest.
+      if (k.wc >= 12) {
+        const size_t skip = (le16(w + 14) & 0x000c) == 0x000c ? 2 : 0;
+        const size_t count = size_t{le16(w + 18)} << 16 | le16(w + 20);
+        keep_pipe_data(out, k.d, k.len, le16(w + 22) + skip, count > skip ? count - skip : 0, le16(w + 4));
+      }
+      break;
+    case kWrite:
+    case kWriteAndUnlock:
+      // FID, count, offset, remaining; the bytes: buffer format 1, a length, the data.
+      if (k.wc >= 5 && k.byte_count >= 3 && k.b[0] == 0x01) keep_pipe_data(out, k.d, k.len, k.bytes_at + 3, le16(w + 2), le16(w));
+      break;
+    case kWriteAndClose:
+      // FID, count, offset, last write time; the bytes: one pad byte, the data.
+      if (k.wc >= 6 && k.byte_count >= 1) keep_pipe_data(out, k.d, k.len, k.bytes_at + 1, le16(w + 2), le16(w));
+      break;
+    case kWriteRaw:
+      // The data comes in raw messages after the server's go-ahead, not read here: said cut.
+      if (k.wc >= 12) {
+        out.pipe_id = le16(w);
+        out.pipe_data_cut = true;
+      }
+      break;
+    default: break;
+  }
+}
+
 // One SMB1 command whose parameter block (word count, words, byte count, bytes) starts at `at`
 // in a message whose header is d[0..32). Sets `andx` to the offset of the command chained
 // after it (0 for none).
@@ -149,135 +282,26 @@ ParseStatus parse_smb1_command(const uint8_t* d, size_t len, size_t at, uint8_t 
   const size_t wc = d[at];
   const size_t words_at = at + 1;
   if (words_at + 2 * wc + 2 > len) return out.response ? ParseStatus::Ok : ParseStatus::Error;
-  const uint8_t* w = d + words_at;
   const size_t bytes_at = words_at + 2 * wc + 2;
-  const size_t byte_count = std::min<size_t>(le16(d + words_at + 2 * wc), len - bytes_at);
-  const uint8_t* b = d + bytes_at;
-  if (is_andx(code) && wc >= 2 && w[0] != kNoAndx) {
-    andx_code = w[0];
-    andx = le16(w + 2);
+  const Block k{d, len, d + words_at, wc, d + bytes_at, bytes_at, std::min<size_t>(le16(d + words_at + 2 * wc), len - bytes_at)};
+  if (is_andx(code) && wc >= 2 && k.w[0] != kNoAndx) {
+    andx_code = k.w[0];
+    andx = le16(k.w + 2);
   }
   if (out.response) {
-    if (code == kNegotiate1 && wc >= 1) out.dialect_index = le16(w);
+    if (code == kNegotiate1 && wc >= 1) out.dialect_index = le16(k.w);
     return ParseStatus::Ok;
   }
   switch (code) {
-    case kNegotiate1:
-      for (size_t i = 0; i < byte_count;) {
-        if (b[i] != 0x02) break;  // each dialect: 0x02, then a NUL-terminated string
-        const uint8_t* end = static_cast<const uint8_t*>(std::memchr(b + i + 1, 0, byte_count - i - 1));
-        if (end == nullptr) break;
-        out.offered_dialects.emplace_back(reinterpret_cast<const char*>(b + i + 1), static_cast<size_t>(end - b - i - 1));
-        i = static_cast<size_t>(end - b) + 1;
-      }
-      break;
-    case kTreeConnectAndx: {
-      if (wc < 4) return ParseStatus::Error;
-      size_t path_at = bytes_at + le16(w + 6);  // after the password
-      if (path_at >= len) return ParseStatus::Error;
-      std::string path;
-      if (unicode) {
-        if (path_at % 2) ++path_at;  // UTF-16 is aligned to the SMB header
-        path = path_at < len ? utf16_ascii(d + path_at, len - path_at) : "";
-      } else {
-        const uint8_t* end = static_cast<const uint8_t*>(std::memchr(d + path_at, 0, len - path_at));
-        path.assign(reinterpret_cast<const char*>(d + path_at), end ? static_cast<size_t>(end - d - path_at) : len - path_at);
-      }
-      out.share = share_of(path);
-      break;
-    }
+    case kNegotiate1: read_negotiate(k, out); break;
+    case kTreeConnectAndx: return read_tree_connect(k, unicode, out);
     case kTransaction:
-    case kTransaction2:
-      // Words 0-13 are fixed; word 13's low byte is the setup count, setups follow.
-      if (wc >= 14 && w[26] >= 1 && wc >= 14u + w[26]) {
-        out.has_trans_setup = true;
-        out.trans_subcommand = le16(w + 28);
-        if (w[26] >= 2) out.trans_fid = le16(w + 30);
-      }
-      // A named-pipe transaction's data: what the data count says, of the total the rest of
-      // which would follow in TRANSACTION_SECONDARY requests (not joined yet: said to be cut).
-      if (wc >= 14) {
-        TransactionPart& t = transaction(out, code == kTransaction ? TransactionPart::Kind::Trans
-                                                                   : TransactionPart::Kind::Trans2, false);
-        t.total_params = le16(w);
-        t.total_data = le16(w + 2);
-        t.param_count = le16(w + 18);
-        t.data_count = le16(w + 22);
-      }
-      // A named-pipe transaction's data (the rest of it, if any, in its secondaries).
-      if (code == kTransaction && out.has_trans_setup && w[26] >= 2 &&
-          (out.trans_subcommand == kTransactNmPipe || out.trans_subcommand == kWriteNmPipe ||
-           out.trans_subcommand == kRawWriteNmPipe || out.trans_subcommand == kCallNmPipe))
-        keep_pipe_data(out, d, len, le16(w + 24), le16(w + 22),
-                       out.trans_subcommand == kCallNmPipe ? kCallNmPipeId : out.trans_fid);
-      break;
+    case kTransaction2: read_transaction(code, k, out); break;
     case kTransactionSecondary:
-    case kTransaction2Secondary:
-      if (wc >= 8) {
-        TransactionPart& t = transaction(out, code == kTransactionSecondary ? TransactionPart::Kind::Trans
-                                                                            : TransactionPart::Kind::Trans2, true);
-        t.total_params = le16(w);
-        t.total_data = le16(w + 2);
-        t.param_count = le16(w + 4);
-        t.param_disp = le16(w + 8);
-        t.data_count = le16(w + 10);
-        t.data_disp = le16(w + 14);
-        if (code == kTransactionSecondary) keep_pipe_data(out, d, len, le16(w + 12), t.data_count, 0);
-      }
-      break;
+    case kTransaction2Secondary: read_transaction_secondary(code, k, out); break;
     case kNtTransact:
-      if (wc >= 19) {
-        out.nt_trans_total_data = le32(w + 7);
-        TransactionPart& t = transaction(out, TransactionPart::Kind::NtTrans, false);
-        t.total_params = le32(w + 3);
-        t.total_data = le32(w + 7);
-        t.param_count = le32(w + 19);
-        t.data_count = le32(w + 27);
-        t.nt_function = le16(w + 36);
-        // NT_TRANSACT_IOCTL's setup: FunctionCode, FID ([MS-CIFS] 2.2.7.2): a pipe transceive.
-        if (t.nt_function == kNtTransactIoctl && wc >= 23 && le32(w + 38) == kFsctlPipeTransceive)
-          keep_pipe_data(out, d, len, le32(w + 31), t.data_count, le16(w + 42));
-      }
-      break;
-    case kNtTransactSecondary:
-      if (wc >= 18) {
-        TransactionPart& t = transaction(out, TransactionPart::Kind::NtTrans, true);
-        t.total_params = le32(w + 3);
-        t.total_data = le32(w + 7);
-        t.param_count = le32(w + 11);
-        t.param_disp = le32(w + 19);
-        t.data_count = le32(w + 23);
-        t.data_disp = le32(w + 31);
-        keep_pipe_data(out, d, len, le32(w + 27), t.data_count, 0);
-      }
-      break;
-    case kWriteAndx:
-      // FID at word 2; DataLengthHigh (word 9) adds 16 bits for large writes. WriteMode raw and
-      // start of message (0x000c): the data's first two bytes are the pipe message's length,
-      // which the server takes off before the pipe has the rest.
-      if (wc >= 12) {
-        const size_t skip = (le16(w + 14) & 0x000c) == 0x000c ? 2 : 0;
-        const size_t count = size_t{le16(w + 18)} << 16 | le16(w + 20);
-        keep_pipe_data(out, d, len, le16(w + 22) + skip, count > skip ? count - skip : 0, le16(w + 4));
-      }
-      break;
-    case kWrite:
-    case kWriteAndUnlock:
-      // FID, count, offset, remaining; the bytes: buffer format 1, a length, the data.
-      if (wc >= 5 && byte_count >= 3 && b[0] == 0x01) keep_pipe_data(out, d, len, bytes_at + 3, le16(w + 2), le16(w));
-      break;
-    case kWriteAndClose:
-      // FID, count, offset, last write time; the bytes: one pad byte, the data.
-      if (wc >= 6 && byte_count >= 1) keep_pipe_data(out, d, len, bytes_at + 1, le16(w + 2), le16(w));
-      break;
-    case kWriteRaw:
-      // The data comes in raw messages after the server's go-ahead, not read here: said cut.
-      if (wc >= 12) {
-        out.pipe_id = le16(w);
-        out.pipe_data_cut = true;
-      }
-      break;
-    default: break;
+    case kNtTransactSecondary: read_nt_transact(code, k, out); break;
+    default: read_write(code, k, out); break;
   }
   return ParseStatus::Ok;
 }
