@@ -81,6 +81,19 @@ class SmbTest(unittest.TestCase):
                  "the virtual_patch event of the MS08-067 call")
         self.assertNotIn("opnum 31", self.server_log.read_text(), "the srvsvc call reached the server")
 
+    def test_3c_fragmented_calls_are_read_whole(self):
+        # impacket cuts the request into 16-byte DCE/RPC fragments, each its own pipe write: the
+        # benign call passes, the traversal and the path longer than MAX_PATH never reach the server.
+        benign = self.session("CABINETDATA", "--benign-path", "--fragment", "16")
+        self.assertEqual(benign[1], "canonicalize refused by the server DCERPCException", "the benign call got there")
+        for flag, signature in (("--ms08-067", "vitrine.smb.ms08-067.netpathcanonicalize-traversal"),
+                                ("--long-path", "vitrine.smb.ms06-040.path-longer-than-max-path")):
+            before = len(self.virtual_patch_events(signature))
+            out = self.session("CABINETDATA", flag, "--fragment", "16")
+            self.assertTrue(out[1].startswith("canonicalize cut"), f"{flag}: the call was not cut: {out[1]}")
+            wait_for(lambda: len(self.virtual_patch_events(signature)) > before, 5, f"the virtual_patch event of {flag}")
+        self.assertEqual(self.server_log.read_text().count("opnum 31"), 1, "only the benign call reached the server")
+
     def test_3b_the_ms08_067_check_of_nmap_never_reaches_the_server(self):
         r = self.lab.guest(["nmap", "-Pn", "-n", "-p445", "--script", "smb-vuln-ms08-067", HOSP_IP], check=False)
         self.assertIn("445/tcp open", r.stdout)

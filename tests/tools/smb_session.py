@@ -3,7 +3,11 @@
 MS08-067 request: a srvsvc NetprPathCanonicalize call whose path climbs out of its directory
 (what Conficker sends; nothing here exploits anything, the server is impacket's).
 
-Usage: smb_session.py HOST SHARE [--ms08-067]
+Usage: smb_session.py HOST SHARE [--ms08-067 | --benign-path | --long-path] [--fragment N]
+  --benign-path  the same call with a path that stays where it is
+  --long-path    the same call with a path longer than MAX_PATH (what MS06-040's exploit sends)
+  --fragment N   DCE/RPC fragments of at most N bytes (impacket's max fragment size), each
+                 written to the pipe on its own
 Prints one line per step: "files N"; "canonicalize answered", "canonicalize refused by the
 server ..." or "canonicalize cut ..." (the connection went); or the error that ended the session.
 """
@@ -20,13 +24,18 @@ def main():
         conn = SMBConnection(host, host, sess_port=445, preferredDialect=SMB_DIALECT, timeout=5)
         conn.login("", "")
         print("files", len(conn.listPath(share, "*")), flush=True)
-        if "--ms08-067" in sys.argv:
+        paths = {"--ms08-067": "\\A\\..\\..\\x\x00", "--benign-path": "\\A\\B\\x\x00",
+                 "--long-path": "\\" + "A" * 300 + "\x00"}
+        path = next((p for flag, p in paths.items() if flag in sys.argv), None)
+        if path is not None:
             rpc = transport.SMBTransport(host, filename=r"\srvsvc", smb_connection=conn)
             dce = rpc.get_dce_rpc()
+            if "--fragment" in sys.argv:
+                dce.set_max_fragment_size(int(sys.argv[sys.argv.index("--fragment") + 1]))
             dce.connect()
             dce.bind(srvs.MSRPC_UUID_SRVS)
             try:
-                srvs.hNetprPathCanonicalize(dce, "\\A\\..\\..\\x\x00", "\\\x00", 1)
+                srvs.hNetprPathCanonicalize(dce, path, "\\\x00", 1)
                 print("canonicalize answered", flush=True)
             except DCERPCException as e:  # the server's own refusal: the request got there
                 print("canonicalize refused by the server", type(e).__name__, flush=True)
