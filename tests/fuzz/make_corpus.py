@@ -18,7 +18,7 @@ import sys
 import struct
 from pathlib import Path
 
-from scapy.all import (ARP, BOOTP, DHCP, DNS, DNSQR, ICMP, IP, TCP, UDP, Dot1Q, Ether, ICMPv6EchoRequest, IPv6,
+from scapy.all import (ARP, IPOption, BOOTP, DHCP, DNS, DNSQR, ICMP, IP, TCP, UDP, Dot1Q, Ether, ICMPv6EchoRequest, IPv6,
                        IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, Raw, fragment, raw, rdpcap)
 
 HERE = Path(__file__).resolve().parent
@@ -116,6 +116,40 @@ def other_frames():
                           (1, raw(r / ARP(op=2, hwsrc=S[0], psrc=S[1], hwdst=G[0], pdst=G[1]))),
                           (0, raw(e / Dot1Q(vlan=1) / Dot1Q(vlan=2) / IP(src=G[1], dst=S[1]) / UDP(sport=5353, dport=53)))],
     }
+
+
+def decode_link_seeds(kinds):
+    """The same IP frames on decode's other link types (BSD loopback, raw IP, Linux cooked), a
+    snap-truncated copy of each, and IPv4 shapes the sessions lack: options, fragments, a
+    header length past the packet."""
+    ip_frames = []
+    for name, frames in kinds.items():
+        for i, (_, f) in enumerate(frames[:3]):
+            if f[12:14] in (b"\x08\x00", b"\x86\xdd"):
+                ip_frames.append((f"{name}-{i}", f[12:14], f[14:]))
+    e = Ether(src=G[0], dst=S[0])
+    extra = {
+        "ip-options": raw(e / IP(src=G[1], dst=S[1], options=[IPOption(b"\x94\x04\x00\x00")]) / UDP(sport=5353, dport=53)),
+        "ip-fragment": raw(e / IP(src=G[1], dst=S[1], flags="MF", frag=0) / UDP(sport=5353, dport=53) / (b"x" * 24)),
+        "ip-later-fragment": raw(e / IP(src=G[1], dst=S[1], frag=3, proto=17) / (b"x" * 24)),
+        "ip-header-past-packet": raw(e / IP(src=G[1], dst=S[1], ihl=15) / (b"x" * 8)),
+        "tcp-options": raw(e / IP(src=G[1], dst=S[1]) / TCP(sport=49300, dport=80, flags="S", options=[
+            ("MSS", 1460), ("SAckOK", b""), ("Timestamp", (1, 0)), ("NOP", None), ("WScale", 7)])),
+    }
+    for name, f in extra.items():
+        (HERE / "corpus" / "fuzz_decode" / name).write_bytes(b"\x00" + f)
+        ip_frames.append((name, f[12:14], f[14:]))
+    for name, ethertype, packet in ip_frames:
+        v6 = ethertype == b"\x86\xdd"
+        family = (24 if v6 else 2).to_bytes(4, "little")  # AF_INET6 as BSD numbers it, AF_INET
+        # Linux cooked: packet type, ARPHRD_ETHER, address length, the address (8 bytes), protocol.
+        sll = (0).to_bytes(2, "big") + (1).to_bytes(2, "big") + (6).to_bytes(2, "big") + \
+            bytes.fromhex(G[0].replace(":", "")) + bytes(2) + ethertype
+        ether = raw(Ether(src=G[0], dst=S[0], type=int.from_bytes(ethertype, "big")) / packet)
+        # Link byte 0x80: Ethernet, its wire length 64 bytes more than captured (snap-truncated).
+        for link, body, tag in ((1, family + packet, "null"), (2, packet, "raw"), (3, sll + packet, "sll"),
+                                (0x80, ether, "cut")):
+            (HERE / "corpus" / "fuzz_decode" / f"{tag}-{name}").write_bytes(bytes([link]) + body)
 
 
 def golden_attacks():
@@ -369,6 +403,7 @@ def main():
     for name, frames in {**sessions, **other_frames()}.items():
         for i, (_, f) in enumerate(frames[:6]):
             (HERE / "corpus" / "fuzz_decode" / f"{name}-{i}").write_bytes(b"\x00" + f)
+    decode_link_seeds({**sessions, **other_frames()})
     for name, frames in {**sessions, **normaliser_sessions(), **other_frames(), **golden_attacks()}.items():
         for mode, verified in ((1, "verified"), (0, "unverified")):
             (HERE / "corpus" / "fuzz_engine" / f"{name}-{verified}").write_bytes(bytes([mode]) + records(frames))
