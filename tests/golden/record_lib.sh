@@ -4,9 +4,12 @@
 #   rec_pair PEER_IP PEER_MAC      create the namespaces and the link
 #   rec_spawn NS CMD...            start CMD in NS in the background
 #   rec_wait_port NS PORT          until something listens on TCP PORT in NS
+#   rec_smb_console                the peer is the console (10.77.0.10), impacket's smbserver
+#                                  with the share CABINETDATA (tests/tools/smb_server.py)
 #   rec_capture                    start tcpdump on the guest's side; returns once it captures
 #   rec_finish OUT.pcap            stop the capture and write it to OUT.pcap
 set -euo pipefail
+rec_tools=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tools" && pwd)
 rec_work=$(mktemp -d)
 rec_pids=()
 rec_cleanup() {
@@ -41,6 +44,13 @@ rec_wait_port() {
   for _ in $(seq 50); do ip netns exec "$1" ss -ltn | grep -q ":$2 " && return 0; sleep 0.1; done
   echo "nothing listens on $2 in $1" >&2
   return 1
+}
+
+rec_smb_console() {
+  mkdir -p "$rec_work/share" && echo "formulary" > "$rec_work/share/formulary.txt"
+  rec_pair 10.77.0.10 52:54:00:77:00:10
+  rec_spawn vt-rec-s /usr/bin/python3 "$rec_tools/smb_server.py" CABINETDATA "$rec_work/share"
+  rec_wait_port vt-rec-s 445
 }
 
 rec_capture() {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "dcerpc_bytes.h"
 #include "packet_bytes.h"
 #include "smb/dcerpc.h"
 #include "smb/smb_inspector.h"
@@ -15,47 +16,16 @@ using vitrine::testing::append;
 using vitrine::testing::Bytes;
 using vitrine::testing::put_le16;
 using vitrine::testing::put_le32;
+using namespace vitrine::testing::dcerpc_bytes;
 
 namespace {
 
-constexpr uint8_t kFirst = 0x01, kLast = 0x02;
 const Uuid kOther = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
 
 Bytes utf16(const std::string& s) {
   Bytes b;
   for (char c : s) append(b, {static_cast<uint8_t>(c), 0});
   return b;
-}
-
-Bytes pdu(uint8_t type, uint8_t flags, uint32_t call_id, const Bytes& body) {
-  Bytes b = {5, 0, type, flags, 0x10, 0, 0, 0};
-  put_le16(b, static_cast<uint32_t>(16 + body.size()));
-  put_le16(b, 0);
-  put_le32(b, call_id);
-  append(b, body);
-  return b;
-}
-
-// A bind (11) or alter_context (14) offering `interfaces` as contexts 0, 1, ...
-Bytes bind(const std::vector<Uuid>& interfaces, uint8_t type = 11) {
-  Bytes body = {0xb8, 0x10, 0xb8, 0x10, 0, 0, 0, 0, static_cast<uint8_t>(interfaces.size()), 0, 0, 0};
-  for (size_t i = 0; i < interfaces.size(); ++i) {
-    put_le16(body, static_cast<uint32_t>(i));
-    append(body, {1, 0});
-    append(body, Bytes(interfaces[i].begin(), interfaces[i].end()));
-    put_le32(body, 3);
-    append(body, Bytes(20, 0x8a));  // NDR's transfer syntax (its bytes do not matter here)
-  }
-  return pdu(type, kFirst | kLast, 1, body);
-}
-
-Bytes request(uint16_t context, uint16_t opnum, const Bytes& stub, uint8_t flags = kFirst | kLast, uint32_t call_id = 2) {
-  Bytes body;
-  put_le32(body, static_cast<uint32_t>(stub.size()));
-  put_le16(body, context);
-  put_le16(body, opnum);
-  append(body, stub);
-  return pdu(0, flags, call_id, body);
 }
 
 const Bytes kTraversal = utf16("\\AAAA\\..\\..\\n");
@@ -74,10 +44,10 @@ std::vector<RpcCall> feed(DceRpcPipes& pipes, const Bytes& stream, size_t piece,
 TEST(DceRpcPipe, PdusAreJoinedAcrossWritesAndFragmentsAcrossPdus) {
   // srvsvc not first among the contexts, the request in two fragments, written in pieces of
   // every size: one call, on srvsvc, its stub whole.
-  Bytes stream = bind({kOther, kSrvsvcInterface});
+  Bytes stream = rpc_bind({kOther, kSrvsvcInterface});
   const Bytes head(kTraversal.begin(), kTraversal.begin() + 9), tail(kTraversal.begin() + 9, kTraversal.end());
-  append(stream, request(1, 31, head, kFirst));
-  append(stream, request(1, 31, tail, kLast));
+  append(stream, rpc_request(1, 31, head, kFirstFrag));
+  append(stream, rpc_request(1, 31, tail, kLastFrag));
   for (size_t piece : {size_t{1}, size_t{3}, size_t{17}, stream.size()}) {
     DceRpcPipes pipes;
     const char* fault = nullptr;
@@ -91,22 +61,22 @@ TEST(DceRpcPipe, PdusAreJoinedAcrossWritesAndFragmentsAcrossPdus) {
 }
 
 TEST(DceRpcPipe, AnAlterContextNamesItsInterfacesToo) {
-  Bytes stream = bind({kOther});
-  append(stream, bind({kOther, kSrvsvcInterface}, 14));
-  append(stream, request(1, 32, kTraversal));
+  Bytes stream = rpc_bind({kOther});
+  append(stream, rpc_bind({kOther, kSrvsvcInterface}, 14));
+  append(stream, rpc_request(1, 32, kTraversal));
   DceRpcPipes pipes;
   const auto calls = feed(pipes, stream, stream.size());
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_STREQ(ms08_067_signature(calls[0]), kSignaturePathCompare);
   // On another interface, or a path that does not climb out, no signature; a context no
   // bind named may be srvsvc, and is read as it.
-  Bytes other = bind({kOther});
-  append(other, request(0, 31, kTraversal));
-  append(other, request(1, 31, utf16("\\AAAA\\x\\..n")));
-  append(other, request(5, 31, utf16("/AAAA/../../n")));
+  Bytes other = rpc_bind({kOther});
+  append(other, rpc_request(0, 31, kTraversal));
+  append(other, rpc_request(1, 31, utf16("\\AAAA\\x\\..n")));
+  append(other, rpc_request(5, 31, utf16("/AAAA/../../n")));
   Bytes trailing = utf16("\\AAAA\\..");
   append(trailing, {0, 0});  // its NUL
-  append(other, request(5, 31, trailing));
+  append(other, rpc_request(5, 31, trailing));
   DceRpcPipes fresh;
   const auto more = feed(fresh, other, 5);
   ASSERT_EQ(more.size(), 4u);
@@ -121,16 +91,16 @@ TEST(DceRpcPipe, WhatCannotBeReadIsAFault) {
     Bytes stream;
     const char* fault;
   };
-  Bytes orphan = bind({kSrvsvcInterface});
-  append(orphan, request(0, 31, kTraversal, kLast));
-  Bytes too_long = bind({kSrvsvcInterface});
+  Bytes orphan = rpc_bind({kSrvsvcInterface});
+  append(orphan, rpc_request(0, 31, kTraversal, kLastFrag));
+  Bytes too_long = rpc_bind({kSrvsvcInterface});
   for (uint32_t i = 0; i * 60000 <= DceRpcPipe::kMaxStubBytes; ++i)
-    append(too_long, request(0, 31, Bytes(60000, 'A'), i == 0 ? kFirst : 0));
-  Bytes open_calls = bind({kSrvsvcInterface});
-  for (uint32_t i = 0; i <= DceRpcPipe::kMaxOpenCalls; ++i) append(open_calls, request(0, 31, {1}, kFirst, i));
-  Bytes junk = bind({kSrvsvcInterface});
+    append(too_long, rpc_request(0, 31, Bytes(60000, 'A'), i == 0 ? kFirstFrag : 0));
+  Bytes open_calls = rpc_bind({kSrvsvcInterface});
+  for (uint32_t i = 0; i <= DceRpcPipe::kMaxOpenCalls; ++i) append(open_calls, rpc_request(0, 31, {1}, kFirstFrag, i));
+  Bytes junk = rpc_bind({kSrvsvcInterface});
   append(junk, Bytes(20, 0x41));
-  Bytes short_bind = pdu(11, 3, 1, {0, 0});
+  Bytes short_bind = rpc_pdu(11, 3, 1, {0, 0});
   const std::vector<Case> cases = {
       {orphan, "a DCE/RPC fragment of no request"},
       {too_long, "a DCE/RPC request longer than 64 KiB"},
@@ -148,7 +118,7 @@ TEST(DceRpcPipe, WhatCannotBeReadIsAFault) {
   DceRpcPipes pipes;
   std::vector<RpcCall> calls;
   const char* fault = nullptr;
-  const Bytes b = bind({kSrvsvcInterface}), text = {'f', 'i', 'l', 'e', ' ', 'd', 'a', 't', 'a'};
+  const Bytes b = rpc_bind({kSrvsvcInterface}), text = {'f', 'i', 'l', 'e', ' ', 'd', 'a', 't', 'a'};
   pipes.feed(1, text.data(), text.size(), true, calls, fault);
   pipes.feed(1, text.data(), text.size(), false, calls, fault);
   EXPECT_EQ(fault, nullptr);
@@ -162,8 +132,8 @@ TEST(DceRpcPipe, ABindStartsAConversationOnAPipeThatWasNotRpc) {
   std::vector<RpcCall> calls;
   const char* fault = nullptr;
   const Bytes text = {'h', 'e', 'l', 'l', 'o'};
-  Bytes stream = bind({kSrvsvcInterface});
-  append(stream, request(0, 31, kTraversal));
+  Bytes stream = rpc_bind({kSrvsvcInterface});
+  append(stream, rpc_request(0, 31, kTraversal));
   pipes.feed(9, text.data(), text.size(), false, calls, fault);
   pipes.feed(9, stream.data(), stream.size(), false, calls, fault);
   ASSERT_EQ(calls.size(), 1u);
@@ -174,12 +144,12 @@ TEST(DceRpcPipe, APipeForgottenMidCallLeavesAFragmentOfNoRequest) {
   DceRpcPipes pipes;
   std::vector<RpcCall> calls;
   const char* fault = nullptr;
-  Bytes first = bind({kSrvsvcInterface});
-  append(first, request(0, 31, Bytes(kTraversal.begin(), kTraversal.begin() + 6), kFirst));
+  Bytes first = rpc_bind({kSrvsvcInterface});
+  append(first, rpc_request(0, 31, Bytes(kTraversal.begin(), kTraversal.begin() + 6), kFirstFrag));
   pipes.feed(1, first.data(), first.size(), false, calls, fault);
-  const Bytes other = bind({kOther});
+  const Bytes other = rpc_bind({kOther});
   for (uint64_t pipe = 2; pipe <= DceRpcPipes::kMaxPipes + 1; ++pipe) pipes.feed(pipe, other.data(), other.size(), false, calls, fault);
-  const Bytes rest = request(0, 31, Bytes(kTraversal.begin() + 6, kTraversal.end()), kLast);
+  const Bytes rest = rpc_request(0, 31, Bytes(kTraversal.begin() + 6, kTraversal.end()), kLastFrag);
   pipes.feed(1, rest.data(), rest.size(), false, calls, fault);
   EXPECT_TRUE(calls.empty());
   EXPECT_STREQ(fault, "a DCE/RPC fragment of no request");

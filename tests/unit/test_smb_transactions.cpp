@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "dcerpc_bytes.h"
 #include "packet_bytes.h"
 #include "smb/smb_inspector.h"
 #include "smb_bytes.h"
@@ -13,6 +14,7 @@
 using namespace vitrine::netmon;
 using namespace vitrine::netmon::smb;
 using namespace vitrine::testing::smb_bytes;
+using namespace vitrine::testing::dcerpc_bytes;
 using vitrine::testing::append;
 using vitrine::testing::Bytes;
 using vitrine::testing::put_le16;
@@ -20,27 +22,6 @@ using vitrine::testing::put_le32;
 
 namespace {
 
-// DCE/RPC PDUs for the pipe tests: a bind of context 0 to `iface`, a request on context 0.
-Bytes rpc_pdu(uint8_t type, const Bytes& body) {
-  Bytes b = {5, 0, type, 3, 0x10, 0, 0, 0};
-  put_le16(b, static_cast<uint32_t>(16 + body.size()));
-  put_le16(b, 0);
-  put_le32(b, 1);
-  append(b, body);
-  return b;
-}
-Bytes rpc_bind(const Uuid& iface) {
-  Bytes body = {0xb8, 0x10, 0xb8, 0x10, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0};
-  append(body, Bytes(iface.begin(), iface.end()));
-  append(body, Bytes(24, 0));
-  return rpc_pdu(11, body);
-}
-Bytes rpc_request(uint16_t opnum, const Bytes& stub) {
-  Bytes body = {0, 0, 0, 0, 0, 0};
-  put_le16(body, opnum);
-  append(body, stub);
-  return rpc_pdu(0, body);
-}
 // NDR conformant varying strings, as NetprPathCanonicalize's stub carries them.
 Bytes ndr_string(const std::string& s) {
   Bytes b;
@@ -112,7 +93,7 @@ TEST(SmbInspector, TransactionsAreTrackedAsTheServerTracksThem) {
 TEST(SmbInspector, APipeTransactionIsReadAsDceRpcOnceWhole) {
   // A srvsvc bind through TransactNmPipe, then a NetprPathCanonicalize whose PDU is split
   // between a TRANSACTION and its TRANSACTION_SECONDARY: the signature comes with the secondary.
-  const Bytes bind = rpc_bind(kSrvsvcInterface), request = rpc_request(31, utf16("\\A\\..\\..\\n"));
+  const Bytes bind = rpc_bind({kSrvsvcInterface}), request = rpc_request(0, 31, utf16("\\A\\..\\..\\n"));
   auto trans = [](uint16_t total_data, const Bytes& data, uint16_t mid) {
     Bytes w = trans_words({0x26, 0x4001});
     w[2] = static_cast<uint8_t>(total_data), w[3] = static_cast<uint8_t>(total_data >> 8);
@@ -140,8 +121,8 @@ TEST(SmbInspector, APipeTransactionIsReadAsDceRpcOnceWhole) {
 }
 
 TEST(SmbInspector, EveryWayOfWritingToAPipeIsRead) {
-  const Bytes bind = rpc_bind(kSrvsvcInterface);
-  const Bytes call = rpc_request(31, utf16("\\A\\..\\..\\n"));
+  const Bytes bind = rpc_bind({kSrvsvcInterface});
+  const Bytes call = rpc_request(0, 31, utf16("\\A\\..\\..\\n"));
   // SMB_COM_WRITE: FID, count, offset, remaining; bytes: format 1, length, data.
   auto core_write = [](const Bytes& data) {
     Bytes w;
@@ -172,11 +153,10 @@ TEST(SmbInspector, AContextBoundToSrvsvcStaysSrvsvcs) {
   DceRpcPipes pipes;
   std::vector<RpcCall> calls;
   const char* fault = nullptr;
-  Bytes alter = rpc_bind(other);
-  alter[2] = 14;
-  Bytes stream = rpc_bind(kSrvsvcInterface);
+  const Bytes alter = rpc_bind({other}, 14);
+  Bytes stream = rpc_bind({kSrvsvcInterface});
   append(stream, alter);
-  append(stream, rpc_request(31, utf16("\\A\\..\\n")));
+  append(stream, rpc_request(0, 31, utf16("\\A\\..\\n")));
   pipes.feed(1, stream.data(), stream.size(), false, calls, fault);
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_STREQ(ms08_067_signature(calls[0]), kSignaturePathCanonicalize);

@@ -46,7 +46,6 @@ class DceRpcPipe {
   // completed are appended to `calls`; `fault` names what made the stream unreadable, after
   // which nothing more of it is read.
   void feed(const uint8_t* data, size_t len, bool cut, std::vector<RpcCall>& calls, const char*& fault);
-  bool is_rpc() const { return state_ == State::Rpc; }
 
  private:
   enum class State : uint8_t { Unknown, Rpc, NotRpc, Faulted };

@@ -138,7 +138,7 @@ void SmbInspector::request(const SmbMessage& msg, InspectionOutput& out) {
       hit(policy::VirtualPatch::Ms17010, kSignaturePeekNamedPipe);
     if (msg.command_code == kTransaction2 && msg.has_trans_setup && msg.trans_subcommand == kTrans2SessionSetup)
       hit(policy::VirtualPatch::Ms17010, kSignatureTrans2SessionSetup);
-    if (msg.command_code == kNtTransact && msg.nt_trans_total_data > kMaxPlausibleNtTransData)
+    if (msg.command_code == kNtTransact && msg.has_transaction && msg.transaction.total_data > kMaxPlausibleNtTransData)
       hit(policy::VirtualPatch::Ms17010, kSignatureNtTransOversized);
   }
   if (!msg.has_transaction && (!msg.pipe_data.empty() || msg.pipe_data_cut))

@@ -4,7 +4,6 @@
 // look for them) and MS08-067 (Conficker) are signatures on those messages.
 #pragma once
 
-#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>

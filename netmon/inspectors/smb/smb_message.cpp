@@ -213,7 +213,6 @@ void read_transaction_secondary(uint8_t code, const Block& k, SmbMessage& out) {
 void read_nt_transact(uint8_t code, const Block& k, SmbMessage& out) {
   const uint8_t* w = k.w;
   if (code == kNtTransact && k.wc >= 19) {
-    out.nt_trans_total_data = le32(w + 7);
     TransactionPart& t = transaction(out, TransactionPart::Kind::NtTrans, false);
     t.total_params = le32(w + 3);
     t.total_data = le32(w + 7);

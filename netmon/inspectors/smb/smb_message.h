@@ -40,7 +40,6 @@ struct SmbMessage {
   uint16_t trans_subcommand = 0;  // SMB1 TRANSACTION / TRANSACTION2: Setup[0]
   bool has_trans_setup = false;
   uint16_t trans_fid = 0;         // TRANSACTION: Setup[1] (the pipe)
-  uint32_t nt_trans_total_data = 0;
   std::vector<uint8_t> pipe_data; // bytes written to a file or named pipe (TransactNmPipe, WRITE_ANDX, SMB2 WRITE, pipe IOCTL)
   bool pipe_data_cut = false;     // more was written than `pipe_data` holds (the message's head only is kept)
   uint64_t pipe_id = 0;           // the FID or FileId written to

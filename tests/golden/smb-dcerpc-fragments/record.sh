@@ -8,10 +8,7 @@
 # Needs root, python3-impacket, tcpdump. Run from this folder; review before committing.
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../record_lib.sh"
-mkdir -p "$rec_work/share" && echo "formulary" > "$rec_work/share/formulary.txt"
-rec_pair 10.77.0.10 52:54:00:77:00:10
-rec_spawn vt-rec-s /usr/bin/python3 "$here/../../tools/smb_server.py" CABINETDATA "$rec_work/share"
-rec_wait_port vt-rec-s 445
+rec_smb_console
 rec_capture
 session="$here/../../tools/smb_session.py"
 ip netns exec vt-rec-g /usr/bin/python3 "$session" 10.77.0.10 CABINETDATA --benign-path --fragment 16

@@ -7,10 +7,7 @@
 # Needs root, nmap, python3-impacket, tcpdump. Run from this folder; review before committing.
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../record_lib.sh"
-mkdir -p "$rec_work/share" && echo "formulary" > "$rec_work/share/formulary.txt"
-rec_pair 10.77.0.10 52:54:00:77:00:10
-rec_spawn vt-rec-s /usr/bin/python3 "$here/../../tools/smb_server.py" CABINETDATA "$rec_work/share"
-rec_wait_port vt-rec-s 445
+rec_smb_console
 rec_capture
 ip netns exec vt-rec-g nmap -Pn -n -p445 --script smb-vuln-ms17-010 10.77.0.10 | grep -E "445/tcp|VULNERABLE|smb-vuln" || true
 # The stand-in answers NetprPathCompare, so nmap reports it "LIKELY VULNERABLE": nothing is.
