@@ -5,6 +5,7 @@ import struct
 from scapy.all import (ARP, IPOption, BOOTP, DHCP, DNS, DNSQR, ICMP, IP, TCP, UDP, Dot1Q, Ether, ICMPv6EchoRequest, IPv6,
                        IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, fragment, raw, rdpcap)
 
+from . import engine
 from .common import FUZZ as HERE, ROOT, G, S, data, frame, handshake, records, tcp_session, write
 
 
@@ -91,6 +92,7 @@ def decode_link_seeds(kinds):
     for name, f in extra.items():
         (HERE / "corpus" / "fuzz_decode" / name).write_bytes(b"\x00" + f)
         ip_frames.append((name, f[12:14], f[14:]))
+    decode_refusal_seeds(e)
     for name, ethertype, packet in ip_frames:
         v6 = ethertype == b"\x86\xdd"
         family = (24 if v6 else 2).to_bytes(4, "little")  # AF_INET6 as BSD numbers it, AF_INET
@@ -102,6 +104,47 @@ def decode_link_seeds(kinds):
         for link, body, tag in ((1, family + packet, "null"), (2, packet, "raw"), (3, sll + packet, "sll"),
                                 (0x80, ether, "cut")):
             (HERE / "corpus" / "fuzz_decode" / f"{tag}-{name}").write_bytes(bytes([link]) + body)
+
+
+def decode_refusal_seeds(e):
+    """What decode reads past or refuses: option lists a stack could read two ways, a protocol
+    above IP it does not read, an IPv6 authentication header, a frame cut by the capture's
+    snap length (link byte 0x80), another ethertype, another loopback family, a link type
+    decode does not know (4)."""
+    ip = IP(src=G[1], dst=S[1])
+    udp = UDP(sport=5353, dport=53)
+    seeds = {
+        "tcp-option-past-header": raw(e / ip / TCP(sport=49300, dport=80, flags="S", options=[("MSS", 1460)]))[:-4] + b"\x01\x01\x02\x09",
+        "tcp-sack-odd-size": raw(e / ip / TCP(sport=49300, dport=80, flags="A", options=[(5, b"\x00" * 6), ("NOP", None), ("NOP", None)])),
+        "tcp-timestamp-short": raw(e / ip / TCP(sport=49300, dport=80, flags="A", options=[(8, b"\x00" * 6), ("NOP", None), ("NOP", None)])),
+        "tcp-window-scale-over-14": raw(e / ip / TCP(sport=49300, dport=80, flags="S", options=[("WScale", 20), ("NOP", None)])),
+        "gre": raw(e / IP(src=G[1], dst=S[1], proto=47) / (b"\x00\x00\x08\x00" + bytes(20))),
+        "ip-options-nop-then-bad": raw(e / IP(src=G[1], dst=S[1], options=[IPOption(b"\x01\x83\x09\x04")]) / udp),
+        "ip-loose-source-route": raw(e / IP(src=G[1], dst=S[1], options=[IPOption(b"\x83\x07\x04\x0a\x4d\x00\x01\x00")]) / udp),
+        "ipv6-authentication-header": raw(e / IPv6(src="fe80::2", dst="fe80::1", nh=51) / (bytes([17, 1]) + bytes(6)) / udp),
+        "ipv6-routing-past-packet": raw(e / IPv6(src="fe80::2", dst="fe80::1", nh=43) / (bytes([17, 9]) + bytes(6))),
+        "lldp": raw(Ether(src=G[0], dst="01:80:c2:00:00:0e", type=0x88cc) / bytes(20)),
+        "udp-length-short": raw(e / ip / UDP(sport=5353, dport=53, len=4)),
+        "tcp-header-past-segment": raw(e / ip / TCP(sport=49300, dport=80, dataofs=15)),
+        "icmp-cut": raw(e / IP(src=G[1], dst=S[1], proto=1) / b"\x08\x00"),
+        "igmp": raw(e / IP(src=G[1], dst="224.0.0.22", proto=2) / bytes.fromhex("2200f9010000000104000000e00000fb")),
+        "tcp-unknown-option": raw(e / ip / TCP(sport=49300, dport=80, flags="S", options=[(30, b"\x00\x01"), ("NOP", None), ("NOP", None)])),
+        "short-frame": raw(e)[:10],
+        "three-vlan-tags": raw(e / Dot1Q(vlan=1) / Dot1Q(vlan=2) / Dot1Q(vlan=3) / ip / udp),
+        "vlan-tag-cut": raw(e / Dot1Q(vlan=1))[:16],
+        "arp-cut": raw(Ether(src=G[0], dst="ff:ff:ff:ff:ff:ff") / ARP(psrc=G[1], pdst=S[1]))[:30],
+        "arp-other-hardware": raw(Ether(src=G[0], dst="ff:ff:ff:ff:ff:ff") / ARP(hwtype=6, psrc=G[1], pdst=S[1])),
+        "ipv6-cut": raw(e / IPv6(src="fe80::2", dst="fe80::1") / udp / (b"x" * 40))[:80],
+        "ipv6-header-chain-too-long": raw(e / IPv6(src="fe80::2", dst="fe80::1", nh=60) /
+                                          b"".join(bytes([60 if i < 11 else 17, 0]) + bytes(6) for i in range(12)) / udp),
+    }
+    for name, f in seeds.items():
+        write("fuzz_decode", name, b"\x00" + f)
+    whole = raw(e / ip / udp / (b"x" * 40))
+    write("fuzz_decode", "cut-by-snap-length", b"\x80" + whole[:40])
+    write("fuzz_decode", "cut-not-by-capture", b"\x00" + whole[:40])
+    write("fuzz_decode", "null-other-family", b"\x01" + (17).to_bytes(4, "little") + bytes(20))
+    write("fuzz_decode", "unknown-link-type", b"\x04" + whole)
 
 
 def golden_attacks():
@@ -134,6 +177,13 @@ def reassembly_seeds():
         "retransmit-before-and-after-ack": seg(0, b"ABCDEFGH") + seg(0, b"XBCD") + ack(4) + seg(0, b"XBCDEFGH"),
         "far-ahead": seg(3000, b"decoy") + seg(0, b"A" * 200) + seg(200, b"B" * 200) + ack(400),
         "wrap": seg(0, bytes(range(250))) + ack(250) + seg(250, bytes(250)) + seg(4095, b"end"),
+        # Kind 0x40: a segment that starts before the stream's first byte (by its offset).
+        "before-start": seg(0, b"ABCD") + struct.pack("!BHB", 0x40, 3, 8) + b"xyzABCDE" + struct.pack("!BHB", 0x40, 9, 4) + b"junk",
+        "overlaps-pending": seg(8, b"IJKLMNOP") + seg(6, b"GHIJKL") + seg(6, b"GHIJQQ") + seg(4, b"EFGHIJKLMNOPQRST") +
+                            seg(20, b"UVWX") + seg(0, b"ABCD"),
+        "retention-overflow": seg(0, bytes(range(200))) + seg(200, bytes(range(200))) + seg(0, bytes(range(10))) + ack(300) +
+                              seg(290, bytes(20)),
+        "longer-than-retention": seg(0, bytes(range(250))) + seg(10, bytes(range(10, 20))),
     }
     for name, seed in seeds.items():
         (HERE / "corpus" / "fuzz_reassembly" / name).write_bytes(seed)
@@ -164,6 +214,31 @@ def tls_seeds():
     write("fuzz_tls_hello", "server-hello-1.1", server_hello)
     write("fuzz_tls_hello", "server-hello-1.1-cut", server_hello[:60])
     write("fuzz_tls_hello", "client-hello", client_hello)
+    # The shapes the recording (a TLS 1.1 server) lacks, as RFC 8446 section 4.1.3 lays a
+    # ServerHello out: TLS 1.3 (legacy version 1.2, supported_versions says 1.3, a key share),
+    # a HelloRetryRequest (the same message, a fixed random), TLS 1.2 with the extensions its
+    # servers send, an extension cut inside the list, and an alert in place of the hello.
+    def server_hello(random, extensions, version=0x0303):
+        body = version.to_bytes(2, "big") + random + bytes([32]) + bytes(range(32)) + b"\x13\x01\x00"
+        if extensions is not None:
+            body += len(extensions).to_bytes(2, "big") + extensions
+        handshake = b"\x02" + len(body).to_bytes(3, "big") + body
+        return b"\x16\x03\x03" + len(handshake).to_bytes(2, "big") + handshake
+    ext = lambda kind, value: kind.to_bytes(2, "big") + len(value).to_bytes(2, "big") + value
+    tls13 = ext(51, b"\x00\x1d\x00\x20" + bytes(32)) + ext(43, b"\x03\x04")
+    retry = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
+    shapes = {
+        "server-hello-1.3": server_hello(bytes(range(32)), tls13),
+        "hello-retry-request": server_hello(retry, ext(43, b"\x03\x04") + ext(51, b"\x00\x1d")),
+        "server-hello-1.2-extensions": server_hello(bytes(32), ext(0xff01, b"\x00") + ext(11, b"\x01\x00") + ext(35, b"")),
+        "server-hello-1.2-none": server_hello(bytes(32), None),
+        "supported-versions-cut": server_hello(bytes(32), b"\x00\x2b\x00\x02\x03"),
+        "extension-longer-than-list": server_hello(bytes(32), ext(0xff01, b"\x00")[:4] + b"\x00"),
+        "alert": b"\x15\x03\x03\x00\x02\x02\x28",
+        "server-hello-cut-in-session-id": server_hello(bytes(range(32)), tls13)[:50],
+    }
+    for name, seed in shapes.items():
+        write("fuzz_tls_hello", name, seed)
 
 
 def write_seeds():
@@ -179,5 +254,6 @@ def write_seeds():
     # Mode bit 1: onMidstream allow, so that a stream picked up midway is tracked.
     for name in ("midstream", "forged-syn-ack-first"):
         write("fuzz_engine", f"{name}-tracked", bytes([3]) + records(normaliser_sessions()[name]))
+    engine.write_seeds(write, records)
     reassembly_seeds()
     tls_seeds()
