@@ -1,8 +1,6 @@
 #include "vitrine/passthrough/usb_device.h"
 
 #include <usbguard/Device.hpp>
-#include <usbguard/DeviceManager.hpp>
-#include <usbguard/DeviceManagerHooks.hpp>
 #include <usbguard/Exception.hpp>
 #include <usbguard/Rule.hpp>
 #include <usbguard/USB.hpp>
@@ -10,28 +8,11 @@
 #include <cctype>
 #include <sstream>
 
+#include "usbguard_inert.h"
+
 namespace vitrine::passthrough {
 
 namespace {
-
-// USBGuard's Device needs a manager and the manager hooks; describing a device uses neither
-// (no IDs, no events, no sysfs writes), so both are inert.
-class InertHooks : public usbguard::DeviceManagerHooks {
- public:
-  uint32_t dmHookAssignID() override { return 1; }
-  void dmHookDeviceException(const std::string&) override {}
-};
-
-class InertManager : public usbguard::DeviceManager {
- public:
-  explicit InertManager(usbguard::DeviceManagerHooks& hooks) : DeviceManager(hooks) {}
-  void setEnumerationOnlyMode(bool) override {}
-  void start() override {}
-  void stop() override {}
-  void scan() override {}
-  void scan(const std::string&) override {}
-  std::shared_ptr<usbguard::Device> applyDevicePolicy(uint32_t, usbguard::Rule::Target) override { return nullptr; }
-};
 
 // A device read from bytes: the descriptor parser's hooks hash each descriptor as USBGuard's
 // own sysfs device does, and load the device, configuration, interface and endpoint ones.

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (size_t i = before; i < pdus.size(); ++i) {
       const auto& pdu = pdus[i];
       if (pdu.body.size() > PduFramer::kMaxAssociationPduBytes) abort();
+      if (std::strcmp(to_string(pdu.type), "?") == 0) abort();  // only PDUs of a type DICOM defines
       Association a;
       if (parse_association(pdu.body.data(), pdu.body.size(), a, error) != ParseStatus::Ok) continue;
       for (const auto* title : {&a.called_ae, &a.calling_ae})

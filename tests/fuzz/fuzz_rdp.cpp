@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vitrine::netmon;
   // Records: a byte whose top bit says the direction (1: the client) and whose low 7 bits a
   // length, then that many bytes; so that a seed is a real conversation, in its order.
-  rdp::RdpInspector inspector;
+  const auto inspector = rdp::create("");  // as the engine makes it
   InspectionOutput out;
   std::vector<uint8_t> client;
   for (size_t at = 0; at < size;) {
@@ -23,10 +23,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const size_t n = std::min<size_t>(data[at] & 0x7f, size - at - 1);
     const std::vector<uint8_t> chunk(data + at + 1, data + at + 1 + n);
     if (from_client) client.insert(client.end(), chunk.begin(), chunk.end());
-    inspector.on_bytes(from_client, chunk.data(), chunk.size(), at, out);
+    inspector->on_bytes(from_client, chunk.data(), chunk.size(), at, out);
     at += 1 + n;
   }
-  rdp::looks_like_connection_request(client.data(), client.size());
+  rdp::recognises(client.data(), client.size());
   for (const auto& m : out.messages)
     if (!m.signature.empty() && m.signature != rdp::kSignatureMsT120) abort();
   return 0;

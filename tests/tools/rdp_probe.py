@@ -33,11 +33,13 @@ def ber(tag, content):
     return bytes([tag]) + length + content
 
 
-def per_length(n):
-    return struct.pack("!H", 0x8000 | n)
+def per_length(n, short=False):
+    """An aligned-PER length: two bytes as mstsc writes them, or one below 128 as X.691 allows
+    (and FreeRDP writes)."""
+    return bytes([n]) if short and n < 0x80 else struct.pack("!H", 0x8000 | n)
 
 
-def connect_initial(channels):
+def connect_initial(channels, short_lengths=False):
     """X.224 Data with an MCS Connect-Initial ([T.125]) as mstsc and FreeRDP encode it
     ([MS-RDPBCGR] 4.1.3): domain selectors, upward flag, three domain parameter sets, and the
     GCC Conference Create Request whose client data asks for `channels`."""
@@ -45,8 +47,8 @@ def connect_initial(channels):
     net = struct.pack("<HHI", 0xC003, 8 + 12 * len(channels), len(channels))
     net += b"".join(c.encode()[:7].ljust(8, b"\0") + struct.pack("<I", 0x80800000) for c in channels)
     blocks = core + net
-    request = bytes([0, 8, 0, 0x10, 0, 1, 0xC0, 0]) + b"Duca" + per_length(len(blocks)) + blocks
-    gcc = bytes([0, 5, 0, 0x14, 0x7C, 0, 1]) + per_length(len(request)) + request
+    request = bytes([0, 8, 0, 0x10, 0, 1, 0xC0, 0]) + b"Duca" + per_length(len(blocks), short_lengths) + blocks
+    gcc = bytes([0, 5, 0, 0x14, 0x7C, 0, 1]) + per_length(len(request), short_lengths) + request
     params = ber(0x30, bytes.fromhex("020122020102020100020101020100020101020300ffff020102"))
     body = ber(0x04, b"\x01") + ber(0x04, b"\x01") + b"\x01\x01\xff" + params * 3 + ber(0x04, gcc)
     mcs = b"\x7f" + ber(0x65, body)

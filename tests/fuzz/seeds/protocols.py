@@ -1,4 +1,5 @@
 """Seeds for the HL7, DICOM and RDP readers, and the passthrough's device readers."""
+import struct
 import sys
 
 from scapy.all import TCP, rdpcap
@@ -21,6 +22,10 @@ def hl7_seeds():
     (hl7_corpus / "batch").write_bytes(b"\x09\x0b" + msh + b"PID|1||X\r" + msh + b"\x1c\r")
     (hl7_corpus / "lf-in-msh9").write_bytes(b"\x05\x0bMSH|^~\\&|CAB|W3|PH|H|2026||ORM^O01\n^ADT_A01|1|P|2.5\r\x1c\n")
     (hl7_corpus / "leading-crlf").write_bytes(b"\x03\r\n\r\n\x0b" + msh + b"\x1c\r\x0b" + msh + b"\x1c")
+    # What the message reader refuses: no MSH first, MSH-1 not a separator, no encoding
+    # characters, an empty MSH-9, a start block inside a frame, an empty frame.
+    refused = [b"PID|1||X\r", b"MSHA^~\\&|CAB|W3\r", b"MSH||CAB|W3|PH\r", b"MSH|^~\\&|CAB|W3|PH|H|2026|||1|P|2.5\r", msh[:20] + b"\x0b" + msh, b""]
+    (hl7_corpus / "refused-frames").write_bytes(b"\x07" + b"".join(b"\x0b" + m + b"\x1c\r" for m in refused))
 
 def dicom_seeds():
     """DICOM: both directions of the recorded associations, and the PDU length bounds."""
@@ -39,6 +44,25 @@ def dicom_seeds():
         bytes([40]) + first + b"\x04\x00" + (1 << 20).to_bytes(4, "big") + bytes(64))
     (HERE / "corpus" / "fuzz_dicom" / "release-too-long").write_bytes(
         bytes([3]) + first + b"\x05\x00\x00\x01\x00\x00" + bytes(8))
+    # A-ASSOCIATE-RQ shapes (PS3.8 9.3.2): the recorded one's fixed fields with other items: an
+    # application context that is not a UID, an implementation class UID before the maximum
+    # length in the user information, an item cut short, one longer than its PDU; then a PDU
+    # of a type DICOM does not define.
+    fixed = first[6:6 + 68]
+    item = lambda kind, value: bytes([kind, 0]) + len(value).to_bytes(2, "big") + value
+    rq = lambda items: b"\x01\x00" + (68 + len(items)).to_bytes(4, "big") + fixed + items
+    user = item(0x50, item(0x52, b"1.2.826.0.1.3680043.2.1545.1") + item(0x51, (16384).to_bytes(4, "big")))
+    shapes = {
+        "context-not-a-uid": rq(item(0x10, b"1.2.840.10008.3.1.1.1<script>") + user),
+        "implementation-uid-first": rq(item(0x10, b"1.2.840.10008.3.1.1.1") + user),
+        "item-cut-short": rq(item(0x10, b"1.2.840.10008.3.1.1.1") + b"\x50\x00"),
+        "item-longer-than-pdu": rq(item(0x10, b"1.2.840.10008.3.1.1.1")[:4] + b"\x00" * 2),
+        "user-info-without-maximum": rq(item(0x10, b"1.2.840.10008.3.1.1.1") + item(0x50, item(0x52, b"1.2.3"))),
+        "reject-and-abort": b"\x03\x00\x00\x00\x00\x04\x00\x01\x01\x01" + b"\x07\x00\x00\x00\x00\x04\x00\x00\x02\x00",
+        "unknown-pdu-type": b"\x08\x00\x00\x00\x00\x04" + bytes(4),
+    }
+    for name, seed in shapes.items():
+        (HERE / "corpus" / "fuzz_dicom" / name).write_bytes(bytes([40]) + seed)
 
 def rdp_seeds():
     """RDP: the recorded conversations as records, and the shapes they lack."""
@@ -80,6 +104,19 @@ def rdp_seeds():
         "second-connect-initial": [(True, request), (False, confirm), (True, rdp_probe.connect_initial(["rdpdr"])),
                                    (True, initial)],
         "unknown-negotiation": [(True, bytes(unknown)), (False, confirm), (True, initial)],
+        # The server's side: a confirm choosing TLS, CredSSP, CredSSP with early authentication,
+        # something else, a negotiation failure, a negotiation type that is neither; then an MCS
+        # Connect-Response (not a confirm: not read). And a Connect-Initial that does not parse.
+        **{f"confirm-{name}": [(True, request), (False, rdp_probe.tpkt(bytes([14, 0xD0, 0, 0, 0x12, 0x34, 0]) +
+                                                                     struct.pack("<BBHI", kind, 0, 8, value))),
+                               (False, rdp_probe.tpkt(bytes([2, 0xF0, 0x80]) + b"\x7f\x66\x00"))]
+           for name, kind, value in (("tls", 2, 1), ("credssp", 2, 2), ("early-auth", 2, 8), ("other", 2, 0x10),
+                                     ("failure", 3, 5), ("neither", 5, 0))},
+        # One-byte PER lengths (FreeRDP's), then a client TPKT after the Connect-Initial (an MCS
+        # Erect Domain Request: not read).
+        "short-per-lengths": [(True, request), (False, confirm), (True, rdp_probe.connect_initial(["MS_T120"], True)),
+                              (True, rdp_probe.tpkt(bytes([2, 0xF0, 0x80, 0x04, 0x01, 0x00, 0x01, 0x00])))],
+        "initial-does-not-parse": [(True, request), (False, confirm), (True, rdp_probe.tpkt(bytes([2, 0xF0, 0x80]) + b"\x7f\x65\x05abc"))],
     }
     for name, chunks in shapes.items():
         (HERE / "corpus" / "fuzz_rdp" / name).write_bytes(rdp_records(chunks))
@@ -90,10 +127,33 @@ def device_seeds():
     for recorded in sorted((ROOT / "tests" / "passthrough" / "devices").glob("*.umockdev")):
         for line in recorded.read_text().splitlines():
             if line.startswith("H: descriptors="):
-                (HERE / "corpus" / "fuzz_usb_device" / recorded.stem).write_bytes(bytes.fromhex(line.split("=", 1)[1]))
+                descriptors = bytes.fromhex(line.split("=", 1)[1])
+                (HERE / "corpus" / "fuzz_usb_device" / recorded.stem).write_bytes(b"\x00" + descriptors)
+    # Mode 1: the ids, name and serial from the input too, as a device that lies gives them:
+    # ids that are not hex, a name with an escape sequence, a serial of raw bytes, descriptors
+    # past the bound, and ones too short or whose lengths lie.
+    scanner = (HERE / "corpus" / "fuzz_usb_device" / "barcode-scanner").read_bytes()[1:]
+    lying = lambda vendor, product, name, serial, d: b"\x01" + vendor + product + bytes([len(name)]) + name + bytes([len(serial)]) + serial + d
+    shapes = {
+        "ids-not-hex": lying(b"05eg", b"1200", b"Scanner", b"S1", scanner),
+        "name-with-escape": lying(b"05e0", b"1200", b"Scanner\x1b[2J\n", b"S19042", scanner),
+        "serial-raw-bytes": lying(b"05e0", b"1200", b"Scanner", b"\xff\x00\"\\", scanner),
+        "descriptors-over-bound": lying(b"05e0", b"1200", b"Scanner", b"S1", scanner * (65536 // len(scanner) + 1)),
+        "descriptors-short": lying(b"05e0", b"1200", b"Scanner", b"S1", scanner[:10]),
+        "descriptor-length-one": lying(b"05e0", b"1200", b"Scanner", b"S1", scanner[:18] + b"\x01\x02" + scanner[20:]),
+        "configuration-total-lies": lying(b"05e0", b"1200", b"Scanner", b"S1", scanner[:20] + b"\xff\xff" + scanner[22:]),
+    }
+    for name, seed in shapes.items():
+        (HERE / "corpus" / "fuzz_usb_device" / name).write_bytes(seed)
     # serial_filter: [max line][mode bits][piece] then what a scanner sends: lines, CR LF, an escape.
     (HERE / "corpus" / "fuzz_serial_filter" / "scanner").write_bytes(
         bytes([64, 1, 7]) + b"RX-7-INSULIN\r\n0123456789\n\x1b[2J\r" + b"A" * 70 + b"\n")
+    # Mode bit 1: a rate limit of 1 + the third byte bytes a second (reads 10 ms apart), on lines
+    # and in byte mode (a maximum line of 0); a reader that sends faster than it may.
+    lines = b"RX-7-INSULIN\r\n" * 6
+    (HERE / "corpus" / "fuzz_serial_filter" / "scanner-rate-limited").write_bytes(bytes([64, 3, 15]) + lines)
+    (HERE / "corpus" / "fuzz_serial_filter" / "bytes-rate-limited").write_bytes(bytes([0, 2, 3]) + lines)
+    (HERE / "corpus" / "fuzz_serial_filter" / "bytes-unlimited").write_bytes(bytes([0, 0, 7]) + lines)
 
 
 def write_seeds():
