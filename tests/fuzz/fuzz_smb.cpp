@@ -1,6 +1,10 @@
-// libFuzzer target: any bytes as both directions of an SMB connection, cut into pieces by the
-// input itself, through the NetBIOS framer, the SMB1/SMB2 and DCE/RPC readers and the
+// libFuzzer target: any bytes as both directions of an SMB connection, in records of the
+// input's own making, through the NetBIOS framer, the SMB1/SMB2 and DCE/RPC readers and the
 // inspector. Nothing may read outside the input; names that reach events are printable.
+// Records: two bytes whose top bit says the direction (1: the server) and whose other 15 bits
+// a length, then that many bytes; so that a seed is a real conversation, in its order, cut
+// where its segments were.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -12,19 +16,19 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vitrine::netmon;
-  if (size < 2) return 0;
-  const size_t piece = 1 + data[0] % 200;
-  const uint8_t directions = data[1];  // bit i: piece i comes from the responder
-  const std::vector<uint8_t> stream(data + 2, data + size);
-  smb::looks_like_smb(stream.data(), stream.size());
-  smb::SmbInspector inspector;
+  const auto inspector = smb::create("");  // as the engine makes it
   InspectionOutput out;
-  size_t i = 0;
-  for (size_t at = 0; at < stream.size(); at += piece, ++i) {
-    const std::vector<uint8_t> chunk(stream.begin() + static_cast<long>(at),
-                                     stream.begin() + static_cast<long>(std::min(stream.size(), at + piece)));
-    inspector.on_bytes(((directions >> (i % 8)) & 1) == 0, chunk.data(), chunk.size(), at, out);
+  std::vector<uint8_t> client;
+  for (size_t at = 0; at + 2 <= size;) {
+    const bool from_server = data[at] & 0x80;
+    const size_t n = std::min<size_t>(size_t{data[at] & 0x7fu} << 8 | data[at + 1], size - at - 2);
+    const std::vector<uint8_t> chunk(data + at + 2, data + at + 2 + n);  // exact size: ASan sees overreads
+    if (!from_server) client.insert(client.end(), chunk.begin(), chunk.end());
+    inspector->on_bytes(!from_server, chunk.data(), chunk.size(), uint64_t{at} * 1000, out);  // time moves on
+    at += 2 + n;
   }
+  smb::recognises(client.data(), client.size());
+  smb::protocol_of(client.data(), client.size());
   for (const auto& m : out.messages)
     for (const auto a : {vitrine::policy::Attr::SmbShare, vitrine::policy::Attr::SmbCommand, vitrine::policy::Attr::SmbDialect})
       for (unsigned char c : m.attributes.get(a))

@@ -4,7 +4,7 @@ import sys
 
 from scapy.all import TCP, rdpcap
 
-from .common import FUZZ as HERE, ROOT, write
+from .common import FUZZ as HERE, ROOT
 
 
 def hl7_seeds():

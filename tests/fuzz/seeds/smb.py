@@ -9,6 +9,25 @@ from .common import FUZZ as HERE, ROOT, write
 SMB1_SESSION_SETUP = b"\xffSMB\x73" + bytes(5) + b"\x07\xc8" + bytes(18) + b"\x01\x00"
 
 
+def records(chunks):
+    """The target's records: [server bit | 15-bit length] then bytes, for (from_server, bytes)."""
+    out = b""
+    for from_server, data in chunks:
+        for i in range(0, max(len(data), 1), 0x7fff):
+            piece = data[i:i + 0x7fff]
+            out += ((0x8000 if from_server else 0) | len(piece)).to_bytes(2, "big") + piece
+    return out
+
+
+def client(stream, piece=199):
+    """A client's stream alone, cut into pieces of `piece` bytes."""
+    return records((False, stream[i:i + piece]) for i in range(0, len(stream), piece))
+
+
+def netbios(*messages):
+    return b"".join(len(m).to_bytes(4, "big") + m for m in messages)
+
+
 def smb2(command, next_command, body):
     header = b"\xfeSMB" + (64).to_bytes(2, "little") + bytes(6) + command.to_bytes(2, "little") + \
         (1).to_bytes(2, "little") + bytes(4) + next_command.to_bytes(4, "little") + bytes(40)
@@ -23,22 +42,25 @@ def smb_seeds():
                           ("smbv1", ROOT / "tests" / "captures" / "smbv1.pcap")):
         packets = rdpcap(str(capture))
         for port in sorted({p[TCP].sport for p in packets if TCP in p and p[TCP].dport == 445}):
-            stream = b"".join(bytes(p[TCP].payload) for p in packets
-                              if TCP in p and p[TCP].sport == port and len(p[TCP].payload))
-            if stream:
-                (HERE / "corpus" / "fuzz_smb" / f"{name}-{port}").write_bytes(bytes([199, 0]) + stream)
+            chunks = [(p[TCP].sport == 445, bytes(p[TCP].payload)) for p in packets
+                      if TCP in p and port in (p[TCP].sport, p[TCP].dport) and len(p[TCP].payload)]
+            if chunks:
+                (HERE / "corpus" / "fuzz_smb" / f"{name}-{port}").write_bytes(records(chunks))
+                # The client's side again, cut into 7-byte pieces: the framer across reads.
+                stream = b"".join(data for from_server, data in chunks if not from_server)
+                (HERE / "corpus" / "fuzz_smb" / f"{name}-{port}-cut").write_bytes(client(stream, 7))
     # An XP-style chain: SESSION_SETUP_ANDX with TREE_CONNECT_ANDX (ADMIN$) chained at offset 61.
     setup = bytes([13, 0x75, 0]) + (61).to_bytes(2, "little") + bytes(22) + bytes(2)
     path = "\\\\console\\ADMIN$".encode("utf-16-le") + bytes(2)
     tree = bytes([4, 0xff, 0, 0, 0, 0, 0, 1, 0]) + (2 + len(path)).to_bytes(2, "little") + bytes(2) + path
     chain = SMB1_SESSION_SETUP + setup + tree
-    (HERE / "corpus" / "fuzz_smb" / "andx-chain").write_bytes(bytes([199, 0]) + len(chain).to_bytes(4, "big") + chain)
+    (HERE / "corpus" / "fuzz_smb" / "andx-chain").write_bytes(client(netbios(chain)))
     # SMB2: a negotiate, and a tree connect whose NextCommand (8) lies inside its own header:
     # the message that once made the reader run off its buffer, kept as a regression.
     negotiate = smb2(0, 0, (36).to_bytes(2, "little") + (1).to_bytes(2, "little") + bytes(32) + (0x0210).to_bytes(2, "little"))
     tree = smb2(3, 8, bytes([9, 0, 0, 0, 72, 0, 4, 0]) + "C$".encode("utf-16-le"))
     for name, message in (("smb2-negotiate", negotiate), ("smb2-next-inside-header", tree)):
-        (HERE / "corpus" / "fuzz_smb" / name).write_bytes(bytes([199, 0]) + len(message).to_bytes(4, "big") + message)
+        (HERE / "corpus" / "fuzz_smb" / name).write_bytes(client(netbios(message)))
 
 def smb_pipe_seeds():
     """SMB: DCE/RPC on named pipes, every way of writing it, transactions with secondaries."""
@@ -59,14 +81,14 @@ def smb_pipe_seeds():
         return SMB1_SESSION_SETUP[:4] + b"\x2f" + SMB1_SESSION_SETUP[5:] + bytes([12]) + words + len(data).to_bytes(2, "little") + data
     stream = b"".join(len(m).to_bytes(4, "big") + m for m in
                       (write_andx(bind_pdu), write_andx(first + last[:20]), write_andx(last[20:])))
-    (HERE / "corpus" / "fuzz_smb" / "dcerpc-split-writes").write_bytes(bytes([199, 0]) + stream)
+    (HERE / "corpus" / "fuzz_smb" / "dcerpc-split-writes").write_bytes(client(stream))
     file_id = bytes(range(16))
     write2 = smb2(9, 0, (49).to_bytes(2, "little") + (112).to_bytes(2, "little") + len(bind_pdu).to_bytes(4, "little") +
                   bytes(8) + file_id + bytes(16) + bind_pdu)
     ioctl2 = smb2(11, 0, (57).to_bytes(2, "little") + bytes(2) + (0x0011c017).to_bytes(4, "little") + file_id +
                   (120).to_bytes(4, "little") + len(first).to_bytes(4, "little") + bytes(24) + first)
     stream2 = b"".join(len(m).to_bytes(4, "big") + m for m in (write2, ioctl2))
-    (HERE / "corpus" / "fuzz_smb" / "dcerpc-smb2-pipe").write_bytes(bytes([199, 0]) + stream2)
+    (HERE / "corpus" / "fuzz_smb" / "dcerpc-smb2-pipe").write_bytes(client(stream2))
     # Transactions with secondaries: a TransactNmPipe whose DCE/RPC continues in a
     # TRANSACTION_SECONDARY, an NT_TRANSACT_RENAME then its secondary, a WRITE_ANDX on a pending
     # transaction's MID, SMB_COM_WRITE to a pipe, WRITE_ANDX in raw mode with its length prefix.
@@ -98,9 +120,11 @@ def smb_pipe_seeds():
     }
     for name, messages in shapes.items():
         stream = b"".join(len(m).to_bytes(4, "big") + m for m in messages)
-        (HERE / "corpus" / "fuzz_smb" / name).write_bytes(bytes([199, 0]) + stream)
+        (HERE / "corpus" / "fuzz_smb" / name).write_bytes(client(stream))
 
 
 def write_seeds():
+    from . import smb_shapes  # it builds on this module's helpers
     smb_seeds()
     smb_pipe_seeds()
+    smb_shapes.write_seeds(write)
