@@ -6,6 +6,8 @@
 #   rec_wait_port NS PORT          until something listens on TCP PORT in NS
 #   rec_smb_console                the peer is the console (10.77.0.10), impacket's smbserver
 #                                  with the share CABINETDATA (tests/tools/smb_server.py)
+#   rec_samba_console              the peer is the console (10.77.0.10), Samba's smbd, SMB1 only,
+#                                  with the share CABINETDATA (tests/tools/samba_server.py)
 #   rec_capture                    start tcpdump on the guest's side; returns once it captures
 #   rec_finish OUT.pcap            stop the capture and write it to OUT.pcap
 set -euo pipefail
@@ -50,6 +52,13 @@ rec_smb_console() {
   mkdir -p "$rec_work/share" && echo "formulary" > "$rec_work/share/formulary.txt"
   rec_pair 10.77.0.10 52:54:00:77:00:10
   rec_spawn vt-rec-s /usr/bin/python3 "$rec_tools/smb_server.py" CABINETDATA "$rec_work/share"
+  rec_wait_port vt-rec-s 445
+}
+
+rec_samba_console() {
+  mkdir -p "$rec_work/share" && echo "formulary" > "$rec_work/share/formulary.txt"
+  rec_pair 10.77.0.10 52:54:00:77:00:10
+  rec_spawn vt-rec-s /usr/bin/python3 "$rec_tools/samba_server.py" "$rec_work/samba" CABINETDATA "$rec_work/share" 10.77.0.10
   rec_wait_port vt-rec-s 445
 }
 

@@ -36,9 +36,14 @@ def smb2(command, next_command, body):
 
 def smb_seeds():
     """SMB: the recorded client streams, an XP-style AndX chain, SMB2 basics."""
-    # smb: the client's side of each recorded SMB session (golden case smb-virtual-patches, nmap's
-    # probe and impacket's session), and nDPI's smbv1.pcap with its DoublePulsar ping.
-    for name, capture in (("virtual-patches", ROOT / "tests" / "golden" / "smb-virtual-patches" / "input.pcap"),
+    # smb: each recorded SMB session, both sides (golden cases smb-virtual-patches: nmap's probes
+    # and impacket against impacket's server; smb-samba-transactions and smb-transaction-races:
+    # Samba's clients, impacket and the MS17-010 sequences against Samba's server), and nDPI's
+    # smbv1.pcap with its DoublePulsar ping.
+    golden = ROOT / "tests" / "golden"
+    for name, capture in (("virtual-patches", golden / "smb-virtual-patches" / "input.pcap"),
+                          ("samba-transactions", golden / "smb-samba-transactions" / "input.pcap"),
+                          ("transaction-races", golden / "smb-transaction-races" / "input.pcap"),
                           ("smbv1", ROOT / "tests" / "captures" / "smbv1.pcap")):
         packets = rdpcap(str(capture))
         for port in sorted({p[TCP].sport for p in packets if TCP in p and p[TCP].dport == 445}):
