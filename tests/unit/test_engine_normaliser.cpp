@@ -348,6 +348,20 @@ TEST_F(NormaliserTest, LineBreaksBeforeTheFirstFrameAreTolerated) {
   EXPECT_EQ(received().find("ADT"), std::string::npos);
 }
 
+TEST_F(NormaliserTest, AnEmptyFrameBeforeTheFirstMessageIsTolerated) {
+  // An interface engine's keepalive (VT FS CR) first: the order after it is read and passes;
+  // a forbidden message after one is still refused.
+  open();
+  send(0, "\x0b\x1c\r" + kOrder);
+  EXPECT_FALSE(denied());
+  EXPECT_EQ(received(), "\x0b\x1c\r" + kOrder);
+  open();
+  send(0, "\x0b\x1c\r");
+  send(3, kAdmission);
+  EXPECT_TRUE(denied());
+  EXPECT_EQ(received().find("ADT"), std::string::npos);
+}
+
 TEST_F(NormaliserTest, ACutFlowsResetGoesToTheHoleNotPastBytesAheadOfIt) {
   // The admission's second half first (forwarded: the server cannot read it across the hole),
   // then its first half: refused, and the server's reset is at the hole, which it accepts.

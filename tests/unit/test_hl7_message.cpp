@@ -153,6 +153,10 @@ TEST(Hl7Recognition, LineBreaksBeforeTheFirstFrameAreSkipped) {
   EXPECT_EQ(recognises("\r\n\x0bMS"), Recognition::NeedMore);
   EXPECT_EQ(recognises("\r\nGET / HTTP/1.1\r\n"), Recognition::No);
   EXPECT_EQ(recognises(" " + framed(kOrder)), Recognition::No);
+  // Empty frames (an engine's keepalive) before the first message are skipped as well.
+  EXPECT_EQ(recognises("\x0b\x1c\r" + framed(kOrder)), Recognition::Yes);
+  EXPECT_EQ(recognises("\x0b\x1c\r\x0b\x1c\n\x0b"), Recognition::NeedMore);
+  EXPECT_EQ(recognises("\x0b\x1c\rGET /"), Recognition::No);
 }
 
 TEST(Hl7Message, ASegmentMustStartWithItsName) {
@@ -190,3 +194,14 @@ TEST(MllpFramer, AnEndBlockFollowedByLfIsAnEnd) {
 }
 
 }  // namespace
+
+TEST(MllpFramer, AnEmptyFrameIsNoMessageAndNoError) {
+  MllpFramer framer;
+  std::vector<MllpFramer::Frame> frames;
+  std::vector<MllpFramer::FramingError> errors;
+  const std::string stream = "\x0b\x1c\r" + framed(kOrder) + "\x0b\x1c\r";
+  framer.feed(reinterpret_cast<const uint8_t*>(stream.data()), stream.size(), frames, errors);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(std::string(frames[0].head.begin(), frames[0].head.begin() + 3), "MSH");
+  EXPECT_TRUE(errors.empty());
+}

@@ -15,10 +15,19 @@ constexpr size_t kMaxControlIdChars = 199;
 }  // namespace
 
 Recognition recognises(const uint8_t* payload, size_t len) {
-  // Line breaks before the first frame, as some senders write them (the framer skips them too).
+  // Line breaks before the first frame, as some senders write them, and empty frames (VT FS),
+  // which some interface engines send to keep a connection open: the framer skips both too.
   size_t skip = 0;
-  while (skip < len && (payload[skip] == '\r' || payload[skip] == '\n')) ++skip;
-  if (skip == len) return Recognition::NeedMore;
+  while (skip < len) {
+    if (payload[skip] == '\r' || payload[skip] == '\n') {
+      ++skip;
+    } else if (payload[skip] == 0x0b && skip + 1 < len && payload[skip + 1] == 0x1c) {
+      skip += 2;
+    } else {
+      break;
+    }
+  }
+  if (skip == len || (skip + 1 == len && payload[skip] == 0x0b)) return Recognition::NeedMore;
   // MLLP's start byte and MSH, then its field separator.
   static const uint8_t kStart[] = {0x0b, 'M', 'S', 'H'};
   const Recognition r = starts_with(payload + skip, len - skip, kStart, sizeof kStart);

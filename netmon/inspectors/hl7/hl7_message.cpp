@@ -129,8 +129,9 @@ void MllpFramer::feed(const uint8_t* data, size_t len, std::vector<Frame>& frame
       case State::Inside:
         if (b == kFs) {
           // The message is complete at its FS: a receiver that does not wait for the CR acts
-          // on it here, so it is judged here, on the packet that carries the FS.
-          frames.push_back(std::move(current_));
+          // on it here, so it is judged here, on the packet that carries the FS. An empty frame
+          // (a keepalive some engines send) carries no message: nothing to judge.
+          if (current_.length > 0) frames.push_back(std::move(current_));
           current_ = Frame{};
           state_ = State::AfterFs;
         } else if (b == kVt) {
