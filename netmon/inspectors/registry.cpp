@@ -21,7 +21,8 @@ const std::vector<InspectorRegistration>& inspector_registry() {
       {"dicom", Naming::Own, [](const uint8_t*, size_t) { return policy::L7Facts{0, kProtocolDicom}; }, {},
        &dicom::recognises, &dicom::create},
       {"", Naming::None, nullptr, {policy::VirtualPatch::Cve20190708}, &rdp::recognises, &rdp::create},
-      {"smb", Naming::Provisional, &smb::protocol_of, {policy::VirtualPatch::Ms17010, policy::VirtualPatch::Ms08067, policy::VirtualPatch::Ms06040},
+      {"smb", Naming::Provisional, &smb::protocol_of, {policy::VirtualPatch::Ms17010, policy::VirtualPatch::Ms08067, policy::VirtualPatch::Ms06040,
+                                                      policy::VirtualPatch::Ms04011, policy::VirtualPatch::Ms05039},
        &smb::recognises, &smb::create},
   };
   return registry;

@@ -31,6 +31,8 @@ const char* to_string(VirtualPatch p) {
     case VirtualPatch::Ms08067: return "ms08-067";
     case VirtualPatch::Cve20190708: return "cve-2019-0708";
     case VirtualPatch::Ms06040: return "ms06-040";
+    case VirtualPatch::Ms04011: return "ms04-011";
+    case VirtualPatch::Ms05039: return "ms05-039";
     case VirtualPatch::kCount: break;
   }
   return "?";

@@ -18,7 +18,7 @@ def main():
         policy = Path(tmp) / "learned.yaml"
         # The round trip is about the allowlist: the virtual patches (which cut the capture's
         # DoublePulsar ping whatever the rules say) are set aside for it.
-        policy.write_text(draft + "virtualPatches: {ms17-010: off, ms08-067: off, cve-2019-0708: off, ms06-040: off}\n")
+        policy.write_text(draft + "virtualPatches: {ms17-010: off, ms08-067: off, cve-2019-0708: off, ms06-040: off, ms04-011: off, ms05-039: off}\n")
         check = subprocess.run([vitrine, "policy", "check", str(policy)], capture_output=True, text=True)
         assert check.returncode == 0 and "warning" not in check.stderr, check.stderr
         test = subprocess.run([vitrine, "policy", "test", str(policy), "--pcap", capture],

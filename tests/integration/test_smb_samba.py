@@ -3,9 +3,9 @@
 smbd as an XP-era console server (SMB1 only, a 2048-byte buffer: tests/tools/samba_server.py)
 on the hospital side, Samba's own clients and impacket in the guest. What real clients send
 passes: a TRANSACTION2 and a pipe request that their secondaries complete, a bind with six
-presentation contexts, an ALTER_CONTEXT. What the MS17-010 family sets its primitives up with
-(tests/tools/smb_transactions.py), and MS08-067's call on a context that is not a bind's
-first, never reach the server. What reached the server is read from its own log: each SMB
+presentation contexts, an ALTER_CONTEXT, benign calls on dssetup and Plug and Play. What the
+MS17-010 family sets its primitives up with (tests/tools/smb_transactions.py), MS08-067's call
+on a context that is not a bind's first, Sasser's and Zotob's calls, never reach the server. What reached the server is read from its own log: each SMB
 command it was sent ("switch message SMBtranss ...").
 
 Usage: test_smb_samba.py NETMON_BINARY [ring|pcap]   (as root)
@@ -28,6 +28,8 @@ TOOLS = Path(__file__).resolve().parents[1] / "tools"
 POLICY = Path(__file__).resolve().parent / "policy-smb.yaml"
 METRICS_PORT = 19473
 NT1 = "--option=client min protocol=NT1"
+DSSETUP = "3919286a-b10c-11d0-9ba8-00c04fd92ef5:0.0"  # on lsarpc: Sasser's interface (MS04-011)
+PNP = "8d9f4e40-a03d-11ce-8f69-08003e30051b:1.0"  # on ntsvcs: Zotob's (MS05-039)
 
 # Each sequence of tests/tools/smb_transactions.py: its signature, and what of it the server
 # may have had (the SMB commands smbd logs: its name for each) before the cut.
@@ -124,6 +126,20 @@ class SambaTest(unittest.TestCase):
                                   "complete-with-secondary")
         self.assertEqual(out.splitlines()[1:], ["answered TRANSACTION", "answered TRANSACTION"], out)
         self.assertEqual((got["SMBtrans"], got["SMBtranss"]), (1, 1), got)
+
+    def test_7_sassers_and_zotobs_calls_never_reach_the_server(self):
+        for pipe, interface, (benign, attack), signature in (
+                ("\\lsarpc", DSSETUP, (["0", "--stub", "0100"], ["9", "--string", "2000"]),
+                 "vitrine.smb.ms04-011.dsrole-upgrade-downlevel-server"),
+                ("\\ntsvcs", PNP, (["2"], ["54", "--string", "100"]), "vitrine.smb.ms05-039.pnp-query-res-conf-list")):
+            with self.subTest(signature=signature):
+                out, got = self.run_guest("/usr/bin/python3", str(TOOLS / "rpc_call.py"), HOSP_IP, pipe, interface, *benign)
+                self.assertEqual(out.splitlines(), ["bound", "answered"], out)
+                self.assertEqual(got["SMBwriteX"], 2, "bind and call")
+                out, got = self.run_guest("/usr/bin/python3", str(TOOLS / "rpc_call.py"), HOSP_IP, pipe, interface, *attack)
+                self.assertTrue(out.splitlines()[-1].startswith("cut"), out)
+                self.assertEqual(got["SMBwriteX"], 1, "the call reached the server")
+                wait_for(lambda: self.events_with(signature), 5, f"the event of {signature}")
 
     def test_6_the_ms17_010_family_is_cut_where_it_sets_its_primitive_up(self):
         for shape, (signature, allowed) in RACES.items():

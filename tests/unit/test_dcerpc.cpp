@@ -154,3 +154,28 @@ TEST(DceRpcPipe, APipeForgottenMidCallLeavesAFragmentOfNoRequest) {
   EXPECT_TRUE(calls.empty());
   EXPECT_STREQ(fault, "a DCE/RPC fragment of no request");
 }
+
+TEST(RpcSignatures, SassersAndZotobsCallsAreKnownByInterfaceAndOperation) {
+  // dssetup's DsRolerUpgradeDownlevelServer (MS04-011) and Plug and Play's
+  // PNP_QueryResConfList (MS05-039), each on a context a bind named; the same operation number
+  // on another interface, and another operation on theirs, are no attack.
+  Bytes stream = rpc_bind({kOther, kDssetupInterface, kPnpInterface});
+  append(stream, rpc_request(1, kOpnumDsRolerUpgradeDownlevelServer, utf16(std::string(2000, 'A')), kFirstFrag | kLastFrag, 2));
+  append(stream, rpc_request(2, kOpnumPnpQueryResConfList, utf16("ROOT\\ACPI\\0000"), kFirstFrag | kLastFrag, 3));
+  append(stream, rpc_request(0, kOpnumDsRolerUpgradeDownlevelServer, Bytes(16, 0), kFirstFrag | kLastFrag, 4));
+  append(stream, rpc_request(1, 0, Bytes(16, 0), kFirstFrag | kLastFrag, 5));  // DsRolerGetPrimaryDomainInformation
+  append(stream, rpc_request(0, kOpnumPnpQueryResConfList, Bytes(16, 0), kFirstFrag | kLastFrag, 6));
+  DceRpcPipes pipes;
+  const auto calls = feed(pipes, stream, 64);
+  ASSERT_EQ(calls.size(), 5u);
+  EXPECT_EQ(rpc_signature(calls[0]).patch, vitrine::policy::VirtualPatch::Ms04011);
+  EXPECT_STREQ(rpc_signature(calls[0]).signature, kSignatureDsRoleUpgrade);
+  EXPECT_EQ(rpc_signature(calls[1]).patch, vitrine::policy::VirtualPatch::Ms05039);
+  EXPECT_STREQ(rpc_signature(calls[1]).signature, kSignaturePnpQueryResConfList);
+  for (size_t i = 2; i < calls.size(); ++i) EXPECT_EQ(rpc_signature(calls[i]).signature, nullptr) << i;
+  // A context no bind on the pipe named may be any interface: an operation number alone is no
+  // attack (unlike srvsvc's traversal, whose stub says what it is).
+  RpcCall unbound;
+  unbound.opnum = kOpnumDsRolerUpgradeDownlevelServer;
+  EXPECT_EQ(rpc_signature(unbound).signature, nullptr);
+}

@@ -28,7 +28,7 @@ constexpr const char* kRules = R"(rules:
     transport: tcp
     ports: [3389]
     action: allow
-virtualPatches: {ms17-010: off, ms08-067: off, cve-2019-0708: off, ms06-040: off}
+virtualPatches: {ms17-010: off, ms08-067: off, cve-2019-0708: off, ms06-040: off, ms04-011: off, ms05-039: off}
 limits:
   maxFlows: 1024
 )";

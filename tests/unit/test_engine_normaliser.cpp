@@ -237,7 +237,7 @@ TEST_F(NormaliserTest, AFlowPickedUpMidwayIsDeniedWhereMessagesAreJudged) {
   EXPECT_EQ(metric("vitrine_netmon_rule_hits_total", {{"rule", "onMidstream"}}), 1);
   EXPECT_EQ(engine_->flows().size(), 0u) << "denied at its first packet: no flow entry";
   // A policy that reads nothing lets it through unread.
-  start(std::string(kOrdersOnly) + "virtualPatches: {ms17-010: off, ms08-067: off, cve-2019-0708: off, ms06-040: off}\n" +
+  start(std::string(kOrdersOnly) + "virtualPatches: {ms17-010: off, ms08-067: off, cve-2019-0708: off, ms06-040: off, ms04-011: off, ms05-039: off}\n" +
         "outcomes: {onMidstream: allow}\n");
   send(0, kOrder);
   EXPECT_EQ(metric("vitrine_netmon_rule_hits_total", {{"rule", "orders-to-pharmacy"}}), 1);

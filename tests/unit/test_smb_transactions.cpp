@@ -175,11 +175,11 @@ TEST(SmbInspector, APathLongerThanMaxPathIsMs06040) {
   };
   RpcCall call;
   call.opnum = 31;
-  call.stub = stub(std::string(SmbInspector::kMaxPathChars + 1, 'A'), "\\");
+  call.stub = stub(std::string(kMaxPathChars + 1, 'A'), "\\");
   EXPECT_STREQ(ms06_040_signature(call), kSignatureLongPath);
   call.stub = stub("\\share\\dir", std::string(300, 'B'));
   EXPECT_STREQ(ms06_040_signature(call), kSignatureLongPath) << "a long prefix";
-  call.stub = stub(std::string(SmbInspector::kMaxPathChars - 1, 'A'), "\\");
+  call.stub = stub(std::string(kMaxPathChars - 1, 'A'), "\\");
   EXPECT_EQ(ms06_040_signature(call), nullptr);
   call.stub.resize(20);  // cut inside the path: nothing to tell, no guess
   EXPECT_EQ(ms06_040_signature(call), nullptr);

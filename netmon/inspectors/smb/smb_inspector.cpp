@@ -11,73 +11,7 @@ namespace vitrine::netmon::smb {
 namespace {
 constexpr uint8_t kTransaction = 0x25, kTransaction2 = 0x32, kNtTransact = 0xa0, kNtCancel = 0xa4;
 constexpr uint16_t kTransPeekNamedPipe = 0x0023, kTrans2SessionSetup = 0x000e;
-// A separator, "..", then a separator or the string's end (NUL, or the stub's), as UTF-16 in
-// the stub's byte order: a path that climbs out of where NetpwPathCanonicalize's buffer begins.
-// Both separators, as Windows reads both.
-bool has_path_traversal(const std::vector<uint8_t>& stub, bool little_endian) {
-  const size_t lo = little_endian ? 0 : 1;
-  auto wchar = [&](size_t i, char c) { return stub[i + lo] == static_cast<uint8_t>(c) && stub[i + 1 - lo] == 0; };
-  auto separator = [&](size_t i) { return wchar(i, '\\') || wchar(i, '/'); };
-  for (size_t i = 0; i + 6 <= stub.size(); ++i)  // every offset: NDR aligns strings, a crafted stub need not
-    if (separator(i) && wchar(i + 2, '.') && wchar(i + 4, '.') &&
-        (i + 8 > stub.size() || separator(i + 6) || wchar(i + 6, '\0')))
-      return true;
-  return false;
-}
-
-// The character counts of the strings a NetprPathCanonicalize (ServerName, PathName,
-// OutbufLen, Prefix) or NetprPathCompare (ServerName, PathName1, PathName2) request carries,
-// read as NDR ([C706] 14): a unique pointer's referent, then conformant varying strings
-// (maximum, offset, actual count, the characters, padding to 4). Empty if the stub is shorter.
-std::vector<uint32_t> path_lengths(const RpcCall& call) {
-  const std::vector<uint8_t>& s = call.stub;
-  auto u32 = [&](size_t at) {
-    return call.little_endian ? uint32_t{s[at]} | uint32_t{s[at + 1]} << 8 | uint32_t{s[at + 2]} << 16 | uint32_t{s[at + 3]} << 24
-                              : uint32_t{s[at]} << 24 | uint32_t{s[at + 1]} << 16 | uint32_t{s[at + 2]} << 8 | s[at + 3];
-  };
-  size_t at = 0;
-  std::vector<uint32_t> lengths;
-  auto string = [&]() {
-    if (s.size() < at + 12) return false;
-    const uint32_t count = u32(at + 8);
-    if (count > (s.size() - at - 12) / 2) return false;
-    lengths.push_back(count);
-    at += 12 + ((size_t{count} * 2 + 3) & ~size_t{3});
-    return true;
-  };
-  if (s.size() < 4) return {};
-  const bool server_name = u32(0) != 0;
-  at = 4;
-  if (server_name && !string()) return {};
-  lengths.clear();  // the server's name is not a path
-  if (!string()) return {};
-  if (call.opnum == SmbInspector::kOpnumNetprPathCanonicalize) at += 4;  // OutbufLen
-  string();  // the prefix, or the second path
-  return lengths;
-}
-
 }  // namespace
-
-// A srvsvc path longer than MAX_PATH: NetpwPathCanonicalize copies it into a fixed buffer
-// (MS06-040's stack overflow; no client has a longer path to canonicalise).
-const char* ms06_040_signature(const RpcCall& call) {
-  if (call.interface && *call.interface != kSrvsvcInterface) return nullptr;
-  if (call.opnum != SmbInspector::kOpnumNetprPathCanonicalize && call.opnum != SmbInspector::kOpnumNetprPathCompare)
-    return nullptr;
-  for (const uint32_t chars : path_lengths(call))
-    if (chars > SmbInspector::kMaxPathChars) return kSignatureLongPath;
-  return nullptr;
-}
-
-// A whole srvsvc request (or one on a context no bind on the pipe named: it may be srvsvc)
-// whose path climbs out: what MS08-067's exploits and nmap's check send.
-const char* ms08_067_signature(const RpcCall& call) {
-  if (call.interface && *call.interface != kSrvsvcInterface) return nullptr;
-  if (call.opnum != SmbInspector::kOpnumNetprPathCanonicalize && call.opnum != SmbInspector::kOpnumNetprPathCompare)
-    return nullptr;
-  if (!has_path_traversal(call.stub, call.little_endian)) return nullptr;
-  return call.opnum == SmbInspector::kOpnumNetprPathCanonicalize ? kSignaturePathCanonicalize : kSignaturePathCompare;
-}
 
 Recognition recognises(const uint8_t* payload, size_t len) { return looks_like_smb(payload, len); }
 
@@ -157,16 +91,14 @@ const char* SmbInspector::transaction_rules(const SmbMessage& msg, InspectionOut
   return t.signature;
 }
 
-SmbInspector::RpcSignature SmbInspector::pipe_write(uint64_t pipe, const std::vector<uint8_t>& data, bool cut, InspectionOutput& out) {
+RpcSignature SmbInspector::pipe_write(uint64_t pipe, const std::vector<uint8_t>& data, bool cut, InspectionOutput& out) {
   std::vector<RpcCall> calls;
   const char* fault = nullptr;
   pipes_.feed(pipe, data.data(), data.size(), cut, calls, fault);
   if (fault != nullptr) out.malformed.push_back(fault);
   RpcSignature signature;
-  for (const RpcCall& call : calls) {
-    if (const char* s = ms06_040_signature(call)) signature = {policy::VirtualPatch::Ms06040, s};
-    if (const char* s = ms08_067_signature(call)) signature = {policy::VirtualPatch::Ms08067, s};
-  }
+  for (const RpcCall& call : calls)
+    if (const RpcSignature s = rpc_signature(call); s.signature != nullptr) signature = s;
   return signature;
 }
 

@@ -44,6 +44,7 @@ def smb_seeds():
     for name, capture in (("virtual-patches", golden / "smb-virtual-patches" / "input.pcap"),
                           ("samba-transactions", golden / "smb-samba-transactions" / "input.pcap"),
                           ("transaction-races", golden / "smb-transaction-races" / "input.pcap"),
+                          ("worm-calls", golden / "smb-worm-calls" / "input.pcap"),
                           ("smbv1", ROOT / "tests" / "captures" / "smbv1.pcap")):
         packets = rdpcap(str(capture))
         for port in sorted({p[TCP].sport for p in packets if TCP in p and p[TCP].dport == 445}):

@@ -133,10 +133,12 @@ enum class VirtualPatch : uint8_t {
   Ms08067,      // Conficker's srvsvc NetPathCanonicalize path traversal (SMB named pipe)
   Cve20190708,  // BlueKeep: an RDP client asking for the MS_T120 channel
   Ms06040,      // the srvsvc NetpwPathCanonicalize stack overflow: a path longer than MAX_PATH
+  Ms04011,      // Sasser's LSASS overflow: a dssetup DsRolerUpgradeDownlevelServer call
+  Ms05039,      // Zotob's Plug and Play overflow: a PNP_QueryResConfList call
   kCount
 };
 enum class PatchMode : uint8_t { Deny, Alert, Off };
-const char* to_string(VirtualPatch p);  // "ms17-010", "ms08-067", "cve-2019-0708", "ms06-040"
+const char* to_string(VirtualPatch p);  // "ms17-010", "ms08-067", "cve-2019-0708", "ms06-040", "ms04-011", "ms05-039"
 const char* to_string(PatchMode m);
 std::optional<VirtualPatch> virtual_patch_named(std::string_view name);
 
