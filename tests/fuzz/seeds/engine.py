@@ -2,15 +2,15 @@
 connection met by the segments it refuses (RFC 793's and RFC 7323's rules as the tracker
 reads them), and frames the layer-2 police drops. Sessions to port 80 of the host (a rule
 allows TCP to it), guest port 49500, guest ISN 1000, host ISN 5000."""
-from scapy.all import ARP, BOOTP, DHCP, IP, TCP, UDP, Ether, raw
+from scapy.all import ARP, BOOTP, DHCP, IP, TCP, UDP, Dot1Q, Ether, raw
 
 from .common import G, S, frame
 
 ROGUE = ("52:54:00:77:00:66", "10.77.0.99")
 
 
-def seg(side, flags, seq, ack=0, payload=b"", **tcp):
-    src, dst, sport, dport = (G, S, 49500, 80) if side == 0 else (S, G, 80, 49500)
+def seg(side, flags, seq, ack=0, payload=b"", port=80, **tcp):
+    src, dst, sport, dport = (G, S, 49500, port) if side == 0 else (S, G, port, 49500)
     return (side, frame(src, dst, TCP(sport=sport, dport=dport, flags=flags, seq=seq % 2**32, ack=ack % 2**32,
                                   **tcp), payload))
 
@@ -32,6 +32,15 @@ def hl7(side, flags, seq, ack=0, payload=b""):
     return (side, frame(src, dst, TCP(sport=sport, dport=dport, flags=flags, seq=seq, ack=ack), payload))
 
 
+def rdp(side, flags, seq, ack=0, payload=b""):
+    """RDP to the guest: side 1 the hospital's client, side 0 the guest's server."""
+    src, dst, sport, dport = (S, G, 50100, 3389) if side == 1 else (G, S, 3389, 50100)
+    return (side, frame(src, dst, TCP(sport=sport, dport=dport, flags=flags, seq=seq, ack=ack), payload))
+
+
+# An X.224 connection request asking for TLS, and the confirm choosing it (MS-RDPBCGR 2.2.1.1-2).
+RDP_REQUEST = bytes.fromhex("030000130ee00000000000" "0100080001000000")
+RDP_CONFIRM_TLS = bytes.fromhex("030000130ed00000123400" "0200080001000000")
 ORDER = b"\x0bMSH|^~\\&|CAB|W3|PH|H|2026||RDS^O13|1|P|2.5\r\x1c\r"
 ACK = b"\x0bMSH|^~\\&|PH|H|CAB|W3|2026||ACK|1|P|2.5\rMSA|AA|0\r\x1c\r"
 TS = lambda val, ecr=0: {"options": [("Timestamp", (val, ecr)), ("NOP", None), ("NOP", None)]}
@@ -71,6 +80,16 @@ def tracker_sessions():
         "midstream-silent-side-resets": [seg(0, "PA", 1001, 5001, b"mid"), seg(1, "R", 12345)],
         # Out of order beyond the pending bound (2048 bytes), and a segment the tracker cannot verify.
         "pending-bound": opened() + [seg(0, "PA", 1001 + 100 + i * 1000, 5001, bytes(1000)) for i in range(4)],
+        # NetBIOS keepalives on 445 past the recognition bound: SMB or not cannot be told.
+        "keepalives-on-445": [seg(0, "S", 1000, port=445), seg(1, "SA", 5000, 1001, port=445),
+                              seg(0, "A", 1001, 5001, port=445)] +
+                             [seg(0, "PA", 1001 + 400 * i, 5001, b"\x85\x00\x00\x00" * 100, port=445) for i in range(3)],
+        # RDP to the guest whose server chooses TLS: the channel list is not readable, and the
+        # BlueKeep patch counts the session blind.
+        "rdp-tls-blind": [rdp(1, "S", 7000), rdp(0, "SA", 3000, 7001), rdp(1, "A", 7001, 3001),
+                          rdp(1, "PA", 7001, 3001, RDP_REQUEST),
+                          rdp(0, "PA", 3001, 7001 + len(RDP_REQUEST), RDP_CONFIRM_TLS),
+                          rdp(1, "PA", 7001 + len(RDP_REQUEST), 3001 + len(RDP_CONFIRM_TLS), bytes.fromhex("16030100200100001c0303") + bytes(29))],
         # The host speaks first: its bytes are read once the client's have been recognised.
         "host-first-hl7": [hl7(0, "S", 1000), hl7(1, "SA", 5000, 1001), hl7(0, "A", 1001, 5001),
                            hl7(1, "PA", 5001, 1001, ACK), hl7(0, "PA", 1001, 5001, ORDER)],
@@ -96,6 +115,16 @@ def layer2_frames():
             (0, dhcp([("message-type", 1)])[:-1]),
             (0, dhcp([("message-type", 1)])),
             (0, dhcp([("message-type", 1), "end"]) + b"trailer"),
+            (0, raw(Ether(src=G[0], dst="ff:ff:ff:ff:ff:ff") / Dot1Q(vlan=5) / IP(src="0.0.0.0", dst="255.255.255.255") /
+                    UDP(sport=68, dport=67) / BOOTP(op=1, chaddr=bytes.fromhex("525400770002") + bytes(10)) /
+                    DHCP(options=[("message-type", 1), "end"]))),
+            (0, raw(Ether(src=G[0], dst="ff:ff:ff:ff:ff:ff") / IP(src="0.0.0.0", dst="255.255.255.255") /
+                    UDP(sport=68, dport=67, len=250) / BOOTP(op=1, chaddr=bytes.fromhex("525400770002") + bytes(10)) /
+                    DHCP(options=[("message-type", 1), "end"]))),
+            # A client's DISCOVER with sname filled: a field only a server writes, a channel.
+            (0, raw(Ether(src=G[0], dst="ff:ff:ff:ff:ff:ff") / IP(src="0.0.0.0", dst="255.255.255.255") /
+                    UDP(sport=68, dport=67) / BOOTP(op=1, sname=b"exfiltrated", chaddr=bytes.fromhex("525400770002") + bytes(10)) /
+                    DHCP(options=[("message-type", 1), "end"]))),
             (0, raw(Ether(src=G[0], dst="ff:ff:ff:ff:ff:ff") / IP(src=ROGUE[1], dst="255.255.255.255") / UDP(sport=68, dport=67) /
                     BOOTP(op=1, chaddr=bytes.fromhex("525400770002") + bytes(10)) / DHCP(options=[("message-type", 1), "end"]))),
             (0, raw(Ether(src=G[0], dst="ff:ff:ff:ff:ff:ff") / IP(src="0.0.0.0", dst="255.255.255.255") /

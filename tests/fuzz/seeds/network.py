@@ -179,7 +179,7 @@ def reassembly_seeds():
         "wrap": seg(0, bytes(range(250))) + ack(250) + seg(250, bytes(250)) + seg(4095, b"end"),
         # Kind 0x40: a segment that starts before the stream's first byte (by its offset).
         "before-start": seg(0, b"ABCD") + struct.pack("!BHB", 0x40, 3, 8) + b"xyzABCDE" + struct.pack("!BHB", 0x40, 9, 4) + b"junk",
-        "overlaps-pending": seg(8, b"IJKLMNOP") + seg(6, b"GHIJKL") + seg(6, b"GHIJQQ") + seg(4, b"EFGHIJKLMNOPQRST") +
+        "overlaps-pending": seg(8, b"IJKLMNOP") + seg(10, b"KLMNOPQR") + seg(6, b"GHIJKL") + seg(6, b"GHIJQQ") + seg(4, b"EFGHIJKLMNOPQRST") +
                             seg(20, b"UVWX") + seg(0, b"ABCD"),
         "retention-overflow": seg(0, bytes(range(200))) + seg(200, bytes(range(200))) + seg(0, bytes(range(10))) + ack(300) +
                               seg(290, bytes(20)),
