@@ -26,7 +26,7 @@ PARSERS = {
     "fuzz_rdp": ["netmon/inspectors/rdp/rdp_connect.cpp", "netmon/inspectors/rdp/rdp_inspector.cpp"],
     "fuzz_smb": ["netmon/inspectors/smb/smb_message.cpp", "netmon/inspectors/smb/smb_inspector.cpp",
                  "netmon/inspectors/smb/dcerpc.cpp", "netmon/inspectors/smb/smb_transactions.cpp",
-                 "netmon/inspectors/smb/rpc_signatures.cpp"],
+                 "netmon/inspectors/smb/rpc_signatures.cpp", "netmon/inspectors/smb/smb_requests.cpp"],
     "fuzz_tls_hello": ["netmon/inspectors/tls/tls_hello.cpp"],
     "fuzz_engine": ["netmon/src/tcp_tracker.cpp", "netmon/src/layer2_police.cpp", "netmon/src/engine_streams.cpp"],
     "fuzz_usb_device": ["passthrough/src/usb_device.cpp"],

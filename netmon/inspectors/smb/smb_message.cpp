@@ -1,4 +1,5 @@
 #include "smb/smb_message.h"
+#include "smb/smb_requests.h"
 
 #include "vitrine/netmon/byte_order.h"
 
@@ -9,23 +10,15 @@ namespace vitrine::netmon::smb {
 
 namespace {
 
+using namespace requests;  // the request bodies: smb_requests.h
+
 constexpr size_t kSmb1Header = 32, kSmb2Header = 64;
 constexpr uint8_t kSmb1Reply = 0x80;
 constexpr uint8_t kNoAndx = 0xff;  // AndXCommand: nothing chained
 constexpr uint16_t kSmb1Unicode = 0x8000;
-constexpr uint8_t kNegotiate1 = 0x72, kTransaction = 0x25, kTransaction2 = 0x32, kNtTransact = 0xa0,
-                  kTreeConnectAndx = 0x75, kWriteAndx = 0x2f, kTransactionSecondary = 0x26,
-                  kTransaction2Secondary = 0x33, kNtTransactSecondary = 0xa1, kWrite = 0x0b, kWriteAndUnlock = 0x14,
-                  kWriteAndClose = 0x2c, kWriteRaw = 0x1d;
+constexpr uint8_t kNegotiate1 = 0x72, kTreeConnectAndx = 0x75;
 constexpr uint16_t kNegotiate2 = 0, kTreeConnect2 = 3, kWrite2 = 9, kIoctl2 = 11;
 constexpr uint32_t kSmb2Response = 0x1;
-// A pipe write is kept whole as far as its message is (NetbiosFramer::kMaxKeptBytes): DCE/RPC
-// is read as a stream of them (dcerpc.h), and a write cut short is said to be.
-constexpr uint16_t kTransactNmPipe = 0x26, kWriteNmPipe = 0x37, kRawWriteNmPipe = 0x31, kCallNmPipe = 0x54;
-// CallNmPipe names its pipe rather than a FID (it opens, transacts and closes): one id for all.
-constexpr uint64_t kCallNmPipeId = uint64_t{1} << 62;
-constexpr uint32_t kFsctlPipeTransceive = 0x0011c017;
-constexpr uint16_t kNtTransactIoctl = 2;
 
 const char* smb1_name(uint8_t code) {
   switch (code) {
@@ -107,27 +100,10 @@ std::string utf16_ascii(const uint8_t* p, size_t len) {  // stops at NUL; non-AS
   return s;
 }
 
-void keep_pipe_data(SmbMessage& out, const uint8_t* base, size_t len, size_t offset, size_t count, uint64_t pipe) {
-  if (count == 0) return;
-  out.pipe_id = pipe;
-  if (offset >= len) {
-    out.pipe_data_cut = true;
-    return;
-  }
-  const size_t n = std::min(count, len - offset);
-  out.pipe_data.assign(base + offset, base + offset + n);
-  out.pipe_data_cut = n < count;
-}
 
 // An SMB2 FileId (persistent and volatile halves) as one pipe id; SMB1 FIDs take the low 16 bits.
 uint64_t smb2_file_id(const uint8_t* p) { return (le64(p) ^ le64(p + 8)) | uint64_t{1} << 63; }
 
-TransactionPart& transaction(SmbMessage& out, TransactionPart::Kind kind, bool secondary) {
-  out.has_transaction = true;
-  out.transaction.kind = kind;
-  out.transaction.secondary = secondary;
-  return out.transaction;
-}
 
 bool is_andx(uint8_t code) {
   switch (code) {
@@ -135,17 +111,6 @@ bool is_andx(uint8_t code) {
     default: return false;
   }
 }
-
-// One SMB1 command's parameter block in its message `d` of `len` bytes: the words and the bytes.
-struct Block {
-  const uint8_t* d;
-  size_t len;
-  const uint8_t* w;  // the words
-  size_t wc;         // how many
-  const uint8_t* b;  // the bytes
-  size_t bytes_at;   // their offset in the message
-  size_t byte_count;
-};
 
 void read_negotiate(const Block& k, SmbMessage& out) {
   for (size_t i = 0; i < k.byte_count;) {
@@ -173,100 +138,6 @@ ParseStatus read_tree_connect(const Block& k, bool unicode, SmbMessage& out) {
   return ParseStatus::Ok;
 }
 
-// TRANSACTION and TRANSACTION2 ([MS-CIFS] 2.2.4.33, .46): words 0-13 are fixed, word 13's low
-// byte is the setup count, the setups follow; a named-pipe transaction's data is the pipe's.
-void read_transaction(uint8_t code, const Block& k, SmbMessage& out) {
-  const uint8_t* w = k.w;
-  if (k.wc < 14) return;
-  if (w[26] >= 1 && k.wc >= 14u + w[26]) {
-    out.has_trans_setup = true;
-    out.trans_subcommand = le16(w + 28);
-    if (w[26] >= 2) out.trans_fid = le16(w + 30);
-  }
-  TransactionPart& t = transaction(out, code == kTransaction ? TransactionPart::Kind::Trans : TransactionPart::Kind::Trans2, false);
-  t.total_params = le16(w);
-  t.total_data = le16(w + 2);
-  t.param_count = le16(w + 18);
-  t.data_count = le16(w + 22);
-  // The rest of the data, if any, comes in its secondaries (smb_transactions.h joins them).
-  if (code == kTransaction && out.has_trans_setup && w[26] >= 2 &&
-      (out.trans_subcommand == kTransactNmPipe || out.trans_subcommand == kWriteNmPipe ||
-       out.trans_subcommand == kRawWriteNmPipe || out.trans_subcommand == kCallNmPipe))
-    keep_pipe_data(out, k.d, k.len, le16(w + 24), t.data_count, out.trans_subcommand == kCallNmPipe ? kCallNmPipeId : out.trans_fid);
-}
-
-// TRANSACTION_SECONDARY and TRANSACTION2_SECONDARY ([MS-CIFS] 2.2.4.34, .47).
-void read_transaction_secondary(uint8_t code, const Block& k, SmbMessage& out) {
-  const uint8_t* w = k.w;
-  if (k.wc < 8) return;
-  TransactionPart& t = transaction(out, code == kTransactionSecondary ? TransactionPart::Kind::Trans : TransactionPart::Kind::Trans2, true);
-  t.total_params = le16(w);
-  t.total_data = le16(w + 2);
-  t.param_count = le16(w + 4);
-  t.param_disp = le16(w + 8);
-  t.data_count = le16(w + 10);
-  t.data_disp = le16(w + 14);
-  if (code == kTransactionSecondary) keep_pipe_data(out, k.d, k.len, le16(w + 12), t.data_count, 0);
-}
-
-// NT_TRANSACT and NT_TRANSACT_SECONDARY ([MS-CIFS] 2.2.4.62, .63): 32-bit counts.
-void read_nt_transact(uint8_t code, const Block& k, SmbMessage& out) {
-  const uint8_t* w = k.w;
-  if (code == kNtTransact && k.wc >= 19) {
-    TransactionPart& t = transaction(out, TransactionPart::Kind::NtTrans, false);
-    t.total_params = le32(w + 3);
-    t.total_data = le32(w + 7);
-    t.param_count = le32(w + 19);
-    t.data_count = le32(w + 27);
-    t.nt_function = le16(w + 36);
-    // NT_TRANSACT_IOCTL's setup: FunctionCode, FID ([MS-CIFS] 2.2.7.2): a pipe transceive.
-    if (t.nt_function == kNtTransactIoctl && k.wc >= 23 && le32(w + 38) == kFsctlPipeTransceive)
-      keep_pipe_data(out, k.d, k.len, le32(w + 31), t.data_count, le16(w + 42));
-  } else if (code == kNtTransactSecondary && k.wc >= 18) {
-    TransactionPart& t = transaction(out, TransactionPart::Kind::NtTrans, true);
-    t.total_params = le32(w + 3);
-    t.total_data = le32(w + 7);
-    t.param_count = le32(w + 11);
-    t.param_disp = le32(w + 19);
-    t.data_count = le32(w + 23);
-    t.data_disp = le32(w + 31);
-    keep_pipe_data(out, k.d, k.len, le32(w + 27), t.data_count, 0);
-  }
-}
-
-// The write commands a client may write a named pipe with.
-void read_write(uint8_t code, const Block& k, SmbMessage& out) {
-  const uint8_t* w = k.w;
-  switch (code) {
-    case kWriteAndx:
-      // FID at word 2; DataLengthHigh (word 9) adds 16 bits for large writes. WriteMode raw and
-      // start of message (0x000c): the data's first two bytes are the pipe message's length,
-      // which the server takes off before the pipe has the rest.
-      if (k.wc >= 12) {
-        const size_t skip = (le16(w + 14) & 0x000c) == 0x000c ? 2 : 0;
-        const size_t count = size_t{le16(w + 18)} << 16 | le16(w + 20);
-        keep_pipe_data(out, k.d, k.len, le16(w + 22) + skip, count > skip ? count - skip : 0, le16(w + 4));
-      }
-      break;
-    case kWrite:
-    case kWriteAndUnlock:
-      // FID, count, offset, remaining; the bytes: buffer format 1, a length, the data.
-      if (k.wc >= 5 && k.byte_count >= 3 && k.b[0] == 0x01) keep_pipe_data(out, k.d, k.len, k.bytes_at + 3, le16(w + 2), le16(w));
-      break;
-    case kWriteAndClose:
-      // FID, count, offset, last write time; the bytes: one pad byte, the data.
-      if (k.wc >= 6 && k.byte_count >= 1) keep_pipe_data(out, k.d, k.len, k.bytes_at + 1, le16(w + 2), le16(w));
-      break;
-    case kWriteRaw:
-      // The data comes in raw messages after the server's go-ahead, not read here: said cut.
-      if (k.wc >= 12) {
-        out.pipe_id = le16(w);
-        out.pipe_data_cut = true;
-      }
-      break;
-    default: break;
-  }
-}
 
 // One SMB1 command whose parameter block (word count, words, byte count, bytes) starts at `at`
 // in a message whose header is d[0..32). Sets `andx` to the offset of the command chained
