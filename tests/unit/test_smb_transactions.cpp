@@ -133,13 +133,15 @@ TEST(SmbInspector, EveryWayOfWritingToAPipeIsRead) {
     return smb1(0x0b, w, b);
   };
   EXPECT_EQ(signature_after({core_write(bind), core_write(call)}), kSignaturePathCanonicalize);
-  // WRITE_ANDX in raw mode at a message's start: the first two bytes are a length the server drops.
+  // WRITE_ANDX in raw mode at a message's start, as impacket writes one: Remaining is the
+  // message's length, and the data's first two bytes (0xffff) are dropped by the server.
   auto raw_write = [](const Bytes& data) {
     Bytes prefixed;
-    put_le16(prefixed, static_cast<uint32_t>(data.size()));
+    put_le16(prefixed, 0xffff);
     append(prefixed, data);
     Bytes w = {0xff, 0, 0, 0};
-    put_le16(w, 0x4001), put_le32(w, 0), put_le32(w, 0), put_le16(w, 0x000c), put_le16(w, 0), put_le16(w, 0);
+    put_le16(w, 0x4001), put_le32(w, 0), put_le32(w, 0), put_le16(w, 0x000c), put_le16(w, static_cast<uint32_t>(data.size())),
+        put_le16(w, 0);
     put_le16(w, static_cast<uint32_t>(prefixed.size())), put_le16(w, 59);
     return smb1(0x2f, w, prefixed);
   };

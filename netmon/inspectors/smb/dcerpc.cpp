@@ -12,6 +12,7 @@ namespace {
 constexpr size_t kHeader = 16;        // the common header ([C706] 12.6.3.1)
 constexpr size_t kRequestHeader = 24;  // + alloc_hint, p_cont_id, opnum
 constexpr size_t kSecTrailer = 8;      // before an auth_value ([C706] 13.2.6.1)
+constexpr uint8_t kAuthLevelPrivacy = 6;
 constexpr uint8_t kRequest = 0, kBind = 11, kAlterContext = 14;
 constexpr uint8_t kFirstFrag = 0x01, kLastFrag = 0x02, kObjectUuid = 0x80;
 
@@ -68,6 +69,13 @@ void DceRpcPipe::feed(const uint8_t* data, size_t len, bool cut, std::vector<Rpc
         problem = "bytes on an RPC pipe that are not a DCE/RPC PDU";
         break;
       }
+      // The integer representation is the data representation's high nibble: 0 big-endian, 1
+      // little-endian ([C706] 14.1); a runtime that reads another value one way or the other
+      // would see a stub netmon did not.
+      if ((pending_[4] >> 4) > 1) {
+        problem = "a DCE/RPC PDU of an integer representation C706 does not define";
+        break;
+      }
       const size_t frag = u16(pending_.data() + 8, little_endian(pending_.data()));
       if (frag < kHeader) {
         problem = "a DCE/RPC PDU shorter than its header";
@@ -109,11 +117,15 @@ const char* DceRpcPipe::contexts(const uint8_t* p, size_t len, bool le) {
     at += 24;
     if (transfer_syntaxes * 20 > len - at) return "a bind whose context list goes past its PDU";
     at += transfer_syntaxes * 20;
-    if (contexts_.size() >= kMaxContexts && contexts_.count(id) == 0) return "more presentation contexts than a client binds";
-    // A context bound to srvsvc stays srvsvc's: the server rejects a later offer of the same id
-    // (or an interface it does not have) and keeps the first, so netmon must not believe it.
-    const auto [it, fresh] = contexts_.try_emplace(id, abstract);
-    if (!fresh && it->second != kSrvsvcInterface) it->second = abstract;
+    // Every interface offered for an id is kept: the server keeps the first it accepted and
+    // refuses a change (Samba's check_bind_req, Windows' alike), or accepts a later offer after
+    // refusing the first; netmon does not read the answers, so a call on the id is judged as
+    // a call on each of them.
+    std::vector<Uuid>& offered = contexts_[id];
+    if (std::find(offered.begin(), offered.end(), abstract) != offered.end()) continue;
+    if (context_entries_ >= kMaxContexts) return "more presentation contexts than a client binds";
+    offered.push_back(abstract);
+    ++context_entries_;
   }
   return nullptr;
 }
@@ -130,13 +142,15 @@ const char* DceRpcPipe::request(const uint8_t* p, size_t len, bool le, std::vect
     if (it == open_calls_.end() && open_calls_.size() >= kMaxOpenCalls) return "more calls open on a pipe than a client makes";
     RpcCall call;
     const auto context = contexts_.find(u16(p + 20, le));
-    if (context != contexts_.end()) call.interface = context->second;
+    if (context != contexts_.end()) call.interfaces = context->second;
     call.opnum = u16(p + 22, le);
     call.little_endian = le;
     it = open_calls_.insert_or_assign(call_id, std::move(call)).first;
   } else if (it == open_calls_.end()) {
     return "a DCE/RPC fragment of no request";
   }
+  // The sec_trailer's auth_level ([C706] 13.2.6.1): 6, packet privacy, seals the stub.
+  if (auth != 0 && p[len - trailer + 1] == kAuthLevelPrivacy) it->second.sealed = true;
   std::vector<uint8_t>& stub = it->second.stub;
   const size_t n = len - stub_at - trailer;
   if (stub.size() + n > kMaxStubBytes) return "a DCE/RPC request longer than 64 KiB";
@@ -148,16 +162,56 @@ const char* DceRpcPipe::request(const uint8_t* p, size_t len, bool le, std::vect
   return nullptr;
 }
 
+void DceRpcPipe::feed_piece(const PipePiece& piece, const uint8_t* data, size_t len, bool cut,
+                            std::vector<RpcCall>& calls, const char*& fault) {
+  if (state_ == State::Faulted) return;
+  const char* problem = nullptr;
+  if (piece.kind == PipePiece::Kind::Whole) {
+    if (!in_message_) return feed(data, len, cut, calls, fault);
+    problem = "a write to a pipe in the middle of a message written in pieces";
+  } else if (piece.kind == PipePiece::Kind::First && in_message_) {
+    problem = "a pipe message begun before the last one was whole";
+  } else if (piece.kind == PipePiece::Kind::Later && !in_message_) {
+    problem = "a piece of a pipe message never begun";
+  } else {
+    if (piece.kind == PipePiece::Kind::First && piece.message_length == 0) {
+      fault = "a pipe message written in pieces whose first says it has no length";
+      state_ = State::Faulted;
+      return;
+    }
+    if (piece.kind == PipePiece::Kind::First) {
+      in_message_ = true;
+      message_length_ = piece.message_length;
+      message_.clear();
+    }
+    if (cut || message_.size() + len > std::min<size_t>(message_length_, kMaxMessageBytes))
+      problem = "pieces of a pipe message longer than it, or than netmon joins";
+    else
+      message_.insert(message_.end(), data, data + len);
+  }
+  if (problem != nullptr) {
+    fault = problem;
+    state_ = State::Faulted;
+    return;
+  }
+  if (message_.size() < message_length_) return;
+  in_message_ = false;
+  const std::vector<uint8_t> whole = std::move(message_);
+  message_.clear();
+  feed(whole.data(), whole.size(), false, calls, fault);
+}
+
 void DceRpcPipes::feed(uint64_t pipe, const uint8_t* data, size_t len, bool cut, std::vector<RpcCall>& calls,
-                       const char*& fault) {
+                       const char*& fault, const PipePiece& piece) {
   auto it = std::find_if(pipes_.begin(), pipes_.end(), [&](const auto& p) { return p.first == pipe; });
   if (it == pipes_.end()) {
-    if (pipes_.size() >= kMaxPipes) pipes_.pop_back();
-    pipes_.emplace_front(pipe, DceRpcPipe{});
-  } else {
-    pipes_.splice(pipes_.begin(), pipes_, it);
+    if (pipes_.size() >= kMaxPipes) {
+      fault = "more named pipes written on one connection than a client opens";
+      return;
+    }
+    it = pipes_.emplace(pipes_.end(), pipe, DceRpcPipe{});
   }
-  pipes_.front().second.feed(data, len, cut, calls, fault);
+  it->second.feed_piece(piece, data, len, cut, calls, fault);
 }
 
 }  // namespace vitrine::netmon::smb

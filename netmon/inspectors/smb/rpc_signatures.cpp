@@ -49,14 +49,21 @@ std::vector<uint32_t> path_lengths(const RpcCall& call) {
   return lengths;
 }
 
+// A call that may be srvsvc's: one on a context bound to it, or on one no bind named (netmon
+// may have missed the bind; srvsvc's signatures read the stub, which says what it is).
+bool may_be_srvsvc(const RpcCall& call) { return call.interfaces.empty() || call.may_be(kSrvsvcInterface); }
+
+bool path_operation(const RpcCall& call) {
+  return call.opnum == kOpnumNetprPathCanonicalize || call.opnum == kOpnumNetprPathCompare;
+}
+
 }  // namespace
 
 // A srvsvc path longer than MAX_PATH: NetpwPathCanonicalize copies it into a fixed buffer
 // (MS06-040's stack overflow; no client has a longer path to canonicalise).
 const char* ms06_040_signature(const RpcCall& call) {
-  if (call.interface && *call.interface != kSrvsvcInterface) return nullptr;
-  if (call.opnum != kOpnumNetprPathCanonicalize && call.opnum != kOpnumNetprPathCompare)
-    return nullptr;
+  if (!may_be_srvsvc(call) || call.sealed) return nullptr;
+  if (!path_operation(call)) return nullptr;
   for (const uint32_t chars : path_lengths(call))
     if (chars > kMaxPathChars) return kSignatureLongPath;
   return nullptr;
@@ -65,9 +72,8 @@ const char* ms06_040_signature(const RpcCall& call) {
 // A whole srvsvc request (or one on a context no bind on the pipe named: it may be srvsvc)
 // whose path climbs out: what MS08-067's exploits and nmap's check send.
 const char* ms08_067_signature(const RpcCall& call) {
-  if (call.interface && *call.interface != kSrvsvcInterface) return nullptr;
-  if (call.opnum != kOpnumNetprPathCanonicalize && call.opnum != kOpnumNetprPathCompare)
-    return nullptr;
+  if (!may_be_srvsvc(call) || call.sealed) return nullptr;
+  if (!path_operation(call)) return nullptr;
   if (!has_path_traversal(call.stub, call.little_endian)) return nullptr;
   return call.opnum == kOpnumNetprPathCanonicalize ? kSignaturePathCanonicalize : kSignaturePathCompare;
 }
@@ -75,7 +81,7 @@ const char* ms08_067_signature(const RpcCall& call) {
 // DsRolerUpgradeDownlevelServer: the call by which Sasser overflows LSASS's log buffer
 // (MS04-011). It serves only a Windows NT 4 domain controller's upgrade, which no cabinet is.
 const char* ms04_011_signature(const RpcCall& call) {
-  return call.interface && *call.interface == kDssetupInterface && call.opnum == kOpnumDsRolerUpgradeDownlevelServer
+  return call.may_be(kDssetupInterface) && call.opnum == kOpnumDsRolerUpgradeDownlevelServer
              ? kSignatureDsRoleUpgrade
              : nullptr;
 }
@@ -83,7 +89,7 @@ const char* ms04_011_signature(const RpcCall& call) {
 // PNP_QueryResConfList: the call by which Zotob overflows the Plug and Play service (MS05-039).
 // Nothing manages a cabinet's devices from the network.
 const char* ms05_039_signature(const RpcCall& call) {
-  return call.interface && *call.interface == kPnpInterface && call.opnum == kOpnumPnpQueryResConfList
+  return call.may_be(kPnpInterface) && call.opnum == kOpnumPnpQueryResConfList
              ? kSignaturePnpQueryResConfList
              : nullptr;
 }
@@ -91,10 +97,13 @@ const char* ms05_039_signature(const RpcCall& call) {
 RpcSignature rpc_signature(const RpcCall& call) {
   // Most specific last: a srvsvc call both too long and climbing out is MS08-067's.
   RpcSignature out;
-  if (const char* s = ms06_040_signature(call)) out = {policy::VirtualPatch::Ms06040, s};
-  if (const char* s = ms08_067_signature(call)) out = {policy::VirtualPatch::Ms08067, s};
-  if (const char* s = ms04_011_signature(call)) out = {policy::VirtualPatch::Ms04011, s};
-  if (const char* s = ms05_039_signature(call)) out = {policy::VirtualPatch::Ms05039, s};
+  // A sealed srvsvc path call: what its path is cannot be read (the operation can: it is in
+  // the clear header). The patches that read the path are blind to it.
+  if (call.sealed && may_be_srvsvc(call) && path_operation(call)) out.blind = policy::VirtualPatch::Ms08067;
+  if (const char* s = ms06_040_signature(call)) out.patch = policy::VirtualPatch::Ms06040, out.signature = s;
+  if (const char* s = ms08_067_signature(call)) out.patch = policy::VirtualPatch::Ms08067, out.signature = s;
+  if (const char* s = ms04_011_signature(call)) out.patch = policy::VirtualPatch::Ms04011, out.signature = s;
+  if (const char* s = ms05_039_signature(call)) out.patch = policy::VirtualPatch::Ms05039, out.signature = s;
   return out;
 }
 

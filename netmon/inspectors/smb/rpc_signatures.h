@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "smb/dcerpc.h"
 #include "vitrine/policy/policy.h"
@@ -39,6 +40,8 @@ inline constexpr uint16_t kOpnumPnpQueryResConfList = 54;
 struct RpcSignature {
   policy::VirtualPatch patch = policy::VirtualPatch::Ms08067;
   const char* signature = nullptr;  // none: the call is no attack these patches know
+  // A call whose stub a patch would read but cannot (sealed): that patch is blind to it.
+  std::optional<policy::VirtualPatch> blind;
 };
 
 const char* ms08_067_signature(const RpcCall& call);

@@ -9,6 +9,16 @@ extern "C" {
 namespace vitrine::netmon::smb {
 
 namespace {
+
+PipePiece piece_of(const SmbMessage& msg) {
+  switch (msg.piece) {
+    case SmbMessage::Piece::First: return {PipePiece::Kind::First, msg.message_length};
+    case SmbMessage::Piece::Later: return {PipePiece::Kind::Later, 0};
+    case SmbMessage::Piece::Whole: break;
+  }
+  return {};
+}
+
 constexpr uint8_t kTransaction = 0x25, kTransaction2 = 0x32, kNtTransact = 0xa0, kNtCancel = 0xa4;
 constexpr uint16_t kTransPeekNamedPipe = 0x0023, kTrans2SessionSetup = 0x000e;
 }  // namespace
@@ -33,11 +43,18 @@ void SmbInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t len
   framer_[dir].feed(data, len, frames, fault);
   std::vector<SmbMessage> messages;
   for (const auto& f : frames) {
-    const ParseStatus status = parse_frame(f.head.data(), f.head.size(), messages);
-    for (const auto& msg : messages) from_initiator && !msg.response ? request(msg, out) : answer(msg, out);
+    const ParseStatus status = parse_frame(f.head.data(), f.head.size(), messages, from_initiator);
+    for (const auto& msg : messages) {
+      // A server reads what a client sends as a request, whatever its flags: so does netmon,
+      // and a request flagged as a reply is no client's.
+      if (from_initiator && msg.reply_flag) out.malformed.push_back("an SMB request flagged as the server's reply");
+      from_initiator ? request(msg, out) : answer(msg, out);
+    }
     if (status == ParseStatus::Error) out.malformed.push_back("a NetBIOS message that is not SMB");
     if (status == ParseStatus::BadChain)
       out.malformed.push_back("a chain of SMB commands that loops, goes past what is read of its message, or is too long");
+    if (status == ParseStatus::ChainedToOpen)
+      out.malformed.push_back("an SMB write chained to the open of its file, whose id only the server's answer gives");
   }
   if (fault != nullptr) {
     out.malformed.push_back(fault);
@@ -75,30 +92,45 @@ void SmbInspector::request(const SmbMessage& msg, InspectionOutput& out) {
     if (msg.command_code == kNtTransact && msg.has_transaction && msg.transaction.total_data > kMaxPlausibleNtTransData)
       hit(policy::VirtualPatch::Ms17010, kSignatureNtTransOversized);
   }
-  if (!msg.has_transaction && (!msg.pipe_data.empty() || msg.pipe_data_cut))
-    rpc = pipe_write(msg.pipe_id, msg.pipe_data, msg.pipe_data_cut, out);
+  if (!msg.has_transaction && msg.pipe_target && (!msg.pipe_data.empty() || msg.pipe_data_cut || msg.piece != SmbMessage::Piece::Whole))
+    rpc = pipe_write(msg.pipe_id, msg.pipe_data, msg.pipe_data_cut, out, piece_of(msg));
   if (rpc.signature != nullptr) hit(rpc.patch, rpc.signature);
+  if (rpc.blind) {
+    m.blinds = rpc.blind;
+    m.blind_reason = "sealed-stub";
+  }
   out.messages.push_back(std::move(m));
 }
 
 const char* SmbInspector::transaction_rules(const SmbMessage& msg, InspectionOutput& out, RpcSignature& rpc) {
   if (!msg.has_transaction) {
     // NT_CANCEL is how a client gives up on a pending request: the one command that may.
-    return msg.command_code != kNtCancel && transactions_.pending(msg) ? kSignatureCommandOnPendingTransaction : nullptr;
+    if (msg.command_code != kNtCancel && transactions_.pending(msg, static_cast<uint16_t>(msg.message_id)))
+      return kSignatureCommandOnPendingTransaction;
+    // The pieces of a raw-mode pipe write are kept by the server as a transaction whose MID is
+    // the write's FID (srv.sys's SrvFindTransaction): a pending transaction with that MID is
+    // what EternalRomance's pieces are joined to, its type confusion.
+    if (msg.piece != SmbMessage::Piece::Whole && transactions_.pending(msg, static_cast<uint16_t>(msg.pipe_id)))
+      return kSignatureCommandOnPendingTransaction;
+    return nullptr;
   }
   TransactionOutcome t = transactions_.on_request(msg);
   if (t.pipe_write) rpc = pipe_write(t.pipe_id, t.data, t.data_cut, out);
   return t.signature;
 }
 
-RpcSignature SmbInspector::pipe_write(uint64_t pipe, const std::vector<uint8_t>& data, bool cut, InspectionOutput& out) {
+RpcSignature SmbInspector::pipe_write(uint64_t pipe, const std::vector<uint8_t>& data, bool cut, InspectionOutput& out,
+                                      const PipePiece& piece) {
   std::vector<RpcCall> calls;
   const char* fault = nullptr;
-  pipes_.feed(pipe, data.data(), data.size(), cut, calls, fault);
+  pipes_.feed(pipe, data.data(), data.size(), cut, calls, fault, piece);
   if (fault != nullptr) out.malformed.push_back(fault);
   RpcSignature signature;
-  for (const RpcCall& call : calls)
-    if (const RpcSignature s = rpc_signature(call); s.signature != nullptr) signature = s;
+  for (const RpcCall& call : calls) {
+    const RpcSignature s = rpc_signature(call);
+    if (s.signature != nullptr) signature = s;
+    if (s.blind && !signature.blind) signature.blind = s.blind;
+  }
   return signature;
 }
 

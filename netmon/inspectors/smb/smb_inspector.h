@@ -52,7 +52,8 @@ class SmbInspector : public Inspector {
   // DCE/RPC, and `rpc` is then the signature its calls carry.
   const char* transaction_rules(const SmbMessage& msg, InspectionOutput& out, RpcSignature& rpc);
   // Bytes written to a pipe; the signature of the calls they complete.
-  RpcSignature pipe_write(uint64_t pipe, const std::vector<uint8_t>& data, bool cut, InspectionOutput& out);
+  RpcSignature pipe_write(uint64_t pipe, const std::vector<uint8_t>& data, bool cut, InspectionOutput& out,
+                          const PipePiece& piece = {});
   void answer(const SmbMessage& msg, InspectionOutput& out);
 
   NetbiosFramer framer_[2];

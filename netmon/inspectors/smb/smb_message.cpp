@@ -16,9 +16,10 @@ constexpr size_t kSmb1Header = 32, kSmb2Header = 64;
 constexpr uint8_t kSmb1Reply = 0x80;
 constexpr uint8_t kNoAndx = 0xff;  // AndXCommand: nothing chained
 constexpr uint16_t kSmb1Unicode = 0x8000;
-constexpr uint8_t kNegotiate1 = 0x72, kTreeConnectAndx = 0x75;
+constexpr uint8_t kNegotiate1 = 0x72, kTreeConnectAndx = 0x75, kNtCreateAndx = 0xa2, kOpenAndx = 0x2d;
 constexpr uint16_t kNegotiate2 = 0, kTreeConnect2 = 3, kWrite2 = 9, kIoctl2 = 11;
-constexpr uint32_t kSmb2Response = 0x1;
+constexpr uint32_t kSmb2Response = 0x1, kSmb2Related = 0x4;
+constexpr uint16_t kCreate2 = 5;
 
 const char* smb1_name(uint8_t code) {
   switch (code) {
@@ -176,18 +177,39 @@ ParseStatus parse_smb1_command(const uint8_t* d, size_t len, size_t at, uint8_t 
   return ParseStatus::Ok;
 }
 
+// A chained command acts on the file of the chain: the one the first command that names a file
+// names (Windows' and Samba's servers keep it for the chain, whatever FID a later command
+// gives). One chained to an open acts on the file opened, whose FID only the answer gives.
+struct ChainFile {
+  bool opened = false;
+  bool known = false;
+  uint64_t id = 0;
+  ParseStatus apply(uint8_t code, SmbMessage& msg) {
+    if (msg.pipe_target) {
+      if (opened) return ParseStatus::ChainedToOpen;
+      if (known) msg.pipe_id = id;
+      known = true;
+      id = msg.pipe_id;
+    }
+    if (code == kNtCreateAndx || code == kOpenAndx) opened = true;
+    return ParseStatus::Ok;
+  }
+};
+
 // An SMB1 message and every command chained to it by AndX: each is a message of its own, with
 // the header's flags and multiplex ID.
-ParseStatus parse_smb1(const uint8_t* d, size_t len, std::vector<SmbMessage>& out) {
+ParseStatus parse_smb1(const uint8_t* d, size_t len, std::vector<SmbMessage>& out, bool from_client) {
   if (len < kSmb1Header + 3) return ParseStatus::Error;
   SmbMessage header;
   header.version = 1;
-  header.response = (d[9] & kSmb1Reply) != 0;
+  header.reply_flag = (d[9] & kSmb1Reply) != 0;
+  header.response = header.reply_flag && !from_client;
   header.message_id = le16(d + 30);
   header.tid = le16(d + 24);
-  header.pid = uint32_t{le16(d + 12)} << 16 | le16(d + 26);
+  header.pid = le16(d + 26);
   header.uid = le16(d + 28);
   uint8_t code = d[4];
+  ChainFile file;
   for (size_t at = kSmb1Header;;) {
     if (out.size() == kMaxCommandsPerFrame) return ParseStatus::BadChain;
     SmbMessage msg = header;
@@ -195,6 +217,7 @@ ParseStatus parse_smb1(const uint8_t* d, size_t len, std::vector<SmbMessage>& ou
     uint8_t andx_code = kNoAndx;
     const ParseStatus status = parse_smb1_command(d, len, at, code, msg, andx, andx_code);
     if (status != ParseStatus::Ok) return out.empty() ? status : ParseStatus::BadChain;
+    if (const ParseStatus s = file.apply(code, msg); s != ParseStatus::Ok) return s;
     out.push_back(std::move(msg));
     if (andx == 0) return ParseStatus::Ok;
     // Forward only, and inside the message: a chain that loops or leaves is not a client's.
@@ -204,13 +227,14 @@ ParseStatus parse_smb1(const uint8_t* d, size_t len, std::vector<SmbMessage>& ou
   }
 }
 
-ParseStatus parse_smb2_message(const uint8_t* d, size_t len, SmbMessage& out, size_t& next) {
+ParseStatus parse_smb2_message(const uint8_t* d, size_t len, SmbMessage& out, size_t& next, bool from_client) {
   if (len < kSmb2Header + 2 || le16(d + 4) != kSmb2Header) return ParseStatus::Error;
   out.version = 2;
   const uint16_t cmd = le16(d + 12);
   out.command_code = static_cast<uint8_t>(std::min<uint16_t>(cmd, 0xff));
   out.command = smb2_name(cmd);
-  out.response = (le32(d + 16) & kSmb2Response) != 0;
+  out.reply_flag = (le32(d + 16) & kSmb2Response) != 0;
+  out.response = out.reply_flag && !from_client;
   out.message_id = le64(d + 24);
   // The next compounded message's offset ([MS-SMB2] 2.2.1.2): 8-byte aligned and past this
   // message's header and structure size. Anything else is a broken chain, never an offset to
@@ -237,15 +261,20 @@ ParseStatus parse_smb2_message(const uint8_t* d, size_t len, SmbMessage& out, si
   return ParseStatus::Ok;
 }
 
-// SMB2 compounded messages: each says where the next starts.
-ParseStatus parse_smb2(const uint8_t* d, size_t len, std::vector<SmbMessage>& out) {
+// SMB2 compounded messages: each says where the next starts. A related one acts on the file of
+// the one before it ([MS-SMB2] 3.3.5.2.7.2), whatever FileId it gives: as an AndX chain's.
+ParseStatus parse_smb2(const uint8_t* d, size_t len, std::vector<SmbMessage>& out, bool from_client) {
+  ChainFile file;
   for (size_t at = 0;;) {
     if (out.size() == kMaxCommandsPerFrame) return ParseStatus::BadChain;
     SmbMessage msg;
     size_t next = 0;
-    const ParseStatus status = parse_smb2_message(d + at, len - at, msg, next);
+    const ParseStatus status = parse_smb2_message(d + at, len - at, msg, next, from_client);
     if (status == ParseStatus::BadChain) out.push_back(std::move(msg));  // what it was, then the fault
     if (status != ParseStatus::Ok) return out.empty() ? status : ParseStatus::BadChain;
+    if ((le32(d + at + 16) & kSmb2Related) == 0) file = ChainFile{};
+    if (const ParseStatus s = file.apply(msg.command_code == kCreate2 ? kNtCreateAndx : 0, msg); s != ParseStatus::Ok)
+      return s;
     out.push_back(std::move(msg));
     if (next == 0) return ParseStatus::Ok;
     at += next;
@@ -254,10 +283,10 @@ ParseStatus parse_smb2(const uint8_t* d, size_t len, std::vector<SmbMessage>& ou
 
 }  // namespace
 
-ParseStatus parse_frame(const uint8_t* data, size_t len, std::vector<SmbMessage>& out) {
+ParseStatus parse_frame(const uint8_t* data, size_t len, std::vector<SmbMessage>& out, bool from_client) {
   out.clear();
-  if (len >= 4 && data[0] == 0xff && std::memcmp(data + 1, "SMB", 3) == 0) return parse_smb1(data, len, out);
-  if (len >= 4 && data[0] == 0xfe && std::memcmp(data + 1, "SMB", 3) == 0) return parse_smb2(data, len, out);
+  if (len >= 4 && data[0] == 0xff && std::memcmp(data + 1, "SMB", 3) == 0) return parse_smb1(data, len, out, from_client);
+  if (len >= 4 && data[0] == 0xfe && std::memcmp(data + 1, "SMB", 3) == 0) return parse_smb2(data, len, out, from_client);
   // SMB 3 encryption (0xFD) and compression (0xFC) wrap whole messages: legitimate, unreadable.
   if (len >= 4 && (data[0] == 0xfd || data[0] == 0xfc) && std::memcmp(data + 1, "SMB", 3) == 0) {
     SmbMessage wrapped;

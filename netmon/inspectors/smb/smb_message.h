@@ -32,7 +32,8 @@ struct SmbMessage {
   uint8_t command_code = 0;  // SMB1 code, or SMB2 command number
   uint64_t message_id = 0;   // SMB1 MID, SMB2 MessageId
   uint16_t uid = 0, tid = 0; // SMB1: the user and tree the request is for
-  uint32_t pid = 0;          // SMB1: PIDHigh and PIDLow
+  uint16_t pid = 0;          // SMB1: PIDLow (the server matches a transaction by it, not PIDHigh)
+  bool reply_flag = false;   // SMB1/SMB2: sent by the client with the server's reply flag set
   std::vector<std::string> offered_dialects;  // SMB1 NEGOTIATE request: the dialect strings
   int dialect_index = -1;                     // SMB1 NEGOTIATE response: the one chosen
   std::string dialect;       // SMB2 NEGOTIATE response: "2.0.2", "2.1", "3.0", "3.0.2", "3.1.1"
@@ -43,6 +44,12 @@ struct SmbMessage {
   std::vector<uint8_t> pipe_data; // bytes written to a file or named pipe (TransactNmPipe, WRITE_ANDX, SMB2 WRITE, pipe IOCTL)
   bool pipe_data_cut = false;     // more was written than `pipe_data` holds (the message's head only is kept)
   uint64_t pipe_id = 0;           // the FID or FileId written to
+  bool pipe_target = false;       // the request writes to pipe_id (with data or, a primary, none yet)
+  // WRITE_ANDX to a pipe in raw mode ([MS-CIFS] 2.2.4.43.1, RAW_MODE): the server joins the
+  // pieces of one message and gives the pipe the whole; the first (MSG_START) says how long.
+  enum class Piece : uint8_t { Whole, First, Later };
+  Piece piece = Piece::Whole;
+  uint32_t message_length = 0;    // Piece::First: the message's length (its 2-byte prefix)
   bool has_transaction = false;   // an SMB1 transaction request: `transaction` says which part
   TransactionPart transaction;    // (a TRANSACTION's or its secondary's data is in pipe_data)
 };
@@ -52,6 +59,8 @@ enum class ParseStatus : uint8_t {
   Error,     // not SMB, or the first command cut short
   BadChain,  // a chained command points backwards or outside, is cut short, or one too many:
              // what came before it is in `out`
+  ChainedToOpen,  // a command chained (or SMB2-related) to the open of the file it writes,
+                  // whose id only the server's answer gives: what came before it is in `out`
 };
 
 // Windows chains two or three SMB1 commands (SESSION_SETUP_ANDX + TREE_CONNECT_ANDX) and
@@ -61,7 +70,9 @@ inline constexpr size_t kMaxCommandsPerFrame = 32;
 // Every SMB message one NetBIOS frame carries (the bytes after its 4-byte header): an SMB1
 // command and those chained to it by AndX, or SMB2 compounded messages, each a message of its
 // own. A share named in a chained TREE_CONNECT_ANDX is read like any other.
-ParseStatus parse_frame(const uint8_t* data, size_t len, std::vector<SmbMessage>& out);
+// `from_client`: a message the client sent is read as a request whatever its flags say (a
+// server acts on it as one); a reply flag it carries is noted in `reply_flag`.
+ParseStatus parse_frame(const uint8_t* data, size_t len, std::vector<SmbMessage>& out, bool from_client = false);
 
 // Steps over the session-service packets that are not session messages (keepalives 0x85, the
 // answers 0x82-0x84): Windows and Samba skip them before a first message, and so does the

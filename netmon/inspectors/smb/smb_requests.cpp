@@ -18,8 +18,11 @@ TransactionPart& transaction(SmbMessage& out, TransactionPart::Kind kind, bool s
 }  // namespace
 
 void keep_pipe_data(SmbMessage& out, const uint8_t* base, size_t len, size_t offset, size_t count, uint64_t pipe) {
-  if (count == 0) return;
+  // The target is known with no data too: a transaction's primary may leave all of its data
+  // to its secondaries ([MS-CIFS] 2.2.4.33.1), which then carry the pipe's bytes.
+  out.pipe_target = true;
   out.pipe_id = pipe;
+  if (count == 0) return;
   if (offset >= len) {
     out.pipe_data_cut = true;
     return;
@@ -95,19 +98,27 @@ void read_write(uint8_t code, const Block& k, SmbMessage& out) {
   const uint8_t* w = k.w;
   switch (code) {
     case kWriteAndx:
-      // FID at word 2; DataLengthHigh (word 9) adds 16 bits for large writes. WriteMode raw and
-      // start of message (0x000c): the data's first two bytes are the pipe message's length,
-      // which the server takes off before the pipe has the rest.
+      // FID at word 2; DataLengthHigh (word 9) adds 16 bits for large writes. WriteMode RAW_MODE
+      // (0x0004): a piece of one pipe message written in several; with MSG_START (0x0008) the
+      // first, whose Remaining (word 8) is the message's length and whose data's first two bytes
+      // the server takes off (clients send 0xffff there: impacket does, Samba ignores them).
       if (k.wc >= 12) {
-        const size_t skip = (le16(w + 14) & 0x000c) == 0x000c ? 2 : 0;
+        const uint16_t mode = le16(w + 14);
+        const bool raw = (mode & 0x0004) != 0, start = (mode & 0x0008) != 0;
+        const size_t data_at = le16(w + 22);
+        const size_t skip = raw && start ? 2 : 0;
         const size_t count = size_t{le16(w + 18)} << 16 | le16(w + 20);
-        keep_pipe_data(out, k.d, k.len, le16(w + 22) + skip, count > skip ? count - skip : 0, le16(w + 4));
+        keep_pipe_data(out, k.d, k.len, data_at + skip, count > skip ? count - skip : 0, le16(w + 4));
+        if (raw) out.piece = start ? SmbMessage::Piece::First : SmbMessage::Piece::Later;
+        if (raw && start) out.message_length = le16(w + 16);
       }
       break;
     case kWrite:
     case kWriteAndUnlock:
-      // FID, count, offset, remaining; the bytes: buffer format 1, a length, the data.
-      if (k.wc >= 5 && k.byte_count >= 3 && k.b[0] == 0x01) keep_pipe_data(out, k.d, k.len, k.bytes_at + 3, le16(w + 2), le16(w));
+      // FID, count, offset, remaining; the bytes: buffer format (1), a length, the data. Servers
+      // take the data after those three bytes whatever the format byte says (Samba's reply_write
+      // does not look at it): so is it read here.
+      if (k.wc >= 5 && k.byte_count >= 3) keep_pipe_data(out, k.d, k.len, k.bytes_at + 3, le16(w + 2), le16(w));
       break;
     case kWriteAndClose:
       // FID, count, offset, last write time; the bytes: one pad byte, the data.
@@ -116,6 +127,7 @@ void read_write(uint8_t code, const Block& k, SmbMessage& out) {
     case kWriteRaw:
       // The data comes in raw messages after the server's go-ahead, not read here: said cut.
       if (k.wc >= 12) {
+        out.pipe_target = true;
         out.pipe_id = le16(w);
         out.pipe_data_cut = true;
       }

@@ -33,7 +33,7 @@ TransactionOutcome TransactionTable::primary(const SmbMessage& m) {
   if (pending_.count(key) != 0) out.signature = kSignatureCommandOnPendingTransaction;
   else if (t.kind == Kind::NtTrans && !implemented(t.nt_function)) out.signature = kSignatureNtTransUnimplemented;
   else if (t.param_count > t.total_params || t.data_count > t.total_data) out.signature = kSignatureSecondaryBeyondTotal;
-  const bool pipe = t.kind != Kind::Trans2 && (!m.pipe_data.empty() || m.pipe_data_cut);
+  const bool pipe = t.kind != Kind::Trans2 && m.pipe_target;
   if (t.param_count >= t.total_params && t.data_count >= t.total_data) {  // whole: the server executes it now
     if (pipe) {
       out.pipe_write = true;

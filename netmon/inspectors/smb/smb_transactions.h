@@ -34,7 +34,7 @@ inline constexpr const char* kSignatureNtTransByTrans2 = "vitrine.smb.ms17-010.n
 
 struct TransactionKey {
   uint16_t uid = 0, tid = 0;
-  uint32_t pid = 0;
+  uint16_t pid = 0;  // PIDLow: srv.sys matches by it alone
   uint16_t mid = 0;
   static TransactionKey of(const SmbMessage& m) { return {m.uid, m.tid, m.pid, static_cast<uint16_t>(m.message_id)}; }
   bool operator<(const TransactionKey& o) const { return std::tie(uid, tid, pid, mid) < std::tie(o.uid, o.tid, o.pid, o.mid); }
@@ -58,8 +58,13 @@ class TransactionTable {
   static constexpr uint32_t kMaxJoinedData = 64 * 1024;
 
   TransactionOutcome on_request(const SmbMessage& m);
-  // Whether a transaction with the request's (UID, TID, PID, MID) waits for secondaries.
-  bool pending(const SmbMessage& m) const { return pending_.count(TransactionKey::of(m)) != 0; }
+  // Whether a transaction with the request's UID, TID and PID and the MID `mid` waits for
+  // secondaries.
+  bool pending(const SmbMessage& m, uint16_t mid) const {
+    TransactionKey key = TransactionKey::of(m);
+    key.mid = mid;
+    return pending_.count(key) != 0;
+  }
 
  private:
   struct Pending {
