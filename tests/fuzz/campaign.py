@@ -10,6 +10,7 @@ less than its wall time. A target is fuzzed in runs of CHUNK wall seconds, each 
 OUT/<target>.ledger.jsonl (wall and CPU seconds, executions, findings); a campaign stopped
 part way is resumed by running the same command again, and goes on from its ledger and corpus.
 A target that finds something stops there: the finding is fixed and kept as a regression first.
+Each run records the sha256 of the binary it ran: a campaign resumed with a rebuilt target says so.
 
 Usage: campaign.py --bin FUZZ_BUILD_DIR --out DIR [--cpu-seconds 3600] [--chunk 600]
                    [--targets fuzz_smb,fuzz_hl7] [--status]
@@ -17,6 +18,7 @@ Writes DIR/summary.jsonl (one line a finished target: CPU time, executions, corp
 findings, coverage) and keeps every crash, leak or timeout libFuzzer wrote (DIR/<target>-crash-*, ...).
 """
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -60,6 +62,7 @@ def fuzz_once(binary, seeds, grown, out, target, seconds):
     with open(out / f"{target}.log", "a") as log:
         log.write(run.stderr[-20000:])
     return {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+            "binary": hashlib.sha256(binary.read_bytes()).hexdigest()[:16],
             "wall_seconds": round(time.time() - started, 1), "cpu_seconds": round(cpu_of_children() - cpu_before, 1),
             "exit": run.returncode, "executions": int(stats.get("number_of_executed_units", 0)),
             "corpus_files": len(list(grown.iterdir())), "findings": sorted(p.name for p in out.glob(f"{target}-*"))}

@@ -34,9 +34,9 @@ def rpc(ptype, flags, call_id, body, drep=0x10):
         call_id.to_bytes(4, order) + body
 
 
-def write_andx(fid, data, mid=1, mode=0):
+def write_andx(fid, data, mid=1, mode=0, remaining=0):
     words = b"\xff\x00\x00\x00" + fid.to_bytes(2, "little") + bytes(4) + bytes(4) + mode.to_bytes(2, "little") + \
-        bytes(2) + bytes(2) + len(data).to_bytes(2, "little") + (59).to_bytes(2, "little")
+        remaining.to_bytes(2, "little") + bytes(2) + len(data).to_bytes(2, "little") + (59).to_bytes(2, "little")
     return smb1(0x2f, words, data, mid)
 
 
@@ -203,6 +203,81 @@ def dcerpc_shapes():
     }
 
 
+def smb2_related_to_create(data):
+    """An SMB2 CREATE and, related to it ([MS-SMB2] 2.2.1.2 SMB2_FLAGS_RELATED_OPERATIONS), a
+    pipe write on the file it opens."""
+    create = smb2(5, 0, (57).to_bytes(2, "little") + bytes(54))
+    create += bytes(-len(create) % 8)
+    write = bytearray(smb2(9, 0, (49).to_bytes(2, "little") + (112).to_bytes(2, "little") + len(data).to_bytes(4, "little") +
+                           bytes(8) + b"\xff" * 16 + bytes(16) + data))
+    write[16] = 0x04
+    compound = bytearray(create + bytes(write))
+    compound[20:24] = len(create).to_bytes(4, "little")
+    return bytes(compound)
+
+
+def evasion_shapes():
+    """What an attack review tried against the reader, as the server would act on each: a
+    primary with no data and its secondary with all of it, a chained write naming another FID,
+    one chained to an open, a raw-mode message in pieces (in order, with a write between, a
+    piece never begun, a second start), a raw piece on a waiting transaction's MID, a primary
+    again under another PIDHigh, a request flagged as a reply, SMB_COM_WRITE with buffer format
+    0, a re-bind by ALTER_CONTEXT, an undefined integer representation, a sealed call, a 33rd pipe."""
+    srvsvc = bytes.fromhex("c84f324b7016d30112785a47bf6ee188") + (3).to_bytes(4, "little")
+    ndr = bytes.fromhex("045d888aeb1cc9119fe808002b104860") + (2).to_bytes(4, "little")
+    bind = rpc(11, 3, 1, bytes.fromhex("b810b81000000000") + b"\x01\x00\x00\x00" + bytes(2) + b"\x01\x00" + srvsvc + ndr)
+    stub = "\\A\\..\\..\\x".encode("utf-16-le")
+    call = rpc(0, 3, 2, len(stub).to_bytes(4, "little") + bytes(2) + (31).to_bytes(2, "little") + stub)
+    message = bind + call
+    fid = 0x4001
+    chained = bytearray(write_andx(fid, bind))
+    chained[33:35] = b"\x2f\x00"
+    chained[35:37] = len(chained).to_bytes(2, "little")
+    second = bytearray(write_andx(0x7777, call)[32:])
+    second[23:25] = (len(chained) + 1 + 24 + 2).to_bytes(2, "little")
+    create = bytearray(smb1(0xa2, b"\x2f\x00" + bytes(46), b""))
+    create[35:37] = len(create).to_bytes(2, "little")
+    pieces = [write_andx(fid, b"\xff\xff" + message[:30], mode=0x000c, remaining=len(message)),
+              write_andx(fid, message[30:], mode=0x0004)]
+    pid_high = bytearray(transaction(0x25, 400, bytes(16), 9))
+    pid_high[12] = 1
+    reply = bytearray(write_andx(fid, message))
+    reply[9] = 0x98
+    core = smb1(0x0b, fid.to_bytes(2, "little") + len(message).to_bytes(2, "little") + bytes(6),
+                b"\x00" + len(message).to_bytes(2, "little") + message)
+    dssetup = bytes.fromhex("6a2819390cb1d0119ba800c04fd92ef5") + bytes(4)
+    lsarpc = bytes.fromhex("785734123412cdabef000123456789ab") + bytes(4)
+    ctx = lambda iface: bytes(2) + b"\x01\x00" + iface + ndr
+    rebind = rpc(11, 3, 1, bytes.fromhex("b810b81000000000") + b"\x01\x00\x00\x00" + ctx(dssetup)) + \
+        rpc(14, 3, 1, bytes.fromhex("b810b81000000000") + b"\x01\x00\x00\x00" + ctx(lsarpc)) + \
+        rpc(0, 3, 2, (32).to_bytes(4, "little") + bytes(2) + (9).to_bytes(2, "little") + b"A" * 32)
+    odd_drep = bytearray(call)
+    odd_drep[4] = 0x30
+    sealed = bytearray(call + b"\x0a\x06\x00\x00" + bytes(4) + bytes(16))
+    sealed[8:10] = len(sealed).to_bytes(2, "little")
+    sealed[10:12] = (16).to_bytes(2, "little")
+    return {
+        "evasion-primary-without-data": client(netbios(transaction(0x25, len(message), b"", 7, (0x26).to_bytes(2, "little") + fid.to_bytes(2, "little")),
+                                                       secondary(0x26, len(message), 0, message, 7))),
+        "evasion-chained-other-fid": client(netbios(bytes(chained) + bytes(second))),
+        "evasion-chained-to-open": client(netbios(bytes(create) + write_andx(fid, bind)[32:])),
+        "evasion-raw-pieces": client(netbios(*pieces)),
+        "evasion-raw-pieces-interleaved": client(netbios(pieces[0], write_andx(fid, bind), pieces[1])),
+        "evasion-raw-piece-never-begun": client(netbios(pieces[1])),
+        "evasion-raw-second-start": client(netbios(pieces[0], pieces[0])),
+        "evasion-raw-piece-on-pending-mid": client(netbios(transaction(0x25, 400, bytes(16), fid), write_andx(fid, bytes(64), 99, 0x0004))),
+        "evasion-pid-high": client(netbios(transaction(0x25, 400, bytes(16), 9), bytes(pid_high))),
+        "evasion-reply-flag": client(netbios(bytes(reply))),
+        "evasion-write-format-0": client(netbios(core)),
+        "evasion-alter-rebind": client(netbios(write_andx(fid, rebind))),
+        "evasion-odd-drep": client(netbios(write_andx(fid, bind + bytes(odd_drep)))),
+        "evasion-sealed": client(netbios(write_andx(fid, bind + bytes(sealed)))),
+        "evasion-33-pipes": client(netbios(*[write_andx(0x100 + i, bind) for i in range(33)])),
+        "evasion-raw-pieces-past-length": client(netbios(write_andx(fid, b"\xff\xff" + message[:30], mode=0x000c, remaining=20))),
+        "evasion-smb2-related-to-create": client(netbios(smb2_related_to_create(call))),
+    }
+
+
 def every_command():
     """One request of each SMB1 command code, then the same as the server's answers."""
     messages = [smb1(code, b"", b"", mid=200 + i) for i, code in enumerate(SMB1_COMMANDS)]
@@ -212,6 +287,6 @@ def every_command():
 
 def write_seeds(write):
     for shapes in (dialects(), smb2_shapes(), netbios_shapes(), write_shapes(), answer_shapes(), transaction_shapes(),
-                   dcerpc_shapes(), every_command()):
+                   dcerpc_shapes(), evasion_shapes(), every_command()):
         for name, seed in shapes.items():
             write("fuzz_smb", name, seed)
