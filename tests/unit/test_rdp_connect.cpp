@@ -115,11 +115,15 @@ Bytes connect_initial(const std::vector<std::string>& channels) {
 TEST(RdpConnect, TheRequestSaysWhoAndWhichSecurity) {
   const Bytes cr = connection_request("mstshash=nurse1", kProtocolSsl | kProtocolHybrid);
   EXPECT_EQ(looks_like_connection_request(cr.data(), cr.size()), Recognition::Yes);
-  // The X.224 connection request's code, six bytes in, is enough: what follows it is the
-  // inspector's to read (and to call malformed).
-  for (size_t n : {size_t{0}, size_t{1}, size_t{4}, size_t{5}})
+  // The TPKT header is enough: what follows it is the inspector's to read (and to call
+  // malformed, a first TPDU that is not a connection request among it).
+  for (size_t n : {size_t{0}, size_t{1}, size_t{3}})
     EXPECT_EQ(looks_like_connection_request(cr.data(), n), Recognition::NeedMore) << n;
-  EXPECT_EQ(looks_like_connection_request(cr.data(), 6), Recognition::Yes);
+  EXPECT_EQ(looks_like_connection_request(cr.data(), 4), Recognition::Yes);
+  const Bytes empty_tpkt = {0x03, 0x00, 0x00, 0x04};
+  EXPECT_EQ(looks_like_connection_request(empty_tpkt.data(), empty_tpkt.size()), Recognition::Yes);
+  const Bytes not_tpkt = {0x16, 0x03, 0x01, 0x00, 0x20};
+  EXPECT_EQ(looks_like_connection_request(not_tpkt.data(), not_tpkt.size()), Recognition::No);
   Bytes odd = connection_request("", 0);
   odd[4 + 7] = 0x02;  // a negotiation type XP does not know: still RDP, for the inspector to judge
   EXPECT_EQ(looks_like_connection_request(odd.data(), odd.size()), Recognition::Yes);
@@ -217,6 +221,39 @@ TEST(RdpInspector, ASecondConnectInitialIsReadToo) {
   ASSERT_EQ(out.messages.size(), 4u);
   EXPECT_EQ(out.messages[2].signature, "");
   EXPECT_EQ(out.messages[3].signature, kSignatureMsT120);
+}
+
+TEST(RdpInspector, ASecondConnectInitialWithALongerX224HeaderIsReadToo) {
+  // Its length indicator says 3: the MCS PDU starts one byte later, and is read there.
+  const Bytes cr = connection_request("", 0), cc = connection_confirm(0x02, 0);
+  const Bytes first = connect_initial({"rdpdr"}), second = connect_initial({"rdpdr", "MS_T120"});
+  Bytes longer(second.begin(), second.begin() + 7);
+  longer[4] = 3;
+  longer.push_back(0x00);
+  longer.insert(longer.end(), second.begin() + 7, second.end());
+  const size_t n = longer.size();
+  longer[2] = static_cast<uint8_t>(n >> 8), longer[3] = static_cast<uint8_t>(n);
+  RdpInspector inspector;
+  InspectionOutput out;
+  inspector.on_bytes(true, cr.data(), cr.size(), 0, out);
+  inspector.on_bytes(false, cc.data(), cc.size(), 0, out);
+  inspector.on_bytes(true, first.data(), first.size(), 0, out);
+  inspector.on_bytes(true, longer.data(), longer.size(), 0, out);
+  ASSERT_EQ(out.messages.size(), 4u);
+  EXPECT_EQ(out.messages[3].signature, kSignatureMsT120);
+}
+
+TEST(RdpInspector, AStreamWhoseFirstTpduIsNoConnectionRequestIsMalformed) {
+  // An empty TPKT before the request: recognised as RDP, and malformed, never left unread.
+  Bytes stream = {0x03, 0x00, 0x00, 0x04};
+  const Bytes cr = connection_request("", 0);
+  stream.insert(stream.end(), cr.begin(), cr.end());
+  EXPECT_EQ(looks_like_connection_request(stream.data(), stream.size()), Recognition::Yes);
+  RdpInspector inspector;
+  InspectionOutput out;
+  inspector.on_bytes(true, stream.data(), stream.size(), 0, out);
+  ASSERT_EQ(out.malformed.size(), 1u);
+  EXPECT_STREQ(out.malformed[0], "an RDP connection that does not start with an X.224 connection request");
 }
 
 TEST(RdpInspector, ATpktWithItsReservedByteSetIsMalformedAndStillRead) {

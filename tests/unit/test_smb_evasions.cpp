@@ -3,7 +3,9 @@
 // related write that names another file, a raw-mode pipe message in pieces, EternalRomance's
 // FID-as-MID confusion, a PID that differs only in its high half, a context re-bound by
 // ALTER_CONTEXT, a request flagged as a reply, an SMB_COM_WRITE with another buffer format, an
-// undefined NDR integer representation, and a sealed stub (counted blind).
+// undefined NDR integer representation, and a sealed stub (counted blind); from a second round,
+// a write under another TID or UID, a word count the server refuses, a write chained after a
+// read, and a bind whose first write is too short to tell.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -211,4 +213,55 @@ TEST(SmbEvasions, ASealedSrvsvcPathCallIsCountedBlind) {
   const auto seen = inspect({write_andx(stream)});
   EXPECT_TRUE(seen.blind);
   EXPECT_TRUE(seen.signatures.empty()) << "a sealed stub is not read";
+}
+
+TEST(SmbEvasions, AWriteUnderAnotherTreeOrUserIsNotThePipes) {
+  // A write naming the pipe's FID under another TID (or UID) is refused by the server: its
+  // bytes (a header whose length would swallow the next writes) must not reach the pipe netmon reads.
+  Bytes fake = rpc_pdu(11, kFirstFrag | kLastFrag, 1, Bytes(12, 0));
+  fake[8] = 0xff, fake[9] = 0x0f;  // frag_length 4095
+  fake.resize(28);
+  for (const size_t field : {size_t{24}, size_t{28}}) {  // TID, UID
+    Bytes other = write_andx(fake);
+    other[field] = 5;
+    Bytes call = kBind;
+    append(call, traversal());
+    EXPECT_TRUE(inspect({other, write_andx(call)}).has(kSignaturePathCanonicalize)) << field;
+  }
+}
+
+TEST(SmbEvasions, AWriteWithAWordCountTheServerRefusesIsMalformed) {
+  Bytes w = write_andx(kBind);
+  Bytes words(w.begin() + 33, w.begin() + 33 + 24);
+  words.resize(26, 0);  // 13 words: neither 12 nor 14
+  const auto seen = inspect({smb1(0x2f, words, kBind)});
+  ASSERT_FALSE(seen.malformed.empty());
+  EXPECT_EQ(seen.malformed[0], "an SMB write whose word count the server refuses");
+}
+
+TEST(SmbEvasions, AReadNamesTheChainsFileAndAWriteChainedAfterItIsMalformed) {
+  // READ_ANDX(kFid) then WRITE_ANDX(0x7777): the write would act on kFid, if it ran at all (a
+  // read of an empty pipe holds the chain): netmon cannot know what the pipe gets.
+  Bytes read_words = {0x2f, 0};
+  put_le16(read_words, 0);
+  put_le16(read_words, kFid);
+  read_words.resize(20, 0);
+  Bytes chain = smb1(0x2e, read_words, {});
+  const size_t andx_at = chain.size();
+  chain[32 + 3] = static_cast<uint8_t>(andx_at), chain[32 + 4] = static_cast<uint8_t>(andx_at >> 8);
+  const Bytes write = write_andx(traversal(), 0x7777);
+  append(chain, Bytes(write.begin() + 32, write.end()));
+  const auto seen = inspect({write_andx(kBind), chain});
+  ASSERT_FALSE(seen.malformed.empty());
+  EXPECT_EQ(seen.malformed[0], "an SMB write chained after a read or a lock, which may hold the chain");
+}
+
+TEST(SmbEvasions, ABindWhoseFirstWriteIsTooShortToTellStillOpensThePipe) {
+  // The pipe is first written with something that is no PDU (so not read as RPC), then a bind
+  // in two writes, the first of two bytes: the bind opens the conversation all the same.
+  Bytes rest(kBind.begin() + 2, kBind.end());
+  append(rest, traversal());
+  const auto seen = inspect({write_andx(Bytes{0x41, 0x42, 0x43, 0x44}), write_andx(Bytes(kBind.begin(), kBind.begin() + 2)),
+                             write_andx(rest)});
+  EXPECT_TRUE(seen.has(kSignaturePathCanonicalize));
 }

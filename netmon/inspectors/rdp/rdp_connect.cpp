@@ -184,12 +184,12 @@ Recognition looks_like_connection_request(const uint8_t* data, size_t len) {
   if (data[0] != 0x03) return Recognition::No;
   if (len < kTpktHeader) return Recognition::NeedMore;
   const size_t tpkt_len = static_cast<size_t>(data[2] << 8 | data[3]);
-  if (tpkt_len < kTpktHeader + 7) return Recognition::No;
-  if (len < kTpktHeader + 2) return Recognition::NeedMore;
-  if ((data[kTpktHeader + 1] & 0xf0) != kX224ConnectionRequest) return Recognition::No;
-  // An X.224 connection request is RDP's, whatever follows its fixed part: a server that does
-  // not know a negotiation type or a cookie's end ignores them (XP predates negotiation), so
-  // what the inspector cannot parse of it is reported malformed there, never left unread.
+  if (tpkt_len < kTpktHeader) return Recognition::No;
+  // A TPKT-framed stream is read as RDP's whatever its first TPDU: an X.224 connection request
+  // is RDP's whatever follows its fixed part (a server that does not know a negotiation type or
+  // a cookie's end ignores them: XP predates negotiation), and a stream that puts anything else
+  // first (an empty TPKT, a data TPDU) must not go unread on that account: the inspector
+  // reports it malformed, as what it cannot parse of a request.
   return Recognition::Yes;
 }
 

@@ -16,9 +16,12 @@ const char* security_name(uint32_t selected_protocol) {
   }
 }
 
-// An X.224 Data TPDU whose MCS PDU is a Connect-Initial (BER application tag 101).
+// An X.224 Data TPDU whose MCS PDU is a Connect-Initial (BER application tag 101), its header
+// of whatever length its length indicator says.
 bool is_connect_initial(const std::vector<uint8_t>& tpkt) {
-  return tpkt.size() >= 9 && tpkt[4] == 2 && (tpkt[5] & 0xf0) == 0xf0 && tpkt[7] == 0x7f && tpkt[8] == 0x65;
+  if (tpkt.size() < 6 || (tpkt[5] & 0xf0) != 0xf0) return false;
+  const size_t mcs = size_t{5} + tpkt[4];
+  return tpkt.size() >= mcs + 2 && tpkt[mcs] == 0x7f && tpkt[mcs + 1] == 0x65;
 }
 
 }  // namespace

@@ -45,7 +45,14 @@ bool opens_conversation(const uint8_t* p, size_t len, bool bind_only) {
 void DceRpcPipe::feed(const uint8_t* data, size_t len, bool cut, std::vector<RpcCall>& calls, const char*& fault) {
   if (state_ == State::Faulted || len == 0) return;
   if (state_ == State::NotRpc) {
-    // A file's writes, or a pipe not read as RPC: a bind starts a conversation on it.
+    // A file's writes, or a pipe not read as RPC: a bind starts a conversation on it, even one
+    // whose first write holds fewer bytes than say so.
+    static const uint8_t kBindStart[] = {5, 0, kBind};
+    if (len < sizeof kBindStart && data[0] == 5 && (len < 2 || data[1] <= 1)) {
+      state_ = State::Unknown;
+      pending_.assign(data, data + len);
+      return;
+    }
     if (!opens_conversation(data, len, true)) return;
     state_ = State::Rpc;
     pending_.clear();

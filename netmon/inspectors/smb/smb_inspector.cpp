@@ -10,6 +10,14 @@ namespace vitrine::netmon::smb {
 
 namespace {
 
+// The pipe a write reaches: an SMB1 FID is the server's only under the user and tree it was
+// opened in (srv.sys and Samba refuse a FID under another UID or TID), so a write naming the
+// FID under others is kept apart from the pipe, as the server keeps it out of it.
+uint64_t pipe_key(const SmbMessage& msg, uint64_t pipe) {
+  if (msg.version != 1) return pipe;
+  return uint64_t{msg.uid} << 48 | uint64_t{msg.tid} << 32 | (pipe & 0xffffffffu) | (pipe & (uint64_t{1} << 62) ? uint64_t{1} << 31 : 0);
+}
+
 PipePiece piece_of(const SmbMessage& msg) {
   switch (msg.piece) {
     case SmbMessage::Piece::First: return {PipePiece::Kind::First, msg.message_length};
@@ -48,6 +56,7 @@ void SmbInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t len
       // A server reads what a client sends as a request, whatever its flags: so does netmon,
       // and a request flagged as a reply is no client's.
       if (from_initiator && msg.reply_flag) out.malformed.push_back("an SMB request flagged as the server's reply");
+      if (from_initiator && msg.refused_shape) out.malformed.push_back("an SMB write whose word count the server refuses");
       from_initiator ? request(msg, out) : answer(msg, out);
     }
     if (status == ParseStatus::Error) out.malformed.push_back("a NetBIOS message that is not SMB");
@@ -55,6 +64,8 @@ void SmbInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t len
       out.malformed.push_back("a chain of SMB commands that loops, goes past what is read of its message, or is too long");
     if (status == ParseStatus::ChainedToOpen)
       out.malformed.push_back("an SMB write chained to the open of its file, whose id only the server's answer gives");
+    if (status == ParseStatus::ChainedAfterWait)
+      out.malformed.push_back("an SMB write chained after a read or a lock, which may hold the chain");
   }
   if (fault != nullptr) {
     out.malformed.push_back(fault);
@@ -93,7 +104,7 @@ void SmbInspector::request(const SmbMessage& msg, InspectionOutput& out) {
       hit(policy::VirtualPatch::Ms17010, kSignatureNtTransOversized);
   }
   if (!msg.has_transaction && msg.pipe_target && (!msg.pipe_data.empty() || msg.pipe_data_cut || msg.piece != SmbMessage::Piece::Whole))
-    rpc = pipe_write(msg.pipe_id, msg.pipe_data, msg.pipe_data_cut, out, piece_of(msg));
+    rpc = pipe_write(pipe_key(msg, msg.pipe_id), msg.pipe_data, msg.pipe_data_cut, out, piece_of(msg));
   if (rpc.signature != nullptr) hit(rpc.patch, rpc.signature);
   if (rpc.blind) {
     m.blinds = rpc.blind;
@@ -115,7 +126,7 @@ const char* SmbInspector::transaction_rules(const SmbMessage& msg, InspectionOut
     return nullptr;
   }
   TransactionOutcome t = transactions_.on_request(msg);
-  if (t.pipe_write) rpc = pipe_write(t.pipe_id, t.data, t.data_cut, out);
+  if (t.pipe_write) rpc = pipe_write(pipe_key(msg, t.pipe_id), t.data, t.data_cut, out);
   return t.signature;
 }
 

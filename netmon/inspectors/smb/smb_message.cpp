@@ -178,20 +178,25 @@ ParseStatus parse_smb1_command(const uint8_t* d, size_t len, size_t at, uint8_t 
 }
 
 // A chained command acts on the file of the chain: the one the first command that names a file
-// names (Windows' and Samba's servers keep it for the chain, whatever FID a later command
-// gives). One chained to an open acts on the file opened, whose FID only the answer gives.
+// names, a read or a lock as well as a write (Windows' and Samba's servers keep it for the
+// chain, whatever FID a later command gives). One chained to an open acts on the file opened,
+// whose FID only the answer gives; one chained to a read or a lock may never run (a read of an
+// empty pipe holds the chain): netmon cannot know what the pipe gets of either.
 struct ChainFile {
   bool opened = false;
+  bool waited = false;
   bool known = false;
   uint64_t id = 0;
   ParseStatus apply(uint8_t code, SmbMessage& msg) {
-    if (msg.pipe_target) {
-      if (opened) return ParseStatus::ChainedToOpen;
+    if (msg.pipe_target && opened) return ParseStatus::ChainedToOpen;
+    if (msg.pipe_target && waited) return ParseStatus::ChainedAfterWait;
+    if (msg.pipe_target || msg.names_file) {
       if (known) msg.pipe_id = id;
       known = true;
       id = msg.pipe_id;
     }
     if (code == kNtCreateAndx || code == kOpenAndx) opened = true;
+    if (code == kReadAndx || code == kLockingAndx) waited = true;
     return ParseStatus::Ok;
   }
 };

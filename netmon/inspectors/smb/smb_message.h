@@ -45,6 +45,8 @@ struct SmbMessage {
   bool pipe_data_cut = false;     // more was written than `pipe_data` holds (the message's head only is kept)
   uint64_t pipe_id = 0;           // the FID or FileId written to
   bool pipe_target = false;       // the request writes to pipe_id (with data or, a primary, none yet)
+  bool refused_shape = false;     // a write whose parameter block the server refuses (its word count)
+  bool names_file = false;        // it names the FID pipe_id (a read, a lock, a close, a write)
   // WRITE_ANDX to a pipe in raw mode ([MS-CIFS] 2.2.4.43.1, RAW_MODE): the server joins the
   // pieces of one message and gives the pipe the whole; the first (MSG_START) says how long.
   enum class Piece : uint8_t { Whole, First, Later };
@@ -61,6 +63,7 @@ enum class ParseStatus : uint8_t {
              // what came before it is in `out`
   ChainedToOpen,  // a command chained (or SMB2-related) to the open of the file it writes,
                   // whose id only the server's answer gives: what came before it is in `out`
+  ChainedAfterWait,  // a write chained after a read or a lock, which may hold the chain
 };
 
 // Windows chains two or three SMB1 commands (SESSION_SETUP_ANDX + TREE_CONNECT_ANDX) and

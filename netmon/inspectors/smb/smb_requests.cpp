@@ -102,7 +102,13 @@ void read_write(uint8_t code, const Block& k, SmbMessage& out) {
       // (0x0004): a piece of one pipe message written in several; with MSG_START (0x0008) the
       // first, whose Remaining (word 8) is the message's length and whose data's first two bytes
       // the server takes off (clients send 0xffff there: impacket does, Samba ignores them).
-      if (k.wc >= 12) {
+      // WordCount is 12, or 14 with OffsetHigh ([MS-CIFS] 2.2.4.43.1: MUST); servers refuse
+      // others, so another is said to be no write (it is malformed: smb_inspector.cpp).
+      if (k.wc != 12 && k.wc != 14) {
+        out.refused_shape = true;
+        break;
+      }
+      {
         const uint16_t mode = le16(w + 14);
         const bool raw = (mode & 0x0004) != 0, start = (mode & 0x0008) != 0;
         const size_t data_at = le16(w + 22);
@@ -123,6 +129,20 @@ void read_write(uint8_t code, const Block& k, SmbMessage& out) {
     case kWriteAndClose:
       // FID, count, offset, last write time; the bytes: one pad byte, the data.
       if (k.wc >= 6 && k.byte_count >= 1) keep_pipe_data(out, k.d, k.len, k.bytes_at + 1, le16(w + 2), le16(w));
+      break;
+    case kReadAndx:
+    case kLockingAndx:
+      // They name the file a chain then acts on (smb_message.cpp's ChainFile): FID at word 2.
+      if (k.wc >= 3) {
+        out.names_file = true;
+        out.pipe_id = le16(w + 4);
+      }
+      break;
+    case kClose:
+      if (k.wc >= 1) {
+        out.names_file = true;
+        out.pipe_id = le16(w);
+      }
       break;
     case kWriteRaw:
       // The data comes in raw messages after the server's go-ahead, not read here: said cut.

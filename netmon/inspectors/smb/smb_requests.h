@@ -13,7 +13,8 @@ namespace vitrine::netmon::smb::requests {
 
 inline constexpr uint8_t kTransaction = 0x25, kTransaction2 = 0x32, kNtTransact = 0xa0, kWriteAndx = 0x2f,
                          kTransactionSecondary = 0x26, kTransaction2Secondary = 0x33, kNtTransactSecondary = 0xa1,
-                         kWrite = 0x0b, kWriteAndUnlock = 0x14, kWriteAndClose = 0x2c, kWriteRaw = 0x1d;
+                         kWrite = 0x0b, kWriteAndUnlock = 0x14, kWriteAndClose = 0x2c, kWriteRaw = 0x1d,
+                         kReadAndx = 0x2e, kLockingAndx = 0x24, kClose = 0x04;
 // A pipe write is kept whole as far as its message is (NetbiosFramer::kMaxKeptBytes): DCE/RPC
 // is read as a stream of them (dcerpc.h), and a write cut short is said to be.
 inline constexpr uint16_t kTransactNmPipe = 0x26, kWriteNmPipe = 0x37, kRawWriteNmPipe = 0x31, kCallNmPipe = 0x54;
@@ -39,7 +40,8 @@ void keep_pipe_data(SmbMessage& out, const uint8_t* base, size_t len, size_t off
 void read_transaction(uint8_t code, const Block& k, SmbMessage& out);
 void read_transaction_secondary(uint8_t code, const Block& k, SmbMessage& out);
 void read_nt_transact(uint8_t code, const Block& k, SmbMessage& out);
-// WRITE_ANDX, WRITE, WRITE_AND_UNLOCK, WRITE_AND_CLOSE, WRITE_RAW; nothing for other commands.
+// WRITE_ANDX, WRITE, WRITE_AND_UNLOCK, WRITE_AND_CLOSE, WRITE_RAW; the FID READ_ANDX,
+// LOCKING_ANDX and CLOSE name; nothing for other commands.
 void read_write(uint8_t code, const Block& k, SmbMessage& out);
 
 }  // namespace vitrine::netmon::smb::requests
