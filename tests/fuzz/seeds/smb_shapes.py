@@ -216,6 +216,23 @@ def smb2_related_to_create(data):
     return bytes(compound)
 
 
+def chained_after_read(fid, data):
+    """READ_ANDX on `fid` with a WRITE_ANDX (another FID, `data`) chained to it."""
+    words = b"\x2f\x00" + bytes(2) + fid.to_bytes(2, "little") + bytes(14)
+    chain = bytearray(smb1(0x2e, words, b""))
+    chain[35:37] = len(chain).to_bytes(2, "little")
+    second = bytearray(write_andx(0x7777, data)[32:])
+    second[23:25] = (len(chain) + 1 + 24 + 2).to_bytes(2, "little")
+    return bytes(chain) + bytes(second)
+
+
+def other_tree(message):
+    """The message under TID 5: a FID the server only takes under the tree that opened it."""
+    m = bytearray(message)
+    m[24] = 5
+    return bytes(m)
+
+
 def evasion_shapes():
     """What an attack review tried against the reader, as the server would act on each: a
     primary with no data and its secondary with all of it, a chained write naming another FID,
@@ -275,6 +292,9 @@ def evasion_shapes():
         "evasion-33-pipes": client(netbios(*[write_andx(0x100 + i, bind) for i in range(33)])),
         "evasion-raw-pieces-past-length": client(netbios(write_andx(fid, b"\xff\xff" + message[:30], mode=0x000c, remaining=20))),
         "evasion-smb2-related-to-create": client(netbios(smb2_related_to_create(call))),
+        "evasion-write-after-read": client(netbios(chained_after_read(fid, call))),
+        "evasion-short-bind-start": client(netbios(write_andx(fid, b"ABCD"), write_andx(fid, bind[:2]), write_andx(fid, bind[2:] + call))),
+        "evasion-other-tid": client(netbios(other_tree(write_andx(fid, bind[:28])), write_andx(fid, message))),
     }
 
 
