@@ -6,7 +6,10 @@ Usage: compare_with_ndpireader.py NETMON_BINARY CAPTURE
 Both tools run on the same file; flows are matched on their unordered endpoints and L4
 protocol. Exits 1 and lists every difference when a flow is missing on either side or its
 "Master.App" label differs. A flow netmon's own inspectors name (HL7, DICOM: protocols nDPI 4.2
-does not know) is where the two may differ: it is listed, not counted as a difference.
+does not know) is where the two may differ: it is listed, not counted as a difference. These
+public captures are ordinary traffic: a `malformed` event on one is also a difference (a reader
+took a protocol for its own, as the RDP recogniser once took SQL Server's TDS, whose RPC
+packets start with the byte a TPKT does).
 """
 import json
 import re
@@ -45,11 +48,12 @@ def ndpireader_labels(capture, workdir):
 
 
 def replay_labels(netmon, capture, workdir):
-    out = Path(workdir) / "flows.jsonl"
+    out, events = Path(workdir) / "flows.jsonl", Path(workdir) / "events.jsonl"
     # ndpiReader reads every packet whatever its checksum: so does replay here, to compare labels.
-    subprocess.run([netmon, "replay", "--pcap", str(capture), "--flows", str(out), "--checksums", "ignore"],
-                   check=True, stdout=subprocess.DEVNULL)
-    labels = {}
+    subprocess.run([netmon, "replay", "--pcap", str(capture), "--flows", str(out), "--events", str(events),
+                    "--checksums", "ignore"], check=True, stdout=subprocess.DEVNULL)
+    malformed = [json.loads(line) for line in events.read_text().splitlines() if '"malformed"' in line]
+    labels = {"malformed": [e.get("reason", "") for e in malformed if e.get("event") == "malformed"]}
     for line in out.read_text().splitlines():
         flow = json.loads(line)
         key = flow_key(flow["l4"], flow["src"], flow["sport"], flow["dst"], flow["dport"])
@@ -62,7 +66,7 @@ def main():
     with tempfile.TemporaryDirectory() as workdir:
         expected = ndpireader_labels(capture, workdir)
         got = replay_labels(netmon, capture, workdir)
-    problems = []
+    problems = [f"  malformed: {reason}" for reason in got.pop("malformed")]
     for key in sorted(set(expected) | set(got)):
         want, have = expected.get(key), got.get(key)
         if want is not None and have in OWN_PROTOCOLS:

@@ -115,15 +115,21 @@ Bytes connect_initial(const std::vector<std::string>& channels) {
 TEST(RdpConnect, TheRequestSaysWhoAndWhichSecurity) {
   const Bytes cr = connection_request("mstshash=nurse1", kProtocolSsl | kProtocolHybrid);
   EXPECT_EQ(looks_like_connection_request(cr.data(), cr.size()), Recognition::Yes);
-  // The TPKT header is enough: what follows it is the inspector's to read (and to call
-  // malformed, a first TPDU that is not a connection request among it).
-  for (size_t n : {size_t{0}, size_t{1}, size_t{3}})
+  // The TPKT header and the X.224 code, six bytes in, are enough: what follows is the
+  // inspector's to read (and to call malformed, a first TPDU that is not a connection request
+  // among it).
+  for (size_t n : {size_t{0}, size_t{1}, size_t{4}, size_t{5}})
     EXPECT_EQ(looks_like_connection_request(cr.data(), n), Recognition::NeedMore) << n;
-  EXPECT_EQ(looks_like_connection_request(cr.data(), 4), Recognition::Yes);
+  EXPECT_EQ(looks_like_connection_request(cr.data(), 6), Recognition::Yes);
   const Bytes empty_tpkt = {0x03, 0x00, 0x00, 0x04};
   EXPECT_EQ(looks_like_connection_request(empty_tpkt.data(), empty_tpkt.size()), Recognition::Yes);
+  const Bytes data_tpdu = {0x03, 0x00, 0x00, 0x08, 0x02, 0xf0, 0x80, 0x00};
+  EXPECT_EQ(looks_like_connection_request(data_tpdu.data(), data_tpdu.size()), Recognition::Yes);
   const Bytes not_tpkt = {0x16, 0x03, 0x01, 0x00, 0x20};
   EXPECT_EQ(looks_like_connection_request(not_tpkt.data(), not_tpkt.size()), Recognition::No);
+  // TDS (SQL Server) RPC packets start with 3 too; their next bytes are no X.224 TPDU.
+  const Bytes tds_rpc = {0x03, 0x01, 0x00, 0x40, 0x00, 0x00, 0x01, 0x00};
+  EXPECT_EQ(looks_like_connection_request(tds_rpc.data(), tds_rpc.size()), Recognition::No);
   Bytes odd = connection_request("", 0);
   odd[4 + 7] = 0x02;  // a negotiation type XP does not know: still RDP, for the inspector to judge
   EXPECT_EQ(looks_like_connection_request(odd.data(), odd.size()), Recognition::Yes);

@@ -10,7 +10,8 @@ namespace vitrine::netmon::rdp {
 namespace {
 
 constexpr size_t kTpktHeader = 4;
-constexpr uint8_t kX224ConnectionRequest = 0xe0, kX224ConnectionConfirm = 0xd0, kX224Data = 0xf0;
+constexpr uint8_t kX224ConnectionRequest = 0xe0, kX224ConnectionConfirm = 0xd0, kX224Data = 0xf0,
+                  kX224DisconnectRequest = 0x80, kX224Error = 0x70;
 constexpr uint8_t kNegReq = 0x01, kNegRsp = 0x02, kNegFailure = 0x03;
 constexpr uint16_t kClientNetworkData = 0xc003;
 constexpr size_t kChannelDef = 12;  // name[8], options[4]
@@ -184,13 +185,19 @@ Recognition looks_like_connection_request(const uint8_t* data, size_t len) {
   if (data[0] != 0x03) return Recognition::No;
   if (len < kTpktHeader) return Recognition::NeedMore;
   const size_t tpkt_len = static_cast<size_t>(data[2] << 8 | data[3]);
-  if (tpkt_len < kTpktHeader) return Recognition::No;
-  // A TPKT-framed stream is read as RDP's whatever its first TPDU: an X.224 connection request
+  // A TPKT-framed X.224 stream is read as RDP's whatever its first TPDU: a connection request
   // is RDP's whatever follows its fixed part (a server that does not know a negotiation type or
   // a cookie's end ignores them: XP predates negotiation), and a stream that puts anything else
   // first (an empty TPKT, a data TPDU) must not go unread on that account: the inspector
-  // reports it malformed, as what it cannot parse of a request.
-  return Recognition::Yes;
+  // reports it malformed, as what it cannot parse of a request. What is not X.224 inside a
+  // TPKT-like header (TDS, whose RPC packets also start with 3) is not RDP.
+  if (tpkt_len == kTpktHeader) return Recognition::Yes;
+  if (tpkt_len < kTpktHeader + 2) return Recognition::No;
+  if (len < kTpktHeader + 2) return Recognition::NeedMore;
+  const uint8_t li = data[kTpktHeader], code = data[kTpktHeader + 1] & 0xf0;
+  const bool x224 = code == kX224ConnectionRequest || code == kX224ConnectionConfirm || code == kX224Data ||
+                    code == kX224DisconnectRequest || code == kX224Error;
+  return x224 && li >= 2 && size_t{li} + 1 <= tpkt_len - kTpktHeader ? Recognition::Yes : Recognition::No;
 }
 
 void TpktFramer::feed(const uint8_t* data, size_t len, std::vector<std::vector<uint8_t>>& tpkts, Framing& framing) {
