@@ -200,6 +200,35 @@ TEST(DicomPduFramer, AFixedLengthPduOfAnotherLengthIsRefused) {
   }
 }
 
+TEST(DicomPdu, AnAcceptorsContextItemInARequestIsReadAsAProposal) {
+  // DCMTK queues the abstract syntax of a 0x21 item in a request as proposed: so is it read.
+  Bytes pdu = associate_rq("PACS", "CABINET", "1.2.840.10008.1.1");
+  Bytes pc = {0x03, 0, 0, 0};
+  const auto as = item(0x30, text("1.2.840.10008.5.1.4.1.1.2")), ts = item(0x40, text("1.2.840.10008.1.2.1"));
+  pc.insert(pc.end(), as.begin(), as.end());
+  pc.insert(pc.end(), ts.begin(), ts.end());
+  const auto ac_item = item(0x21, pc);
+  pdu.insert(pdu.end(), ac_item.begin(), ac_item.end());
+  const size_t body = pdu.size() - 6;
+  pdu[4] = static_cast<uint8_t>(body >> 8), pdu[5] = static_cast<uint8_t>(body);
+  Association a;
+  std::string error;
+  ASSERT_EQ(parse_association(pdu.data() + 6, pdu.size() - 6, a, error), ParseStatus::Ok) << error;
+  EXPECT_EQ(a.abstract_syntaxes, (std::vector<std::string>{"1.2.840.10008.1.1", "1.2.840.10008.5.1.4.1.1.2"}));
+}
+
+TEST(DicomInspector, ASecondAssociationRequestIsMalformed) {
+  DicomInspector inspector;
+  vitrine::netmon::InspectionOutput out;
+  const Bytes rq = associate_rq("PACS", "CABINET", "1.2.840.10008.1.1");
+  inspector.on_bytes(true, rq.data(), rq.size(), 0, out);
+  EXPECT_TRUE(out.malformed.empty());
+  const Bytes second = associate_rq("ARCHIVE", "INTRUDER", "1.2.840.10008.5.1.4.1.1.2");
+  inspector.on_bytes(true, second.data(), second.size(), 10, out);
+  ASSERT_EQ(out.malformed.size(), 1u);
+  EXPECT_STREQ(out.malformed[0], "a second association request on one connection");
+}
+
 TEST(DicomInspector, EachSideIsHeldToWhatTheOtherSaidItTakes) {
   DicomInspector inspector;
   vitrine::netmon::InspectionOutput out;

@@ -34,6 +34,10 @@ void DicomInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t l
       std::string sop_classes;
       for (const auto& uid : a.abstract_syntaxes) sop_classes += (sop_classes.empty() ? "" : " ") + uid;
       m.attributes.set(policy::Attr::DicomSopClasses, sop_classes);
+    } else if (pdu.type == PduType::AssociateRq && from_initiator) {
+      // A second request on one connection: a standard acceptor aborts it (PS3.8 9.2, AA-8);
+      // one that associated again would act on what netmon has not judged.
+      out.malformed.push_back("a second association request on one connection");
     } else if ((pdu.type == PduType::AssociateAc || pdu.type == PduType::AssociateRj) && !from_initiator &&
                request_at_us_) {
       Association accepted;

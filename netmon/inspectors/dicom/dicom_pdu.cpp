@@ -16,6 +16,9 @@ constexpr size_t kFixedAssociation = 2 + 2 + 16 + 16 + 32;
 constexpr size_t kAeTitle = 16;
 constexpr uint8_t kApplicationContextItem = 0x10;
 constexpr uint8_t kPresentationContextRqItem = 0x20;
+// An acceptor's context item (PS3.8 9.3.3.2): in a request it has no business, but DCMTK's
+// parser queues its abstract syntax as proposed all the same, so it is read as a proposal.
+constexpr uint8_t kPresentationContextAcItem = 0x21;
 constexpr uint8_t kAbstractSyntaxSubItem = 0x30;
 constexpr uint8_t kUserInformationItem = 0x50;
 constexpr uint8_t kMaximumLengthSubItem = 0x51;
@@ -94,7 +97,7 @@ ParseStatus parse_association(const uint8_t* body, size_t len, Association& out,
     }
     if (type == kApplicationContextItem) {
       out.application_context = uid(item, item_len);
-    } else if (type == kPresentationContextRqItem && item_len >= 4) {
+    } else if ((type == kPresentationContextRqItem || type == kPresentationContextAcItem) && item_len >= 4) {
       // Context id, three reserved bytes, then sub-items: one abstract syntax, transfer syntaxes.
       size_t sub = 4;
       while (sub + 4 <= item_len) {

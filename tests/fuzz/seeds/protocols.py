@@ -58,6 +58,11 @@ def dicom_seeds():
         "item-cut-short": rq(item(0x10, b"1.2.840.10008.3.1.1.1") + b"\x50\x00"),
         "item-longer-than-pdu": rq(item(0x10, b"1.2.840.10008.3.1.1.1")[:4] + b"\x00" * 2),
         "user-info-without-maximum": rq(item(0x10, b"1.2.840.10008.3.1.1.1") + item(0x50, item(0x52, b"1.2.3"))),
+        # An acceptor's context item (0x21) in a request, which DCMTK reads as a proposal; and a
+        # second request on the connection.
+        "ac-item-in-request": rq(item(0x10, b"1.2.840.10008.3.1.1.1") + item(0x21, b"\x03\x00\x00\x00" +
+                                 item(0x30, b"1.2.840.10008.5.1.4.1.1.2") + item(0x40, b"1.2.840.10008.1.2.1"))),
+        "second-request": first + first,
         "reject-and-abort": b"\x03\x00\x00\x00\x00\x04\x00\x01\x01\x01" + b"\x07\x00\x00\x00\x00\x04\x00\x00\x02\x00",
         "unknown-pdu-type": b"\x08\x00\x00\x00\x00\x04" + bytes(4),
     }
