@@ -1,9 +1,9 @@
-// The ways an attack review got the virtual patches' calls past the SMB reader, each read now
+// The ways crafted sessions once got the virtual patches' calls past the SMB reader, each read now
 // as the server reads it: a transaction whose secondaries carry all its data, a chained or
 // related write that names another file, a raw-mode pipe message in pieces, EternalRomance's
 // FID-as-MID confusion, a PID that differs only in its high half, a context re-bound by
 // ALTER_CONTEXT, a request flagged as a reply, an SMB_COM_WRITE with another buffer format, an
-// undefined NDR integer representation, and a sealed stub (counted blind); from a second round,
+// undefined NDR integer representation, and a sealed stub (counted blind); and then
 // a write under another TID or UID, a word count the server refuses, a write chained after a
 // read, and a bind whose first write is too short to tell.
 #include <gtest/gtest.h>

@@ -234,7 +234,7 @@ def other_tree(message):
 
 
 def evasion_shapes():
-    """What an attack review tried against the reader, as the server would act on each: a
+    """Evasions of the virtual patches crafted against the reader, as the server would act on each: a
     primary with no data and its secondary with all of it, a chained write naming another FID,
     one chained to an open, a raw-mode message in pieces (in order, with a write between, a
     piece never begun, a second start), a raw piece on a waiting transaction's MID, a primary
