@@ -265,3 +265,33 @@ TEST(SmbEvasions, ABindWhoseFirstWriteIsTooShortToTellStillOpensThePipe) {
                              write_andx(rest)});
   EXPECT_TRUE(seen.has(kSignaturePathCanonicalize));
 }
+
+TEST(SmbEvasions, AWriteThePipeNeverHadIsMalformedOnceTheServerRefusesIt) {
+  // A write netmon read into an RPC pipe, then the server's refusal of it (an error status, for
+  // whatever reason netmon cannot see): the pipe never had those bytes, netmon's view is out of
+  // step. A refused write to a file not read as RPC (a full disk) is nothing of the kind.
+  SmbInspector inspector;
+  InspectionOutput out;
+  auto client = [&](const Bytes& m) {
+    const Bytes framed = netbios(m);
+    inspector.on_bytes(true, framed.data(), framed.size(), 0, out);
+  };
+  auto server = [&](uint16_t mid, uint32_t status) {
+    Bytes reply = smb1(0x2f, Bytes(12, 0), {}, mid, true);
+    reply[5] = static_cast<uint8_t>(status), reply[6] = static_cast<uint8_t>(status >> 8);
+    reply[7] = static_cast<uint8_t>(status >> 16), reply[8] = static_cast<uint8_t>(status >> 24);
+    const Bytes framed = netbios(reply);
+    inspector.on_bytes(false, framed.data(), framed.size(), 0, out);
+  };
+  client(write_andx(kBind, kFid, 0, 0, 4));
+  server(4, 0);
+  client(write_andx(Bytes{0x41, 0x42, 0x43, 0x44}, 0x5555, 0, 0, 5));  // a file's write
+  server(5, 0xc000007f);  // STATUS_DISK_FULL
+  client(write_andx(rpc_pdu(0, kFirstFrag, 9, Bytes(8, 0)), kFid, 0, 0, 6));
+  server(6, 0x80000005);  // STATUS_BUFFER_OVERFLOW: a warning, not a refusal
+  EXPECT_TRUE(out.malformed.empty());
+  client(write_andx(rpc_pdu(0, kFirstFrag, 10, Bytes(8, 0)), kFid, 0, 0, 7));
+  server(7, 0xc000000d);  // STATUS_INVALID_PARAMETER
+  ASSERT_EQ(out.malformed.size(), 1u);
+  EXPECT_STREQ(out.malformed[0], "a write netmon read into a pipe, refused by the server");
+}

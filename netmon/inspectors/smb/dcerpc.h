@@ -62,6 +62,8 @@ class DceRpcPipe {
   // completed are appended to `calls`; `fault` names what made the stream unreadable, after
   // which nothing more of it is read.
   void feed(const uint8_t* data, size_t len, bool cut, std::vector<RpcCall>& calls, const char*& fault);
+  // Whether netmon reads this pipe as a DCE/RPC conversation (a file's writes are not).
+  bool reading_rpc() const { return state_ == State::Rpc || (state_ == State::Unknown && !pending_.empty()); }
   // Feeds a write that is a piece of a message: the pieces are joined, and the message fed
   // once it is whole, as the server gives it to the pipe.
   void feed_piece(const PipePiece& piece, const uint8_t* data, size_t len, bool cut, std::vector<RpcCall>& calls,
@@ -91,6 +93,10 @@ class DceRpcPipes {
   static constexpr size_t kMaxPipes = 32;
   void feed(uint64_t pipe, const uint8_t* data, size_t len, bool cut, std::vector<RpcCall>& calls,
             const char*& fault, const PipePiece& piece = {});
+  bool reading_rpc(uint64_t pipe) const {
+    const auto it = std::find_if(pipes_.begin(), pipes_.end(), [&](const auto& p) { return p.first == pipe; });
+    return it != pipes_.end() && it->second.reading_rpc();
+  }
 
  private:
   std::list<std::pair<uint64_t, DceRpcPipe>> pipes_;  // most recently written first

@@ -27,6 +27,7 @@ PipePiece piece_of(const SmbMessage& msg) {
   return {};
 }
 
+constexpr uint32_t kSeverityError = 0xc0000000;  // an NT status's severity bits: error
 constexpr uint8_t kTransaction = 0x25, kTransaction2 = 0x32, kNtTransact = 0xa0, kNtCancel = 0xa4;
 constexpr uint16_t kTransPeekNamedPipe = 0x0023, kTrans2SessionSetup = 0x000e;
 }  // namespace
@@ -103,8 +104,11 @@ void SmbInspector::request(const SmbMessage& msg, InspectionOutput& out) {
     if (msg.command_code == kNtTransact && msg.has_transaction && msg.transaction.total_data > kMaxPlausibleNtTransData)
       hit(policy::VirtualPatch::Ms17010, kSignatureNtTransOversized);
   }
-  if (!msg.has_transaction && msg.pipe_target && (!msg.pipe_data.empty() || msg.pipe_data_cut || msg.piece != SmbMessage::Piece::Whole))
+  const bool writes_pipe = msg.pipe_data_cut || !msg.pipe_data.empty() || msg.piece != SmbMessage::Piece::Whole;
+  if (!msg.has_transaction && msg.pipe_target && writes_pipe) {
     rpc = pipe_write(pipe_key(msg, msg.pipe_id), msg.pipe_data, msg.pipe_data_cut, out, piece_of(msg));
+    await_write(msg, pipe_key(msg, msg.pipe_id));
+  }
   if (rpc.signature != nullptr) hit(rpc.patch, rpc.signature);
   if (rpc.blind) {
     m.blinds = rpc.blind;
@@ -126,7 +130,10 @@ const char* SmbInspector::transaction_rules(const SmbMessage& msg, InspectionOut
     return nullptr;
   }
   TransactionOutcome t = transactions_.on_request(msg);
-  if (t.pipe_write) rpc = pipe_write(pipe_key(msg, t.pipe_id), t.data, t.data_cut, out);
+  if (t.pipe_write) {
+    rpc = pipe_write(pipe_key(msg, t.pipe_id), t.data, t.data_cut, out);
+    await_write(msg, pipe_key(msg, t.pipe_id));
+  }
   return t.signature;
 }
 
@@ -145,7 +152,25 @@ RpcSignature SmbInspector::pipe_write(uint64_t pipe, const std::vector<uint8_t>&
   return signature;
 }
 
+void SmbInspector::await_write(const SmbMessage& msg, uint64_t pipe) {
+  if (msg.version != 1) return;
+  if (awaited_writes_.size() >= kMaxAwaitedWrites) awaited_writes_.erase(awaited_writes_.begin());
+  awaited_writes_[uint64_t{msg.pid} << 16 | static_cast<uint16_t>(msg.message_id)] = pipe;
+}
+
 void SmbInspector::answer(const SmbMessage& msg, InspectionOutput& out) {
+  if (msg.version == 1 && msg.response) {
+    // A pipe write netmon read, refused by the server: the pipe never had those bytes, so what
+    // netmon reads of it from here on is not what the server does.
+    const auto it = awaited_writes_.find(uint64_t{msg.pid} << 16 | static_cast<uint16_t>(msg.message_id));
+    if (it != awaited_writes_.end()) {
+      // Only for a pipe netmon reads as RPC: a file's write the server refuses (a full disk, a
+      // read-only share) leaves nothing netmon reads out of step.
+      if ((msg.status & kSeverityError) == kSeverityError && pipes_.reading_rpc(it->second))
+        out.malformed.push_back("a write netmon read into a pipe, refused by the server");
+      awaited_writes_.erase(it);
+    }
+  }
   if (msg.version == 1 && msg.command_code == 0x72 && msg.dialect_index >= 0 &&
       static_cast<size_t>(msg.dialect_index) < offered_.size()) {
     const std::string& chosen = offered_[static_cast<size_t>(msg.dialect_index)];

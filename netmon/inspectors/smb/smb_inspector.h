@@ -5,6 +5,7 @@
 // (MS08-067, MS06-040, MS04-011, MS05-039) are in rpc_signatures.h.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -62,6 +63,11 @@ class SmbInspector : public Inspector {
   std::string dialect_;  // once negotiated
   std::vector<std::string> offered_;
   TransactionTable transactions_;  // SMB1 transactions waiting for their secondaries
+  // Pipe writes netmon has read into a pipe, by (PID, MID), until the server answers them: one
+  // it refuses means the pipe has what netmon read and the server did not (a desync).
+  static constexpr size_t kMaxAwaitedWrites = 64;  // a client waits on a few at once
+  std::map<uint64_t, uint64_t> awaited_writes_;
+  void await_write(const SmbMessage& msg, uint64_t pipe);
   DceRpcPipes pipes_;  // what the client writes to each named pipe, as DCE/RPC
 };
 

@@ -15,7 +15,8 @@ using namespace requests;  // the request bodies: smb_requests.h
 constexpr size_t kSmb1Header = 32, kSmb2Header = 64;
 constexpr uint8_t kSmb1Reply = 0x80;
 constexpr uint8_t kNoAndx = 0xff;  // AndXCommand: nothing chained
-constexpr uint16_t kSmb1Unicode = 0x8000;
+constexpr uint16_t kSmb1Unicode = 0x8000, kSmb1NtStatus = 0x4000;
+constexpr uint32_t kStatusDosError = 0xc0000001;  // STATUS_UNSUCCESSFUL: a DOS error class set
 constexpr uint8_t kNegotiate1 = 0x72, kTreeConnectAndx = 0x75, kNtCreateAndx = 0xa2, kOpenAndx = 0x2d;
 constexpr uint16_t kNegotiate2 = 0, kTreeConnect2 = 3, kWrite2 = 9, kIoctl2 = 11;
 constexpr uint32_t kSmb2Response = 0x1, kSmb2Related = 0x4;
@@ -210,6 +211,7 @@ ParseStatus parse_smb1(const uint8_t* d, size_t len, std::vector<SmbMessage>& ou
   header.reply_flag = (d[9] & kSmb1Reply) != 0;
   header.response = header.reply_flag && !from_client;
   header.message_id = le16(d + 30);
+  header.status = (le16(d + 10) & kSmb1NtStatus) != 0 ? le32(d + 5) : (d[5] != 0 ? kStatusDosError : 0);
   header.tid = le16(d + 24);
   header.pid = le16(d + 26);
   header.uid = le16(d + 28);
@@ -239,6 +241,7 @@ ParseStatus parse_smb2_message(const uint8_t* d, size_t len, SmbMessage& out, si
   out.command_code = static_cast<uint8_t>(std::min<uint16_t>(cmd, 0xff));
   out.command = smb2_name(cmd);
   out.reply_flag = (le32(d + 16) & kSmb2Response) != 0;
+  out.status = le32(d + 8);
   out.response = out.reply_flag && !from_client;
   out.message_id = le64(d + 24);
   // The next compounded message's offset ([MS-SMB2] 2.2.1.2): 8-byte aligned and past this

@@ -28,6 +28,9 @@ struct TransactionPart {
 struct SmbMessage {
   int version = 0;           // 1, 2, or 3 for an SMB 3 encrypted or compressed wrapper (unreadable)
   bool response = false;
+  // A response's status: an NT status (SMB1 with NT status codes, SMB2), or for an SMB1 DOS
+  // error one of error severity. Severity error (0xC0000000) means the request was refused.
+  uint32_t status = 0;
   std::string command;       // [MS-CIFS] / [MS-SMB2] name, e.g. "TREE_CONNECT_ANDX"
   uint8_t command_code = 0;  // SMB1 code, or SMB2 command number
   uint64_t message_id = 0;   // SMB1 MID, SMB2 MessageId

@@ -226,6 +226,13 @@ def chained_after_read(fid, data):
     return bytes(chain) + bytes(second)
 
 
+def refused(reply, status=0xc000000d):
+    """The reply with an NT status of error severity."""
+    m = bytearray(reply)
+    m[5:9] = status.to_bytes(4, "little")
+    return bytes(m)
+
+
 def other_tree(message):
     """The message under TID 5: a FID the server only takes under the tree that opened it."""
     m = bytearray(message)
@@ -293,6 +300,10 @@ def evasion_shapes():
         "evasion-raw-pieces-past-length": client(netbios(write_andx(fid, b"\xff\xff" + message[:30], mode=0x000c, remaining=20))),
         "evasion-smb2-related-to-create": client(netbios(smb2_related_to_create(call))),
         "evasion-write-after-read": client(netbios(chained_after_read(fid, call))),
+        # A write netmon read into the pipe, then the server's refusal of it (INVALID_PARAMETER).
+        "evasion-refused-write": records([(False, netbios(write_andx(fid, bind, 4))),
+                                          (True, netbios(refused(smb1(0x2f, bytes(12), b"", 4, reply=True)))),
+                                          (False, netbios(write_andx(fid, call, 5)))]),
         "evasion-short-bind-start": client(netbios(write_andx(fid, b"ABCD"), write_andx(fid, bind[:2]), write_andx(fid, bind[2:] + call))),
         "evasion-other-tid": client(netbios(other_tree(write_andx(fid, bind[:28])), write_andx(fid, message))),
     }
