@@ -74,6 +74,17 @@ Bytes transact(uint16_t total, const Bytes& data, uint16_t mid) {
   return smb1(0x25, w, data, mid);
 }
 
+// `first` (an AndX command, its AndXCommand already naming WRITE_ANDX) with `write`'s command
+// block chained after it: the AndX offset pointed at the block, the block's DataOffset at its data.
+Bytes chain_write(Bytes first, const Bytes& write) {
+  const size_t andx_at = first.size();
+  first[32 + 3] = static_cast<uint8_t>(andx_at), first[32 + 4] = static_cast<uint8_t>(andx_at >> 8);
+  append(first, Bytes(write.begin() + 32, write.end()));
+  const size_t offset_at = andx_at + 1 + 22, data_at = andx_at + 1 + 24 + 2;
+  first[offset_at] = static_cast<uint8_t>(data_at), first[offset_at + 1] = static_cast<uint8_t>(data_at >> 8);
+  return first;
+}
+
 Bytes trans_secondary(uint16_t total, uint16_t disp, const Bytes& data, uint16_t mid) {
   Bytes w(16, 0);
   w[2] = static_cast<uint8_t>(total), w[3] = static_cast<uint8_t>(total >> 8);
@@ -96,16 +107,7 @@ TEST(SmbEvasions, APrimaryWithNoDataLeavesThePipeToItsSecondaries) {
 TEST(SmbEvasions, AChainedWriteActsOnTheChainsFile) {
   // WRITE_ANDX(kFid, the bind) with a WRITE_ANDX(0x7777, the call) chained to it: the server
   // writes both to kFid.
-  const Bytes second = write_andx(traversal(), 0x7777);
-  Bytes first = write_andx(kBind, kFid, 0, 0, 1, 0x2f, 0);
-  const size_t andx_at = first.size();
-  first[32 + 3] = static_cast<uint8_t>(andx_at), first[32 + 4] = static_cast<uint8_t>(andx_at >> 8);
-  Bytes chain = first;
-  append(chain, Bytes(second.begin() + 32, second.end()));  // the chained command's block
-  // Its DataOffset points at its own data, past the first command.
-  const size_t offset_at = andx_at + 1 + 22;
-  const size_t data_at = andx_at + 1 + 24 + 2;
-  chain[offset_at] = static_cast<uint8_t>(data_at), chain[offset_at + 1] = static_cast<uint8_t>(data_at >> 8);
+  const Bytes chain = chain_write(write_andx(kBind, kFid, 0, 0, 1, 0x2f, 0), write_andx(traversal(), 0x7777));
   EXPECT_TRUE(inspect({chain}).has(kSignaturePathCanonicalize));
 }
 
@@ -114,12 +116,7 @@ TEST(SmbEvasions, AWriteChainedToAnOpenIsMalformed) {
   Bytes create_words = {0x2f, 0};
   put_le16(create_words, 0);  // AndXOffset, set below
   create_words.resize(48, 0);
-  Bytes chain = smb1(0xa2, create_words, {});
-  const size_t andx_at = chain.size();
-  chain[32 + 3] = static_cast<uint8_t>(andx_at), chain[32 + 4] = static_cast<uint8_t>(andx_at >> 8);
-  const Bytes write = write_andx(kBind);
-  append(chain, Bytes(write.begin() + 32, write.end()));
-  const auto seen = inspect({chain});
+  const auto seen = inspect({chain_write(smb1(0xa2, create_words, {}), write_andx(kBind))});
   ASSERT_FALSE(seen.malformed.empty());
   EXPECT_NE(seen.malformed[0].find("chained to the open"), std::string::npos);
 }
@@ -246,11 +243,7 @@ TEST(SmbEvasions, AReadNamesTheChainsFileAndAWriteChainedAfterItIsMalformed) {
   put_le16(read_words, 0);
   put_le16(read_words, kFid);
   read_words.resize(20, 0);
-  Bytes chain = smb1(0x2e, read_words, {});
-  const size_t andx_at = chain.size();
-  chain[32 + 3] = static_cast<uint8_t>(andx_at), chain[32 + 4] = static_cast<uint8_t>(andx_at >> 8);
-  const Bytes write = write_andx(traversal(), 0x7777);
-  append(chain, Bytes(write.begin() + 32, write.end()));
+  const Bytes chain = chain_write(smb1(0x2e, read_words, {}), write_andx(traversal(), 0x7777));
   const auto seen = inspect({write_andx(kBind), chain});
   ASSERT_FALSE(seen.malformed.empty());
   EXPECT_EQ(seen.malformed[0], "an SMB write chained after a read or a lock, which may hold the chain");

@@ -47,8 +47,7 @@ void DceRpcPipe::feed(const uint8_t* data, size_t len, bool cut, std::vector<Rpc
   if (state_ == State::NotRpc) {
     // A file's writes, or a pipe not read as RPC: a bind starts a conversation on it, even one
     // whose first write holds fewer bytes than say so.
-    static const uint8_t kBindStart[] = {5, 0, kBind};
-    if (len < sizeof kBindStart && data[0] == 5 && (len < 2 || data[1] <= 1)) {
+    if (len < 3 && data[0] == 5 && (len < 2 || data[1] <= 1)) {  // 5, 0 or 1, then the type
       state_ = State::Unknown;
       pending_.assign(data, data + len);
       return;
@@ -210,13 +209,13 @@ void DceRpcPipe::feed_piece(const PipePiece& piece, const uint8_t* data, size_t 
 
 void DceRpcPipes::feed(uint64_t pipe, const uint8_t* data, size_t len, bool cut, std::vector<RpcCall>& calls,
                        const char*& fault, const PipePiece& piece) {
-  auto it = std::find_if(pipes_.begin(), pipes_.end(), [&](const auto& p) { return p.first == pipe; });
+  auto it = pipes_.find(pipe);
   if (it == pipes_.end()) {
     if (pipes_.size() >= kMaxPipes) {
       fault = "more named pipes written on one connection than a client opens";
       return;
     }
-    it = pipes_.emplace(pipes_.end(), pipe, DceRpcPipe{});
+    it = pipes_.emplace(pipe, DceRpcPipe{}).first;
   }
   it->second.feed_piece(piece, data, len, cut, calls, fault);
 }

@@ -10,7 +10,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <map>
 #include <optional>
 #include <vector>
@@ -94,12 +93,12 @@ class DceRpcPipes {
   void feed(uint64_t pipe, const uint8_t* data, size_t len, bool cut, std::vector<RpcCall>& calls,
             const char*& fault, const PipePiece& piece = {});
   bool reading_rpc(uint64_t pipe) const {
-    const auto it = std::find_if(pipes_.begin(), pipes_.end(), [&](const auto& p) { return p.first == pipe; });
+    const auto it = pipes_.find(pipe);
     return it != pipes_.end() && it->second.reading_rpc();
   }
 
  private:
-  std::list<std::pair<uint64_t, DceRpcPipe>> pipes_;  // most recently written first
+  std::map<uint64_t, DceRpcPipe> pipes_;
 };
 
 }  // namespace vitrine::netmon::smb

@@ -216,14 +216,21 @@ def smb2_related_to_create(data):
     return bytes(compound)
 
 
+def chain_write(first, write):
+    """`first` (an AndX command naming WRITE_ANDX next) with `write`'s command block chained
+    after it: the AndX offset pointed at the block, the block's DataOffset at its own data."""
+    chain = bytearray(first)
+    chain[33:35] = b"\x2f\x00"
+    chain[35:37] = len(chain).to_bytes(2, "little")
+    block = bytearray(write[32:])
+    block[23:25] = (len(chain) + 1 + 24 + 2).to_bytes(2, "little")
+    return bytes(chain) + bytes(block)
+
+
 def chained_after_read(fid, data):
     """READ_ANDX on `fid` with a WRITE_ANDX (another FID, `data`) chained to it."""
-    words = b"\x2f\x00" + bytes(2) + fid.to_bytes(2, "little") + bytes(14)
-    chain = bytearray(smb1(0x2e, words, b""))
-    chain[35:37] = len(chain).to_bytes(2, "little")
-    second = bytearray(write_andx(0x7777, data)[32:])
-    second[23:25] = (len(chain) + 1 + 24 + 2).to_bytes(2, "little")
-    return bytes(chain) + bytes(second)
+    return chain_write(smb1(0x2e, b"\x2f\x00" + bytes(2) + fid.to_bytes(2, "little") + bytes(14), b""),
+                       write_andx(0x7777, data))
 
 
 def refused(reply, status=0xc000000d):
@@ -254,13 +261,7 @@ def evasion_shapes():
     call = rpc(0, 3, 2, len(stub).to_bytes(4, "little") + bytes(2) + (31).to_bytes(2, "little") + stub)
     message = bind + call
     fid = 0x4001
-    chained = bytearray(write_andx(fid, bind))
-    chained[33:35] = b"\x2f\x00"
-    chained[35:37] = len(chained).to_bytes(2, "little")
-    second = bytearray(write_andx(0x7777, call)[32:])
-    second[23:25] = (len(chained) + 1 + 24 + 2).to_bytes(2, "little")
-    create = bytearray(smb1(0xa2, b"\x2f\x00" + bytes(46), b""))
-    create[35:37] = len(create).to_bytes(2, "little")
+    create = smb1(0xa2, b"\x2f\x00" + bytes(46), b"")
     pieces = [write_andx(fid, b"\xff\xff" + message[:30], mode=0x000c, remaining=len(message)),
               write_andx(fid, message[30:], mode=0x0004)]
     pid_high = bytearray(transaction(0x25, 400, bytes(16), 9))
@@ -283,8 +284,8 @@ def evasion_shapes():
     return {
         "evasion-primary-without-data": client(netbios(transaction(0x25, len(message), b"", 7, (0x26).to_bytes(2, "little") + fid.to_bytes(2, "little")),
                                                        secondary(0x26, len(message), 0, message, 7))),
-        "evasion-chained-other-fid": client(netbios(bytes(chained) + bytes(second))),
-        "evasion-chained-to-open": client(netbios(bytes(create) + write_andx(fid, bind)[32:])),
+        "evasion-chained-other-fid": client(netbios(chain_write(write_andx(fid, bind), write_andx(0x7777, call)))),
+        "evasion-chained-to-open": client(netbios(chain_write(create, write_andx(fid, bind)))),
         "evasion-raw-pieces": client(netbios(*pieces)),
         "evasion-raw-pieces-interleaved": client(netbios(pieces[0], write_andx(fid, bind), pieces[1])),
         "evasion-raw-piece-never-begun": client(netbios(pieces[1])),
