@@ -26,7 +26,7 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT / "deploy" / "lib"))
 from vitrine_lab import HOSP_IP, Lab, metric, wait_for  # noqa: E402
 
-SHARED = ROOT / "tests" / "captures"  # the public captures (SOURCES.md there)
+SHARED = ROOT / "tests" / "data" / "pcaps"  # the public captures (SOURCES.md there)
 
 
 def timed(cmd):

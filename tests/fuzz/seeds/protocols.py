@@ -11,7 +11,7 @@ def hl7_seeds():
     """HL7: the public captures cut three ways, and the framings they lack."""
     hl7_corpus = HERE / "corpus" / "fuzz_hl7"
     for capture in ("HL7-ADT.pcap", "HL7-ORM.pcap"):
-        packets = rdpcap(str(ROOT / "tests" / "captures" / capture))
+        packets = rdpcap(str(ROOT / "tests" / "data" / "pcaps" / capture))
         stream = b"".join(bytes(p[TCP].payload) for p in packets if TCP in p and len(p[TCP].payload))
         for cut in (1, 7, 63):  # first byte: how the target cuts the stream
             (hl7_corpus / f"{capture[:-5]}-{cut}").write_bytes(bytes([cut]) + stream)

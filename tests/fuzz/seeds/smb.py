@@ -45,7 +45,7 @@ def smb_seeds():
                           ("samba-transactions", golden / "smb-samba-transactions" / "input.pcap"),
                           ("transaction-races", golden / "smb-transaction-races" / "input.pcap"),
                           ("worm-calls", golden / "smb-worm-calls" / "input.pcap"),
-                          ("smbv1", ROOT / "tests" / "captures" / "smbv1.pcap")):
+                          ("smbv1", ROOT / "tests" / "data" / "pcaps" / "smbv1.pcap")):
         packets = rdpcap(str(capture))
         for port in sorted({p[TCP].sport for p in packets if TCP in p and p[TCP].dport == 445}):
             chunks = [(p[TCP].sport == 445, bytes(p[TCP].payload)) for p in packets
