@@ -8,7 +8,7 @@ BUILD_PACKAGES=(
   build-essential cmake pkg-config
   libpcap-dev libndpi-dev libyaml-cpp-dev prometheus-cpp-dev libgcrypt20-dev
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libxml2-dev libvirt-dev
-  libcurl4-openssl-dev libbenchmark-dev libusbguard-dev libudev-dev libumockdev-dev
+  libbenchmark-dev libusbguard-dev libudev-dev libumockdev-dev libseccomp-dev
 )
 # Run: the demo's namespaces and its real servers and clients; qemu-img for disk images;
 # libvirtd and QEMU, which run the cabinet's guest.
@@ -34,7 +34,19 @@ for p in "${want[@]}"; do
   fi
 done
 
+# netmon's own system user: netmon runs as it once its packet sockets are open (the package's
+# postinst creates it the same way).
+ensure_netmon_user() {
+  getent passwd vitrine-netmon >/dev/null && return 0
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: the system user vitrine-netmon is missing and creating it needs root" >&2
+    exit 1
+  fi
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin --user-group vitrine-netmon
+}
+
 if ((${#missing[@]} == 0)); then
+  ensure_netmon_user
   exit 0
 fi
 if [[ $(id -u) -ne 0 ]]; then
@@ -45,3 +57,4 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
+ensure_netmon_user

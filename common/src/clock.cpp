@@ -12,6 +12,12 @@ uint64_t wall_clock_us() {
                                    .count());
 }
 
+uint64_t monotonic_us() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
 std::string utc_timestamp(uint64_t time_us) {
   const std::time_t secs = static_cast<std::time_t>(time_us / 1000000);
   std::tm tm{};

@@ -31,6 +31,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--events-dir", options.events_dir, "hostd's and netmon's event logs (default: the state directory)");
   app.add_option("--libvirt-uri", options.libvirt_uri)->capture_default_str();
+  app.add_option("--netmon-user", options.netmon_user,
+                 "The system user netmon runs as once its packet sockets are open ('' keeps root's uid, "
+                 "without capabilities)")
+      ->capture_default_str();
   app.add_option("--shutdown-timeout", shutdown_s, "Seconds of ACPI shutdown before destroy")->capture_default_str();
   app.add_option("--log-level", log_level)->capture_default_str();
   app.add_option("--syslog", options.syslog_url,

@@ -29,16 +29,15 @@
 #include <prometheus/registry.h>
 
 #include "vitrine/common/clock.h"
-#include "vitrine/hostd/control.h"
+#include "vitrine/common/control_socket.h"
+#include "vitrine/hostd/cabinet_policy.h"
 #include "vitrine/hostd/domain_xml.h"
-#include "vitrine/hostd/netmon_counters.h"
+#include "vitrine/hostd/netmon_process.h"
 #include "vitrine/hostd/usb_guest.h"
 #include "vitrine/images/image_store.h"
-#include "vitrine/netmon/classifier.h"
 #include "vitrine/passthrough/serial_relay.h"
 #include "vitrine/passthrough/udev_usb.h"
 #include "vitrine/passthrough/usb_passthrough.h"
-#include "vitrine/policy/load.h"
 
 extern char** environ;
 
@@ -49,8 +48,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// netmon answers on its metrics port within a second of starting; a loaded host gets longer.
-constexpr std::chrono::seconds kNetmonReadyTimeout{30};
 // How often the loop wakes without an event: supervision is this prompt.
 constexpr int kEventTickMs = 500;
 // How often the metrics are read from libvirt. Each read is a round trip through libvirtd to
@@ -59,8 +56,6 @@ constexpr std::chrono::seconds kStatsInterval{5};
 // Reboot events this close together are one reboot: no guest boots again within 5 s (the
 // stand-in takes 6 s under TCG, XP far longer).
 constexpr std::chrono::seconds kRebootEventsWindow{5};
-// netmon loads a policy in milliseconds; a huge one on a loaded host within seconds.
-constexpr std::chrono::seconds kPolicyReloadTimeout{15};
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -80,18 +75,17 @@ std::string libvirt_error() {
   return e && e->message ? e->message : "unknown libvirt error";
 }
 
+// A descriptor libvirt's loop does not watch is one nobody reads: hostd refuses to run so.
+void watch_or_throw(int fd, virEventHandleCallback callback, void* opaque, const char* what) {
+  if (virEventAddHandle(fd, VIR_EVENT_HANDLE_READABLE, callback, opaque, nullptr) < 0)
+    throw std::runtime_error(std::string("libvirt's event loop does not watch ") + what + ": " + libvirt_error());
+}
+
 void usb_readable(int, int, int, void* opaque) { static_cast<Supervisor*>(opaque)->on_usb_readable(); }
 
 uint64_t monotonic_us() {
   return static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()).count());
-}
-
-// The cabinet's policy file, read for its usb rules (netmon reads the rest): the same loader,
-// so a policy netmon accepts means the same here, and USBGuard's parser for the rules.
-passthrough::UsbRuleSet load_usb_rules(const std::string& policy_path) {
-  netmon::NdpiClassifier catalog;
-  return passthrough::UsbRuleSet::compile(policy::load_policy_file(policy_path, catalog).usb_rules);
 }
 
 // libvirt reports every domain on the host: only this cabinet's concern hostd.
@@ -107,18 +101,6 @@ void reboot_callback(virConnectPtr, virDomainPtr dom, void* opaque) {
 }
 
 void control_ready(int, int, int, void* opaque) { static_cast<ControlServer*>(opaque)->serve_one(); }
-
-bool tcp_answers(const std::string& address) {
-  const auto colon = address.rfind(':');
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
-  if (inet_pton(AF_INET, address.substr(0, colon).c_str(), &sa.sin_addr) != 1) return false;
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
-  close(fd);
-  return ok;
-}
 
 const char* state_name(int state) {
   switch (state) {
@@ -205,104 +187,73 @@ void Supervisor::ensure_tap() {
   }
   // No address and no IPv6 on the host's side of the tap: only netmon speaks on it.
   std::ofstream(std::string("/proc/sys/net/ipv6/conf/") + cabinet_.tap + "/disable_ipv6") << "1\n";
+  // Down, the tap carries nothing: the guest would be cut off without anyone being told.
   const int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   ifreq ifr{};
   std::strncpy(ifr.ifr_name, cabinet_.tap.c_str(), IFNAMSIZ - 1);
-  if (ioctl(sock, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP)) {
+  bool up = sock >= 0 && ioctl(sock, SIOCGIFFLAGS, &ifr) == 0;
+  if (up && !(ifr.ifr_flags & IFF_UP)) {
     ifr.ifr_flags |= IFF_UP;
-    ioctl(sock, SIOCSIFFLAGS, &ifr);
+    up = ioctl(sock, SIOCSIFFLAGS, &ifr) == 0;
   }
-  close(sock);
+  const int err = errno;
+  if (sock >= 0) close(sock);
+  if (!up) throw std::runtime_error("cannot bring tap " + cabinet_.tap + " up: " + std::strerror(err));
 }
 
-bool Supervisor::netmon_alive() {
-  if (netmon_pid_ <= 0) return false;
-  if (netmon_is_child_) {
-    int status = 0;
-    if (waitpid(netmon_pid_, &status, WNOHANG) == netmon_pid_) {
-      spdlog::warn("netmon (pid {}) exited: the guest is cut off until it is back", netmon_pid_);
-      events_->record("netmon_exited", {{"pid", netmon_pid_},
-                                        {"status", WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
-                                                                       : "exit " + std::to_string(WEXITSTATUS(status))}});
-      netmon_pid_ = -1;
-      return false;
-    }
-    return true;
-  }
-  // Adopted: not our child, so check that the pid is still that netmon.
-  const std::string cmdline = read_file("/proc/" + std::to_string(netmon_pid_) + "/cmdline");
-  if (cmdline.find("vitrine-netmon") == std::string::npos || cmdline.find(cabinet_.tap) == std::string::npos) {
-    spdlog::warn("netmon (pid {}) is gone: the guest is cut off until it is back", netmon_pid_);
-    events_->record("netmon_exited", {{"pid", netmon_pid_}, {"status", "gone"}});
-    netmon_pid_ = -1;
-    return false;
-  }
-  return true;
-}
-
-void Supervisor::ensure_netmon() {
-  if (netmon_pid_ <= 0 && fs::exists(path(".netmon.pid"))) {
-    netmon_pid_ = std::atoi(read_file(path(".netmon.pid")).c_str());
-    netmon_is_child_ = false;
-    if (netmon_alive()) {
-      spdlog::info("adopted netmon (pid {})", netmon_pid_);
-      const std::string recorded = read_file(path(".netmon.policy-sha256"));
-      policy_sha256_ = recorded.substr(0, recorded.find('\n'));
-      return;
-    }
-  }
-  if (netmon_alive()) return;
-  std::vector<std::string> args = {
-      options_.netmon_binary, "--guest", cabinet_.tap, "--uplink", cabinet_.uplink, "--policy",
-      cabinet_.policy, "--metrics", cabinet_.netmon_metrics, "--events", events_path(".events.jsonl")};
+NetmonLaunch Supervisor::netmon_launch() const {
+  std::vector<std::string> args = {"--guest", cabinet_.tap, "--uplink", cabinet_.uplink, "--policy", cabinet_.policy,
+                                   "--metrics", cabinet_.netmon_metrics, "--events", events_path(".events.jsonl")};
+  if (!options_.netmon_user.empty()) args.insert(args.end(), {"--user", options_.netmon_user});
   if (!options_.syslog_url.empty())
     args.insert(args.end(), {"--syslog", options_.syslog_url, "--syslog-facility", options_.syslog_facility,
                              "--cabinet", cabinet_.name});
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  // The policy's hash as netmon reads it: `vitrine status` shows which policy is enforced.
-  try {
-    policy_sha256_ = images::sha256_file(cabinet_.policy);
-  } catch (const std::exception&) {
-    policy_sha256_.clear();  // netmon will refuse it and say why in its log
-  }
-  std::ofstream(path(".netmon.policy-sha256")) << policy_sha256_ << "\n";
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  const std::string log = path(".netmon.log");
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0640);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  // Its own session: netmon must outlive hostd (a SIGKILL of hostd's group must not reach it).
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) throw std::runtime_error("cannot start netmon: " + std::string(std::strerror(rc)));
-  netmon_pid_ = pid;
-  netmon_is_child_ = true;
-  netmon_started_at_ = utc_timestamp(wall_clock_us());
-  // Written aside and renamed into place: a reader (hostd adopting after a restart, an
-  // operator's script) sees the old pid or the new one, never an empty file.
-  const fs::path pid_file = path(".netmon.pid"), written = pid_file.string() + ".tmp";
-  std::ofstream(written) << pid << "\n";
-  fs::rename(written, pid_file);
-  spdlog::info("started netmon (pid {}) on {} <-> {}", pid, cabinet_.tap, cabinet_.uplink);
-  wait_netmon_ready();
-  events_->record("netmon_started", {{"pid", pid}, {"policy", cabinet_.policy}, {"policy_sha256", policy_sha256_}});
+  return {options_.netmon_binary, std::move(args), path(".netmon-control"), path(".netmon.lock"), path(".netmon.log")};
 }
 
-void Supervisor::wait_netmon_ready() {
-  const auto deadline = Clock::now() + kNetmonReadyTimeout;
-  while (!tcp_answers(cabinet_.netmon_metrics)) {
-    if (!netmon_alive()) throw std::runtime_error("netmon exited at start: see " + path(".netmon.log"));
-    if (Clock::now() > deadline) throw std::runtime_error("netmon did not become ready");
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+bool Supervisor::netmon_alive() {
+  if (netmon_->alive()) return true;
+  if (!netmon_->exit_status().empty()) {
+    spdlog::warn("netmon exited ({}): the guest is cut off until it is back", netmon_->exit_status());
+    events_->record("netmon_exited", {{"pid", netmon_pid_}, {"status", netmon_->exit_status()}});
+    netmon_pid_ = -1;
   }
+  return false;
+}
+
+// The bytes netmon enforces become the ones in force here too: USB rules and network rules from
+// one version. A netmon whose policy is not `wanted` is handed `wanted` (a file changed while
+// hostd started); one it refuses stops hostd, which would otherwise run on two versions.
+void Supervisor::settle_policy(const PolicyBytes& wanted) {
+  const std::string enforced = netmon_->ready_answer().value("/policy/sha256"_json_pointer, "");
+  if (enforced != wanted.sha256) {
+    const nlohmann::json r = send_policy(wanted);
+    if (!r.value("ok", false))
+      throw std::runtime_error("netmon refuses the policy hostd read (" + wanted.source + "): " + r.value("error", "?"));
+  }
+  policy_ = wanted;
+  save_policy_in_force(path(".policy-in-force"), policy_);
+}
+
+void Supervisor::ensure_netmon() {
+  if (netmon_->adopt()) {
+    netmon_pid_ = netmon_->pid();
+    spdlog::info("adopted netmon (pid {})", netmon_pid_);
+    const std::string enforced = netmon_->ready_answer().value("/policy/sha256"_json_pointer, "");
+    // The USB rules of what it enforces, from hostd's own copy; without one, the file now.
+    auto copy = load_policy_in_force(path(".policy-in-force"), enforced);
+    settle_policy(copy ? *copy : PolicyBytes::read(cabinet_.policy));
+    events_->record("netmon_adopted", {{"pid", netmon_pid_}, {"policy_sha256", policy_.sha256}});
+    return;
+  }
+  // A netmon started again after a crash enforces what was in force, not an edit nobody reloaded.
+  const PolicyBytes wanted = policy_.text.empty() ? PolicyBytes::read(cabinet_.policy) : policy_;
+  usb_rules_of(wanted);  // a policy whose USB rules are broken starts nothing
+  netmon_->start();
+  netmon_pid_ = netmon_->pid();
+  spdlog::info("started netmon (pid {}) on {} <-> {}", netmon_pid_, cabinet_.tap, cabinet_.uplink);
+  settle_policy(wanted);
+  events_->record("netmon_started", {{"pid", netmon_pid_}, {"policy", cabinet_.policy}, {"policy_sha256", policy_.sha256}});
 }
 
 void Supervisor::check_netmon() {
@@ -315,14 +266,7 @@ void Supervisor::check_netmon() {
   }
 }
 
-void Supervisor::stop_netmon() {
-  if (netmon_alive()) {
-    kill(netmon_pid_, SIGTERM);
-    if (netmon_is_child_) waitpid(netmon_pid_, nullptr, 0);
-  }
-  fs::remove(path(".netmon.pid"));
-  fs::remove(path(".netmon.policy-sha256"));
-}
+void Supervisor::stop_netmon() { netmon_->stop(); }
 
 // --- the guest ------------------------------------------------------------------------------
 
@@ -523,7 +467,7 @@ nlohmann::json Supervisor::status() {
   else if (restart_.scheduled()) supervision = "restart scheduled";
   std::string current_policy;
   try {
-    current_policy = images::sha256_file(cabinet_.policy);
+    current_policy = PolicyBytes::read(cabinet_.policy).sha256;
   } catch (const std::exception&) {
   }
   nlohmann::json guest = {{"name", cabinet_.name},
@@ -543,10 +487,10 @@ nlohmann::json Supervisor::status() {
                            {"pid", netmon_pid_},
                            {"restarts", netmon_restarts_},
                            {"policy", cabinet_.policy},
-                           {"policy_sha256", policy_sha256_},
-                           {"policy_file_changed_since_start", !current_policy.empty() && current_policy != policy_sha256_},
+                           {"policy_sha256", policy_.sha256},
+                           {"policy_file_changed_since_start", !current_policy.empty() && current_policy != policy_.sha256},
                            {"metrics", cabinet_.netmon_metrics}};
-  if (s.netmon_up) netmon["counters"] = netmon_counters(cabinet_.netmon_metrics);
+  if (s.netmon_up) netmon["counters"] = netmon_counters();
   return {{"ok", true}, {"guest", guest}, {"netmon", netmon}, {"metrics", cabinet_.metrics}};
 }
 
@@ -584,38 +528,35 @@ nlohmann::json Supervisor::snapshot(const nlohmann::json& request) {
   return answer;
 }
 
-nlohmann::json Supervisor::reload_policy() {
-  if (!netmon_alive()) return {{"ok", false}, {"error", "netmon is not running: see " + path(".netmon.log")}};
-  // netmon answers a SIGHUP with one policy_reloaded or policy_refused event: wait for it,
-  // reading only what is written after the signal.
-  const std::string netmon_events = events_path(".events.jsonl");
-  std::error_code ec;
-  const auto offset = fs::exists(netmon_events, ec) ? fs::file_size(netmon_events, ec) : 0;
-  events_->record("policy_reload_requested", {{"policy", cabinet_.policy}});
-  kill(netmon_pid_, SIGHUP);
-  const auto deadline = Clock::now() + kPolicyReloadTimeout;
-  while (Clock::now() < deadline) {
-    std::ifstream in(netmon_events, std::ios::binary);
-    in.seekg(static_cast<std::streamoff>(offset));
-    std::string line;
-    while (std::getline(in, line)) {
-      const auto e = nlohmann::json::parse(line, nullptr, false);
-      if (!e.is_object()) continue;
-      const std::string kind = e.value("event", "");
-      if (kind == "policy_reloaded") {
-        policy_sha256_ = e.value("policy_sha256", "");
-        std::ofstream(path(".netmon.policy-sha256")) << policy_sha256_ << "\n";
-        return {{"ok", true}, {"policy", e.value("policy", "")}, {"policy_sha256", policy_sha256_},
-                {"flows_rejudged", e.value("flows_rejudged", 0)}, {"flows_cut", e.value("flows_cut", 0)}};
-      }
-      if (kind == "policy_refused")
-        return {{"ok", false}, {"error", "refused, the running policy stays in force: " + e.value("reason", "")}};
-    }
-    check_netmon();
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+// netmon's counters, from its `status`; {"reachable":false,"error":...} when it does not answer.
+nlohmann::json Supervisor::netmon_counters() const {
+  try {
+    const nlohmann::json answer = netmon_->request({{"command", "status"}}, kNetmonQueryTimeout);
+    nlohmann::json counters = answer.value("counters", nlohmann::json::object());
+    counters["reachable"] = answer.value("ok", false);
+    return counters;
+  } catch (const std::exception& e) {
+    return {{"reachable", false}, {"error", e.what()}};
   }
-  return {{"ok", false}, {"error", "netmon did not report the reload within " +
-                                       std::to_string(kPolicyReloadTimeout.count()) + " s: see " + netmon_events}};
+}
+
+// The bytes to netmon; its answer names the sha256 of what it validated, which must be theirs.
+nlohmann::json Supervisor::send_policy(const PolicyBytes& policy) {
+  events_->record("policy_reload_requested", {{"policy", policy.source}, {"policy_sha256", policy.sha256}});
+  nlohmann::json answer;
+  try {
+    answer = netmon_->request({{"command", "reload"}, {"policy_text", policy.text}, {"source", policy.source}},
+                              kNetmonReloadTimeout);
+  } catch (const std::exception& e) {
+    return {{"ok", false}, {"error", std::string("netmon did not answer the reload: ") + e.what()}};
+  }
+  if (!answer.value("ok", false))
+    return {{"ok", false}, {"error", "refused, the running policy stays in force: " + answer.value("error", "?")}};
+  if (answer.value("policy_sha256", "") != policy.sha256)
+    return {{"ok", false}, {"error", "netmon put another policy in force (" + answer.value("policy_sha256", "?") +
+                                         ") than the one sent (" + policy.sha256 + ")"}};
+  return {{"ok", true}, {"policy", policy.source}, {"policy_sha256", policy.sha256},
+          {"flows_rejudged", answer.value("flows_rejudged", 0)}, {"flows_cut", answer.value("flows_cut", 0)}};
 }
 
 nlohmann::json Supervisor::handle(const nlohmann::json& request) {
@@ -658,10 +599,10 @@ void Supervisor::start_usb() {
   usb_host_ = std::make_unique<passthrough::SysfsHostUsb>();
   usb_guest_ = std::make_unique<LibvirtGuestUsb>(conn_, cabinet_.name);
   usb_ = std::make_unique<passthrough::UsbPassthrough>(
-      load_usb_rules(cabinet_.policy), *usb_guest_, *usb_host_,
+      usb_rules_of(policy_), *usb_guest_, *usb_host_,
       [this](const passthrough::UsbEvent& e) { record_usb(e); }, *usb_metrics_);
   udev_ = std::make_unique<passthrough::UdevUsb>();
-  virEventAddHandle(udev_->fd(), VIR_EVENT_HANDLE_READABLE, usb_readable, this, nullptr);
+  watch_or_throw(udev_->fd(), usb_readable, this, "the udev monitor");
   usb_->guard_controllers(udev_->root_hubs());
   usb_->on_present(udev_->present());
 }
@@ -690,22 +631,30 @@ nlohmann::json Supervisor::usb_devices() const {
   return {{"ok", true}, {"devices", list}};
 }
 
-// The USB rules are compiled first: a policy whose USB rules USBGuard refuses is refused whole,
-// and netmon is not asked to load it (no half of a policy in force).
+// One read of the file: its USB rules are compiled first (a policy whose USB rules USBGuard
+// refuses is refused whole, and netmon is not asked to load it), then netmon is handed the same
+// bytes; only once it has them in force do the USB rules change.
 nlohmann::json Supervisor::reload_policy_and_usb_rules() {
+  if (!netmon_alive()) return {{"ok", false}, {"error", "netmon is not running: see " + path(".netmon.log")}};
+  std::optional<PolicyBytes> policy;
   std::optional<passthrough::UsbRuleSet> rules;
   try {
-    rules = load_usb_rules(cabinet_.policy);
+    policy = PolicyBytes::read(cabinet_.policy);
+    rules = usb_rules_of(*policy);
   } catch (const std::exception& e) {
     events_->record("policy_reload_refused", {{"policy", cabinet_.policy}, {"reason", e.what()}});
     return {{"ok", false}, {"error", std::string("refused, the running policy stays in force: ") + e.what()}};
   }
-  nlohmann::json answer = reload_policy();
-  if (answer.value("ok", false)) {
-    usb_->set_rules(std::move(*rules));
-    events_->record("usb_rules_reloaded", {{"policy", cabinet_.policy}, {"rules", usb_->rule_count()}});
-    answer["usb_rules"] = usb_->rule_count();
+  nlohmann::json answer = send_policy(*policy);
+  if (!answer.value("ok", false)) {
+    events_->record("policy_reload_refused", {{"policy", cabinet_.policy}, {"reason", answer.value("error", "")}});
+    return answer;
   }
+  policy_ = std::move(*policy);
+  save_policy_in_force(path(".policy-in-force"), policy_);
+  usb_->set_rules(std::move(*rules));
+  events_->record("usb_rules_reloaded", {{"policy", cabinet_.policy}, {"rules", usb_->rule_count()}});
+  answer["usb_rules"] = usb_->rule_count();
   return answer;
 }
 
@@ -718,24 +667,33 @@ struct Supervisor::SerialWatch {
 };
 
 namespace {
-void serial_device_readable(int, int, int, void* opaque) {
+void serial_device_event(int, int, int events, void* opaque) {
   auto* w = static_cast<Supervisor::SerialWatch*>(opaque);
-  w->self->on_serial_readable(*w, true);
+  w->self->on_serial_event(*w, true, events);
 }
-void serial_guest_readable(int, int, int, void* opaque) {
+void serial_guest_event(int, int, int events, void* opaque) {
   auto* w = static_cast<Supervisor::SerialWatch*>(opaque);
-  w->self->on_serial_readable(*w, false);
+  w->self->on_serial_event(*w, false, events);
 }
-// libvirt's loop watches whatever descriptors the relay has open now.
+// libvirt's loop watches whatever descriptors the relay has open now: for reading always, for
+// writing while bytes wait for that side.
 void sync_watches(Supervisor::SerialWatch& w) {
-  auto sync = [&w](int fd, int& known, int& watch, virEventHandleCallback cb) {
-    if (fd == known) return;
+  auto sync = [&w](int fd, bool waiting, int& known, int& watch, virEventHandleCallback cb) {
+    const int flags = VIR_EVENT_HANDLE_READABLE | (waiting ? VIR_EVENT_HANDLE_WRITABLE : 0);
+    if (fd == known) {
+      if (watch >= 0) virEventUpdateHandle(watch, flags);
+      return;
+    }
     if (watch >= 0) virEventRemoveHandle(watch);
-    watch = fd >= 0 ? virEventAddHandle(fd, VIR_EVENT_HANDLE_READABLE, cb, &w, nullptr) : -1;
+    watch = fd >= 0 ? virEventAddHandle(fd, flags, cb, &w, nullptr) : -1;
     known = fd;
+    if (fd >= 0 && watch < 0) {  // asked again on the next tick's sync, not forgotten
+      spdlog::error("COM{}: libvirt's event loop does not watch its descriptor: {}", w.relay->config().com, libvirt_error());
+      known = -1;
+    }
   };
-  sync(w.relay->device_fd(), w.device_fd, w.device_watch, serial_device_readable);
-  sync(w.relay->guest_fd(), w.guest_fd, w.guest_watch, serial_guest_readable);
+  sync(w.relay->device_fd(), w.relay->device_waiting(), w.device_fd, w.device_watch, serial_device_event);
+  sync(w.relay->guest_fd(), w.relay->guest_waiting(), w.guest_fd, w.guest_watch, serial_guest_event);
 }
 }  // namespace
 
@@ -770,10 +728,16 @@ void Supervisor::connect_serial() {
   }
 }
 
-void Supervisor::on_serial_readable(SerialWatch& w, bool device_side) {
-  if (device_side) w.relay->on_device_readable(monotonic_us());
-  else w.relay->on_guest_readable();
-  sync_watches(w);  // a side that closed is watched no more
+void Supervisor::on_serial_event(SerialWatch& w, bool device_side, int events) {
+  if (events & VIR_EVENT_HANDLE_WRITABLE) {
+    if (device_side) w.relay->on_device_writable();
+    else w.relay->on_guest_writable();
+  }
+  if (events & (VIR_EVENT_HANDLE_READABLE | VIR_EVENT_HANDLE_HANGUP | VIR_EVENT_HANDLE_ERROR)) {
+    if (device_side) w.relay->on_device_readable(monotonic_us());
+    else w.relay->on_guest_readable();
+  }
+  sync_watches(w);  // a side that closed is watched no more; one with nothing waiting, for reading only
 }
 
 // --- the loop -------------------------------------------------------------------------------
@@ -803,18 +767,19 @@ void Supervisor::run(const std::atomic<bool>& stop) {
   virEventAddTimeout(kEventTickMs, supervision_timer, this, nullptr);
 
   // The USB rules are checked before anything starts: a policy they break is refused whole.
-  start_usb();
+  usb_rules_of(PolicyBytes::read(cabinet_.policy));
+  events_->record("hostd_started", {{"pid", getpid()}});
+  netmon_ = std::make_unique<NetmonProcess>(netmon_launch());
+  ensure_tap();
+  ensure_netmon();  // before the guest: it never has a moment of network without netmon
+  start_usb();      // the USB rules of the policy netmon enforces
   start_serial();
   prometheus::Exposer exposer(cabinet_.metrics);
   exposer.RegisterCollectable(metrics_);
   exposer.RegisterCollectable(usb_registry_);
   if (syslog_) exposer.RegisterCollectable(syslog_);
   control_ = std::make_unique<ControlServer>(path(".sock"), [this](const nlohmann::json& r) { return handle(r); });
-  virEventAddHandle(control_->fd(), VIR_EVENT_HANDLE_READABLE, control_ready, control_.get(), nullptr);
-  events_->record("hostd_started", {{"pid", getpid()}});
-
-  ensure_tap();
-  ensure_netmon();  // before the guest: it never has a moment of network without netmon
+  watch_or_throw(control_->fd(), control_ready, control_.get(), "the control socket");
   ensure_guest();
   while (!stop.load()) virEventRunDefaultImpl();
   stop_guest("hostd stopping");

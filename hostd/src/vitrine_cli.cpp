@@ -28,7 +28,7 @@
 #include "vitrine/common/suggest.h"
 #include "vitrine/common/version.h"
 #include "vitrine/hostd/cabinet.h"
-#include "vitrine/hostd/control.h"
+#include "vitrine/common/control_socket.h"
 #include "vitrine/hostd/domain_xml.h"
 #include "vitrine/images/image_store.h"
 #include "vitrine/netmon/classifier.h"
@@ -388,10 +388,10 @@ int main(int argc, char** argv) {
     if (*live_snapshot) request = {{"command", "snapshot"}, {"action", snap_action}, {"name", name}, {"stopGuest", stop_guest}};
     nlohmann::json answer;
     try {
-      answer = vitrine::hostd::control_request(find_socket(socket_path), request,
-                                               *status || *events || *devices ? kQueryTimeout : kActionTimeout);
+      answer = vitrine::control_request(find_socket(socket_path), request,
+                                        *status || *events || *devices ? kQueryTimeout : kActionTimeout);
     } catch (const std::exception& e) {
-      std::cerr << "vitrine: " << e.what() << "\n";
+      std::cerr << "vitrine: " << e.what() << " (is vitrine-hostd running?)\n";
       return kExitFailure;
     }
     if (!answer.value("ok", false)) {

@@ -77,6 +77,7 @@ void Engine::on_frame(std::optional<Side> from, const uint8_t* data, size_t capl
   ++frames_;
   Decoded d;
   const Malformed bad = decode_frame(link_, data, caplen, wirelen, d);
+  now_us_ = time_us;
   const Frame f{data, caplen, from ? *from : infer_side(d), time_us};
 
   if (bad != Malformed::None) {
@@ -379,6 +380,7 @@ void Engine::remove_flow(Flow& flow) {
 }
 
 void Engine::on_tick(uint64_t now_us) {
+  now_us_ = now_us;
   while (Flow* flow = hold_.due(now_us))
     give_up_waiting(*flow, "holdMilliseconds", (now_us - flow->first_us) / 1000, policy_->limits.hold_ms, now_us);
   // Timeouts are seconds long: looking for them once a millisecond is exact enough, and replay

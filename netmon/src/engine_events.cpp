@@ -80,6 +80,7 @@ void Engine::emit(Event e) {
     return;
   }
   ++events_in_window_;
+  e.time_us = static_cast<uint64_t>(static_cast<int64_t>(e.time_us) + wall_offset_us_);  // what a reader dates by
   if (!events_.emit(e)) metrics_.event_write_error();
 }
 

@@ -1,6 +1,7 @@
 // vitrine-netmon: the inline inspection engine between a guest's NIC and the uplink.
 //
-//   vitrine-netmon --guest IF --uplink IF --policy FILE --metrics ADDR:PORT --events FILE [--syslog URL]
+//   vitrine-netmon --guest IF --uplink IF --policy FILE --metrics ADDR:PORT --events FILE
+//                  [--control SOCKET] [--lock FILE] [--user NAME] [--syslog URL]
 //   vitrine-netmon replay --pcap FILE [--policy FILE | --inspectors patches|all|none] --flows OUT.jsonl [--events FILE]
 //   vitrine-netmon check --policy FILE
 #include <prometheus/exposer.h>
@@ -10,17 +11,25 @@
 #include <atomic>
 #include <csignal>
 #include <iostream>
+#include <optional>
+
+#include <unistd.h>
 
 #include "vitrine/common/log.h"
+#include "vitrine/common/process_lock.h"
+#include "vitrine/common/sha256.h"
+#include "vitrine/common/yaml_reader.h"
 #include "vitrine/common/version.h"
 #include "vitrine/netmon/classifier.h"
 #include "vitrine/netmon/engine.h"
 #include "vitrine/netmon/events.h"
 #include "vitrine/netmon/metrics.h"
 #include "vitrine/netmon/laned_port.h"
+#include "vitrine/netmon/netmon_control.h"
 #include "vitrine/netmon/policy_reload.h"
 #include "vitrine/netmon/relay.h"
 #include "vitrine/netmon/replay.h"
+#include "vitrine/netmon/sandbox.h"
 #include "vitrine/policy/lint.h"
 #include "vitrine/policy/load.h"
 
@@ -70,30 +79,45 @@ struct SyslogOptions {
   }
 };
 
-int run_relay(const std::string& guest_if, const std::string& uplink_if,
-              const std::string& policy_path, const std::string& metrics_addr,
-              const std::string& events_path, const std::string& packet_io, const SyslogOptions& syslog_options) {
+// Where the relay runs and who it runs as.
+struct RelayOptions {
+  std::string guest_if, uplink_if, policy_path, metrics_addr, events_path, packet_io;
+  std::string control_path;  // empty: no control socket
+  std::string lock_path;     // empty: no lock
+  SandboxOptions sandbox;
+};
+
+// Opens what needs privilege (the packet sockets, the events file, the control socket), then
+// gives every privilege up (sandbox.h) before any thread starts, then relays.
+int run_relay(const RelayOptions& o, const SyslogOptions& syslog_options) {
+  // Before the rings: a second relay on the same interfaces would forward every frame twice.
+  std::optional<ProcessLock> lock;
+  try {
+    if (!o.lock_path.empty()) lock.emplace(o.lock_path);
+  } catch (const std::runtime_error& e) {
+    spdlog::critical("refusing to start: another netmon relays for this cabinet: {}", e.what());
+    return kExitRefused;
+  }
   NdpiClassifier classifier;
   std::shared_ptr<const policy::Policy> policy;
+  std::string policy_sha256;
   try {
-    policy = load_policy(policy_path, classifier);
+    const std::string text = YamlReader::read_file(o.policy_path, "policy");
+    policy_sha256 = sha256_hex(text);
+    policy = std::make_shared<const policy::Policy>(policy::load_policy_text(text, o.policy_path, classifier));
   } catch (const policy::PolicyError& e) {
     spdlog::critical("refusing to start: {}", e.what());
     return kExitRefused;
   }
   if (!policy->guest) {
-    spdlog::critical("refusing to start: {}: the policy has no guest identity", policy_path);
+    spdlog::critical("refusing to start: {}: the policy has no guest identity", o.policy_path);
     return kExitRefused;
   }
-  std::shared_ptr<SyslogForwarder> syslog = syslog_options.make();
-  JsonEventSink events(events_path, JsonLinesWriter::Mode::Append, syslog.get());
+  JsonEventSink events(o.events_path, JsonLinesWriter::Mode::Append);
   auto registry = std::make_shared<prometheus::Registry>();
   NetmonMetrics metrics(registry);
-  prometheus::Exposer exposer(metrics_addr);
-  exposer.RegisterCollectable(registry);
-  if (syslog) exposer.RegisterCollectable(syslog);
 
-  const auto open_port = packet_io == "pcap" ? open_pcap_port : open_ring_port;
+  const auto open_port = o.packet_io == "pcap" ? open_pcap_port : open_ring_port;
   // Three lanes each (priority_lanes.h): flows, services, bulk.
   const auto laned = [&](const std::string& interface) {
     std::vector<std::unique_ptr<PacketPort>> lanes;
@@ -102,19 +126,36 @@ int run_relay(const std::string& guest_if, const std::string& uplink_if,
     lanes.push_back(open_port(interface, PortSize{}));
     return LanedPort(std::move(lanes));
   };
-  LanedPort guest = laned(guest_if);
-  LanedPort uplink = laned(uplink_if);
+  LanedPort guest = laned(o.guest_if);
+  LanedPort uplink = laned(o.uplink_if);
   Relay relay(guest, uplink, metrics);
   Engine engine(policy, classifier, relay, events, metrics, LinkType::Ethernet);
-  PolicyReloader reloader(policy_path, engine, events, metrics);
-  reloader.started_with(*policy);
+  PolicyReloader reloader(o.policy_path, engine, events, metrics);
+  reloader.started_with(*policy, policy_sha256);
+  std::optional<NetmonControl> control;
+  if (!o.control_path.empty()) control.emplace(o.control_path, reloader, registry);
   install_signal_handlers();
+  try {
+    enter_sandbox(o.sandbox);
+  } catch (const std::runtime_error& e) {
+    spdlog::critical("refusing to run: {}", e.what());
+    return kExitRefused;
+  }
+
+  std::shared_ptr<SyslogForwarder> syslog = syslog_options.make();
+  events.forward_to(syslog.get());
+  prometheus::Exposer exposer(o.metrics_addr);
+  exposer.RegisterCollectable(registry);
+  if (syslog) exposer.RegisterCollectable(syslog);
+  if (control) control->start();  // ready: rings open, the policy loaded, signals handled
   spdlog::info("relaying {} <-> {} ({}) under policy '{}' ({} rules, default {}); metrics on "
-               "http://{}/metrics; events to {}",
-               guest_if, uplink_if, packet_io, policy->name, policy->rules.size(),
-               policy::to_string(policy->default_action), metrics_addr, events_path);
+               "http://{}/metrics; events to {}; running as uid {}",
+               o.guest_if, o.uplink_if, o.packet_io, policy->name, policy->rules.size(),
+               policy::to_string(policy->default_action), o.metrics_addr, o.events_path, getuid());
   relay.run(engine, g_stop, [&] { reloader.poll(g_reload.exchange(false)); });
+  control.reset();  // no reload is asked for once the loop is gone
   engine.finish();
+  events.forward_to(nullptr);
   spdlog::info("stopped after {} frames", engine.frames());
   return 0;
 }
@@ -203,6 +244,13 @@ int main(int argc, char** argv) {
                  "Also forward every event to a syslog receiver as RFC 5424: udp://HOST[:PORT] or tcp://HOST[:PORT]");
   app.add_option("--syslog-facility", syslog.facility, "Facility of forwarded events")->capture_default_str();
   app.add_option("--cabinet", syslog.cabinet, "The cabinet's name, in every forwarded event");
+  std::string control_path, lock_path, user;
+  app.add_option("--lock", lock_path,
+                 "Held while this netmon relays: another netmon given the same file refuses to start");
+  app.add_option("--control", control_path, "Serve hostd's requests (ready, status, reload) on this Unix socket");
+  app.add_option("--user", user,
+                 std::string("Run as this system user once the packet sockets are open (hostd passes ") +
+                     kNetmonUser + ")");
   std::string packet_io = "ring";
   app.add_option("--packet-io", packet_io,
                  "ring: AF_PACKET memory-mapped rings; pcap: libpcap (one system call per frame sent)")
@@ -266,7 +314,9 @@ int main(int argc, char** argv) {
       std::cerr << "relay mode needs --guest, --uplink, --policy and --events\n" << app.help();
       return kExitRefused;
     }
-    return run_relay(guest_if, uplink_if, policy_path, metrics_addr, events_path, packet_io, syslog);
+    return run_relay({guest_if, uplink_if, policy_path, metrics_addr, events_path, packet_io, control_path,
+                      lock_path, SandboxOptions{user}},
+                     syslog);
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
     return kExitFailure;

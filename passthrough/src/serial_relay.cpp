@@ -152,14 +152,25 @@ void SerialRelay::record_drop(const char* reason, size_t bytes, uint64_t now_us)
 }
 
 // Writes what is pending and then `data`; keeps what the peer cannot take now, up to
-// kMaxPendingBytes; drops and counts the rest.
+// kMaxPendingBytes. What comes is taken whole or not at all: the filter hands over whole lines,
+// and a line is never cut to fit (a half barcode is a wrong barcode). What is not taken is
+// counted; the rest is written when the peer becomes writable (on_*_writable).
 void SerialRelay::send(int& fd, std::vector<uint8_t>& pending, const uint8_t* data, size_t len, bool to_guest) {
-  pending.insert(pending.end(), data, data + len);
+  const char* not_reading = to_guest ? "guest_not_reading" : "device_not_reading";
   if (fd < 0) {
-    if (!pending.empty()) metrics_.dropped(config_.com, to_guest ? "guest_not_reading" : "device_not_reading").Increment();
+    if (len > 0 || !pending.empty()) metrics_.dropped(config_.com, not_reading).Increment();
     pending.clear();
     return;
   }
+  if (pending.size() + len > kMaxPendingBytes) {
+    metrics_.dropped(config_.com, not_reading).Increment();
+  } else {
+    pending.insert(pending.end(), data, data + len);
+  }
+  flush(fd, pending, to_guest);
+}
+
+void SerialRelay::flush(int fd, std::vector<uint8_t>& pending, bool to_guest) {
   size_t written = 0;
   while (written < pending.size()) {
     const ssize_t n = write(fd, pending.data() + written, pending.size() - written);
@@ -168,15 +179,19 @@ void SerialRelay::send(int& fd, std::vector<uint8_t>& pending, const uint8_t* da
     } else if (n < 0 && errno == EINTR) {
       continue;
     } else {
-      break;  // EAGAIN: the rest waits; an error shows as EOF on the next read
+      break;  // EAGAIN: the rest waits for on_*_writable; an error shows as EOF on the next read
     }
   }
   metrics_.bytes(config_.com, to_guest ? "to_guest" : "from_guest").Increment(static_cast<double>(written));
   pending.erase(pending.begin(), pending.begin() + static_cast<long>(written));
-  if (pending.size() > kMaxPendingBytes) {
-    metrics_.dropped(config_.com, to_guest ? "guest_not_reading" : "device_not_reading").Increment();
-    pending.resize(kMaxPendingBytes);
-  }
+}
+
+void SerialRelay::on_guest_writable() {
+  if (guest_fd_ >= 0) flush(guest_fd_, to_guest_, true);
+}
+
+void SerialRelay::on_device_writable() {
+  if (device_fd_ >= 0) flush(device_fd_, to_device_, false);
 }
 
 void SerialRelay::on_device_readable(uint64_t now_us) {

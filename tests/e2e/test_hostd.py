@@ -8,13 +8,16 @@ operator starts it; SIGTERM stops it all.
 
 Usage: test_hostd.py HOSTD NETMON VITRINE GUEST_DIR   (as root)
 """
+import fcntl
 import hashlib
+import pwd
 import json
 import os
 import re
 import signal
 import socket
 import stat
+import struct
 import subprocess
 import sys
 import unittest
@@ -46,6 +49,32 @@ def unit_privileges():
     return ["setpriv", "--bounding-set", bounding, "--no-new-privs", "--"]
 
 
+def lock_holder(path):
+    """The pid holding a POSIX write lock on `path` (F_GETLK), or None."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        flock = struct.pack("@hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+        l_type, _, _, _, pid = struct.unpack("@hhqqi4x", fcntl.fcntl(fd, fcntl.F_GETLK, flock))
+        return None if l_type == fcntl.F_UNLCK else pid
+    finally:
+        os.close(fd)
+
+
+def proc_status(pid):
+    return dict(l.split(":", 1) for l in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in l)
+
+
+def process_gone(pid):
+    """Ended: no such process, or a zombie nobody has reaped yet."""
+    try:
+        return proc_status(pid)["State"].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
 def standin_running():
     return env.standin.domain_running(env.NAME)
 
@@ -67,6 +96,11 @@ class HostdSupervision(env.StandinOnLibvirt):
     @classmethod
     def tearDownClass(cls):
         cls.siem.stop()
+        # A test that failed half way may leave a netmon behind, outside the lab's namespaces:
+        # the one holding the cabinet's lock goes too, stopped or not.
+        holder = lock_holder(cls.state / f"{env.NAME}.netmon.lock")
+        if holder:
+            os.kill(holder, signal.SIGKILL)
         super().tearDownClass()
 
     @classmethod
@@ -101,7 +135,8 @@ class HostdSupervision(env.StandinOnLibvirt):
         return (self.tmp / "hostd.log").read_text()
 
     def netmon_pid(self):
-        return int((self.state / f"{env.NAME}.netmon.pid").read_text())
+        """The netmon that holds the cabinet's lock, as the kernel says (hostd keeps no pid file)."""
+        return lock_holder(self.state / f"{env.NAME}.netmon.lock")
 
     def send_barcode(self, code):
         arrived, scans = env.standin.scan_barcode(self.com2, self.hl7, code)
@@ -117,13 +152,23 @@ class HostdSupervision(env.StandinOnLibvirt):
         self.wait_hl7("boot=1")
         log = self.hostd_log()
         self.assertLess(log.index("started netmon"), log.index("started guest"))
-        # Both run with no capability beyond the unit's bounding set, and cannot gain any.
+        # hostd runs with no capability beyond the unit's bounding set, and cannot gain any.
         expected = subprocess.run(unit_privileges() + ["grep", "-E", "^(CapBnd|NoNewPrivs)", "/proc/self/status"],
                                   capture_output=True, text=True, check=True).stdout
-        for pid in (self.hostd.pid, self.netmon_pid()):
-            status = Path(f"/proc/{pid}/status").read_text()
-            self.assertEqual("".join(l + "\n" for l in status.splitlines() if re.match(r"(CapBnd|NoNewPrivs)", l)),
-                             expected, f"pid {pid}")
+        status = Path(f"/proc/{self.hostd.pid}/status").read_text()
+        self.assertEqual("".join(l + "\n" for l in status.splitlines() if re.match(r"(CapBnd|NoNewPrivs)", l)),
+                         expected)
+        # netmon, which parses what the network sends, runs with nothing: its own user, no
+        # capability in any set, no way to gain one, and its own system-call allowlist.
+        netmon = proc_status(self.netmon_pid())
+        user = pwd.getpwnam("vitrine-netmon")
+        self.assertEqual(netmon["Uid"].split(), [str(user.pw_uid)] * 4)
+        self.assertEqual(netmon["Gid"].split(), [str(user.pw_gid)] * 4)
+        self.assertEqual(netmon["Groups"].strip(), "")
+        for caps in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+            self.assertEqual(int(netmon[caps], 16), 0, caps)
+        self.assertEqual(netmon["NoNewPrivs"].strip(), "1")
+        self.assertEqual(netmon["Seccomp"].strip(), "2")
 
     def test_a2_status_shows_guest_netmon_policy_and_counters(self):
         self.wait_hl7("boot=1")
@@ -385,11 +430,24 @@ class HostdSupervision(env.StandinOnLibvirt):
             self.assertFalse([a for a in link.get("addr_info", []) if a.get("family") == "inet"], ifname)
         old = self.netmon_pid()
         os.kill(old, signal.SIGKILL)
-        wait_for(lambda: self.netmon_pid() != old, 30, "hostd to restart netmon")
+        wait_for(lambda: self.netmon_pid() not in (None, old), 30, "hostd to restart netmon")
         exited = [e for e in self.all_events() if e["event"] == "netmon_exited"]
         self.assertEqual(exited[-1]["pid"], old)
         self.assertEqual(exited[-1]["status"], "gone")  # an adopted netmon: not hostd's child
         self.send_barcode("RX-AFTER-NETMON-RESTART")
+
+    def test_b5_a_netmon_that_does_not_answer_is_stopped_before_another_starts(self):
+        # A hung netmon (stopped here) still holds the tap: the next hostd cannot adopt it, and
+        # must not start a second relay beside it.
+        self.lab.stop(self.hostd, signal.SIGKILL)
+        hung = self.netmon_pid()
+        os.kill(hung, signal.SIGSTOP)
+        type(self).hostd = self.start_hostd()
+        wait_for(lambda: self.netmon_pid() not in (None, hung), 60, "a new netmon")
+        self.assertIn(f"netmon (pid {hung}) holds", self.hostd_log())
+        self.assertTrue(process_gone(hung), "gone before the new one took the lock")
+        wait_for(lambda: "adopted running guest" in self.hostd_log(), 30, "the new hostd to adopt the guest")
+        self.send_barcode("RX-AFTER-HUNG-NETMON")
 
     def test_c1_stop_shuts_the_guest_down_by_acpi_and_keeps_it_down(self):
         before = self.boots()
@@ -504,7 +562,7 @@ class HostdSupervision(env.StandinOnLibvirt):
         self.assertFalse(self.domain_exists())
         with self.assertRaises(ProcessLookupError):
             os.kill(netmon, 0)
-        self.assertFalse((self.state / f"{env.NAME}.netmon.pid").exists())
+        self.assertIsNone(self.netmon_pid(), "no netmon holds the cabinet's lock")
         self.assertFalse(self.socket.exists())
         events = [json.loads(l) for l in (self.state / f"{env.NAME}.hostd-events.jsonl").read_text().splitlines()]
         self.assertEqual(events[-1]["event"], "hostd_stopped")

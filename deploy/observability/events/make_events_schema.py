@@ -66,6 +66,7 @@ EVENTS = {
     "hostd_stopped": ("hostd", {}, []),
     "netmon_started": ("hostd", {"pid": COUNT, "policy": NONEMPTY, "policy_sha256": SHA256},
                        ["pid", "policy", "policy_sha256"]),
+    "netmon_adopted": ("hostd", {"pid": COUNT, "policy_sha256": SHA256}, ["pid", "policy_sha256"]),
     "netmon_exited": ("hostd", {"pid": {"type": "integer"}, "status": NONEMPTY}, ["pid", "status"]),
     "guest_started": ("hostd", {"reason": NONEMPTY}, ["reason"]),
     "guest_start_failed": ("hostd", {"reason": NONEMPTY, "error": STR}, ["reason", "error"]),
@@ -81,7 +82,7 @@ EVENTS = {
     "snapshot_create": ("hostd", {"name": NONEMPTY}, ["name"]),
     "snapshot_revert": ("hostd", {"name": NONEMPTY}, ["name"]),
     "snapshot_delete": ("hostd", {"name": NONEMPTY}, ["name"]),
-    "policy_reload_requested": ("hostd", {"policy": NONEMPTY}, ["policy"]),
+    "policy_reload_requested": ("hostd", {"policy": NONEMPTY, "policy_sha256": SHA256}, ["policy", "policy_sha256"]),
     "policy_reload_refused": ("hostd", {"policy": NONEMPTY, "reason": NONEMPTY}, ["policy", "reason"]),
     "usb_rules_reloaded": ("hostd", {"policy": NONEMPTY, "rules": COUNT}, ["policy", "rules"]),
     # passthrough, written by hostd

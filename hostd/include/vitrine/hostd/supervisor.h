@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "vitrine/hostd/cabinet.h"
+#include "vitrine/hostd/cabinet_policy.h"
 #include "vitrine/hostd/event_log.h"
 #include "vitrine/hostd/hostd_metrics.h"
 #include "vitrine/hostd/restart_policy.h"
@@ -35,10 +36,15 @@ class SerialMetrics;
 struct UsbEvent;
 }  // namespace vitrine::passthrough
 
+namespace vitrine {
+class ControlServer;
+}
+
 namespace vitrine::hostd {
 
-class ControlServer;
 class LibvirtGuestUsb;
+class NetmonProcess;
+struct NetmonLaunch;
 
 struct SupervisorOptions {
   std::string netmon_binary;
@@ -54,6 +60,9 @@ struct SupervisorOptions {
   // empty for none. Checked by SyslogTarget::parse before the supervisor is made.
   std::string syslog_url;
   std::string syslog_facility = "local0";
+  // netmon's own system user (netmon/include/vitrine/netmon/sandbox.h); empty: netmon keeps
+  // root's uid, though still no capability.
+  std::string netmon_user = "vitrine-netmon";
 };
 
 class Supervisor {
@@ -82,10 +91,13 @@ class Supervisor {
 
   // netmon
   void ensure_tap();
+  NetmonLaunch netmon_launch() const;
   void ensure_netmon();
+  void settle_policy(const PolicyBytes& wanted);
   bool netmon_alive();
-  void wait_netmon_ready();
   void check_netmon();
+  nlohmann::json netmon_counters() const;
+  nlohmann::json send_policy(const PolicyBytes& policy);
   // the guest
   std::unique_ptr<DomainHandle> domain() const;
   bool guest_active() const;
@@ -98,7 +110,6 @@ class Supervisor {
   void refresh_stats();
   nlohmann::json status();
   nlohmann::json snapshot(const nlohmann::json& request);
-  nlohmann::json reload_policy();
   void stop_netmon();
   // USB passthrough: the policy's usb rules over the host's devices, into the guest
   void start_usb();
@@ -112,7 +123,7 @@ class Supervisor {
   // A mediated serial port: hostd relays between a host device and the guest's COM port.
   struct SerialWatch;
   void on_usb_readable();  // from libvirt's event loop: the udev monitor has events
-  void on_serial_readable(SerialWatch& w, bool device_side);
+  void on_serial_event(SerialWatch& w, bool device_side, int events);  // libvirt's VIR_EVENT_HANDLE_* bits
 
  private:
   std::string path(const std::string& suffix) const;
@@ -130,14 +141,13 @@ class Supervisor {
   // Stops hostd made itself: libvirt's stop events for them are not the guest failing.
   unsigned expected_stops_ = 0;
   bool operator_stopped_ = false;
-  pid_t netmon_pid_ = -1;
-  bool netmon_is_child_ = false;
+  std::unique_ptr<NetmonProcess> netmon_;
+  pid_t netmon_pid_ = -1;  // the last one seen, for its exit event
   uint64_t netmon_restarts_ = 0;
   uint64_t reboots_ = 0;
   std::optional<std::chrono::steady_clock::time_point> last_reboot_;
   std::chrono::steady_clock::time_point next_stats_{};
-  std::string netmon_started_at_;
-  std::string policy_sha256_;  // of the policy file when netmon was started
+  PolicyBytes policy_;  // in force: netmon's network rules and the USB rules are of these bytes
   std::shared_ptr<prometheus::Registry> usb_registry_;
   std::unique_ptr<passthrough::UsbMetrics> usb_metrics_;
   std::unique_ptr<passthrough::SysfsHostUsb> usb_host_;

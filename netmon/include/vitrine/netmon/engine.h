@@ -77,8 +77,18 @@ class Engine {
   // the side is inferred from the guest's identity (the guest side without one).
   void on_frame(std::optional<Side> from, const uint8_t* data, size_t caplen, size_t wirelen,
                 uint64_t time_us);
+  // A frame whose on_frame() threw: not forwarded, and its flow, whose state the exception may
+  // have left half-written, cut as a denied flow is (rule "internal_error").
+  void fail_frame(const uint8_t* data, size_t len, uint64_t now_us, const std::string& what);
   // Applies hold deadlines and idle timeouts up to `now_us`.
   void on_tick(uint64_t now_us);
+  // The engine's clock is whatever its frames and ticks are stamped with: the capture's times
+  // in replay, the monotonic clock in the relay (so that a step of the wall clock moves no
+  // deadline and no duration). Events are stamped in wall time: their time plus this offset
+  // (0 in replay; wall minus monotonic in the relay, set each round).
+  void set_wall_offset_us(int64_t offset) { wall_offset_us_ = offset; }
+  // The latest time the engine was given, by a frame or a tick.
+  uint64_t now_us() const { return now_us_; }
   // The earliest hold deadline, so that a live loop knows how long it may sleep; 0 if none.
   uint64_t next_deadline_us() const { return hold_.next_deadline_us(); }
   // Ends every flow (end of a capture, or shutdown).
@@ -205,6 +215,8 @@ class Engine {
   uint64_t frames_ = 0;
   static constexpr uint64_t kExpiryCheckUs = 1000;
   uint64_t last_expiry_us_ = 0;
+  uint64_t now_us_ = 0;
+  int64_t wall_offset_us_ = 0;
   uint64_t checksum_drops_ = 0;
   uint64_t lane_generation_ = 0;
   // The key of the patient references in events: one per netmon process, never written down,

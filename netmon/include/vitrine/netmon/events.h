@@ -68,6 +68,9 @@ class JsonEventSink : public EventSink {
   explicit JsonEventSink(const std::string& path, JsonLinesWriter::Mode mode = JsonLinesWriter::Mode::Append,
                          SyslogForwarder* forward = nullptr);
   bool emit(const Event& e) override;
+  // The relay opens its file while it may (before it drops its privileges) and starts the
+  // forwarder's thread after (so that no thread keeps them): nothing is emitted in between.
+  void forward_to(SyslogForwarder* forward) { forward_ = forward; }
 
  private:
   JsonLinesWriter writer_;

@@ -75,12 +75,19 @@ class SerialRelay {
   int guest_fd() const { return guest_fd_; }
   void on_device_readable(uint64_t now_us);
   void on_guest_readable();
+  // Bytes wait for a side that could not take them all: its descriptor is to be watched for
+  // writability, and on_*_writable() called when it is.
+  bool guest_waiting() const { return guest_fd_ >= 0 && !to_guest_.empty(); }
+  bool device_waiting() const { return device_fd_ >= 0 && !to_device_.empty(); }
+  void on_guest_writable();
+  void on_device_writable();
   const SerialRelayConfig& config() const { return config_; }
 
  private:
   void lose_device(const std::string& why);
   void lose_guest(const std::string& why);
   void send(int& fd, std::vector<uint8_t>& pending, const uint8_t* data, size_t len, bool to_guest);
+  void flush(int fd, std::vector<uint8_t>& pending, bool to_guest);
   void record_drop(const char* reason, size_t bytes, uint64_t now_us);
   void emit(const std::string& kind, const std::string& reason = "", size_t bytes = 0);
 

@@ -1,4 +1,4 @@
-#include "vitrine/hostd/control.h"
+#include "vitrine/common/control_socket.h"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -12,7 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
-namespace vitrine::hostd {
+namespace vitrine {
 
 namespace {
 
@@ -56,8 +56,8 @@ void write_all(int fd, const std::string& text) {
 
 }  // namespace
 
-ControlServer::ControlServer(std::string path, Handler handler)
-    : path_(std::move(path)), handler_(std::move(handler)) {
+ControlServer::ControlServer(std::string path, Handler handler, Limits limits)
+    : path_(std::move(path)), handler_(std::move(handler)), limits_(limits) {
   const sockaddr_un sa = unix_address(path_);
   fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd_ < 0) throw std::runtime_error(std::string("control socket: ") + std::strerror(errno));
@@ -92,10 +92,10 @@ void ControlServer::serve_one() {
     ++refused_;
     spdlog::warn("control socket: refused a client with uid {} (root only)", peer.uid);
     answer = {{"ok", false}, {"error", "root only"}};
-  } else if (!read_line(c, line, kMaxControlRequestBytes,
+  } else if (!read_line(c, line, limits_.max_request_bytes,
                         std::chrono::steady_clock::now() + kControlReadTimeout)) {
     ++refused_;
-    answer = {{"ok", false}, {"error", "no request line (at most " + std::to_string(kMaxControlRequestBytes) +
+    answer = {{"ok", false}, {"error", "no request line (at most " + std::to_string(limits_.max_request_bytes) +
                                            " bytes, within " + std::to_string(kControlReadTimeout.count()) + " ms)"}};
   } else {
     const nlohmann::json request = nlohmann::json::parse(line, nullptr, false);
@@ -115,26 +115,37 @@ void ControlServer::serve_one() {
   close(c);
 }
 
+void ControlServer::serve_until(const std::atomic<bool>& stop) {
+  while (!stop.load()) {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, kStopPollMs) > 0) serve_one();
+  }
+}
+
 nlohmann::json control_request(const std::string& path, const nlohmann::json& request,
-                               std::chrono::seconds timeout) {
+                               std::chrono::milliseconds timeout, pid_t* server_pid) {
   const sockaddr_un sa = unix_address(path);
   const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
   if (connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0) {
     const int err = errno;
     close(fd);
-    throw std::runtime_error("cannot reach hostd at " + path + ": " + std::strerror(err) +
-                             (err == ENOENT || err == ECONNREFUSED ? " (is vitrine-hostd running?)" : ""));
+    throw std::runtime_error("cannot reach " + path + ": " + std::strerror(err) +
+                             (err == ENOENT || err == ECONNREFUSED ? " (nothing listens there)" : ""));
+  }
+  if (server_pid) {
+    ucred peer{};
+    socklen_t len = sizeof peer;
+    *server_pid = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0 ? peer.pid : -1;
   }
   write_all(fd, request.dump() + "\n");
   std::string line;
-  // An answer can be long (events): allow far more than a request.
-  const bool ok = read_line(fd, line, 64 << 20, std::chrono::steady_clock::now() + timeout);
+  const bool ok = read_line(fd, line, kMaxControlAnswerBytes, std::chrono::steady_clock::now() + timeout);
   close(fd);
-  if (!ok) throw std::runtime_error("no answer from hostd within " + std::to_string(timeout.count()) + " s");
+  if (!ok) throw std::runtime_error("no answer from " + path + " within " + std::to_string(timeout.count()) + " ms");
   nlohmann::json answer = nlohmann::json::parse(line, nullptr, false);
-  if (answer.is_discarded() || !answer.is_object()) throw std::runtime_error("hostd's answer is not JSON");
+  if (answer.is_discarded() || !answer.is_object()) throw std::runtime_error("the answer from " + path + " is not JSON");
   return answer;
 }
 
-}  // namespace vitrine::hostd
+}  // namespace vitrine

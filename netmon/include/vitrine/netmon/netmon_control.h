@@ -1,0 +1,60 @@
+// netmon's control socket, which hostd (root, the only client it accepts) uses instead of
+// signals, pid files and scraping: the framing and peer checks of hostd's own socket
+// (vitrine/common/control_socket.h), served on a thread of its own so that no client can hold
+// the relay. Commands:
+//   {"command":"ready"}   -> {"ok":true,"ready":true,"pid":N,"policy":{"name","source","sha256"}}
+//   {"command":"status"}  -> the same, with "counters" (packets, bytes and flows by verdict)
+//   {"command":"reload","policy_text":"...","source":"/etc/vitrine/ward3.yaml"}
+//                         -> {"ok":true,"policy":NAME,"policy_sha256":HEX,"flows_rejudged":N,"flows_cut":N}
+//                         or {"ok":false,"error":"file:line:column: what","line":L,"column":C}
+// The thread starts serving only once netmon is ready (rings open, the policy loaded, signals
+// handled): a `ready` sent before then waits in the socket's backlog and is answered then.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "vitrine/common/control_socket.h"
+#include "vitrine/netmon/policy_reload.h"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace vitrine::netmon {
+
+// A policy is a few KiB, a site's largest a few hundred; its text travels JSON-escaped inside
+// the request. Beyond this it is not a policy a person wrote.
+inline constexpr size_t kMaxPolicyBytes = 4 << 20;
+// netmon loads a policy in milliseconds, a huge one on a loaded host within seconds.
+inline constexpr std::chrono::seconds kReloadAnswerTimeout{15};
+
+class NetmonControl {
+ public:
+  // Binds the socket now (before privileges are dropped: its directory is root's); serves
+  // nothing until start().
+  NetmonControl(const std::string& path, PolicyReloader& reloader, std::shared_ptr<prometheus::Registry> registry);
+  ~NetmonControl();
+  NetmonControl(const NetmonControl&) = delete;
+  NetmonControl& operator=(const NetmonControl&) = delete;
+
+  void start();
+  nlohmann::json handle(const nlohmann::json& request);  // what the thread calls, per request
+
+ private:
+  nlohmann::json policy_json() const;
+  nlohmann::json reload(const nlohmann::json& request);
+
+  PolicyReloader& reloader_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  ControlServer server_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace vitrine::netmon
