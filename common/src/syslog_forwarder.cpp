@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -238,13 +239,21 @@ void SyslogForwarder::run() {
     queue_.pop_front();
     busy_ = true;
     lock.unlock();
-    if (send_one(message))
-      ++sent_;
-    else
-      ++send_failed_;
+    const bool sent = send_one(message);
     lock.lock();
     busy_ = false;
-    if (queue_.empty()) drained_.notify_all();
+    if (sent) {
+      ++sent_;
+      if (queue_.empty()) drained_.notify_all();
+      continue;
+    }
+    // The SIEM is down or reconnecting: the message goes back to the head of the queue (one
+    // over its bound at most: the one that was in flight) and waits for the next attempt.
+    // Only a stop gives the held ones up, counted as send_failed.
+    queue_.push_front(std::move(message));
+    const auto retry_at = std::max(next_connect_, std::chrono::steady_clock::now() +
+                                                      std::chrono::milliseconds(kSyslogRetryMilliseconds));
+    wake_.wait_until(lock, stopping_ ? std::min(retry_at, give_up_at_) : retry_at, [&] { return stopping_; });
   }
 }
 

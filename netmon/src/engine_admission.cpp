@@ -232,4 +232,12 @@ void Engine::end_denied(const DeniedFlow& denied) {
   flow_end_hook_(flow);
 }
 
+void Engine::fail_frame(const uint8_t* data, size_t len, uint64_t now_us, const std::string& what) {
+  Decoded d;
+  if (decode_frame(link_, data, len, len, d) != Malformed::None || d.kind != FrameKind::Ip || d.fragment) return;
+  const FlowKey key = FlowKey::of(d.src_ip, d.src_port, d.dst_ip, d.dst_port, d.l4_protocol);
+  if (Flow* flow = table_.find(key))
+    cut_for_outcome(*flow, "internal_error", "netmon failed on a frame of this flow: " + what, now_us);
+}
+
 }  // namespace vitrine::netmon

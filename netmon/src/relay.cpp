@@ -1,10 +1,12 @@
 #include "vitrine/netmon/relay.h"
 
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 #include <vector>
 
@@ -21,16 +23,50 @@ constexpr int kBatchFrames = 64;
 constexpr int kMaxPollMs = 250;
 constexpr uint64_t kStatsEveryUs = 1000000;
 
-uint64_t wall_clock_us() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
-
 }  // namespace
 
-Relay::Relay(LanedPort& guest, LanedPort& uplink, NetmonMetrics& metrics)
-    : guest_(guest), uplink_(uplink), metrics_(metrics) {}
+Relay::Relay(LanedPort& guest, LanedPort& uplink, NetmonMetrics& metrics, RelayClocks clocks)
+    : guest_(guest), uplink_(uplink), metrics_(metrics), clocks_(clocks) {
+  auto& errors = prometheus::BuildCounter()
+                     .Name("vitrine_netmon_relay_errors_total")
+                     .Help("What went wrong in the relay and was dealt with, by kind (frame: processing a frame "
+                           "threw, its flow was cut; port: an interface reported an error, cleared)")
+                     .Register(*metrics.registry());
+  frame_errors_ = &errors.Add({{"kind", "frame"}});
+  port_errors_ = &errors.Add({{"kind", "port"}});
+}
+
+// An exception out of one frame (bad_alloc in the classifier, a port that throws on send) is
+// that frame's and its flow's, not the cabinet's: the frame is not forwarded, the flow (whose
+// state the exception may have left half-written) is cut as a denied flow is, and the relay
+// carries on. Logged at most once a second.
+void Relay::frame_failed(Engine& engine, Side side, const uint8_t* data, size_t len, uint64_t now, const char* what) {
+  frame_errors_->Increment();
+  if (now >= last_error_log_us_ + kErrorLogEveryUs) {
+    last_error_log_us_ = now;
+    spdlog::error("a frame from the {} failed ({}): not forwarded, its flow cut",
+                  side == Side::Guest ? "guest" : "uplink", what);
+  }
+  try {
+    engine.fail_frame(data, len, now, what);
+  } catch (const std::exception&) {
+    // Cutting it failed too: the frame is still not forwarded, and it is counted.
+  }
+}
+
+// An error on an interface (the link went down, say) is read and cleared, counted and logged;
+// the relay keeps polling it. Only an interface that is gone ends the relay, for hostd to make
+// it again and start a new netmon on it.
+void Relay::port_failed(pollfd& fd, const PacketPort& port) {
+  port_errors_->Increment();
+  if (fd.revents & POLLNVAL) throw std::runtime_error("interface " + port.name() + ": its descriptor is closed");
+  int error = 0;
+  socklen_t len = sizeof error;
+  getsockopt(fd.fd, SOL_SOCKET, SO_ERROR, &error, &len);
+  if (!std::filesystem::exists("/sys/class/net/" + port.name()))
+    throw std::runtime_error("interface " + port.name() + " is gone");
+  spdlog::warn("interface {}: {} (cleared, still relaying)", port.name(), error ? std::strerror(error) : "error");
+}
 
 bool Relay::send(Side to, const uint8_t* data, size_t len) {
   return (to == Side::Guest ? guest_ : uplink_).send(data, len);
@@ -47,6 +83,7 @@ void Relay::run(Engine& engine, const std::atomic<bool>& stop, const std::functi
     }
   const Side sides[2] = {Side::Guest, Side::Uplink};
   uint64_t next_stats = 0;
+  engine.set_wall_offset_us(static_cast<int64_t>(clocks_.wall_us()) - static_cast<int64_t>(clocks_.monotonic_us()));
   bool busy = false;
 
   while (!stop.load(std::memory_order_relaxed)) {
@@ -61,15 +98,14 @@ void Relay::run(Engine& engine, const std::atomic<bool>& stop, const std::functi
     }
     int timeout_ms = kMaxPollMs;
     if (const uint64_t deadline = engine.next_deadline_us(); deadline != 0) {
-      const uint64_t now = wall_clock_us();
+      const uint64_t now = clocks_.monotonic_us();
       timeout_ms = deadline <= now ? 0 : static_cast<int>(std::min<uint64_t>(
                                              (deadline - now + 999) / 1000, kMaxPollMs));
     }
     const int ready = poll(fds.data(), fds.size(), timeout_ms);
     if (ready < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
     for (size_t i = 0; i < fds.size() && ready > 0; ++i)
-      if (fds[i].revents & (POLLERR | POLLNVAL))
-        throw std::runtime_error("interface " + fd_ports[i]->name() + " failed");
+      if (fds[i].revents & (POLLERR | POLLNVAL)) port_failed(fds[i], *fd_ports[i]);
     if (ready > 0) busy = drain(engine, ports, sides) > 0;
     finish_round(engine, next_stats);
     if (between_rounds) between_rounds();
@@ -80,15 +116,23 @@ int Relay::drain(Engine& engine, PacketPort* const (&ports)[2], const Side (&sid
   int total = 0;
   for (int i = 0; i < 2; ++i) {
     const Side side = sides[i];
+    // The engine's clock is the monotonic one, read once a batch: the kernel stamps frames with
+    // the wall clock, which NTP may step (forward, every flow would expire; back, durations
+    // would underflow).
+    const uint64_t now = clocks_.monotonic_us();
     total += ports[i]->receive(kBatchFrames, [&](const uint8_t* data, size_t caplen,
-                                                 size_t wirelen, uint64_t time_us) {
+                                                 size_t wirelen, uint64_t /*kernel's wall-clock stamp*/) {
       if (caplen < wirelen) {
         // Only part of the frame was captured: forwarding it would corrupt it.
         metrics_.malformed(Malformed::FrameTooLarge);
         metrics_.packet(side, false, caplen);
         return;
       }
-      engine.on_frame(side, data, caplen, wirelen, time_us);
+      try {
+        engine.on_frame(side, data, caplen, wirelen, now);
+      } catch (const std::exception& e) {
+        frame_failed(engine, side, data, caplen, now, e.what());
+      }
     });
     // Frames of this batch leave together, in either direction (resets go both ways).
     guest_.flush();
@@ -119,7 +163,8 @@ void Relay::update_lanes(const Engine& engine, uint64_t now_us) {
 }
 
 void Relay::finish_round(Engine& engine, uint64_t& next_stats) {
-  const uint64_t now = wall_clock_us();
+  const uint64_t now = clocks_.monotonic_us();
+  engine.set_wall_offset_us(static_cast<int64_t>(clocks_.wall_us()) - static_cast<int64_t>(now));
   engine.on_tick(now);
   update_lanes(engine, now);
   guest_.flush();

@@ -1,7 +1,8 @@
 // Forwards vitrine's events to a SIEM as RFC 5424 syslog messages: over UDP (RFC 5426) or TCP
 // with octet counting (RFC 6587). The JSON-lines event file stays the record; the forwarder
-// sends a copy of each event, never holds up its caller (the data path emits events), and counts
-// what it could not send.
+// sends a copy of each event, never holds up its caller (the data path emits events), holds
+// what it could not send yet (a SIEM down or reconnecting) up to its queue's bound, and counts
+// what it had to give up.
 #pragma once
 
 #include <atomic>
@@ -26,8 +27,11 @@ inline constexpr size_t kMaxQueuedSyslogMessages = 16384;
 // rsyslog's and syslog-ng's default largest message; RFC 5426 asks receivers for 2048 at least.
 // An event whose message would be longer is sent as a stub naming it (counted as oversized).
 inline constexpr size_t kMaxSyslogMessageBytes = 8192;
-// A TCP connection that failed is tried again at most this often.
+// A TCP connection that failed is tried again at most this often; meanwhile the events wait in
+// the queue, in order, none counted as lost.
 inline constexpr int kSyslogReconnectMilliseconds = 1000;
+// A datagram the receiver refused (UDP reports it on the next send) is sent again after this.
+inline constexpr int kSyslogRetryMilliseconds = 100;
 // Once the forwarder is being destroyed, what is still queued after this long is given up (and
 // counted as send_failed): a stalled SIEM must not hold a stopping hostd or netmon.
 inline constexpr int kSyslogStopMilliseconds = 2000;

@@ -4,22 +4,34 @@
 // priority lanes' filters up to date with the policy and the flows it allows.
 #pragma once
 
+#include <poll.h>
+#include <prometheus/counter.h>
+
 #include <atomic>
 #include <functional>
 
+#include "vitrine/common/clock.h"
 #include "vitrine/netmon/engine.h"
 #include "vitrine/netmon/laned_port.h"
 #include "vitrine/netmon/priority_lanes.h"
 
 namespace vitrine::netmon {
 
+// The relay's two clocks: the wall clock dates events; the monotonic one runs the engine (its
+// deadlines and durations), so that a step of the wall clock moves neither. A seam for tests.
+struct RelayClocks {
+  uint64_t (*wall_us)() = wall_clock_us;
+  uint64_t (*monotonic_us)() = vitrine::monotonic_us;
+};
+
 class Relay final : public FrameSink {
  public:
-  Relay(LanedPort& guest, LanedPort& uplink, NetmonMetrics& metrics);
+  Relay(LanedPort& guest, LanedPort& uplink, NetmonMetrics& metrics, RelayClocks clocks = {});
 
   bool send(Side to, const uint8_t* data, size_t len) override;
 
-  // Runs until `stop` becomes true. Throws std::runtime_error if an interface fails.
+  // Runs until `stop` becomes true. Throws std::runtime_error only if an interface is gone;
+  // a frame that fails and an interface error are counted (vitrine_netmon_relay_errors_total).
   // `between_rounds`, if given, runs after each round of frames (the policy reload's turn).
   void run(Engine& engine, const std::atomic<bool>& stop,
            const std::function<void()>& between_rounds = {});
@@ -31,13 +43,21 @@ class Relay final : public FrameSink {
   void finish_round(Engine& engine, uint64_t& next_stats);
   // The priority lanes' filters, when the policy or the flows it allows changed.
   void update_lanes(const Engine& engine, uint64_t now_us);
+  void frame_failed(Engine& engine, Side side, const uint8_t* data, size_t len, uint64_t now, const char* what);
+  void port_failed(pollfd& fd, const PacketPort& port);
+
+  static constexpr uint64_t kErrorLogEveryUs = 1'000'000;
 
   LanedPort& guest_;
   LanedPort& uplink_;
   NetmonMetrics& metrics_;
+  RelayClocks clocks_;
   const policy::Policy* lanes_policy_ = nullptr;
   uint64_t lanes_generation_ = 0;
   uint64_t lanes_updated_us_ = 0;
+  prometheus::Counter* frame_errors_;
+  prometheus::Counter* port_errors_;
+  uint64_t last_error_log_us_ = 0;
 };
 
 }  // namespace vitrine::netmon
