@@ -89,6 +89,11 @@ const std::vector<AllowedSyscall>& allowed_syscalls() {
                  "there is no CAP_NET_RAW left to open one, and none is asked for)"},
       {"clone", "only with CLONE_THREAD: threads, never a process"},
       {"prctl", "only PR_SET_NAME and PR_GET_NAME: threads name themselves"},
+#if defined(__SANITIZE_ADDRESS__)
+      // The sanitizer build only (tests/sanitizer): its runtime's own calls.
+      {"pipe2", "AddressSanitizer checks that memory is readable by writing it to a pipe"},
+      {"sigaltstack", "AddressSanitizer's stack for its signal handlers, per thread"},
+#endif
   };
   return list;
 }
@@ -105,6 +110,9 @@ int resolve(const char* name) {
   return nr;
 }
 
+// The first argument compared: libseccomp's SCMP_A0 leaves a field to the compiler.
+scmp_arg_cmp arg0(scmp_compare op, uint64_t a, uint64_t b = 0) { return scmp_arg_cmp{0, op, a, b}; }
+
 void add_conditional_rules(scmp_filter_ctx ctx) {
   const auto allow = [&](const char* name, std::initializer_list<scmp_arg_cmp> args) {
     for (const scmp_arg_cmp& a : args) {
@@ -112,9 +120,9 @@ void add_conditional_rules(scmp_filter_ctx ctx) {
       if (rc != 0) fail(name, rc);
     }
   };
-  allow("socket", {SCMP_A0(SCMP_CMP_EQ, AF_INET), SCMP_A0(SCMP_CMP_EQ, AF_INET6)});
-  allow("clone", {SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)});
-  allow("prctl", {SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME), SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME)});
+  allow("socket", {arg0(SCMP_CMP_EQ, AF_INET), arg0(SCMP_CMP_EQ, AF_INET6)});
+  allow("clone", {arg0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)});
+  allow("prctl", {arg0(SCMP_CMP_EQ, PR_SET_NAME), arg0(SCMP_CMP_EQ, PR_GET_NAME)});
   // clone3 passes its flags in memory, where a filter cannot look: glibc falls back to clone
   // (whose flags are checked above) when it answers ENOSYS.
   const int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), resolve("clone3"), 0);

@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <regex>
 #include <string>
 
 #include "../temp_dir.h"
@@ -111,12 +110,16 @@ TEST_F(SerialRelayTest, AGuestSlowToReadGetsWholeLinesOrNothing) {
   const std::string got = guest_reads();
   ASSERT_FALSE(got.empty());
   ASSERT_EQ(got.back(), '\r');
-  const std::regex line("RX-1[0-9]{5}");
+  // "RX-1ddddd", as scan() sends them (std::regex trips GCC 12's uninitialised warnings under ASan).
+  const auto whole = [](const std::string& l) {
+    return l.size() == 9 && l.rfind("RX-1", 0) == 0 &&
+           std::all_of(l.begin() + 3, l.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
   size_t lines = 0;
   for (size_t at = 0; at < got.size();) {
     const size_t end = got.find('\r', at);
     const std::string one = got.substr(at, end - at);
-    EXPECT_TRUE(std::regex_match(one, line)) << "a cut line reached the guest: '" << one << "'";
+    EXPECT_TRUE(whole(one)) << "a cut line reached the guest: '" << one << "'";
     at = end + 1;
     ++lines;
   }
