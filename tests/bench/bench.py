@@ -25,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT / "deploy" / "lib"))
 from vitrine_lab import HOSP_IP, Lab, metric, wait_for  # noqa: E402
+from lab_ports import port  # noqa: E402
 
 SHARED = ROOT / "tests" / "data" / "pcaps"  # the public captures (SOURCES.md there)
 
@@ -99,11 +100,11 @@ def bench_inline(netmon, seconds, workdir):
         inline, drops = {}, {}
         for packet_io in ("ring", "pcap"):
             nm = lab.start_netmon(netmon, HERE / "policy.yaml", Path(workdir) / "events.jsonl",
-                                  19470, packet_io)
+                                  port("bench.replay.netmon"), packet_io)
             wait_for(lambda: lab.guest(["ping", "-c", "1", "-W", "1", HOSP_IP], check=False).returncode == 0,
                      10, "netmon")
             inline[packet_io] = measure_path(lab, seconds)
-            drops[packet_io] = metric(lab.scrape(19470), "vitrine_netmon_capture_dropped_packets_total")
+            drops[packet_io] = metric(lab.scrape(port("bench.replay.netmon")), "vitrine_netmon_capture_dropped_packets_total")
             lab.stop(nm)
     finally:
         lab.destroy()

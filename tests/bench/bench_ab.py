@@ -17,6 +17,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "deploy" / "lib"))
 from vitrine_lab import HOSP_IP, Lab, wait_for  # noqa: E402
+from lab_ports import port  # noqa: E402
 
 
 def measure(lab, seconds):
@@ -43,7 +44,7 @@ def main():
         wait_for(lambda: "5201" in lab.hosp(["ss", "-ltn"]).stdout, 10, "iperf3")
         for r in range(args.rounds):
             for name, binary in (builds if r % 2 == 0 else builds[::-1]):  # neither always first
-                nm = lab.start_netmon(binary, HERE / "policy.yaml", Path(work.name) / "events.jsonl", 19473,
+                nm = lab.start_netmon(binary, HERE / "policy.yaml", Path(work.name) / "events.jsonl", port("bench.ab.netmon"),
                                       "ring")
                 wait_for(lambda: lab.guest(["ping", "-c", "1", "-W", "1", HOSP_IP], check=False).returncode == 0,
                          10, "netmon")

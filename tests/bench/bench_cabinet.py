@@ -25,11 +25,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "deploy" / "lib"))
 from vitrine_lab import Lab, require_root, run, wait_for  # noqa: E402
+from lab_ports import port  # noqa: E402
 from hospital import start_hospital  # noqa: E402
 import standin  # noqa: E402
 
 NAME = "vitrine-bench"
-HOSTD_METRICS, NETMON_PORT = "127.0.0.1:19490", 19491
+HOSTD_METRICS, NETMON_PORT = f"127.0.0.1:{port('bench.cabinet.hostd')}", port("bench.cabinet.netmon")
 BOOT_TIMEOUT_S = 180
 
 

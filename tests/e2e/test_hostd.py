@@ -34,9 +34,10 @@ import check_metrics_catalog as catalog  # noqa: E402
 sys.path.insert(0, str(env.ROOT / "tests" / "tools"))
 from siem import Rsyslog  # noqa: E402
 from vitrine_lab import GUEST_IP, metric, parse_metrics, require_root, wait_for  # noqa: E402
+from lab_ports import port  # noqa: E402
 
 HOSTD = None
-PROMETHEUS_PORT = 19490
+PROMETHEUS_PORT = port("e2e.hostd.prometheus")
 
 
 def unit_privileges():

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "deploy" / "lib"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from vitrine_lab import Lab, require_root, run, wait_for  # noqa: E402
+from lab_ports import port  # noqa: E402
 from hospital import start_hospital  # noqa: E402
 import standin  # noqa: E402
 
@@ -36,8 +37,8 @@ DEVICES = ROOT / "tests" / "passthrough" / "devices"
 # What QEMU presents for an allowed device here: its emulated USB keyboard (usb_passthrough_e2e.cpp).
 EMULATED = "0627:0001"
 POLICY = standin.POLICY
-METRICS_PORT = 19481
-HOSTD_METRICS_PORT = 19482
+METRICS_PORT = port("e2e.standin_libvirt.netmon")
+HOSTD_METRICS_PORT = port("e2e.standin_libvirt.hostd")
 BOOT_TIMEOUT_S = 120
 NAME = "vitrine-e2e-standin"
 

@@ -29,10 +29,11 @@ import sessions  # noqa: E402
 import test_evasion_replay  # noqa: E402 (its test class is not imported by name: not run here)
 from variants import VARIANTS, split_first  # noqa: E402
 from vitrine_lab import GUEST_IP, GUEST_MAC, HOSP_IP, HOSP_MAC, Lab, require_root, take_packet_io  # noqa: E402
+from lab_ports import port  # noqa: E402
 
 NETMON = None
 PACKET_IO = "ring"
-METRICS_PORT = 19482
+METRICS_PORT = port("integration.evasion_live")
 # One of each class: recognition on the stream, the stream's anchor, insertions, overlaps.
 LIVE_VARIANTS = ["plain", "tiny-first-1", "second-half-first", "decoy-far-ahead", "insert-bad-tcp-checksum",
                  "insert-no-ack", "insert-vlan-tagged", "insert-damaged-options", "overlap-covering",

@@ -5,6 +5,7 @@ another calling or called AE title never reaches the PACS.
 
 Usage: test_dicom.py NETMON_BINARY [ring|pcap]   (as root)
 """
+import shutil
 import sys
 import tempfile
 import unittest
@@ -12,11 +13,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "lib"))
 from vitrine_lab import HOSP_IP, Lab, metric, require_root, take_packet_io, wait_for  # noqa: E402
+from lab_ports import port  # noqa: E402
 
 NETMON = None
 PACKET_IO = "ring"
 POLICY = Path(__file__).resolve().parent / "policy-dicom.yaml"
-METRICS_PORT = 19470
+METRICS_PORT = port("integration.dicom")
 ECHO_TIMEOUT_S = "5"
 
 
@@ -35,6 +37,7 @@ class DicomTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.lab.destroy()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
         cls.pacs_log_file.close()
 
     def echo(self, calling, called="PACS"):

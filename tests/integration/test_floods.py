@@ -9,6 +9,7 @@ why. The floods are the real tools: nmap's full SYN scan and hping3.
 Usage: test_floods.py NETMON_BINARY [ring|pcap]   (as root)
 """
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "lib"))
 from vitrine_lab import GUEST_IP, HOSP_IP, Lab, metric, require_root, take_packet_io, wait_for  # noqa: E402
+from lab_ports import port  # noqa: E402
 
 NETMON = None
 PACKET_IO = "ring"
@@ -26,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 POLICY = HERE / "policy-floods.yaml"
 LISTENER = HERE.parents[1] / "deploy" / "lib" / "mllp_listener.py"
 PROBE = HERE.parent / "tools" / "cabinet_probe.py"
-METRICS_PORT = 19481
+METRICS_PORT = port("integration.floods")
 HL7_PORT = 2575
 # The cabinet is watched for a second before the flood, during it, and three seconds after.
 FLOOD_S, BEFORE_S, AFTER_S = 8, 1, 3
@@ -59,6 +61,7 @@ class FloodTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.lab.destroy()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def under(self, floods):
         """Runs the cabinet's probe around `floods` ([(namespace, argv)]); returns its result, the

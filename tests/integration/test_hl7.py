@@ -7,6 +7,7 @@ whether it opens a connection or follows an allowed message on it, even cut into
 Usage: test_hl7.py NETMON_BINARY [ring|pcap]   (as root)
 """
 import json
+import shutil
 import sys
 import tempfile
 import unittest
@@ -14,13 +15,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "lib"))
 from vitrine_lab import HOSP_IP, Lab, metric, require_root, take_packet_io, wait_for  # noqa: E402
+from lab_ports import port  # noqa: E402
 
 NETMON = None
 PACKET_IO = "ring"
 POLICY = Path(__file__).resolve().parent / "policy-hl7.yaml"
 LISTENER = Path(__file__).resolve().parents[2] / "deploy" / "lib" / "mllp_listener.py"
 SENDER = Path(__file__).resolve().parents[1] / "tools" / "hl7_send.py"
-METRICS_PORT = 19469
+METRICS_PORT = port("integration.hl7")
 PORT = 2575
 
 
@@ -45,6 +47,7 @@ class Hl7Test(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.lab.destroy()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def send(self, *messages, segment=1400):
         r = self.lab.guest([sys.executable, str(SENDER), HOSP_IP, str(PORT), str(segment), *messages], check=False)

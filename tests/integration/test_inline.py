@@ -4,6 +4,7 @@
 Usage: test_inline.py NETMON_BINARY [ring|pcap]   (as root; the packet I/O to test, ring by default)
 """
 import json
+import shutil
 import signal
 import socket
 import sys
@@ -14,11 +15,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "lib"))
 from vitrine_lab import GUEST_IP, GUEST_MAC, HOSP_IP, HOSP_MAC, Lab, metric, wait_for, require_root, take_packet_io  # noqa: E402
+from lab_ports import port  # noqa: E402
 
 NETMON = None
 PACKET_IO = "ring"
 POLICY = Path(__file__).resolve().parent / "policy.yaml"
-METRICS_PORT = 19464
+METRICS_PORT = port("integration.inline")
 # A connect through netmon to a server that is up; no test needs longer.
 CONNECT_TIMEOUT_S = 10
 
@@ -73,6 +75,7 @@ class InlineTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.lab.destroy()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     # --- helpers -------------------------------------------------------------------------
     def http_get(self, timeout=CONNECT_TIMEOUT_S):

@@ -7,6 +7,7 @@ server, and the events say what was read.
 Usage: test_l7.py NETMON_BINARY [ring|pcap]   (as root)
 """
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -15,11 +16,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "lib"))
 from vitrine_lab import HOSP_IP, Lab, metric, require_root, take_packet_io, wait_for  # noqa: E402
+from lab_ports import port  # noqa: E402
 
 NETMON = None
 PACKET_IO = "ring"
 POLICY = Path(__file__).resolve().parent / "policy-l7.yaml"
-METRICS_PORT = 19468
+METRICS_PORT = port("integration.l7")
 CLIENT_TIMEOUT_S = 5
 TLS = ["-cipher", "DEFAULT@SECLEVEL=0"]  # OpenSSL 3 refuses TLS 1.0 and 1.1 above level 0
 
@@ -56,6 +58,7 @@ class L7Test(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.lab.destroy()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
         cls.http_log_file.close()
 
     def denied_events(self):

@@ -4,6 +4,7 @@ may only claim its own address in ARP.
 
 Usage: test_layer2.py NETMON_BINARY [ring|pcap]   (as root)
 """
+import shutil
 import signal
 import sys
 import tempfile
@@ -12,11 +13,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "lib"))
 from vitrine_lab import GUEST_IP, GUEST_MAC, HOSP_IP, Lab, metric, wait_for, require_root, take_packet_io  # noqa: E402
+from lab_ports import port  # noqa: E402
 
 NETMON = None
 PACKET_IO = "ring"
 POLICY = Path(__file__).resolve().parent / "policy-dhcp.yaml"
-METRICS_PORT = 19466
+METRICS_PORT = port("integration.layer2")
 
 # A gratuitous ARP reply from the guest's MAC claiming `ip`, sent below the guest's stack.
 ARP_CLAIM = r"""
@@ -55,6 +57,7 @@ class Layer2Test(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.lab.destroy()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def udhcpc(self, ns):
         """One DHCP exchange from namespace `ns`; the leased address, or None."""

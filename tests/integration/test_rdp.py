@@ -7,6 +7,7 @@ though a rule allows the connection; the same request without it reaches the gue
 Usage: test_rdp.py NETMON_BINARY [ring|pcap]   (as root)
 """
 import json
+import shutil
 import sys
 import tempfile
 import unittest
@@ -14,12 +15,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "lib"))
 from vitrine_lab import GUEST_IP, Lab, metric, require_root, take_packet_io, wait_for  # noqa: E402
+from lab_ports import port  # noqa: E402
 
 NETMON = None
 PACKET_IO = "ring"
 POLICY = Path(__file__).resolve().parent / "policy-rdp.yaml"
 PROBE = Path(__file__).resolve().parents[1] / "tools" / "rdp_probe.py"
-METRICS_PORT = 19471
+METRICS_PORT = port("integration.rdp")
 MS_T120 = b"MS_T120".hex()
 
 
@@ -38,6 +40,7 @@ class RdpTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.lab.destroy()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def probe(self, *channels):
         return self.lab.hosp([sys.executable, str(PROBE), "client", GUEST_IP, "3389", *channels], check=False).stdout.split()

@@ -16,13 +16,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "lib"))
 from vitrine_lab import HOSP_IP, Lab, require_root, take_packet_io, wait_for  # noqa: E402
+from lab_ports import port  # noqa: E402
 
 NETMON = None
 PACKET_IO = "ring"
 POLICY = Path(__file__).resolve().parent / "policy-smb.yaml"
 SESSION = Path(__file__).resolve().parents[1] / "tools" / "smb_session.py"
 SMBSERVER = Path(__file__).resolve().parents[1] / "tools" / "smb_server.py"
-METRICS_PORT = 19472
+METRICS_PORT = port("integration.smb")
 
 
 class SmbTest(unittest.TestCase):
@@ -46,6 +47,7 @@ class SmbTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.lab.destroy()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
         cls.server_log_file.close()
 
     def session(self, share, *extra):

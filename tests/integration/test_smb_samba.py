@@ -21,12 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "lib"))
 from vitrine_lab import HOSP_IP, Lab, require_root, take_packet_io, wait_for  # noqa: E402
+from lab_ports import port  # noqa: E402
 
 NETMON = None
 PACKET_IO = "ring"
 TOOLS = Path(__file__).resolve().parents[1] / "tools"
 POLICY = Path(__file__).resolve().parent / "policy-smb.yaml"
-METRICS_PORT = 19473
+METRICS_PORT = port("integration.smb_samba")
 NT1 = "--option=client min protocol=NT1"
 DSSETUP = "3919286a-b10c-11d0-9ba8-00c04fd92ef5:0.0"  # on lsarpc: Sasser's interface (MS04-011)
 PNP = "8d9f4e40-a03d-11ce-8f69-08003e30051b:1.0"  # on ntsvcs: Zotob's (MS05-039)
