@@ -4,7 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../temp_dir.h"
+#include "temp_dir.h"
 #include "vitrine/common/process_lock.h"
 
 namespace vitrine::testing {

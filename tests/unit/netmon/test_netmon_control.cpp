@@ -6,8 +6,8 @@
 #include <future>
 #include <thread>
 
-#include "../engine_fixture.h"
-#include "../temp_dir.h"
+#include "engine_fixture.h"
+#include "temp_dir.h"
 #include "vitrine/common/control_socket.h"
 #include "vitrine/common/sha256.h"
 #include "vitrine/netmon/netmon_control.h"

@@ -12,7 +12,7 @@
 #include <new>
 #include <thread>
 
-#include "../engine_fixture.h"
+#include "engine_fixture.h"
 #include "vitrine/common/clock.h"
 #include "vitrine/netmon/relay.h"
 

@@ -13,7 +13,7 @@
 #include <cstring>
 #include <string>
 
-#include "../temp_dir.h"
+#include "temp_dir.h"
 #include "vitrine/passthrough/serial_relay.h"
 
 namespace vitrine::testing {

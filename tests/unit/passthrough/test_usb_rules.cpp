@@ -2,7 +2,7 @@
 // the mass-storage rule, and devices whose descriptors lie.
 #include <gtest/gtest.h>
 
-#include "../passthrough/cabinet_devices.h"
+#include "../../passthrough/cabinet_devices.h"
 #include "fake_catalog.h"
 #include "temp_dir.h"
 #include "vitrine/common/yaml_reader.h"
