@@ -81,7 +81,7 @@ struct SyslogOptions {
 
 // Where the relay runs and who it runs as.
 struct RelayOptions {
-  std::string guest_if, uplink_if, policy_path, metrics_addr, events_path, packet_io;
+  std::string guest_if, uplink_if, policy_path, metrics_addr = "127.0.0.1:9464", events_path, packet_io = "ring";
   std::string control_path;  // empty: no control socket
   std::string lock_path;     // empty: no lock
   SandboxOptions sandbox;
@@ -223,64 +223,66 @@ int run_check(const std::string& policy_path) {
   }
 }
 
+struct ReplayOptions {
+  std::string pcap, policy, events, inspectors = "patches", checksums = "verify";
+  ReplayRecords records;
+};
+
+void add_relay_options(CLI::App& app, RelayOptions& o, SyslogOptions& syslog) {
+  app.add_option("--guest", o.guest_if, "Interface of the guest's NIC (its tap)");
+  app.add_option("--uplink", o.uplink_if, "Interface towards the hospital network");
+  app.add_option("--policy", o.policy_path, "Policy file (YAML, apiVersion vitrine/v1)");
+  app.add_option("--metrics", o.metrics_addr, "Address:port for Prometheus /metrics")->capture_default_str();
+  app.add_option("--events", o.events_path, "File the JSON-lines events are appended to");
+  app.add_option("--syslog", syslog.url,
+                 "Also forward every event to a syslog receiver as RFC 5424: udp://HOST[:PORT] or tcp://HOST[:PORT]");
+  app.add_option("--syslog-facility", syslog.facility, "Facility of forwarded events")->capture_default_str();
+  app.add_option("--cabinet", syslog.cabinet, "The cabinet's name, in every forwarded event");
+  app.add_option("--lock", o.lock_path, "Held while this netmon relays: another netmon given the same file refuses to start");
+  app.add_option("--control", o.control_path, "Serve hostd's requests (ready, status, reload) on this Unix socket");
+  app.add_option("--user", o.sandbox.user,
+                 std::string("Run as this system user once the packet sockets are open (hostd passes ") + kNetmonUser + ")");
+  app.add_option("--packet-io", o.packet_io, "ring: AF_PACKET memory-mapped rings; pcap: libpcap (one system call per frame sent)")
+      ->check(CLI::IsMember({"ring", "pcap"}))
+      ->capture_default_str();
+}
+
+CLI::App* add_replay_command(CLI::App& app, ReplayOptions& o) {
+  auto* replay = app.add_subcommand("replay", "Run the data path over a capture file");
+  replay->add_option("--pcap", o.pcap, "Capture file (pcap or pcapng)")->required();
+  replay->add_option("--policy", o.policy, "Policy file; without it, everything is allowed");
+  replay->add_option("--flows", o.records.flows_path, "Write one JSON object per flow here, replacing what the file held ('-': stdout)")
+      ->required();
+  replay->add_option("--events", o.events, "Write events here, replacing what the file held");
+  replay->add_option("--inspectors", o.inspectors,
+                     "Without --policy: what netmon's inspectors read (patches: the virtual patches, alerting; "
+                     "all: every message they know; none)")
+      ->check(CLI::IsMember({"patches", "all", "none"}));
+  replay->add_option("--forwarded", o.records.forwarded_pcap,
+                     "Write every frame netmon forwarded (and every reset it sent) to this capture");
+  replay->add_option("--inspected", o.records.inspected_path,
+                     "Write every run of bytes its inspectors read here, as JSON lines (flow, endpoint, offset, hex)");
+  replay->add_option("--checksums", o.checksums,
+                     "verify: drop what carries a wrong checksum, as the live relay does; ignore: for a capture "
+                     "taken on a host that left its checksums to the NIC (offload)")
+      ->check(CLI::IsMember({"verify", "ignore"}))
+      ->capture_default_str();
+  return replay;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"vitrine-netmon: inline deep-packet inspection between a guest and its network"};
   app.set_version_flag("--version", std::string("vitrine-netmon ") + kVersion);
   app.require_subcommand(0, 1);
-  std::string guest_if, uplink_if, policy_path, metrics_addr = "127.0.0.1:9464", events_path,
-                                                log_level = "info";
-  app.add_option("--guest", guest_if, "Interface of the guest's NIC (its tap)");
-  app.add_option("--uplink", uplink_if, "Interface towards the hospital network");
-  app.add_option("--policy", policy_path, "Policy file (YAML, apiVersion vitrine/v1)");
-  app.add_option("--metrics", metrics_addr, "Address:port for Prometheus /metrics")
-      ->capture_default_str();
-  app.add_option("--events", events_path, "File the JSON-lines events are appended to");
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical, off")
-      ->capture_default_str();
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical, off")->capture_default_str();
+  RelayOptions relay;
   SyslogOptions syslog;
-  app.add_option("--syslog", syslog.url,
-                 "Also forward every event to a syslog receiver as RFC 5424: udp://HOST[:PORT] or tcp://HOST[:PORT]");
-  app.add_option("--syslog-facility", syslog.facility, "Facility of forwarded events")->capture_default_str();
-  app.add_option("--cabinet", syslog.cabinet, "The cabinet's name, in every forwarded event");
-  std::string control_path, lock_path, user;
-  app.add_option("--lock", lock_path,
-                 "Held while this netmon relays: another netmon given the same file refuses to start");
-  app.add_option("--control", control_path, "Serve hostd's requests (ready, status, reload) on this Unix socket");
-  app.add_option("--user", user,
-                 std::string("Run as this system user once the packet sockets are open (hostd passes ") +
-                     kNetmonUser + ")");
-  std::string packet_io = "ring";
-  app.add_option("--packet-io", packet_io,
-                 "ring: AF_PACKET memory-mapped rings; pcap: libpcap (one system call per frame sent)")
-      ->check(CLI::IsMember({"ring", "pcap"}))
-      ->capture_default_str();
-
-  auto* replay = app.add_subcommand("replay", "Run the data path over a capture file");
-  std::string pcap_path, replay_policy, replay_events;
-  ReplayRecords records;
-  replay->add_option("--pcap", pcap_path, "Capture file (pcap or pcapng)")->required();
-  replay->add_option("--policy", replay_policy, "Policy file; without it, everything is allowed");
-  replay->add_option("--flows", records.flows_path, "Write one JSON object per flow here, replacing what the file held ('-': stdout)")
-      ->required();
-  replay->add_option("--events", replay_events, "Write events here, replacing what the file held");
-  std::string replay_inspectors = "patches";
-  replay->add_option("--inspectors", replay_inspectors,
-                     "Without --policy: what netmon's inspectors read (patches: the virtual patches, alerting; "
-                     "all: every message they know; none)")
-      ->check(CLI::IsMember({"patches", "all", "none"}));
-  replay->add_option("--forwarded", records.forwarded_pcap,
-                     "Write every frame netmon forwarded (and every reset it sent) to this capture");
-  replay->add_option("--inspected", records.inspected_path,
-                     "Write every run of bytes its inspectors read here, as JSON lines (flow, endpoint, offset, hex)");
-  std::string replay_checksums = "verify";
-  replay->add_option("--checksums", replay_checksums,
-                     "verify: drop what carries a wrong checksum, as the live relay does; ignore: for a capture "
-                     "taken on a host that left its checksums to the NIC (offload)")
-      ->check(CLI::IsMember({"verify", "ignore"}))
-      ->capture_default_str();
-
+  add_relay_options(app, relay, syslog);
+  ReplayOptions replay_options;
+  auto* replay = add_replay_command(app, replay_options);
   auto* check = app.add_subcommand("check", "Validate a policy file and exit");
   std::string check_policy;
   check->add_option("--policy", check_policy, "Policy file")->required();
@@ -294,7 +296,6 @@ int main(int argc, char** argv) {
     std::cerr << "unknown --log-level '" << log_level << "'\n";
     return kExitRefused;
   }
-
   if (!syslog.url.empty()) {
     try {
       SyslogTarget::parse(syslog.url, syslog.facility);
@@ -306,17 +307,16 @@ int main(int argc, char** argv) {
   try {
     if (*replay) {
       EngineOptions options;
-      options.verify_checksums = replay_checksums == "verify";
-      return run_replay(pcap_path, replay_policy, records, replay_events, replay_inspectors, syslog, options);
+      options.verify_checksums = replay_options.checksums == "verify";
+      return run_replay(replay_options.pcap, replay_options.policy, replay_options.records, replay_options.events,
+                        replay_options.inspectors, syslog, options);
     }
     if (*check) return run_check(check_policy);
-    if (guest_if.empty() || uplink_if.empty() || policy_path.empty() || events_path.empty()) {
+    if (relay.guest_if.empty() || relay.uplink_if.empty() || relay.policy_path.empty() || relay.events_path.empty()) {
       std::cerr << "relay mode needs --guest, --uplink, --policy and --events\n" << app.help();
       return kExitRefused;
     }
-    return run_relay({guest_if, uplink_if, policy_path, metrics_addr, events_path, packet_io, control_path,
-                      lock_path, SandboxOptions{user}},
-                     syslog);
+    return run_relay(relay, syslog);
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
     return kExitFailure;
