@@ -8,6 +8,7 @@
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -40,6 +41,15 @@ constexpr unsigned kBlockBytes = 1 << 16;
 constexpr unsigned kSlotsPerBlock = kBlockBytes / kSlotBytes;
 
 constexpr size_t kHeaderRoom = TPACKET_ALIGN(sizeof(tpacket2_hdr));
+// The kernel takes no frame shorter than the link's header (destination, source, type), nor
+// one longer than its MTU and that header, with room for one 802.1Q tag when it carries one.
+constexpr size_t kEthernetHeaderBytes = 14;
+constexpr size_t kVlanTagBytes = 4;
+
+bool is_vlan_tagged(const uint8_t* frame) {
+  const unsigned type = static_cast<unsigned>(frame[12]) << 8 | frame[13];
+  return type == ETH_P_8021Q || type == ETH_P_8021AD;
+}
 
 class RingPort final : public PacketPort {
  public:
@@ -63,6 +73,11 @@ class RingPort final : public PacketPort {
     setopt(PACKET_IGNORE_OUTGOING, &one, sizeof one, "PACKET_IGNORE_OUTGOING");
     // Frames leave as netmon built them, without a detour through the interface's qdisc.
     setopt(PACKET_QDISC_BYPASS, &one, sizeof one, "PACKET_QDISC_BYPASS");
+    // A frame the kernel refuses to send (too long for the link's MTU, shorter than its header)
+    // is skipped and its slot given back; without PACKET_LOSS the transmit ring stops at it, and
+    // nothing after it ever leaves that way. Set before the rings exist, as the kernel asks.
+    if (sends_) setopt(PACKET_LOSS, &one, sizeof one, "PACKET_LOSS");
+    refresh_mtu();
     tpacket_req req{};
     req.tp_block_size = kBlockBytes;
     req.tp_block_nr = blocks_;
@@ -124,7 +139,10 @@ class RingPort final : public PacketPort {
   }
 
   bool send(const uint8_t* data, size_t len) override {
-    if (!sends_ || len > kSlotBytes - kHeaderRoom) return false;
+    // Shorter than an Ethernet header, or longer than a slot: never queued (counted by the
+    // caller as a send error). One the link's MTU refuses is skipped by the kernel (PACKET_LOSS).
+    if (!sends_ || len < kEthernetHeaderBytes || len > kSlotBytes - kHeaderRoom) return false;
+    if (len > max_frame_ + (is_vlan_tagged(data) ? kVlanTagBytes : 0)) return false;
     auto* hdr = reinterpret_cast<tpacket2_hdr*>(tx_ + size_t{tx_next_} * kSlotBytes);
     if (__atomic_load_n(&hdr->tp_status, __ATOMIC_ACQUIRE) != TP_STATUS_AVAILABLE) {
       // The ring is full of frames the kernel has not sent yet: push them out, then look again.
@@ -190,6 +208,7 @@ class RingPort final : public PacketPort {
   }
 
   CaptureStats stats() override {
+    refresh_mtu();  // the relay asks once a second
     tpacket_stats s{};
     socklen_t len = sizeof s;
     // The kernel resets these counters on every read: accumulate.
@@ -201,6 +220,16 @@ class RingPort final : public PacketPort {
   }
 
  private:
+  // The link's MTU, so that a frame it would refuse is refused here, and counted (the kernel
+  // says nothing of one it skips); between two reads, PACKET_LOSS keeps such a frame from
+  // stopping the ring.
+  void refresh_mtu() {
+    ifreq ifr{};
+    std::strncpy(ifr.ifr_name, name_.c_str(), IFNAMSIZ - 1);
+    if (ioctl(fd_, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0)
+      max_frame_ = static_cast<size_t>(ifr.ifr_mtu) + kEthernetHeaderBytes;
+  }
+
   void flush_blocking() {
     sendto(fd_, nullptr, 0, 0, nullptr, 0);
     queued_ = 0;
@@ -234,6 +263,7 @@ class RingPort final : public PacketPort {
   unsigned blocks_;
   unsigned slots_;
   bool sends_;
+  size_t max_frame_ = SIZE_MAX;  // the link's MTU and header, once known
   size_t mapped_bytes_ = 0;
   int fd_ = -1;
   uint8_t* rx_ = nullptr;

@@ -14,7 +14,7 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "lib"))
-from vitrine_lab import GUEST_IP, GUEST_MAC, HOSP_IP, HOSP_MAC, Lab, metric, wait_for, require_root, take_packet_io  # noqa: E402
+from vitrine_lab import GUEST_IP, GUEST_MAC, HOSP_IP, HOSP_MAC, Lab, metric, run, wait_for, require_root, take_packet_io  # noqa: E402
 from lab_ports import port  # noqa: E402
 
 NETMON = None
@@ -210,6 +210,24 @@ class InlineTest(unittest.TestCase):
         self.assertGreater(delta("vitrine_netmon_packets_total", direction="ingress", verdict="allow"), 0)
         self.assertGreater(delta("vitrine_netmon_packet_processing_seconds_count"), 0)
         self.assertEqual(metric(after, "vitrine_netmon_capture_dropped_packets_total"), 0)
+
+    def test_6b_a_frame_too_long_for_the_guest_side_does_not_stall_it(self):
+        # The guest side's link takes 1000-byte frames; the hospital's server sends full-size
+        # segments, which the kernel refuses on netmon's way out. What comes after must pass:
+        # a refused frame must not stop the transmit ring at itself.
+        before = metric(self.scrape(), "vitrine_netmon_send_errors_total", interface="guest")
+        run(["ip", "link", "set", self.lab.guest_if, "mtu", "1000"])
+        try:
+            self.http_get(timeout=3)  # fails: its full-size segments cannot reach the guest
+            r = self.lab.guest(["dig", "+short", "+time=3", "+tries=2", f"@{HOSP_IP}",
+                                "pharmacy.hospital.local"], check=False)
+            self.assertEqual(r.stdout.strip(), "10.77.0.50", "the guest side carries on after a frame it refused")
+        finally:
+            run(["ip", "link", "set", self.lab.guest_if, "mtu", "1500"])
+        # Refused, and counted: libpcap hears the kernel's refusal; the ring checks the MTU it
+        # reads once a second.
+        self.assertGreater(metric(self.scrape(), "vitrine_netmon_send_errors_total", interface="guest"), before)
+        self.assertEqual(self.http_get().returncode, 0)
 
     def test_7_killed_netmon_cuts_the_guest_off_and_a_restart_restores_it(self):
         self.assertEqual(self.http_get().returncode, 0)
