@@ -23,7 +23,8 @@ flock whole_file_write_lock() {
 }  // namespace
 
 ProcessLock::ProcessLock(const std::string& path) {
-  fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  // Not through a symlink: the lock is this path's own file.
+  fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd_ < 0) throw std::runtime_error("lock " + path + ": " + std::strerror(errno));
   flock l = whole_file_write_lock();
   if (fcntl(fd_, F_SETLK, &l) != 0) {
@@ -46,7 +47,9 @@ std::optional<pid_t> ProcessLock::holder(const std::string& path) {
   flock l = whole_file_write_lock();
   const int rc = fcntl(fd, F_GETLK, &l);
   close(fd);
-  if (rc != 0 || l.l_type == F_UNLCK) return std::nullopt;
+  // A lock without a pid of this namespace (an OFD lock: -1; another pid namespace: 0) names
+  // nobody hostd could signal: kill(-1) would reach every process.
+  if (rc != 0 || l.l_type == F_UNLCK || l.l_pid <= 0) return std::nullopt;
   return l.l_pid;
 }
 

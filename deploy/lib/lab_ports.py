@@ -17,6 +17,7 @@ PORTS = {
     "integration.smb_samba": 19473,
     "integration.floods": 19474,
     "integration.control": 19475,
+    "integration.control.syslog": 19477,
     "integration.evasion_live": 19476,
     # e2e
     "e2e.standin_qemu.netmon": 19480,

@@ -33,6 +33,7 @@ int ms(std::chrono::milliseconds d) { return static_cast<int>(d.count()); }
 // A signal to the process behind the handle, never to a pid reused since. netmon runs as
 // another user: without CAP_KILL hostd cannot signal it, and says so.
 void signal_process(int handle, pid_t pid, int sig) {
+  if (pid <= 0) return;  // never a process group, never every process
   const bool sent = handle >= 0 ? syscall(SYS_pidfd_send_signal, handle, sig, nullptr, 0) == 0 : kill(pid, sig) == 0;
   if (!sent && errno != ESRCH)
     spdlog::error("cannot signal netmon (pid {}) with {}: {}", pid, strsignal(sig), std::strerror(errno));

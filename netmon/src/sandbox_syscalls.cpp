@@ -7,6 +7,7 @@
 #include <seccomp.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -26,6 +27,7 @@ const std::vector<AllowedSyscall>& allowed_syscalls() {
       {"sendto", "frames sent (the TX ring is kicked with a zero-length send); syslog over UDP"},
       {"recvmsg", "libpcap with the pcap back end"},
       {"sendmsg", "syslog and the metrics server"},
+      {"sendmmsg", "glibc's resolver asks for A and AAAA at once (the SIEM's name)"},
       {"setsockopt", "priority lanes: a flow's BPF filter attached again when the policy or the flows change"},
       {"getsockopt", "capture statistics (PACKET_STATISTICS); the control socket's peer credentials"},
       // Files already open: events, logs, the control socket, reading a policy on SIGHUP.
@@ -76,7 +78,7 @@ const std::vector<AllowedSyscall>& allowed_syscalls() {
       {"rt_sigprocmask", "new threads start with every signal blocked"},
       {"rt_sigreturn", "a handler returns"},
       {"restart_syscall", "a call interrupted by a signal resumes"},
-      {"tgkill", "abort() on a failed assertion ends the process as the kernel's SIGABRT"},
+      {"tgkill", "only to netmon itself: abort() on a failed assertion ends the process with SIGABRT"},
       // Time: the vDSO answers most, the kernel the rest.
       {"clock_gettime", "timestamps and deadlines"},
       {"gettimeofday", "timestamps"},
@@ -85,8 +87,8 @@ const std::vector<AllowedSyscall>& allowed_syscalls() {
       // Randomness.
       {"getrandom", "hash seeds and std::random_device (nDPI, the standard library)"},
       // With conditions (install_syscall_filter):
-      {"socket", "only AF_INET and AF_INET6: the metrics server and the syslog sender (no packet socket: "
-                 "there is no CAP_NET_RAW left to open one, and none is asked for)"},
+      {"socket", "only AF_INET and AF_INET6: the metrics server, the syslog sender and its resolver; other "
+                 "families are refused (EAFNOSUPPORT), a packet socket among them"},
       {"clone", "only with CLONE_THREAD: threads, never a process"},
       {"prctl", "only PR_SET_NAME and PR_GET_NAME: threads name themselves"},
 #if defined(__SANITIZE_ADDRESS__)
@@ -121,8 +123,18 @@ void add_conditional_rules(scmp_filter_ctx ctx) {
     }
   };
   allow("socket", {arg0(SCMP_CMP_EQ, AF_INET), arg0(SCMP_CMP_EQ, AF_INET6)});
+  // Other families are refused, not fatal: resolving the SIEM's name (glibc's getaddrinfo) asks
+  // for a Unix socket to nscd and a netlink one for address selection, and carries on without
+  // them. That covers AF_UNSPEC and AF_UNIX below AF_INET and every family above AF_INET6
+  // (netlink, packet, ...); the few between them stay fatal.
+  for (const scmp_arg_cmp a : {arg0(SCMP_CMP_LT, AF_INET), arg0(SCMP_CMP_GT, AF_INET6)})
+    if (const int rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), resolve("socket"), 1, &a); rc != 0)
+      fail("socket", rc);
   allow("clone", {arg0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)});
   allow("prctl", {arg0(SCMP_CMP_EQ, PR_SET_NAME), arg0(SCMP_CMP_EQ, PR_GET_NAME)});
+  // A signal to one of its own threads only, never to another process of its user (another
+  // cabinet's netmon).
+  allow("tgkill", {arg0(SCMP_CMP_EQ, static_cast<uint64_t>(getpid()))});
   // clone3 passes its flags in memory, where a filter cannot look: glibc falls back to clone
   // (whose flags are checked above) when it answers ENOSYS.
   const int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), resolve("clone3"), 0);
@@ -139,7 +151,7 @@ void install_syscall_filter() {
     if (const int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1); rc != 0) fail("TSYNC", rc);
     for (const AllowedSyscall& s : allowed_syscalls()) {
       const std::string name = s.name;
-      if (name == "socket" || name == "clone" || name == "prctl") continue;  // with conditions, below
+      if (name == "socket" || name == "clone" || name == "prctl" || name == "tgkill") continue;  // with conditions
       if (const int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, resolve(s.name), 0); rc != 0) fail(name, rc);
     }
     add_conditional_rules(ctx);

@@ -27,6 +27,7 @@ from lab_ports import port  # noqa: E402
 NETMON = None
 PACKET_IO = "ring"
 METRICS_PORT = port("integration.control")
+SYSLOG_PORT = port("integration.control.syslog")
 ECHO_PORT = 9095
 USER = "vitrine-netmon"
 
@@ -75,6 +76,9 @@ class ControlTest(unittest.TestCase):
         cls.policy.write_text(POLICY.format(name="first", port=ECHO_PORT, action="allow"))
         cls.control = cls.tmp / "netmon-control"
         cls.lock = cls.tmp / "netmon.lock"
+        # The SIEM, named by a host name that netmon resolves inside its sandbox.
+        cls.siem = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        cls.siem.bind(("127.0.0.1", SYSLOG_PORT))
         cls.netmon = cls.start_netmon()
         # `ready` is answered only once netmon relays: asked straight away, it waits for that.
         cls.ready, cls.peer = wait_for(lambda: cls.try_ask({"command": "ready"}), 30, "netmon's ready")
@@ -84,7 +88,8 @@ class ControlTest(unittest.TestCase):
         return cls.lab.spawn([NETMON, "--guest", cls.lab.guest_if, "--uplink", cls.lab.uplink_if,
                               "--policy", str(cls.policy), "--events", str(cls.tmp / "events.jsonl"),
                               "--metrics", f"127.0.0.1:{METRICS_PORT}", "--packet-io", PACKET_IO,
-                              "--control", str(cls.control), "--lock", str(cls.lock), "--user", USER])
+                              "--control", str(cls.control), "--lock", str(cls.lock), "--user", USER,
+                              "--syslog", f"udp://localhost:{SYSLOG_PORT}"])
 
     @classmethod
     def try_ask(cls, request):
@@ -98,6 +103,7 @@ class ControlTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.lab.destroy()
+        cls.siem.close()
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def echo(self, payload="hello"):
@@ -123,6 +129,21 @@ class ControlTest(unittest.TestCase):
         self.assertEqual(self.echo("sandboxed"), "sandboxed")
         answer, _ = ask(self.control, {"command": "status"})
         self.assertGreater(answer["counters"]["packets"]["allow"], 0, answer)
+
+    def test_events_reach_a_siem_named_by_a_host_name(self):
+        # Resolving "localhost" inside the sandbox (glibc asks for a Unix and a netlink socket,
+        # which are refused, and carries on): the event is forwarded and netmon lives on.
+        self.assertNotEqual(self.echo_denied_port(), "connected")
+        self.siem.settimeout(10)
+        message = self.siem.recv(65536).decode(errors="replace")
+        self.assertIn("vitrine-netmon", message)
+        self.assertIsNone(self.netmon.poll(), "netmon lives on")
+
+    def echo_denied_port(self):
+        code = ("import socket\ns=socket.socket(); s.settimeout(5)\n"
+                "try:\n s.connect(('%s',%d)); print('connected')\n"
+                "except Exception as e: print(type(e).__name__)\n" % (HOSP_IP, ECHO_PORT + 1))
+        return self.lab.guest(["python3", "-c", code], check=False).stdout.strip()
 
     def test_a_second_netmon_for_the_cabinet_refuses_to_start(self):
         second = subprocess.run([NETMON, "--guest", self.lab.guest_if, "--uplink", self.lab.uplink_if,

@@ -1,8 +1,12 @@
 // The lock that keeps two netmons off one tap, and the process handles hostd watches netmon by.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "temp_dir.h"
 #include "vitrine/common/process_lock.h"
@@ -55,6 +59,29 @@ TEST(ProcessLock, NamesItsHolderRefusesASecondAndIsFreeOnceTheHolderDies) {
   EXPECT_FALSE(ProcessLock::holder(path));  // the kernel let go of it with the process
   ProcessLock mine(path);
   EXPECT_FALSE(ProcessLock::holder(path));  // never the caller itself
+}
+
+TEST(ProcessLock, ALockThatNamesNoPidNamesNobody) {
+  // An open-file-description lock reports pid -1: hostd must never be handed that to signal
+  // (kill(-1) reaches every process).
+  TempDir dir;
+  const std::string path = (dir.path / "netmon.lock").string();
+  const int fd = open(path.c_str(), O_RDWR | O_CREAT, 0600);
+  ASSERT_GE(fd, 0);
+  flock l{};
+  l.l_type = F_WRLCK;
+  l.l_whence = SEEK_SET;
+  ASSERT_EQ(fcntl(fd, F_OFD_SETLK, &l), 0);
+  EXPECT_FALSE(ProcessLock::holder(path));
+  close(fd);
+}
+
+TEST(ProcessLock, NotThroughASymlink) {
+  TempDir dir;
+  const std::string target = (dir.path / "elsewhere").string(), link = (dir.path / "netmon.lock").string();
+  std::filesystem::create_symlink(target, link);
+  EXPECT_THROW(ProcessLock lock(link), std::runtime_error);
+  EXPECT_FALSE(std::filesystem::exists(target)) << "nothing was made where the link points";
 }
 
 TEST(ProcessHandle, NoProcessIsNoHandle) {

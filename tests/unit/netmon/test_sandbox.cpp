@@ -66,14 +66,27 @@ TEST(Sandbox, WhatTheRelayNeedsStillWorks) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
+TEST(Sandbox, SocketsOfOtherFamiliesAreRefused) {
+  // A packet socket (no capability would open one anyway), netlink, a Unix socket: refused, so
+  // that glibc's resolver carries on without nscd and netlink.
+  const int status = in_sandbox([] {
+    for (const int family : {AF_PACKET, AF_NETLINK, AF_UNIX})
+      if (socket(family, SOCK_RAW, 0) >= 0 || errno != EAFNOSUPPORT) return 1;
+    return 0;
+  });
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
 TEST(Sandbox, ACallOutsideTheListKillsTheProcess) {
-  // Executing a program, opening a packet socket, tracing a process: none is netmon's to do.
+  // Executing a program, forking, tracing, signalling another process: none is netmon's to do.
+  const pid_t parent = getpid();
   const std::vector<std::pair<const char*, std::function<int()>>> forbidden = {
       {"execve", [] { execl("/bin/true", "true", nullptr); return 0; }},
-      {"socket(AF_PACKET)", [] { return socket(AF_PACKET, SOCK_RAW, 0) >= 0 ? 0 : 0; }},
-      {"socket(AF_NETLINK)", [] { return socket(AF_NETLINK, SOCK_RAW, 0) >= 0 ? 0 : 0; }},
       {"fork", [] { return static_cast<int>(syscall(SYS_fork)) >= 0 ? 0 : 0; }},
       {"prctl(PR_SET_DUMPABLE)", [] { return prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) >= 0 ? 0 : 0; }},
+      {"tgkill(another process)", [parent] { return static_cast<int>(syscall(SYS_tgkill, parent, parent, 0)) >= 0 ? 0 : 0; }},
+      {"kill", [parent] { return kill(parent, 0) >= 0 ? 0 : 0; }},
   };
   for (const auto& [what, call] : forbidden) {
     const int status = in_sandbox(call);

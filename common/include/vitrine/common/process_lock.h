@@ -20,7 +20,8 @@ class ProcessLock {
   ProcessLock(const ProcessLock&) = delete;
   ProcessLock& operator=(const ProcessLock&) = delete;
 
-  // The pid holding the lock on `path`, if any process does (never the caller itself).
+  // The pid holding the lock on `path`, if any process of this pid namespace does (never the
+  // caller itself).
   static std::optional<pid_t> holder(const std::string& path);
 
  private:
