@@ -5,8 +5,9 @@
 //     bounding set empty, so that nothing it executes could regain one;
 //   - no_new_privs;
 //   - a seccomp allowlist of its own (netmon/src/sandbox_syscalls.cpp, each entry with its
-//     reason): any other system call kills the process (SIGSYS), which hostd records and
-//     answers by starting a new netmon.
+//     reason): a socket of a family other than IPv4 and IPv6 is refused (glibc's resolver
+//     asks for Unix and netlink ones and does without); any other call kills the process
+//     (SIGSYS), which hostd records and answers by starting a new netmon.
 // Entered before any thread is started, so that every thread has all of it.
 #pragma once
 
