@@ -18,6 +18,7 @@ PORTS = {
     "integration.floods": 19474,
     "integration.control": 19475,
     "integration.control.syslog": 19477,
+    "integration.control.second": 19478,
     "integration.evasion_live": 19476,
     # e2e
     "e2e.standin_qemu.netmon": 19480,

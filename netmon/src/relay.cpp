@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <vector>
 
@@ -34,6 +34,27 @@ Relay::Relay(LanedPort& guest, LanedPort& uplink, NetmonMetrics& metrics, RelayC
                      .Register(*metrics.registry());
   frame_errors_ = &errors.Add({{"kind", "frame"}});
   port_errors_ = &errors.Add({{"kind", "port"}});
+  for (const LanedPort* port : {&guest_, &uplink_}) interface_indexes_[port->name()] = interface_index(port->name());
+}
+
+// The kernel's index of an interface, from sysfs ("" when there is none by that name).
+std::string Relay::interface_index(const std::string& name) {
+  std::ifstream in("/sys/class/net/" + name + "/ifindex");
+  std::string index;
+  in >> index;
+  return index;
+}
+
+// An interface deleted, or deleted and made again under its name, leaves this netmon's sockets
+// on nothing: it fails closed, but only a new netmon (hostd starts one) relays again.
+void Relay::check_interfaces() const {
+  for (const auto& [name, index] : interface_indexes_) {
+    const std::string now = interface_index(name);
+    if (now.empty()) throw std::runtime_error("interface " + name + " is gone");
+    if (now != index)
+      throw std::runtime_error("interface " + name + " was made again (index " + now + ", was " + index +
+                               "): this netmon's sockets are on the old one");
+  }
 }
 
 // An exception out of one frame (bad_alloc in the classifier, a port that throws on send) is
@@ -63,8 +84,7 @@ void Relay::port_failed(pollfd& fd, const PacketPort& port) {
   int error = 0;
   socklen_t len = sizeof error;
   getsockopt(fd.fd, SOL_SOCKET, SO_ERROR, &error, &len);
-  if (!std::filesystem::exists("/sys/class/net/" + port.name()))
-    throw std::runtime_error("interface " + port.name() + " is gone");
+  check_interfaces();
   spdlog::warn("interface {}: {} (cleared, still relaying)", port.name(), error ? std::strerror(error) : "error");
 }
 
@@ -171,6 +191,7 @@ void Relay::finish_round(Engine& engine, uint64_t& next_stats) {
   uplink_.flush();
   metrics_.publish();
   if (now >= next_stats) {
+    check_interfaces();
     metrics_.capture_drops(Side::Guest, guest_.stats().dropped);
     metrics_.capture_drops(Side::Uplink, uplink_.stats().dropped);
     metrics_.priority_lane_drops(Side::Guest, guest_.priority_dropped());

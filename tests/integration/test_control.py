@@ -3,8 +3,9 @@
 with every capability set empty, no_new_privs and its seccomp allowlist, and still relaying; its
 control socket answering `ready` (the listening pid as the kernel names it), `status` (the
 counters of what crossed) and `reload` (the policy's bytes: their sha256 in force, an open
-connection the new policy denies cut, a broken policy refused at file:line:column); and its
-lock, which a second netmon for the same cabinet cannot take.
+connection the new policy denies cut, a broken policy refused at file:line:column); its lock,
+which a second netmon for the same cabinet cannot take; and its end when an interface it relays
+on is made again under its name.
 
 Usage: test_control.py NETMON_BINARY [ring|pcap]   (as root)
 """
@@ -21,7 +22,7 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "lib"))
-from vitrine_lab import HOSP_IP, Lab, require_root, take_packet_io, wait_for  # noqa: E402
+from vitrine_lab import HOSP_IP, Lab, require_root, run, take_packet_io, wait_for  # noqa: E402
 from lab_ports import port  # noqa: E402
 
 NETMON = None
@@ -144,6 +145,25 @@ class ControlTest(unittest.TestCase):
                 "try:\n s.connect(('%s',%d)); print('connected')\n"
                 "except Exception as e: print(type(e).__name__)\n" % (HOSP_IP, ECHO_PORT + 1))
         return self.lab.guest(["python3", "-c", code], check=False).stdout.strip()
+
+    def test_an_interface_made_again_under_its_name_ends_netmon_for_a_new_one(self):
+        # Its sockets stay on the old interface, which relays nothing: netmon says so and ends
+        # (within a second or two), for hostd to start one on the new interface.
+        lab = Lab("vtk").create()
+        try:
+            netmon = lab.spawn([NETMON, "--guest", lab.guest_if, "--uplink", lab.uplink_if, "--policy", str(self.policy),
+                                "--events", str(self.tmp / "second.jsonl"), "--metrics",
+                                f"127.0.0.1:{port('integration.control.second')}"])
+            lab.wait_metrics(port("integration.control.second"), netmon)
+            # In one breath, so that netmon finds the name there again when it looks.
+            run(["sh", "-c", f"ip link del {lab.uplink_if} && ip link add {lab.uplink_if} type veth peer name vtk-x"])
+            wait_for(lambda: netmon.poll() is not None, 10, "netmon to end")
+            self.assertEqual(netmon.returncode, 1)
+            # Seen as it went (the sockets' error), or as another one under its name (the check
+            # once a second): either way, not "still relaying".
+            self.assertRegex(netmon.stderr.read(), f"interface {lab.uplink_if} (is gone|was made again)")
+        finally:
+            lab.destroy()
 
     def test_a_second_netmon_for_the_cabinet_refuses_to_start(self):
         second = subprocess.run([NETMON, "--guest", self.lab.guest_if, "--uplink", self.lab.uplink_if,

@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
+#include <string>
 
 #include "vitrine/common/clock.h"
 #include "vitrine/netmon/engine.h"
@@ -30,7 +32,8 @@ class Relay final : public FrameSink {
 
   bool send(Side to, const uint8_t* data, size_t len) override;
 
-  // Runs until `stop` becomes true. Throws std::runtime_error only if an interface is gone;
+  // Runs until `stop` becomes true. Throws std::runtime_error only if an interface is gone or
+  // was made again under its name (checked once a second);
   // a frame that fails and an interface error are counted (vitrine_netmon_relay_errors_total).
   // `between_rounds`, if given, runs after each round of frames (the policy reload's turn).
   void run(Engine& engine, const std::atomic<bool>& stop,
@@ -45,6 +48,8 @@ class Relay final : public FrameSink {
   void update_lanes(const Engine& engine, uint64_t now_us);
   void frame_failed(Engine& engine, Side side, const uint8_t* data, size_t len, uint64_t now, const char* what);
   void port_failed(pollfd& fd, const PacketPort& port);
+  static std::string interface_index(const std::string& name);
+  void check_interfaces() const;  // once a second, and on an interface's error
 
   static constexpr uint64_t kErrorLogEveryUs = 1'000'000;
 
@@ -58,6 +63,7 @@ class Relay final : public FrameSink {
   prometheus::Counter* frame_errors_;
   prometheus::Counter* port_errors_;
   uint64_t last_error_log_us_ = 0;
+  std::map<std::string, std::string> interface_indexes_;  // name -> the kernel's index at start
 };
 
 }  // namespace vitrine::netmon
