@@ -225,8 +225,7 @@ bool Supervisor::netmon_alive() {
 // one version. A netmon whose policy is not `wanted` is handed `wanted` (a file changed while
 // hostd started); one it refuses stops hostd, which would otherwise run on two versions.
 void Supervisor::settle_policy(const PolicyBytes& wanted) {
-  const std::string enforced = netmon_->ready_answer().value("/policy/sha256"_json_pointer, "");
-  if (enforced != wanted.sha256) {
+  if (netmon_->enforced_sha256() != wanted.sha256) {
     const nlohmann::json r = send_policy(wanted);
     if (!r.value("ok", false))
       throw std::runtime_error("netmon refuses the policy hostd read (" + wanted.source + "): " + r.value("error", "?"));
@@ -239,9 +238,8 @@ void Supervisor::ensure_netmon() {
   if (netmon_->adopt()) {
     netmon_pid_ = netmon_->pid();
     spdlog::info("adopted netmon (pid {})", netmon_pid_);
-    const std::string enforced = netmon_->ready_answer().value("/policy/sha256"_json_pointer, "");
     // The USB rules of what it enforces, from hostd's own copy; without one, the file now.
-    auto copy = load_policy_in_force(path(".policy-in-force"), enforced);
+    auto copy = load_policy_in_force(path(".policy-in-force"), netmon_->enforced_sha256());
     settle_policy(copy ? *copy : PolicyBytes::read(cabinet_.policy));
     events_->record("netmon_adopted", {{"pid", netmon_pid_}, {"policy_sha256", policy_.sha256}});
     return;

@@ -68,7 +68,10 @@ PolicyInForce PolicyReloader::in_force() const {
 void PolicyReloader::start(Source source) {
   spdlog::info("reloading the policy from {}", source.name);
   const bool is_text = source.text.has_value();
-  pending_ = std::async(std::launch::async, [arg = is_text ? *source.text : path_, is_text, name = source.name] {
+  // The text goes to the loader; what stays is whom to answer.
+  std::string arg = is_text ? std::move(*source.text) : path_;
+  source.text.reset();
+  pending_ = std::async(std::launch::async, [arg = std::move(arg), is_text, name = source.name] {
     return load(arg, is_text, name);
   });
   running_ = std::move(source);

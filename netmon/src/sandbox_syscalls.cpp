@@ -78,7 +78,7 @@ const std::vector<AllowedSyscall>& allowed_syscalls() {
       {"rt_sigprocmask", "new threads start with every signal blocked"},
       {"rt_sigreturn", "a handler returns"},
       {"restart_syscall", "a call interrupted by a signal resumes"},
-      {"tgkill", "only to netmon itself: abort() on a failed assertion ends the process with SIGABRT"},
+      {"tgkill", "only to netmon itself: abort() on a failed assertion ends the process with SIGABRT", true},
       // Time: the vDSO answers most, the kernel the rest.
       {"clock_gettime", "timestamps and deadlines"},
       {"gettimeofday", "timestamps"},
@@ -88,9 +88,9 @@ const std::vector<AllowedSyscall>& allowed_syscalls() {
       {"getrandom", "hash seeds and std::random_device (nDPI, the standard library)"},
       // With conditions (install_syscall_filter):
       {"socket", "only AF_INET and AF_INET6: the metrics server, the syslog sender and its resolver; other "
-                 "families are refused (EAFNOSUPPORT), a packet socket among them"},
-      {"clone", "only with CLONE_THREAD: threads, never a process"},
-      {"prctl", "only PR_SET_NAME and PR_GET_NAME: threads name themselves"},
+                 "families are refused (EAFNOSUPPORT), a packet socket among them", true},
+      {"clone", "only with CLONE_THREAD: threads, never a process", true},
+      {"prctl", "only PR_SET_NAME and PR_GET_NAME: threads name themselves", true},
 #if defined(__SANITIZE_ADDRESS__)
       // The sanitizer build only (tests/sanitizer): its runtime's own calls.
       {"pipe2", "AddressSanitizer checks that memory is readable by writing it to a pipe"},
@@ -150,9 +150,8 @@ void install_syscall_filter() {
     // Every thread, should one exist already.
     if (const int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1); rc != 0) fail("TSYNC", rc);
     for (const AllowedSyscall& s : allowed_syscalls()) {
-      const std::string name = s.name;
-      if (name == "socket" || name == "clone" || name == "prctl" || name == "tgkill") continue;  // with conditions
-      if (const int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, resolve(s.name), 0); rc != 0) fail(name, rc);
+      if (s.on_conditions) continue;  // add_conditional_rules
+      if (const int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, resolve(s.name), 0); rc != 0) fail(s.name, rc);
     }
     add_conditional_rules(ctx);
     if (const int rc = seccomp_load(ctx); rc != 0) fail("load", rc);

@@ -3,6 +3,7 @@
 // its flow, not the cabinet; an interface error is cleared and counted, not the end of netmon.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -173,10 +174,13 @@ TEST_F(RelayTest, AWallClockStepMovesNoDeadlineAndEventsStillSayTheWallTime) {
   // NTP steps the clock three hours forward; the kernel stamps what comes next with it. The
   // connection has been idle for milliseconds, not three hours (its timeout is 60 s).
   g_wall_step_us = 3ll * 3600 * 1000000;
-  std::this_thread::sleep_for(600ms);  // the relay's ticks run meanwhile (kMaxPollMs apart)
+  // A round of the relay after the step: its tick (which ran the idle timeouts on the stepped
+  // clock before) comes before the relay takes the next frame.
+  guest_port_->arrive(guest_dns(), stepped_wall_clock_us());
+  ASSERT_TRUE(uplink_sent(3));
   guest_port_->arrive(guest_tcp(2, 101, netmon::tcp_flag::kAck | netmon::tcp_flag::kPsh, "GET / HTTP/1.0\r\n\r\n"),
                       stepped_wall_clock_us());
-  EXPECT_TRUE(uplink_sent(3)) << "the connection outlived the step: no idle timeout ran on it";
+  EXPECT_TRUE(uplink_sent(4)) << "the connection outlived the step: no idle timeout ran on it";
   // An event after the step is dated by the wall clock as it is now.
   guest_port_->arrive(ethernet(kGuestMac, kGatewayMac, 0x0800, ipv4(kGuestIp, kServerIp, 6, tcp(40002, 445, 1, 0, netmon::tcp_flag::kSyn))),
                       stepped_wall_clock_us());
@@ -185,7 +189,7 @@ TEST_F(RelayTest, AWallClockStepMovesNoDeadlineAndEventsStillSayTheWallTime) {
     std::this_thread::sleep_for(1ms);
   stop_ = true;
   thread_.join();
-  EXPECT_EQ(engine_->flows().size(), 1u);
+  EXPECT_EQ(engine_->flows().size(), 2u);  // the connection and the DNS query
   ASSERT_EQ(events_.count(netmon::Event::Kind::FlowDenied), 1u);
   for (const auto& e : events_.events) {
     if (e.kind != netmon::Event::Kind::FlowDenied) continue;
@@ -223,7 +227,9 @@ TEST_F(RelayTest, AnInterfaceErrorIsClearedAndCountedAndRelayingGoesOn) {
   to.sin_port = htons(9);  // discard: nobody listens on loopback
   ASSERT_EQ(connect(broken, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
   ASSERT_EQ(send(broken, "x", 1, 0), 1);
-  std::this_thread::sleep_for(50ms);  // the ICMP answer comes back on loopback at once
+  pollfd answered{broken, 0, 0};  // POLLERR is reported whatever is asked for
+  ASSERT_EQ(poll(&answered, 1, 5000), 1) << "the port-unreachable answer";
+  ASSERT_TRUE(answered.revents & POLLERR);
   start(broken);
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   while (relay_errors("port") < 1 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);

@@ -57,7 +57,8 @@ class NetmonProcess {
 
   pid_t pid() const { return pid_; }
   bool is_child() const { return child_; }
-  const nlohmann::json& ready_answer() const { return ready_; }
+  // The sha256 of the policy it enforced when it answered `ready` ("" if it named none).
+  std::string enforced_sha256() const { return ready_.value("/policy/sha256"_json_pointer, ""); }
 
  private:
   void take(pid_t pid, bool child);

@@ -32,6 +32,7 @@ void enter_sandbox(const SandboxOptions& options);
 struct AllowedSyscall {
   const char* name;
   const char* reason;
+  bool on_conditions = false;  // allowed only for some arguments (install_syscall_filter says which)
 };
 const std::vector<AllowedSyscall>& allowed_syscalls();
 
