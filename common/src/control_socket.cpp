@@ -54,9 +54,44 @@ void write_all(int fd, const std::string& text) {
   }
 }
 
+std::string answer_line(const nlohmann::json& answer) {
+  return answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
 }  // namespace
 
+ControlReply& ControlReply::operator=(ControlReply&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) send({{"ok", false}, {"error", "the server dropped the request unanswered"}});
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+ControlReply::~ControlReply() {
+  if (fd_ >= 0) send({{"ok", false}, {"error", "the server dropped the request unanswered"}});
+}
+
+void ControlReply::send(const nlohmann::json& answer) {
+  if (fd_ < 0) return;
+  write_all(fd_, answer_line(answer));
+  close(fd_);
+  fd_ = -1;
+}
+
 ControlServer::ControlServer(std::string path, Handler handler, Limits limits)
+    : ControlServer(
+          std::move(path),
+          DeferringHandler([handler = std::move(handler)](const nlohmann::json& request, ControlReply reply) {
+            try {
+              reply.send(handler(request));
+            } catch (const std::exception& e) {
+              reply.send({{"ok", false}, {"error", e.what()}});
+            }
+          }),
+          limits) {}
+
+ControlServer::ControlServer(std::string path, DeferringHandler handler, Limits limits)
     : path_(std::move(path)), handler_(std::move(handler)), limits_(limits) {
   const sockaddr_un sa = unix_address(path_);
   fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -104,15 +139,17 @@ void ControlServer::serve_one() {
       ++refused_;
       answer = {{"ok", false}, {"error", "a request is a JSON object with a \"command\" string"}};
     } else {
+      ControlReply reply(c);
       try {
-        answer = handler_(request);
+        handler_(request, std::move(reply));
       } catch (const std::exception& e) {
-        answer = {{"ok", false}, {"error", e.what()}};
+        // The reply went with the call: it answers "dropped unanswered" unless it was sent.
+        spdlog::warn("control socket: a handler failed: {}", e.what());
       }
+      return;
     }
   }
-  write_all(c, answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-  close(c);
+  ControlReply(c).send(answer);
 }
 
 void ControlServer::serve_until(const std::atomic<bool>& stop) {

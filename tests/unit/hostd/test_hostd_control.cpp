@@ -107,6 +107,39 @@ TEST(ControlServer, AHandlerThatThrowsBecomesAnError) {
   EXPECT_EQ(answer["error"], "the image store is gone");
 }
 
+// A stop answers when the guest is down: the server keeps the reply and goes on serving others.
+TEST(ControlServer, AKeptReplyIsSentLaterWhileOtherClientsAreServed) {
+  TempDir dir;
+  const fs::path sock = dir.path / "c.sock";
+  std::vector<vitrine::ControlReply> kept;
+  ControlServer server(sock, ControlServer::DeferringHandler([&](const json& r, vitrine::ControlReply reply) {
+    if (r["command"] == "stop") kept.push_back(std::move(reply));
+    else reply.send({{"ok", true}, {"kept", kept.size()}});
+  }));
+  auto stop = std::async(std::launch::async, [&] { return control_request(sock, {{"command", "stop"}}, std::chrono::seconds(10)); });
+  while (kept.empty()) {
+    pollfd p{server.fd(), POLLIN, 0};
+    if (poll(&p, 1, 20) > 0) server.serve_one();
+  }
+  auto status = std::async(std::launch::async, [&] { return control_request(sock, {{"command", "status"}}, std::chrono::seconds(5)); });
+  serve_until(server, status);
+  EXPECT_EQ(status.get()["kept"], 1) << "answered while the stop's reply is still owed";
+  EXPECT_EQ(stop.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  kept.front().send({{"ok", true}, {"how", "acpi"}});
+  EXPECT_EQ(stop.get()["how"], "acpi");
+}
+
+TEST(ControlServer, AReplyDroppedUnsentStillAnswersTheClient) {
+  TempDir dir;
+  const fs::path sock = dir.path / "c.sock";
+  ControlServer server(sock, ControlServer::DeferringHandler([](const json&, vitrine::ControlReply) {}));
+  auto done = std::async(std::launch::async, [&] { return control_request(sock, {{"command", "stop"}}, std::chrono::seconds(5)); });
+  serve_until(server, done);
+  const json answer = done.get();
+  EXPECT_FALSE(answer["ok"].get<bool>());
+  EXPECT_NE(answer["error"].get<std::string>().find("unanswered"), std::string::npos);
+}
+
 TEST(ControlServer, ReplacesAStaleSocketAndTheClientSaysWhenNoneListens) {
   TempDir dir;
   const fs::path sock = dir.path / "c.sock";

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -24,9 +25,32 @@ inline constexpr std::chrono::milliseconds kControlReadTimeout{2000};
 // An answer can be long (hostd's events): far more than a request, but not without end.
 inline constexpr size_t kMaxControlAnswerBytes = 64 << 20;
 
+// The answer owed to one client. A handler that cannot answer at once (hostd's graceful stop,
+// which may take a minute) keeps it and sends later, while its loop goes on serving others and
+// its own events. Sent at most once; one dropped unsent answers {"ok":false,...}, so that no
+// client waits for its timeout on an answer nobody will give.
+class ControlReply {
+ public:
+  ControlReply() = default;
+  explicit ControlReply(int client_fd) : fd_(client_fd) {}
+  ControlReply(ControlReply&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  ControlReply& operator=(ControlReply&& other) noexcept;
+  ControlReply(const ControlReply&) = delete;
+  ControlReply& operator=(const ControlReply&) = delete;
+  ~ControlReply();
+
+  void send(const nlohmann::json& answer);
+  bool pending() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
 class ControlServer {
  public:
   using Handler = std::function<nlohmann::json(const nlohmann::json& request)>;
+  // Answers through `reply`, now or later.
+  using DeferringHandler = std::function<void(const nlohmann::json& request, ControlReply reply)>;
   struct Limits {
     size_t max_request_bytes = kMaxControlRequestBytes;
   };
@@ -34,12 +58,16 @@ class ControlServer {
   // Binds `path` (replacing a stale socket left by a killed server). Throws std::runtime_error.
   ControlServer(std::string path, Handler handler, Limits limits);
   ControlServer(std::string path, Handler handler) : ControlServer(std::move(path), std::move(handler), Limits{}) {}
+  ControlServer(std::string path, DeferringHandler handler, Limits limits);
+  ControlServer(std::string path, DeferringHandler handler)
+      : ControlServer(std::move(path), std::move(handler), Limits{}) {}
   ~ControlServer();
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;
 
   int fd() const { return fd_; }
-  // Accepts one waiting client, answers it and closes the connection. Never throws.
+  // Accepts one waiting client and reads its request; a Handler's answer is sent and the
+  // connection closed before this returns, a DeferringHandler's when it sends. Never throws.
   void serve_one();
   // Serves clients until `stop` is set (seen within `kStopPollMs`): for a server on a thread
   // of its own.
@@ -51,7 +79,7 @@ class ControlServer {
 
  private:
   std::string path_;
-  Handler handler_;
+  DeferringHandler handler_;
   Limits limits_;
   int fd_ = -1;
   std::atomic<uint64_t> requests_{0};
