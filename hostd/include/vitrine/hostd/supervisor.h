@@ -21,9 +21,6 @@
 #include "vitrine/hostd/hostd_metrics.h"
 #include "vitrine/hostd/restart_policy.h"
 
-struct _virConnect;
-struct _virDomain;
-
 namespace prometheus {
 class Registry;
 }
@@ -32,18 +29,22 @@ class UdevUsb;
 class UsbMetrics;
 class UsbPassthrough;
 class SysfsHostUsb;
-class SerialMetrics;
 struct UsbEvent;
 }  // namespace vitrine::passthrough
 
 namespace vitrine {
 class ControlServer;
-}
+class ControlReply;
+}  // namespace vitrine
 
 namespace vitrine::hostd {
 
+class GuestDomain;
+class LibvirtEventLoop;
+class LibvirtGuestDriver;
 class LibvirtGuestUsb;
 class NetmonProcess;
+class SerialPorts;
 struct NetmonLaunch;
 
 struct SupervisorOptions {
@@ -76,19 +77,21 @@ class Supervisor {
   // guest down gracefully and stops netmon. Throws std::runtime_error if it cannot start.
   void run(const std::atomic<bool>& stop);
 
-  // One control request ({"command":"status"|"events"|"stop"|"start"|"snapshot",...}).
-  nlohmann::json handle(const nlohmann::json& request);
-
-  // Called from libvirt's event loop, for the domain named `is_mine`.
-  bool is_mine(const char* domain) const;
-  void on_lifecycle_event(int event, int detail);
-  void on_guest_reboot();
-  // Every kEventTickMs: netmon alive, the guest running (or its restart due), statistics.
-  void tick();
+  // One control request ({"command":"status"|"events"|"stop"|"start"|"snapshot"|"reload"|
+  // "devices",...}), answered through `reply` now or, for a stop or a reload, once it is done.
+  void handle(const nlohmann::json& request, ControlReply reply);
 
  private:
-  struct DomainHandle;
+  struct PendingReload;
+  using Command = void (Supervisor::*)(const nlohmann::json& request, ControlReply& reply);
+  struct CommandEntry {
+    const char* name;
+    Command run;
+  };
+  static const std::vector<CommandEntry> kCommands;
 
+  // Every kEventTickMs: netmon alive, the guest running (or its restart due), statistics.
+  void tick();
   // netmon
   void ensure_tap();
   NetmonLaunch netmon_launch() const;
@@ -98,64 +101,52 @@ class Supervisor {
   void check_netmon();
   nlohmann::json netmon_counters() const;
   nlohmann::json send_policy(const PolicyBytes& policy);
-  // the guest
-  std::unique_ptr<DomainHandle> domain() const;
-  bool guest_active() const;
-  void start_guest(const std::string& why);
-  void ensure_guest();
-  void supervise_guest();
-  std::string stop_guest(const std::string& why);
-  void set_operator_stopped(bool stopped);
+  static nlohmann::json judge_reload_answer(const nlohmann::json& answer, const PolicyBytes& policy);
   // what operators and Prometheus see
   void refresh_stats();
-  nlohmann::json status();
-  nlohmann::json snapshot(const nlohmann::json& request);
-  void stop_netmon();
+  // the control commands
+  void command_status(const nlohmann::json& request, ControlReply& reply);
+  void command_events(const nlohmann::json& request, ControlReply& reply);
+  void command_stop(const nlohmann::json& request, ControlReply& reply);
+  void command_start(const nlohmann::json& request, ControlReply& reply);
+  void command_snapshot(const nlohmann::json& request, ControlReply& reply);
+  void command_reload(const nlohmann::json& request, ControlReply& reply);
+  void command_devices(const nlohmann::json& request, ControlReply& reply);
+  nlohmann::json snapshot_now(const std::string& action, const std::string& name, bool restart);
+  void poll_reload();
   // USB passthrough: the policy's usb rules over the host's devices, into the guest
   void start_usb();
   void record_usb(const passthrough::UsbEvent& e);
-  nlohmann::json usb_devices() const;
-  nlohmann::json reload_policy_and_usb_rules();
-  void start_serial();
-  void connect_serial();
+  void record(const std::string& event, nlohmann::json fields);
 
- public:
-  // A mediated serial port: hostd relays between a host device and the guest's COM port.
-  struct SerialWatch;
-  void on_usb_readable();  // from libvirt's event loop: the udev monitor has events
-  void on_serial_event(SerialWatch& w, bool device_side, int events);  // libvirt's VIR_EVENT_HANDLE_* bits
-
- private:
   std::string path(const std::string& suffix) const;
   std::string events_path(const std::string& suffix) const;
 
   Cabinet cabinet_;
   SupervisorOptions options_;
-  _virConnect* conn_ = nullptr;
   std::shared_ptr<SyslogForwarder> syslog_;  // before events_, which sends to it
   std::unique_ptr<HostdEventLog> events_;
+  std::unique_ptr<LibvirtEventLoop> loop_;
+  std::unique_ptr<LibvirtGuestDriver> driver_;
+  std::unique_ptr<GuestDomain> guest_;
   std::unique_ptr<ControlServer> control_;
   std::shared_ptr<HostdMetrics> metrics_;
   GuestStats stats_;
-  RestartPolicy restart_;
-  // Stops hostd made itself: libvirt's stop events for them are not the guest failing.
-  unsigned expected_stops_ = 0;
-  bool operator_stopped_ = false;
   std::unique_ptr<NetmonProcess> netmon_;
   pid_t netmon_pid_ = -1;  // the last one seen, for its exit event
   uint64_t netmon_restarts_ = 0;
-  uint64_t reboots_ = 0;
-  std::optional<std::chrono::steady_clock::time_point> last_reboot_;
   std::chrono::steady_clock::time_point next_stats_{};
   PolicyBytes policy_;  // in force: netmon's network rules and the USB rules are of these bytes
+  std::unique_ptr<PendingReload> reload_;
   std::shared_ptr<prometheus::Registry> usb_registry_;
   std::unique_ptr<passthrough::UsbMetrics> usb_metrics_;
   std::unique_ptr<passthrough::SysfsHostUsb> usb_host_;
   std::unique_ptr<LibvirtGuestUsb> usb_guest_;
   std::unique_ptr<passthrough::UdevUsb> udev_;
   std::unique_ptr<passthrough::UsbPassthrough> usb_;
-  std::unique_ptr<passthrough::SerialMetrics> serial_metrics_;
-  std::vector<std::unique_ptr<SerialWatch>> serial_;
+  std::unique_ptr<SerialPorts> serial_;
+  // What hostd watches on the loop, unwatched before what they call is gone.
+  int tick_timer_ = -1, control_watch_ = -1, udev_watch_ = -1;
 };
 
 }  // namespace vitrine::hostd
