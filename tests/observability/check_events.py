@@ -41,7 +41,7 @@ def events_in_code(root):
         add(name, events_cpp)
     for path in sorted((root / "hostd" / "src").glob("*.cpp")):
         text = path.read_text()
-        for name in re.findall(r'record\("([a-z0-9_]*[a-z0-9])"', text):
+        for name in re.findall(r'record_?\("([a-z0-9_]*[a-z0-9])"', text):
             add(name, path)
         # Snapshot events are "snapshot_" + the action, one of those the request is checked against.
         if 'record("snapshot_" + action' in text:
