@@ -113,7 +113,8 @@ int syslog_severity(std::string_view event) {
   if (event == "crash_loop") return 2;
   // 3 error: something meant to run did not.
   if (event == "policy_refused" || event == "policy_reload_refused" || event == "guest_crashed" ||
-      event == "guest_start_failed" || event == "netmon_exited" || event == "usb_attach_failed")
+      event == "guest_start_failed" || event == "netmon_exited" || event == "netmon_lock_lost" ||
+      event == "usb_attach_failed")
     return 3;
   // 4 warning: traffic, frames, bytes or devices refused, or passed by a rule that alerts.
   if (event == "flow_denied" || event == "flow_alert" || event == "flow_would_deny" ||

@@ -80,16 +80,23 @@ bool NetmonProcess::adopt() {
     return false;  // nothing answers there
   }
   if (!answer.value("ok", false) || peer <= 0) return false;
-  // The one that answers must be the one that relays: it holds the cabinet's lock.
+  // The one that answers must be the one that relays: it holds the cabinet's lock. One that
+  // answers without holding it (the lock file was replaced under it) relays all the same: it
+  // is stopped, or the netmon started next would share its tap.
   if (ProcessLock::holder(launch_.lock_path) != peer) {
-    spdlog::warn("pid {} answers on {} but does not hold {}: not adopted", peer, launch_.control_path,
-                 launch_.lock_path);
+    spdlog::error("netmon (pid {}) answers on {} but does not hold {} (the file was replaced?): stopping it",
+                  peer, launch_.control_path, launch_.lock_path);
+    const int handle = open_process_handle(peer);
+    stop_pid(peer, handle, false);
+    if (handle >= 0) close(handle);
     return false;
   }
   take(peer, false);
   ready_ = std::move(answer);
   return true;
 }
+
+bool NetmonProcess::holds_lock() const { return pid_ > 0 && ProcessLock::holder(launch_.lock_path) == pid_; }
 
 bool NetmonProcess::alive() {
   if (pid_ <= 0) return false;

@@ -153,7 +153,15 @@ void Supervisor::ensure_netmon() {
 }
 
 void Supervisor::check_netmon() {
-  if (netmon_alive()) return;
+  if (netmon_alive()) {
+    if (netmon_->holds_lock()) return;
+    // The lock file was replaced under it: a netmon started now would not see it relaying.
+    // Started again, it holds the lock on the file there is.
+    spdlog::error("netmon (pid {}) no longer holds {}: restarting it", netmon_pid_, path(".netmon.lock"));
+    record("netmon_lock_lost", {{"pid", netmon_pid_}, {"lock", path(".netmon.lock")}});
+    netmon_->stop();
+    netmon_alive();  // records its exit
+  }
   try {
     ensure_netmon();
     ++netmon_restarts_;

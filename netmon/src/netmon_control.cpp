@@ -1,6 +1,7 @@
 #include "vitrine/netmon/netmon_control.h"
 
 #include <prometheus/registry.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -17,7 +18,10 @@ constexpr size_t kMaxReloadRequestBytes = 2 * kMaxPolicyBytes + kMaxControlReque
 NetmonControl::NetmonControl(const std::string& path, PolicyReloader& reloader,
                              std::shared_ptr<prometheus::Registry> registry)
     : reloader_(reloader), registry_(std::move(registry)),
-      server_(path, [this](const nlohmann::json& r) { return handle(r); },
+      server_(path,
+              ControlServer::DeferringHandler([this](const nlohmann::json& r, ControlReply reply) {
+                handle(r, std::move(reply));
+              }),
               ControlServer::Limits{kMaxReloadRequestBytes}) {}
 
 NetmonControl::~NetmonControl() {
@@ -30,7 +34,7 @@ void NetmonControl::start() {
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, &old);
-  thread_ = std::thread([this] { server_.serve_until(stop_); });
+  thread_ = std::thread([this] { serve(); });
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
@@ -39,32 +43,58 @@ nlohmann::json NetmonControl::policy_json() const {
   return {{"name", p.name}, {"source", p.source}, {"sha256", p.sha256}};
 }
 
-nlohmann::json NetmonControl::reload(const nlohmann::json& request) {
-  if (!request.contains("policy_text") || !request["policy_text"].is_string())
-    return {{"ok", false}, {"error", "reload needs \"policy_text\": the policy's bytes, as a string"}};
-  std::string text = request["policy_text"].get<std::string>();
-  if (text.size() > kMaxPolicyBytes)
-    return {{"ok", false}, {"error", "a policy of " + std::to_string(text.size()) + " bytes: at most " +
-                                         std::to_string(kMaxPolicyBytes) + " are read"}};
-  std::string source = request.value("source", "control socket");
-  auto answer = reloader_.request(std::move(text), std::move(source));
-  if (answer.wait_for(kReloadAnswerTimeout) != std::future_status::ready)
-    return {{"ok", false}, {"error", "the policy did not load within " + std::to_string(kReloadAnswerTimeout.count()) +
-                                         " s; it is put in force, or refused, when it does"}};
-  const ReloadOutcome r = answer.get();
-  if (!r.ok) return {{"ok", false}, {"error", r.error}, {"line", r.line}, {"column", r.column}};
-  return {{"ok", true}, {"policy", r.policy_name}, {"policy_sha256", r.sha256},
-          {"flows_rejudged", r.flows_rejudged}, {"flows_cut", r.flows_cut}};
+void NetmonControl::serve() {
+  while (!stop_.load()) {
+    pollfd p{server_.fd(), POLLIN, 0};
+    if (poll(&p, 1, ControlServer::kStopPollMs) > 0) server_.serve_one();
+    answer_reloads();
+  }
 }
 
-nlohmann::json NetmonControl::handle(const nlohmann::json& request) {
+void NetmonControl::reload(const nlohmann::json& request, ControlReply reply) {
+  if (!request.contains("policy_text") || !request["policy_text"].is_string())
+    return reply.send({{"ok", false}, {"error", "reload needs \"policy_text\": the policy's bytes, as a string"}});
+  std::string text = request["policy_text"].get<std::string>();
+  if (text.size() > kMaxPolicyBytes)
+    return reply.send({{"ok", false}, {"error", "a policy of " + std::to_string(text.size()) + " bytes: at most " +
+                                                    std::to_string(kMaxPolicyBytes) + " are read"}});
+  if (pending_.size() >= kMaxPendingReloads)
+    return reply.send({{"ok", false}, {"error", std::to_string(kMaxPendingReloads) +
+                                                    " reloads wait for their policy already: ask again later"}});
+  std::string source = request.value("source", "control socket");
+  pending_.push_back({reloader_.request(std::move(text), std::move(source)),
+                      std::chrono::steady_clock::now() + kReloadAnswerTimeout, std::move(reply)});
+  answer_reloads();  // a small policy loads at once: answered without waiting for the next round
+}
+
+void NetmonControl::answer_reloads() {
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (it->outcome.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+      const ReloadOutcome r = it->outcome.get();
+      if (!r.ok) it->reply.send({{"ok", false}, {"error", r.error}, {"line", r.line}, {"column", r.column}});
+      else
+        it->reply.send({{"ok", true}, {"policy", r.policy_name}, {"policy_sha256", r.sha256},
+                        {"flows_rejudged", r.flows_rejudged}, {"flows_cut", r.flows_cut}});
+    } else if (std::chrono::steady_clock::now() >= it->deadline) {
+      it->reply.send({{"ok", false}, {"error", "the policy did not load within " + std::to_string(kReloadAnswerTimeout.count()) +
+                                                   " s; it is put in force, or refused, when it does"}});
+    } else {
+      ++it;
+      continue;
+    }
+    it = pending_.erase(it);
+  }
+}
+
+void NetmonControl::handle(const nlohmann::json& request, ControlReply reply) {
   const std::string command = request["command"].get<std::string>();
-  if (command == "ready") return {{"ok", true}, {"ready", true}, {"pid", getpid()}, {"policy", policy_json()}};
+  if (command == "ready")
+    return reply.send({{"ok", true}, {"ready", true}, {"pid", getpid()}, {"policy", policy_json()}});
   if (command == "status")
-    return {{"ok", true}, {"ready", true}, {"pid", getpid()}, {"policy", policy_json()},
-            {"counters", traffic_counters(*registry_)}};
-  if (command == "reload") return reload(request);
-  return {{"ok", false}, {"error", "unknown command " + command + " (ready, status, reload)"}};
+    return reply.send({{"ok", true}, {"ready", true}, {"pid", getpid()}, {"policy", policy_json()},
+                       {"counters", traffic_counters(*registry_)}});
+  if (command == "reload") return reload(request, std::move(reply));
+  reply.send({{"ok", false}, {"error", "unknown command " + command + " (ready, status, reload)"}});
 }
 
 }  // namespace vitrine::netmon

@@ -68,6 +68,7 @@ EVENTS = {
                        ["pid", "policy", "policy_sha256"]),
     "netmon_adopted": ("hostd", {"pid": COUNT, "policy_sha256": SHA256}, ["pid", "policy_sha256"]),
     "netmon_exited": ("hostd", {"pid": {"type": "integer"}, "status": NONEMPTY}, ["pid", "status"]),
+    "netmon_lock_lost": ("hostd", {"pid": COUNT, "lock": NONEMPTY}, ["pid", "lock"]),
     "guest_started": ("hostd", {"reason": NONEMPTY}, ["reason"]),
     "guest_start_failed": ("hostd", {"reason": NONEMPTY, "error": STR}, ["reason", "error"]),
     "guest_adopted": ("hostd", {}, []),

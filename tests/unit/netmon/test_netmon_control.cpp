@@ -118,6 +118,25 @@ TEST_F(NetmonControlTest, TheSocketAnswersReadyStatusAndReloadAndRefusesTheRest)
   EXPECT_FALSE(a[4]["ok"].get<bool>());
 }
 
+// A hostd restarted while a reload waits for the relay must find netmon ready: one that did not
+// answer would be stopped as hung.
+TEST_F(NetmonControlTest, ReadyIsAnsweredWhileAReloadWaitsForItsPolicy) {
+  const std::string sock = (dir_.path / "netmon-control").string();
+  netmon::NetmonControl control(sock, *reloader_, metrics_.registry());
+  control.start();
+  auto reload = std::async(std::launch::async, [&] {
+    return control_request(sock, {{"command", "reload"}, {"policy_text", kAllowDns}}, std::chrono::seconds(20));
+  });
+  // No relay round runs yet: the reload cannot be taken, and waits.
+  const json ready = control_request(sock, {{"command", "ready"}}, std::chrono::seconds(2));
+  EXPECT_TRUE(ready.value("ready", false)) << ready.dump();
+  EXPECT_EQ(ready["policy"]["sha256"], "0000") << "the old policy is in force until the new one is taken";
+  EXPECT_EQ(reload.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  const json answer = pump(reload);
+  EXPECT_TRUE(answer["ok"].get<bool>()) << answer.dump();
+  EXPECT_EQ(answer["policy_sha256"], sha256_hex(kAllowDns));
+}
+
 TEST(TrafficCounters, SumsPacketsBytesAndFlowsByVerdict) {
   prometheus::Registry registry;
   auto& packets = prometheus::BuildCounter().Name("vitrine_netmon_packets_total").Register(registry);

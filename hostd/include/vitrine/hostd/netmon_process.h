@@ -41,7 +41,8 @@ class NetmonProcess {
   NetmonProcess(const NetmonProcess&) = delete;
   NetmonProcess& operator=(const NetmonProcess&) = delete;
 
-  // A netmon that answers `ready` on the control socket becomes this one. Its answer is kept.
+  // A netmon that answers `ready` on the control socket and holds the lock becomes this one
+  // (its answer is kept); one that answers without holding the lock is stopped.
   bool adopt();
   // Makes sure no netmon holds the cabinet's lock (stopping one that does but did not answer),
   // starts one and waits for its `ready`. Throws std::runtime_error saying why it could not.
@@ -49,6 +50,9 @@ class NetmonProcess {
   // Whether it runs. When it has just been seen to end, `exit_status` says how.
   bool alive();
   const std::string& exit_status() const { return exit_status_; }
+  // Whether it holds the cabinet's lock on the file at the lock's path: not when the file was
+  // replaced under it (then the lock no longer keeps a second netmon off the tap).
+  bool holds_lock() const;
   // SIGTERM, then SIGKILL after kNetmonStopGrace; returns once it is gone.
   void stop();
 

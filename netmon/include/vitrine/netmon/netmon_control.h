@@ -7,6 +7,9 @@
 //   {"command":"reload","policy_text":"...","source":"/etc/vitrine/ward3.yaml"}
 //                         -> {"ok":true,"policy":NAME,"policy_sha256":HEX,"flows_rejudged":N,"flows_cut":N}
 //                         or {"ok":false,"error":"file:line:column: what","line":L,"column":C}
+// A reload's answer waits for the policy to load, on the same thread, while `ready` and `status`
+// go on being answered: a hostd that restarts during a slow reload finds netmon ready, not
+// silent (it would stop a netmon that does not answer).
 // The thread starts serving only once netmon is ready (rings open, the policy loaded, signals
 // handled): a `ready` sent before then waits in the socket's backlog and is answered then.
 #pragma once
@@ -16,6 +19,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -33,6 +37,9 @@ namespace vitrine::netmon {
 inline constexpr size_t kMaxPolicyBytes = 4 << 20;
 // netmon loads a policy in milliseconds, a huge one on a loaded host within seconds.
 inline constexpr std::chrono::seconds kReloadAnswerTimeout{15};
+// Reloads waiting for their answer at once. hostd sends one at a time; more are refused, each
+// holding a policy's text.
+inline constexpr size_t kMaxPendingReloads = 4;
 
 class NetmonControl {
  public:
@@ -44,15 +51,25 @@ class NetmonControl {
   NetmonControl& operator=(const NetmonControl&) = delete;
 
   void start();
-  nlohmann::json handle(const nlohmann::json& request);  // what the thread calls, per request
+  // What the thread calls, per request: answered now, or (a reload) once the policy loaded.
+  void handle(const nlohmann::json& request, ControlReply reply);
+  // The thread's loop, until the destructor: requests, and the answers of pending reloads.
+  void serve();
 
  private:
+  struct PendingReload {
+    std::future<ReloadOutcome> outcome;
+    std::chrono::steady_clock::time_point deadline;
+    ControlReply reply;
+  };
   nlohmann::json policy_json() const;
-  nlohmann::json reload(const nlohmann::json& request);
+  void reload(const nlohmann::json& request, ControlReply reply);
+  void answer_reloads();
 
   PolicyReloader& reloader_;
   std::shared_ptr<prometheus::Registry> registry_;
   ControlServer server_;
+  std::vector<PendingReload> pending_;  // the thread's own
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
