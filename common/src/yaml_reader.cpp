@@ -42,10 +42,18 @@ void YamlReader::fail(const YAML::Node& at, const std::string& path, const std::
                     path.empty() ? what : path + ": " + what);
 }
 
+void YamlReader::count_value(const YAML::Node& at, const std::string& path) const {
+  if (++values_read_ > kMaxConfigValues)
+    fail(at, path, "more than " + std::to_string(kMaxConfigValues) +
+                       " values, aliases expanded: no configuration written by a person is that large "
+                       "(aliases nested into each other multiply)");
+}
+
 void YamlReader::map(const YAML::Node& node, const std::string& path,
                      const std::map<std::string, Field>& fields) const {
   if (!node.IsMap()) fail(node, path, "expected a mapping");
   for (const auto& kv : node) {
+    count_value(kv.first, path);
     const auto key = kv.first.as<std::string>();
     const auto it = fields.find(key);
     if (it == fields.end()) {
@@ -59,6 +67,7 @@ void YamlReader::map(const YAML::Node& node, const std::string& path,
 
 std::string YamlReader::scalar(const YAML::Node& n, const std::string& path) const {
   if (!n.IsScalar()) fail(n, path, "expected a single value");
+  count_value(n, path);
   return n.Scalar();
 }
 
@@ -83,7 +92,10 @@ bool YamlReader::boolean(const YAML::Node& n, const std::string& path) const {
 
 void YamlReader::list(const YAML::Node& n, const std::string& path, const Field& item) const {
   if (!n.IsSequence()) fail(n, path, "expected a list");
-  for (size_t i = 0; i < n.size(); ++i) item(n[i], path + "[" + std::to_string(i) + "]");
+  for (size_t i = 0; i < n.size(); ++i) {
+    count_value(n[i], path);
+    item(n[i], path + "[" + std::to_string(i) + "]");
+  }
 }
 
 }  // namespace vitrine

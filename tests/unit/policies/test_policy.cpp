@@ -184,6 +184,26 @@ sets:                       # after the rules that use them: order does not matt
   EXPECT_NE(error_of(header + "sets: [a, b]\n").find("expected a mapping of set names"), std::string::npos);
 }
 
+// A few KB of aliases naming one anchored list of peers in every rule: refused where the
+// bound is hit, before the reading spends minutes and gigabytes on it.
+TEST(PolicyLoad, AliasesThatMultiplyBeyondTheBoundAreRefused) {
+  std::string peers = "[";
+  for (int i = 0; i < 1000; ++i) peers += (i ? ", 10.1." : "10.1.") + std::to_string(i / 250) + "." + std::to_string(i % 250);
+  peers += "]";
+  auto policy = [&](int rules) {
+    std::string text = std::string(kHeader) + "rules:\n";
+    for (int i = 0; i < rules; ++i)
+      text += "  - name: r" + std::to_string(i) + "\n    direction: egress\n    peers: " +
+              (i == 0 ? "&all " + peers : std::string("*all")) + "\n    action: allow\n";
+    return text;
+  };
+  EXPECT_EQ(error_of(policy(20)), "no error") << "aliases within the bound are read";
+  const std::string error = error_of(policy(1000));  // a million peers from 40 KB
+  EXPECT_NE(error.find("more than " + std::to_string(vitrine::kMaxConfigValues) + " values, aliases expanded"),
+            std::string::npos) << error;
+  EXPECT_EQ(error.rfind("0:0", 0), std::string::npos) << "the position where the bound was hit: " << error;
+}
+
 TEST(PolicyLint, WarnsOfRulesAnEarlierRuleShadows) {
   const Policy p = load(R"(sets:
   pharmacy: [10.20.0.0/24]
