@@ -356,7 +356,7 @@ void Engine::account(Flow& flow) {
   metrics_.flow(classifier_.app_name(flow.classification.protocol), flow.verdict);
 }
 
-void Engine::end_flow(Flow& flow) {
+void Engine::end_flow(Flow& flow, bool remember_cut) {
   if (flow.answered && flow.verdict == Verdict::Allow) ++lane_generation_;
   if (flow.held) release_held(flow, false);
   classifier_.give_up(flow.classification);
@@ -364,7 +364,7 @@ void Engine::end_flow(Flow& flow) {
     flow.accounted = true;
     metrics_.flow(classifier_.app_name(flow.classification.protocol), flow.verdict);
   }
-  if (flow.verdict == Verdict::Deny) {
+  if (flow.verdict == Verdict::Deny && remember_cut) {
     // Cut after it began: a segment that continues it must not open a fresh flow.
     DeniedFlow cut;
     cut.first_us = flow.last_us;
@@ -429,6 +429,18 @@ Engine::ReloadResult Engine::replace_policy(std::shared_ptr<const policy::Policy
   // Flows denied at their first packet were denied by the old policy: the new one judges
   // their next packet afresh.
   denied_.drain([this](const DeniedFlow& d) { end_denied(d); });
+  // A cut UDP or ICMP flow has no connection the cut ended (a TCP one was reset at both ends,
+  // and starts again with a handshake): under the new policy its next packet is judged afresh,
+  // or a reload undone would leave the cabinet's syslog or NTP cut for the cut's lifetime.
+  std::vector<Flow*> cut_datagrams;
+  table_.for_each([&](Flow& flow) {
+    if (flow.verdict == Verdict::Deny && flow.ip_protocol != IPPROTO_TCP) cut_datagrams.push_back(&flow);
+  });
+  for (Flow* flow : cut_datagrams) {
+    end_flow(*flow, false);
+    table_.remove(*flow);
+  }
+  cut_.forget_if([](const FlowKey& key) { return key.ip_protocol != IPPROTO_TCP; });
   ReloadResult result;
   table_.for_each([&](Flow& flow) {
     if (flow.verdict != Verdict::Allow) return;

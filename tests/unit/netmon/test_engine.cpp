@@ -255,6 +255,26 @@ TEST_F(EngineTest, AReloadedPolicyCutsTheAllowedFlowsItDenies) {
   EXPECT_EQ(sink_.to(Side::Uplink).size(), uplink_before + 1) << "the flow it still allows goes on";
 }
 
+// A reload that cut the cabinet's syslog, undone: its datagrams pass again at once, not after
+// the cut's ten minutes. (A cut TCP flow was reset at both ends and starts with a handshake.)
+TEST_F(EngineTest, AReloadUndoneLetsTheDatagramsItCutPassAgain) {
+  const std::string allow = "rules:\n  - {name: syslog, direction: egress, transport: udp, ports: [514], action: allow}\n";
+  const std::string deny = "rules:\n  - {name: no-syslog, direction: egress, transport: udp, ports: [514], action: deny}\n";
+  auto policy = [&](const std::string& rules) {
+    return std::make_shared<const policy::Policy>(
+        policy::load_policy_text(std::string(kPolicyHeader) + rules, "p.yaml", classifier_));
+  };
+  start(allow);
+  from_guest(guest_udp(40000, 514, Bytes{'a'}));
+  ASSERT_EQ(sink_.to(Side::Uplink).size(), 1u);
+  EXPECT_EQ(engine_->replace_policy(policy(deny), now_us_).cut, 1u);
+  from_guest(guest_udp(40000, 514, Bytes{'b'}));
+  EXPECT_EQ(sink_.to(Side::Uplink).size(), 1u) << "cut by the reload";
+  engine_->replace_policy(policy(allow), now_us_);
+  from_guest(guest_udp(40000, 514, Bytes{'c'}));
+  EXPECT_EQ(sink_.to(Side::Uplink).size(), 2u) << "judged afresh under the policy in force again";
+}
+
 TEST_F(EngineTest, Layer2PoliceDropsSpoofsFromTheGuest) {
   start(kRules);
   const MacAddr other_mac = mac("52:54:00:99:99:99");

@@ -43,6 +43,11 @@ class DenyCache {
   DeniedFlow& insert(const FlowKey& key, DeniedFlow flow, const OnEnd& on_end);
   // Forgets an entry without ending it (a new connection on its ports is judged afresh).
   void erase(const FlowKey& key) { entries_.erase(key); }
+  // Forgets, without ending them, the entries whose key `pred` names.
+  template <typename Pred>
+  void forget_if(Pred pred) {
+    std::erase_if(entries_, [&pred](const auto& entry) { return pred(entry.first); });
+  }
   // Ends every entry older than its lifetime.
   void expire(uint64_t now_us, const OnEnd& on_end);
   // Ends every entry.

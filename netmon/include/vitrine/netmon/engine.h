@@ -183,7 +183,8 @@ class Engine {
   void note_forwarded(Flow& flow, uint8_t endpoint, SeqSpan tcp);
   void drop(const Frame& f) { metrics_.packet(f.from, false, f.len); }
   void account(Flow& flow);
-  void end_flow(Flow& flow);
+  // `remember_cut`: a denied flow is remembered as cut, so that what continues it is dropped.
+  void end_flow(Flow& flow, bool remember_cut = true);
   void remove_flow(Flow& flow);
   TimeoutClass timeout_class_of(const Flow& flow) const;
 
