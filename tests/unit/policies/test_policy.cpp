@@ -10,6 +10,7 @@
 #include "vitrine/policy/evaluate.h"
 #include "vitrine/policy/explain.h"
 #include "vitrine/policy/lint.h"
+#include "vitrine/common/yaml_reader.h"
 #include "vitrine/policy/load.h"
 
 using namespace vitrine;

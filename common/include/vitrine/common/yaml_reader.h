@@ -3,29 +3,25 @@
 // misspelt field in a security configuration must never be silently ignored.
 #pragma once
 
+// The data path (engine, classifier, inspectors, packet ports) never parses YAML: what it
+// needs of a policy is compiled before it sees a frame (docs/DESIGN.md). Its sources are built
+// with VITRINE_DATA_PATH, so that an include chain that brings YAML there fails the build.
+#ifdef VITRINE_DATA_PATH
+#error "YAML on the data path: include vitrine/policy/catalog.h or vitrine/common/config_error.h instead"
+#endif
+
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
-namespace vitrine {
+#include "vitrine/common/config_error.h"
 
-class ConfigError : public std::runtime_error {
- public:
-  ConfigError(std::string source, int line, int column, const std::string& what);
-  const std::string& source() const { return source_; }
-  int line() const { return line_; }      // 1-based; 0 when the error has no position
-  int column() const { return column_; }  // 1-based
- private:
-  std::string source_;
-  int line_;
-  int column_;
-};
+namespace vitrine {
 
 // A file a person writes holds thousands of values, not hundreds of thousands. YAML's aliases
 // (&a ... *a) let a few hundred bytes name millions of them (YAML's "billion laughs"): a 322 KB

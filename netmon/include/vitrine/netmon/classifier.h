@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "vitrine/policy/catalog.h"
 #include "vitrine/policy/evaluate.h"
-#include "vitrine/policy/load.h"
 
 struct ndpi_detection_module_struct;
 struct ndpi_flow_struct;

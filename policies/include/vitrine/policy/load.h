@@ -2,33 +2,13 @@
 // unknown key is a mistake: a misspelt field in a security policy must never be ignored.
 #pragma once
 
-#include <optional>
-#include <stdexcept>
 #include <string>
-#include <vector>
-#include <string_view>
 
-#include "vitrine/common/yaml_reader.h"
+#include "vitrine/common/config_error.h"
+#include "vitrine/policy/catalog.h"
 #include "vitrine/policy/policy.h"
 
 namespace vitrine::policy {
-
-// The seam to the protocol classifier: the loader checks protocol names against it, so that
-// a name the classifier does not know is refused at load time, not silently never matched.
-class ProtocolCatalog {
- public:
-  virtual ~ProtocolCatalog() = default;
-  virtual std::optional<uint16_t> protocol_id(std::string_view name) const = 0;
-  // Every name it knows: for suggesting the one an author probably meant.
-  virtual std::vector<std::string> protocol_names() const = 0;
-  // nDPI's flow risks by name ("SMB Insecure Version"): the bit in the flow's risk bitmap.
-  virtual std::optional<uint8_t> risk_bit(std::string_view name) const = 0;
-  virtual std::vector<std::string> risk_names() const = 0;
-  // Whether netmon reports this attribute at all (the classifier or an inspector of this
-  // build does): a condition on one it does not report is valid but never holds yet, and
-  // `vitrine policy check` says so.
-  virtual bool reports(Attr a) const = 0;
-};
 
 // A policy that does not load: file, line and column are in what() and in its fields.
 using PolicyError = ConfigError;
