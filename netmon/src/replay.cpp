@@ -73,68 +73,77 @@ std::optional<LinkType> link_type_of(int dlt) {
   }
 }
 
-}  // namespace
+using PcapHandle = std::unique_ptr<pcap_t, void (*)(pcap_t*)>;
 
-namespace {
-
-ReplayResult replay(const std::string& pcap_path, std::shared_ptr<const policy::Policy> policy,
-                    const NdpiClassifier& classifier, EventSink& events, NetmonMetrics& metrics,
-                    const FlowRecordSink& on_flow, const ReplayRecords& records, EngineOptions options) {
+PcapHandle open_capture(const std::string& pcap_path, LinkType& link) {
   char err[PCAP_ERRBUF_SIZE] = {};
-  pcap_t* pcap =
-      pcap_open_offline_with_tstamp_precision(pcap_path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, err);
-  if (pcap == nullptr) throw std::runtime_error(pcap_path + ": " + err);
-  std::unique_ptr<pcap_t, void (*)(pcap_t*)> closer(pcap, pcap_close);
-  const auto link = link_type_of(pcap_datalink(pcap));
-  if (!link)
-    throw std::runtime_error(pcap_path + ": unsupported link type " +
-                             std::to_string(pcap_datalink(pcap)));
+  PcapHandle pcap(pcap_open_offline_with_tstamp_precision(pcap_path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, err),
+                  pcap_close);
+  if (!pcap) throw std::runtime_error(pcap_path + ": " + err);
+  const auto known = link_type_of(pcap_datalink(pcap.get()));
+  if (!known) throw std::runtime_error(pcap_path + ": unsupported link type " + std::to_string(pcap_datalink(pcap.get())));
+  link = *known;
+  return pcap;
+}
 
-  ReplaySink sink(records.forwarded_pcap);
-  Engine engine(std::move(policy), classifier, sink, events, metrics, *link, options);
-  std::unique_ptr<JsonLinesWriter> inspected;
-  if (!records.inspected_path.empty()) {
-    inspected = std::make_unique<JsonLinesWriter>(records.inspected_path, JsonLinesWriter::Mode::Replace);
-    engine.set_stream_hook([&](const Flow& f, uint8_t endpoint, uint64_t offset, const uint8_t* data, size_t len) {
-      inspected->write({{"l4", l4_name(f.ip_protocol)},
-                        {"src", f.initiator_ip().str()},
-                        {"sport", f.initiator_port()},
-                        {"dst", f.responder_ip().str()},
-                        {"dport", f.responder_port()},
-                        {"endpoint", endpoint},
-                        {"offset", offset},
-                        {"hex", hex(data, len)}});
+// Each byte the inspectors are handed, as JSON lines (--inspected).
+std::unique_ptr<JsonLinesWriter> record_inspected(Engine& engine, const std::string& path) {
+  if (path.empty()) return nullptr;
+  auto out = std::make_unique<JsonLinesWriter>(path, JsonLinesWriter::Mode::Replace);
+  engine.set_stream_hook([w = out.get()](const Flow& f, uint8_t endpoint, uint64_t offset, const uint8_t* data, size_t len) {
+    w->write({{"l4", l4_name(f.ip_protocol)},
+              {"src", f.initiator_ip().str()},
+              {"sport", f.initiator_port()},
+              {"dst", f.responder_ip().str()},
+              {"dport", f.responder_port()},
+              {"endpoint", endpoint},
+              {"offset", offset},
+              {"hex", hex(data, len)}});
+  });
+  return out;
+}
+
+// One JSON record a flow, at its end, with the messages judged in it (--flows).
+class FlowRecorder {
+ public:
+  // A long-lived flow's list of messages is cut short.
+  static constexpr size_t kMaxMessagesPerRecord = 100;
+
+  FlowRecorder(const NdpiClassifier& classifier, const FlowRecordSink& on_flow, uint64_t& flows)
+      : classifier_(classifier), on_flow_(on_flow), flows_(flows) {}
+
+  void attach(Engine& engine) {
+    if (on_flow_) engine.set_message_hook([this](const Flow& f, const InspectedMessage& m) { on_message(f, m); });
+    engine.set_flow_end_hook([this](const Flow& f) {
+      ++flows_;
+      if (on_flow_) on_flow_(record_of(f));
     });
   }
-  ReplayResult result;
-  // A flow's messages, as judged, for its record (each already as JSON text); a long-lived
-  // flow's list is cut short.
-  constexpr size_t kMaxMessagesPerRecord = 100;
+
+ private:
   struct Messages {
-    std::string list;
+    std::string list;  // each already as JSON text
     size_t listed = 0;
     uint64_t omitted = 0;
   };
-  std::unordered_map<const Flow*, Messages> messages;
-  if (on_flow)
-    engine.set_message_hook([&](const Flow& f, const InspectedMessage& m) {
-      Messages& record = messages[&f];
-      if (record.listed >= kMaxMessagesPerRecord) {
-        ++record.omitted;
-        return;
-      }
-      const bool guest_sent = m.from_initiator == (f.direction == policy::Direction::Egress);
-      JsonLine message;
-      message.field("direction", guest_sent ? "egress" : "ingress")
-          .field("type", m.type)
-          .field("judged", m.from_initiator && m.judge)
-          .field("verdict", to_string(f.verdict));
-      if (!m.signature.empty()) message.field("signature", m.signature);
-      record.list += (record.listed++ ? "," : "") + message.str();
-    });
-  engine.set_flow_end_hook([&](const Flow& f) {
-    ++result.flows;
-    if (!on_flow) return;
+
+  void on_message(const Flow& f, const InspectedMessage& m) {
+    Messages& record = messages_[&f];
+    if (record.listed >= kMaxMessagesPerRecord) {
+      ++record.omitted;
+      return;
+    }
+    const bool guest_sent = m.from_initiator == (f.direction == policy::Direction::Egress);
+    JsonLine message;
+    message.field("direction", guest_sent ? "egress" : "ingress")
+        .field("type", m.type)
+        .field("judged", m.from_initiator && m.judge)
+        .field("verdict", to_string(f.verdict));
+    if (!m.signature.empty()) message.field("signature", m.signature);
+    record.list += (record.listed++ ? "," : "") + message.str();
+  }
+
+  std::string record_of(const Flow& f) {
     const auto& c = f.classification;
     JsonLine record;
     record.field("l4", l4_name(f.ip_protocol))
@@ -143,7 +152,7 @@ ReplayResult replay(const std::string& pcap_path, std::shared_ptr<const policy::
         .field("dst", f.responder_ip().str())
         .field("dport", uint64_t{f.responder_port()})
         .field("direction", policy::to_string(f.direction))
-        .field("protocol", classifier.label(c.protocol))
+        .field("protocol", classifier_.label(c.protocol))
         .field("confidence", c.by_inspection                                   ? "dpi"
                              : (c.protocol.app != 0 || c.protocol.master != 0) ? "guess"
                                                                                : "none")
@@ -159,19 +168,37 @@ ReplayResult replay(const std::string& pcap_path, std::shared_ptr<const policy::
       for (const auto& [name, value] : attributes) object.field(name, value);
       record.raw("attributes", object.str());
     }
-    if (const auto it = messages.find(&f); it != messages.end()) {
+    if (const auto it = messages_.find(&f); it != messages_.end()) {
       record.raw("messages", "[" + it->second.list + "]");
       if (it->second.omitted > 0) record.field("messages_omitted", it->second.omitted);
-      messages.erase(it);
+      messages_.erase(it);
     }
-    on_flow(record.str());
-  });
+    return record.str();
+  }
+
+  const NdpiClassifier& classifier_;
+  const FlowRecordSink& on_flow_;
+  uint64_t& flows_;
+  std::unordered_map<const Flow*, Messages> messages_;
+};
+
+ReplayResult replay(const std::string& pcap_path, std::shared_ptr<const policy::Policy> policy,
+                    const NdpiClassifier& classifier, EventSink& events, NetmonMetrics& metrics,
+                    const FlowRecordSink& on_flow, const ReplayRecords& records, EngineOptions options) {
+  LinkType link{};
+  const PcapHandle pcap = open_capture(pcap_path, link);
+  ReplaySink sink(records.forwarded_pcap);
+  Engine engine(std::move(policy), classifier, sink, events, metrics, link, options);
+  const auto inspected = record_inspected(engine, records.inspected_path);
+  ReplayResult result;
+  FlowRecorder recorder(classifier, on_flow, result.flows);
+  recorder.attach(engine);
 
   const auto started = std::chrono::steady_clock::now();
   pcap_pkthdr* header = nullptr;
   const u_char* data = nullptr;
   int rc = 0;
-  while ((rc = pcap_next_ex(pcap, &header, &data)) == 1) {
+  while ((rc = pcap_next_ex(pcap.get(), &header, &data)) == 1) {
     const uint64_t us = uint64_t(header->ts.tv_sec) * 1000000 + uint64_t(header->ts.tv_usec);
     sink.now_us = us;
     engine.on_tick(us);
@@ -179,12 +206,11 @@ ReplayResult replay(const std::string& pcap_path, std::shared_ptr<const policy::
     ++result.packets;
   }
   // A capture cut off mid-record still yields what came before; the error is reported.
-  const std::string read_error = rc == PCAP_ERROR ? pcap_geterr(pcap) : "";
+  const std::string read_error = rc == PCAP_ERROR ? pcap_geterr(pcap.get()) : "";
   engine.finish();
   metrics.publish();
   result.checksum_drops = engine.checksum_drops();
-  result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!read_error.empty())
     throw std::runtime_error(pcap_path + ": read error after " + std::to_string(result.packets) +
                              " packets: " + read_error);
