@@ -141,6 +141,47 @@ SerialPort parse_serial(const YamlReader& r, const YAML::Node& n, const std::str
   return s;
 }
 
+DirectBoot parse_direct_boot(const YamlReader& r, const YAML::Node& v, const std::string& p) {
+  DirectBoot b;
+  r.map(v, p,
+        {{"kernel", [&](const YAML::Node& x, const std::string& xp) { b.kernel = absolute_path(r, x, xp); }},
+         {"initrd", [&](const YAML::Node& x, const std::string& xp) { b.initrd = absolute_path(r, x, xp); }},
+         {"cmdline", [&](const YAML::Node& x, const std::string& xp) { b.cmdline = r.scalar(x, xp); }}});
+  if (b.kernel.empty()) r.fail(v, p, "missing 'kernel'");
+  return b;
+}
+
+// The guest's NIC: its MAC, the uplink netmon relays it to, the tap, the policy.
+void parse_network(const YamlReader& r, const YAML::Node& v, const std::string& p, Cabinet& c) {
+  bool has_mac = false, has_uplink = false, has_policy = false;
+  r.map(v, p,
+        {{"mac", [&](const YAML::Node& x, const std::string& xp) {
+            auto mac = MacAddr::parse(r.scalar(x, xp));
+            if (!mac || mac->is_multicast())
+              r.fail(x, xp, "expected a unicast MAC like 52:54:00:12:34:56, got '" + r.scalar(x, xp) + "'");
+            c.mac = *mac;
+            has_mac = true;
+          }},
+         {"uplink", [&](const YAML::Node& x, const std::string& xp) {
+            c.uplink = r.scalar(x, xp);
+            if (!plain_name(c.uplink, kMaxInterfaceName, true))
+              r.fail(x, xp, "expected an interface name (at most 15 characters), got '" + c.uplink + "'");
+            has_uplink = true;
+          }},
+         {"tap", [&](const YAML::Node& x, const std::string& xp) {
+            c.tap = r.scalar(x, xp);
+            if (!plain_name(c.tap, kMaxInterfaceName, true))
+              r.fail(x, xp, "expected an interface name (at most 15 characters), got '" + c.tap + "'");
+          }},
+         {"policy", [&](const YAML::Node& x, const std::string& xp) {
+            c.policy = absolute_path(r, x, xp);
+            has_policy = true;
+          }}});
+  if (!has_mac) r.fail(v, p, "missing 'mac'");
+  if (!has_uplink) r.fail(v, p, "missing 'uplink'");
+  if (!has_policy) r.fail(v, p, "missing 'policy'");
+}
+
 Cabinet parse_cabinet(const YamlReader& r, const YAML::Node& root) {
   Cabinet c;
   bool has_api = false, has_name = false, has_store = false, has_network = false;
@@ -165,43 +206,9 @@ Cabinet parse_cabinet(const YamlReader& r, const YAML::Node& root) {
             c.memory_mib = static_cast<unsigned>(r.number(v, p, kMinMemoryMib, kMaxMemoryMib));
           }},
          {"hardware", [&](const YAML::Node& v, const std::string& p) { parse_hardware(r, v, p, c.hardware); }},
-         {"directBoot", [&](const YAML::Node& v, const std::string& p) {
-            DirectBoot b;
-            r.map(v, p,
-                  {{"kernel", [&](const YAML::Node& x, const std::string& xp) { b.kernel = absolute_path(r, x, xp); }},
-                   {"initrd", [&](const YAML::Node& x, const std::string& xp) { b.initrd = absolute_path(r, x, xp); }},
-                   {"cmdline", [&](const YAML::Node& x, const std::string& xp) { b.cmdline = r.scalar(x, xp); }}});
-            if (b.kernel.empty()) r.fail(v, p, "missing 'kernel'");
-            c.direct_boot = b;
-          }},
+         {"directBoot", [&](const YAML::Node& v, const std::string& p) { c.direct_boot = parse_direct_boot(r, v, p); }},
          {"network", [&](const YAML::Node& v, const std::string& p) {
-            bool has_mac = false, has_uplink = false, has_policy = false;
-            r.map(v, p,
-                  {{"mac", [&](const YAML::Node& x, const std::string& xp) {
-                      auto mac = MacAddr::parse(r.scalar(x, xp));
-                      if (!mac || mac->is_multicast())
-                        r.fail(x, xp, "expected a unicast MAC like 52:54:00:12:34:56, got '" + r.scalar(x, xp) + "'");
-                      c.mac = *mac;
-                      has_mac = true;
-                    }},
-                   {"uplink", [&](const YAML::Node& x, const std::string& xp) {
-                      c.uplink = r.scalar(x, xp);
-                      if (!plain_name(c.uplink, kMaxInterfaceName, true))
-                        r.fail(x, xp, "expected an interface name (at most 15 characters), got '" + c.uplink + "'");
-                      has_uplink = true;
-                    }},
-                   {"tap", [&](const YAML::Node& x, const std::string& xp) {
-                      c.tap = r.scalar(x, xp);
-                      if (!plain_name(c.tap, kMaxInterfaceName, true))
-                        r.fail(x, xp, "expected an interface name (at most 15 characters), got '" + c.tap + "'");
-                    }},
-                   {"policy", [&](const YAML::Node& x, const std::string& xp) {
-                      c.policy = absolute_path(r, x, xp);
-                      has_policy = true;
-                    }}});
-            if (!has_mac) r.fail(v, p, "missing 'mac'");
-            if (!has_uplink) r.fail(v, p, "missing 'uplink'");
-            if (!has_policy) r.fail(v, p, "missing 'policy'");
+            parse_network(r, v, p, c);
             has_network = true;
           }},
          {"serial", [&](const YAML::Node& v, const std::string& p) {
