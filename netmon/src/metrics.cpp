@@ -16,6 +16,15 @@ const char* interface_of(Side s) { return s == Side::Guest ? "guest" : "uplink";
 NetmonMetrics::NetmonMetrics(std::shared_ptr<prometheus::Registry> registry)
     : registry_(std::move(registry)) {
   auto& r = *registry_;
+  register_frames(r);
+  register_verdicts(r);
+  register_messages(r);
+  register_flow_table(r);
+  register_lanes_and_limits(r);
+}
+
+// Frames: by direction and verdict, and each way one is dropped before a verdict.
+void NetmonMetrics::register_frames(prometheus::Registry& r) {
   auto& packets = BuildCounter()
                       .Name("vitrine_netmon_packets_total")
                       .Help("Frames by direction (egress: from the guest) and final verdict")
@@ -82,7 +91,10 @@ NetmonMetrics::NetmonMetrics(std::shared_ptr<prometheus::Registry> registry)
     capture_drops_[static_cast<size_t>(s)] = &drops.Add({{"interface", interface_of(s)}});
     send_errors_[static_cast<size_t>(s)] = &send.Add({{"interface", interface_of(s)}});
   }
+}
 
+// Flows and their verdicts, the rules that gave them, the policy in force and its reloads.
+void NetmonMetrics::register_verdicts(prometheus::Registry& r) {
   flows_ = &BuildCounter()
                 .Name("vitrine_netmon_flows_total")
                 .Help("Flows by application protocol and verdict, counted once per flow")
@@ -119,6 +131,10 @@ NetmonMetrics::NetmonMetrics(std::shared_ptr<prometheus::Registry> registry)
                  .Name("vitrine_netmon_limit_reached_total")
                  .Help("Times a named limit was reached")
                  .Register(r);
+}
+
+// What the inspectors read: messages, answers, malformed bytes, virtual patches.
+void NetmonMetrics::register_messages(prometheus::Registry& r) {
   messages_ = &BuildCounter()
                    .Name("vitrine_netmon_messages_total")
                    .Help("Messages netmon's inspectors read, by protocol, type, direction and the flow's verdict")
@@ -144,6 +160,10 @@ NetmonMetrics::NetmonMetrics(std::shared_ptr<prometheus::Registry> registry)
                              .Name("vitrine_netmon_virtual_patch_blind_total")
                              .Help("Flows a virtual patch that is on cannot read past a point (encrypted), by patch and why")
                              .Register(r);
+}
+
+// Frames held for a verdict, the time to one, and the flow table.
+void NetmonMetrics::register_flow_table(prometheus::Registry& r) {
   held_total_ = &BuildCounter()
                      .Name("vitrine_netmon_held_packets_total")
                      .Help("Frames held back while their flow's verdict was pending")
@@ -190,6 +210,10 @@ NetmonMetrics::NetmonMetrics(std::shared_ptr<prometheus::Registry> registry)
                          .Register(r);
   remembered_denied_ = &remembered.Add({{"kind", "denied"}});
   remembered_cut_ = &remembered.Add({{"kind", "cut"}});
+}
+
+// The priority lanes, resets sent and suppressed, and the event log.
+void NetmonMetrics::register_lanes_and_limits(prometheus::Registry& r) {
   auto& lane_updates = BuildCounter()
                            .Name("vitrine_netmon_priority_lane_updates_total")
                            .Help("Rebuilds of the priority lanes' kernel filters, by result (failed: only the policy's own terms kept)")

@@ -105,6 +105,11 @@ class NetmonMetrics {
   void table_capacity(size_t n) { table_capacity_->Set(static_cast<double>(n)); }
 
  private:
+  void register_frames(prometheus::Registry& r);
+  void register_verdicts(prometheus::Registry& r);
+  void register_messages(prometheus::Registry& r);
+  void register_flow_table(prometheus::Registry& r);
+  void register_lanes_and_limits(prometheus::Registry& r);
   static void set_total(prometheus::Counter& c, uint64_t total);
 
   struct PacketSlot {
