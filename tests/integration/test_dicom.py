@@ -5,40 +5,28 @@ another calling or called AE title never reaches the PACS.
 
 Usage: test_dicom.py NETMON_BINARY [ring|pcap]   (as root)
 """
-import shutil
 import sys
-import tempfile
-import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "lib"))
-from vitrine_lab import HOSP_IP, Lab, metric, require_root, take_packet_io, wait_for  # noqa: E402
+from vitrine_lab import HOSP_IP, metric, wait_for  # noqa: E402
 from lab_ports import port  # noqa: E402
+from netmon_case import NetmonCase, main  # noqa: E402
 
-NETMON = None
-PACKET_IO = "ring"
 POLICY = Path(__file__).resolve().parent / "policy-dicom.yaml"
 METRICS_PORT = port("integration.dicom")
 ECHO_TIMEOUT_S = "5"
 
 
-class DicomTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = Path(tempfile.mkdtemp(prefix="vitrine-dicom-"))
-        cls.lab = Lab("vtd").create()
-        cls.pacs_log = cls.tmp / "storescp.log"
-        cls.pacs_log_file = open(cls.pacs_log, "w")  # what reached the PACS: its verbose log
-        cls.lab.spawn(["storescp", "--debug", "--aetitle", "PACS", "--output-directory", str(cls.tmp), "104"],
-                      ns=cls.lab.hosp_ns, stdout=cls.pacs_log_file, stderr=cls.pacs_log_file)
-        wait_for(lambda: ":104 " in cls.lab.hosp(["ss", "-ltn"]).stdout, 10, "storescp")
-        cls.netmon = cls.lab.start_netmon(NETMON, POLICY, cls.tmp / "events.jsonl", METRICS_PORT, PACKET_IO)
+class DicomTest(NetmonCase):
+    LAB, POLICY, METRICS_PORT = "vtd", POLICY, METRICS_PORT
 
     @classmethod
-    def tearDownClass(cls):
-        cls.lab.destroy()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-        cls.pacs_log_file.close()
+    def serve(cls):
+        cls.pacs_log, cls.pacs_log_file = cls.log_file("storescp.log")  # what reached the PACS: its verbose log
+        cls.lab.spawn(["storescp", "--debug", "--aetitle", "PACS", "--output-directory", str(cls.tmp), "104"],
+                      ns=cls.lab.hosp_ns, stdout=cls.pacs_log_file, stderr=cls.pacs_log_file)
+        cls.wait_listening(cls.lab.hosp, 104, "storescp")
 
     def echo(self, calling, called="PACS"):
         return self.lab.guest(["echoscu", "--acse-timeout", ECHO_TIMEOUT_S, "--dimse-timeout", ECHO_TIMEOUT_S,
@@ -68,7 +56,4 @@ class DicomTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    require_root()
-    NETMON = sys.argv.pop(1)
-    PACKET_IO = take_packet_io(sys.argv)
-    unittest.main(verbosity=2)
+    main()

@@ -9,21 +9,17 @@ why. The floods are the real tools: nmap's full SYN scan and hping3.
 Usage: test_floods.py NETMON_BINARY [ring|pcap]   (as root)
 """
 import json
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "lib"))
-from vitrine_lab import GUEST_IP, HOSP_IP, Lab, metric, require_root, take_packet_io, wait_for  # noqa: E402
+from vitrine_lab import GUEST_IP, HOSP_IP, metric  # noqa: E402
 from lab_ports import port  # noqa: E402
+from netmon_case import NetmonCase, main  # noqa: E402
 
-NETMON = None
-PACKET_IO = "ring"
 HERE = Path(__file__).resolve().parent
 POLICY = HERE / "policy-floods.yaml"
 LISTENER = HERE.parents[1] / "deploy" / "lib" / "mllp_listener.py"
@@ -48,20 +44,14 @@ def vm_rss_mib(pid):
     return 0.0
 
 
-class FloodTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = Path(tempfile.mkdtemp(prefix="vitrine-floods-"))
-        cls.lab = Lab("vtf").create()
-        received = cls.tmp / "received.txt"
-        cls.lab.spawn([sys.executable, str(LISTENER), HOSP_IP, str(HL7_PORT), str(received)], ns=cls.lab.hosp_ns)
-        wait_for(lambda: f":{HL7_PORT} " in cls.lab.hosp(["ss", "-ltn"]).stdout, 10, "the MLLP listener")
-        cls.netmon = cls.lab.start_netmon(NETMON, POLICY, cls.tmp / "events.jsonl", METRICS_PORT, PACKET_IO)
+class FloodTest(NetmonCase):
+    LAB, POLICY, METRICS_PORT = "vtf", POLICY, METRICS_PORT
 
     @classmethod
-    def tearDownClass(cls):
-        cls.lab.destroy()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+    def serve(cls):
+        received = cls.tmp / "received.txt"
+        cls.lab.spawn([sys.executable, str(LISTENER), HOSP_IP, str(HL7_PORT), str(received)], ns=cls.lab.hosp_ns)
+        cls.wait_listening(cls.lab.hosp, HL7_PORT, "the MLLP listener")
 
     def under(self, floods):
         """Runs the cabinet's probe around `floods` ([(namespace, argv)]); returns its result, the
@@ -93,7 +83,7 @@ class FloodTest(unittest.TestCase):
         self.assertEqual(probe.returncode, 0, err)
         after = self.lab.scrape(METRICS_PORT)
         result = json.loads(out)
-        print(f"\n  {PACKET_IO}: {result['session_acks']} orders on the open session (longest gap "
+        print(f"\n  {self.packet_io}: {result['session_acks']} orders on the open session (longest gap "
               f"{result['session_max_gap_s']:.3f} s), {sum(c['ok'] for c in result['connections'])} of "
               f"{len(result['connections'])} new connections, netmon at most {max(peak):.1f} MiB", file=sys.stderr)
         return result, max(peak), before, after
@@ -143,7 +133,4 @@ class FloodTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    require_root()
-    NETMON = sys.argv.pop(1)
-    PACKET_IO = take_packet_io(sys.argv)
-    unittest.main(verbosity=2)
+    main()

@@ -7,18 +7,14 @@ whether it opens a connection or follows an allowed message on it, even cut into
 Usage: test_hl7.py NETMON_BINARY [ring|pcap]   (as root)
 """
 import json
-import shutil
 import sys
-import tempfile
-import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "lib"))
-from vitrine_lab import HOSP_IP, Lab, metric, require_root, take_packet_io, wait_for  # noqa: E402
+from vitrine_lab import HOSP_IP, metric, wait_for  # noqa: E402
 from lab_ports import port  # noqa: E402
+from netmon_case import NetmonCase, main  # noqa: E402
 
-NETMON = None
-PACKET_IO = "ring"
 POLICY = Path(__file__).resolve().parent / "policy-hl7.yaml"
 LISTENER = Path(__file__).resolve().parents[2] / "deploy" / "lib" / "mllp_listener.py"
 SENDER = Path(__file__).resolve().parents[1] / "tools" / "hl7_send.py"
@@ -32,22 +28,15 @@ def message(msg_type, control, app="CABINET", patient="PAT-0042^^^HOSP^MR"):
             f"RXE|1|AMOX500^Amoxicillin 500mg^LOCAL|500||mg\\r")
 
 
-class Hl7Test(unittest.TestCase):
+class Hl7Test(NetmonCase):
+    LAB, POLICY, METRICS_PORT = "vth", POLICY, METRICS_PORT
+
     @classmethod
-    def setUpClass(cls):
-        cls.tmp = Path(tempfile.mkdtemp(prefix="vitrine-hl7-"))
-        cls.lab = Lab("vth").create()
+    def serve(cls):
         cls.received = cls.tmp / "received.txt"
         cls.received.touch()
         cls.lab.spawn([sys.executable, str(LISTENER), HOSP_IP, str(PORT), str(cls.received)], ns=cls.lab.hosp_ns)
-        wait_for(lambda: f":{PORT} " in cls.lab.hosp(["ss", "-ltn"]).stdout, 10, "the MLLP listener")
-        cls.events = cls.tmp / "events.jsonl"
-        cls.netmon = cls.lab.start_netmon(NETMON, POLICY, cls.events, METRICS_PORT, PACKET_IO)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.lab.destroy()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+        cls.wait_listening(cls.lab.hosp, PORT, "the MLLP listener")
 
     def send(self, *messages, segment=1400):
         r = self.lab.guest([sys.executable, str(SENDER), HOSP_IP, str(PORT), str(segment), *messages], check=False)
@@ -102,7 +91,4 @@ class Hl7Test(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    require_root()
-    NETMON = sys.argv.pop(1)
-    PACKET_IO = take_packet_io(sys.argv)
-    unittest.main(verbosity=2)
+    main()

@@ -4,21 +4,17 @@
 Usage: test_inline.py NETMON_BINARY [ring|pcap]   (as root; the packet I/O to test, ring by default)
 """
 import json
-import shutil
 import signal
 import socket
 import sys
-import tempfile
 import threading
-import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "lib"))
-from vitrine_lab import GUEST_IP, GUEST_MAC, HOSP_IP, HOSP_MAC, Lab, metric, run, wait_for, require_root, take_packet_io  # noqa: E402
+from vitrine_lab import GUEST_IP, GUEST_MAC, HOSP_IP, HOSP_MAC, metric, run, wait_for  # noqa: E402
 from lab_ports import port  # noqa: E402
+from netmon_case import NetmonCase, main  # noqa: E402
 
-NETMON = None
-PACKET_IO = "ring"
 POLICY = Path(__file__).resolve().parent / "policy.yaml"
 METRICS_PORT = port("integration.inline")
 # A connect through netmon to a server that is up; no test needs longer.
@@ -46,11 +42,11 @@ s.send(mac(dst_mac) + mac(src_mac) + tag + b"\x08\x00" + ip + udp)
 """
 
 
-class InlineTest(unittest.TestCase):
+class InlineTest(NetmonCase):
+    LAB, POLICY, METRICS_PORT = "vti", POLICY, METRICS_PORT
+
     @classmethod
-    def setUpClass(cls):
-        cls.tmp = Path(tempfile.mkdtemp(prefix="vitrine-it-"))
-        cls.lab = Lab("vti").create()
+    def serve(cls):
         lab = cls.lab
         (cls.tmp / "www").mkdir()
         (cls.tmp / "www" / "formulary.txt").write_text("amoxicillin 500mg\n" * 200)
@@ -69,13 +65,6 @@ class InlineTest(unittest.TestCase):
         wait_for(lambda: lab.hosp(["ss", "-ltn", "sport = :445"]).stdout.count("LISTEN"), 10,
                  "the SMB stand-in")
         wait_for(lambda: lab.hosp(["ss", "-lun", "sport = :53"]).stdout.count(HOSP_IP), 10, "dnsmasq")
-        cls.events = cls.tmp / "events.jsonl"
-        cls.netmon = lab.start_netmon(NETMON, POLICY, cls.events, METRICS_PORT, PACKET_IO)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.lab.destroy()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     # --- helpers -------------------------------------------------------------------------
     def http_get(self, timeout=CONNECT_TIMEOUT_S):
@@ -117,7 +106,7 @@ class InlineTest(unittest.TestCase):
         flooder = threading.Thread(target=flood)
         flooder.start()
         try:
-            type(self).netmon = self.lab.start_netmon(NETMON, POLICY, self.events, METRICS_PORT, PACKET_IO)
+            type(self).netmon = self.start_netmon()
         finally:
             stop.set()
             flooder.join()
@@ -240,14 +229,11 @@ class InlineTest(unittest.TestCase):
         neighbour = self.lab.guest(["ip", "neigh", "show", HOSP_IP, "dev", "eth0"]).stdout
         self.assertNotIn("REACHABLE", neighbour, "an ARP answer crossed a dead netmon")
         self.assertNotIn("lladdr", neighbour)
-        type(self).netmon = self.lab.start_netmon(NETMON, POLICY, self.events, METRICS_PORT, PACKET_IO)
+        type(self).netmon = self.start_netmon()
         r = wait_for(lambda: self.http_get(timeout=3).returncode == 0, 30, "HTTP through the restarted netmon")
         self.assertTrue(r)
         self.assertEqual(self.lab.guest(["ping", "-c", "1", "-W", "2", HOSP_IP], check=False).returncode, 0)
 
 
 if __name__ == "__main__":
-    require_root()
-    NETMON = sys.argv.pop(1)
-    PACKET_IO = take_packet_io(sys.argv)
-    unittest.main(verbosity=2)
+    main()

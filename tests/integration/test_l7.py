@@ -7,37 +7,32 @@ server, and the events say what was read.
 Usage: test_l7.py NETMON_BINARY [ring|pcap]   (as root)
 """
 import json
-import shutil
 import subprocess
 import sys
-import tempfile
-import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "lib"))
-from vitrine_lab import HOSP_IP, Lab, metric, require_root, take_packet_io, wait_for  # noqa: E402
+from vitrine_lab import HOSP_IP, metric, wait_for  # noqa: E402
 from lab_ports import port  # noqa: E402
+from netmon_case import NetmonCase, main  # noqa: E402
 
-NETMON = None
-PACKET_IO = "ring"
 POLICY = Path(__file__).resolve().parent / "policy-l7.yaml"
 METRICS_PORT = port("integration.l7")
 CLIENT_TIMEOUT_S = 5
 TLS = ["-cipher", "DEFAULT@SECLEVEL=0"]  # OpenSSL 3 refuses TLS 1.0 and 1.1 above level 0
 
 
-class L7Test(unittest.TestCase):
+class L7Test(NetmonCase):
+    LAB, POLICY, METRICS_PORT = "vt7", POLICY, METRICS_PORT
+
     @classmethod
-    def setUpClass(cls):
-        cls.tmp = Path(tempfile.mkdtemp(prefix="vitrine-l7-"))
-        cls.lab = Lab("vt7").create()
+    def serve(cls):
         lab = cls.lab
         www = cls.tmp / "www"
         (www / "formulary").mkdir(parents=True)
         (www / "formulary" / "list.txt").write_text("amoxicillin 500mg\n")
         (www / "admin.txt").write_text("secret\n")
-        cls.http_log = cls.tmp / "http.log"
-        cls.http_log_file = open(cls.http_log, "w")  # the server's access log: what reached it
+        cls.http_log, cls.http_log_file = cls.log_file("http.log")  # the server's access log: what reached it
         cls.http = lab.spawn([sys.executable, "-m", "http.server", "8080", "--bind", HOSP_IP, "--directory", str(www)],
                              ns=lab.hosp_ns, stderr=cls.http_log_file)
         lab.spawn(["dnsmasq", "--no-daemon", "--no-resolv", "--no-hosts", f"--listen-address={HOSP_IP}",
@@ -52,14 +47,6 @@ class L7Test(unittest.TestCase):
         wait_for(lambda: all(f":{p} " in lab.hosp(["ss", "-ltn"]).stdout for p in (8080, 4431, 4432)), 10,
                  "the HTTP and TLS servers")
         wait_for(lambda: lab.hosp(["ss", "-lun", "sport = :53"]).stdout.count(HOSP_IP), 10, "dnsmasq")
-        cls.events = cls.tmp / "events.jsonl"
-        cls.netmon = lab.start_netmon(NETMON, POLICY, cls.events, METRICS_PORT, PACKET_IO)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.lab.destroy()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-        cls.http_log_file.close()
 
     def denied_events(self):
         lines = self.events.read_text().splitlines() if self.events.exists() else []
@@ -128,7 +115,4 @@ class L7Test(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    require_root()
-    NETMON = sys.argv.pop(1)
-    PACKET_IO = take_packet_io(sys.argv)
-    unittest.main(verbosity=2)
+    main()

@@ -4,19 +4,15 @@ may only claim its own address in ARP.
 
 Usage: test_layer2.py NETMON_BINARY [ring|pcap]   (as root)
 """
-import shutil
 import signal
 import sys
-import tempfile
-import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "lib"))
-from vitrine_lab import GUEST_IP, GUEST_MAC, HOSP_IP, Lab, metric, wait_for, require_root, take_packet_io  # noqa: E402
+from vitrine_lab import GUEST_IP, GUEST_MAC, HOSP_IP, metric, wait_for  # noqa: E402
 from lab_ports import port  # noqa: E402
+from netmon_case import NetmonCase, main  # noqa: E402
 
-NETMON = None
-PACKET_IO = "ring"
 POLICY = Path(__file__).resolve().parent / "policy-dhcp.yaml"
 METRICS_PORT = port("integration.layer2")
 
@@ -44,20 +40,13 @@ s.sendto(offer, ("255.255.255.255", 68))
 """
 
 
-class Layer2Test(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = Path(tempfile.mkdtemp(prefix="vitrine-l2-"))
-        cls.lab = Lab("vtl").create()
-        # Start from no address: the guest is to get it from the hospital's DHCP server.
-        cls.lab.guest(["ip", "addr", "flush", "dev", "eth0"])
-        cls.events = cls.tmp / "events.jsonl"
-        cls.netmon = cls.lab.start_netmon(NETMON, POLICY, cls.events, METRICS_PORT, PACKET_IO)
+class Layer2Test(NetmonCase):
+    LAB, POLICY, METRICS_PORT = "vtl", POLICY, METRICS_PORT
 
     @classmethod
-    def tearDownClass(cls):
-        cls.lab.destroy()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+    def serve(cls):
+        # Start from no address: the guest is to get it from the hospital's DHCP server.
+        cls.lab.guest(["ip", "addr", "flush", "dev", "eth0"])
 
     def udhcpc(self, ns):
         """One DHCP exchange from namespace `ns`; the leased address, or None."""
@@ -120,7 +109,4 @@ class Layer2Test(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    require_root()
-    NETMON = sys.argv.pop(1)
-    PACKET_IO = take_packet_io(sys.argv)
-    unittest.main(verbosity=2)
+    main()

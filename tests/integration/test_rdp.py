@@ -7,40 +7,29 @@ though a rule allows the connection; the same request without it reaches the gue
 Usage: test_rdp.py NETMON_BINARY [ring|pcap]   (as root)
 """
 import json
-import shutil
 import sys
-import tempfile
-import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "lib"))
-from vitrine_lab import GUEST_IP, Lab, metric, require_root, take_packet_io, wait_for  # noqa: E402
+from vitrine_lab import GUEST_IP, metric, wait_for  # noqa: E402
 from lab_ports import port  # noqa: E402
+from netmon_case import NetmonCase, main  # noqa: E402
 
-NETMON = None
-PACKET_IO = "ring"
 POLICY = Path(__file__).resolve().parent / "policy-rdp.yaml"
 PROBE = Path(__file__).resolve().parents[1] / "tools" / "rdp_probe.py"
 METRICS_PORT = port("integration.rdp")
 MS_T120 = b"MS_T120".hex()
 
 
-class RdpTest(unittest.TestCase):
+class RdpTest(NetmonCase):
+    LAB, POLICY, METRICS_PORT = "vtp", POLICY, METRICS_PORT
+
     @classmethod
-    def setUpClass(cls):
-        cls.tmp = Path(tempfile.mkdtemp(prefix="vitrine-rdp-"))
-        cls.lab = Lab("vtp").create()
+    def serve(cls):
         cls.received = cls.tmp / "received.hex"
         cls.received.touch()
         cls.lab.spawn([sys.executable, str(PROBE), "server", GUEST_IP, "3389", str(cls.received)], ns=cls.lab.guest_ns)
-        wait_for(lambda: ":3389 " in cls.lab.guest(["ss", "-ltn"]).stdout, 10, "the RDP stand-in")
-        cls.events = cls.tmp / "events.jsonl"
-        cls.netmon = cls.lab.start_netmon(NETMON, POLICY, cls.events, METRICS_PORT, PACKET_IO)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.lab.destroy()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+        cls.wait_listening(cls.lab.guest, 3389, "the RDP stand-in")
 
     def probe(self, *channels):
         return self.lab.hosp([sys.executable, str(PROBE), "client", GUEST_IP, "3389", *channels], check=False).stdout.split()
@@ -67,7 +56,4 @@ class RdpTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    require_root()
-    NETMON = sys.argv.pop(1)
-    PACKET_IO = take_packet_io(sys.argv)
-    unittest.main(verbosity=2)
+    main()

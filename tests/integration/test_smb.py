@@ -10,45 +10,33 @@ Usage: test_smb.py NETMON_BINARY [ring|pcap]   (as root)
 import json
 import shutil
 import sys
-import tempfile
-import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "lib"))
-from vitrine_lab import HOSP_IP, Lab, require_root, take_packet_io, wait_for  # noqa: E402
+from vitrine_lab import HOSP_IP, wait_for  # noqa: E402
 from lab_ports import port  # noqa: E402
+from netmon_case import NetmonCase, main  # noqa: E402
 
-NETMON = None
-PACKET_IO = "ring"
 POLICY = Path(__file__).resolve().parent / "policy-smb.yaml"
 SESSION = Path(__file__).resolve().parents[1] / "tools" / "smb_session.py"
 SMBSERVER = Path(__file__).resolve().parents[1] / "tools" / "smb_server.py"
 METRICS_PORT = port("integration.smb")
 
 
-class SmbTest(unittest.TestCase):
+class SmbTest(NetmonCase):
+    LAB, POLICY, METRICS_PORT = "vts", POLICY, METRICS_PORT
+
     @classmethod
-    def setUpClass(cls):
-        cls.tmp = Path(tempfile.mkdtemp(prefix="vitrine-smb-"))
-        cls.lab = Lab("vts").create()
+    def serve(cls):
         share = cls.tmp / "share"
         share.mkdir()
         (share / "formulary.txt").write_text("amoxicillin 500mg\n")
-        cls.server_log = cls.tmp / "smbserver.log"
-        cls.server_log_file = open(cls.server_log, "w")  # what reached the server: its log
+        cls.server_log, cls.server_log_file = cls.log_file("smbserver.log")  # what reached the server: its log
         # impacket's RPC side binds to the loopback of its namespace.
         cls.lab.hosp(["ip", "link", "set", "lo", "up"])
         cls.lab.spawn(["/usr/bin/python3", str(SMBSERVER), "CABINETDATA", str(share)], ns=cls.lab.hosp_ns,
                       stdout=cls.server_log_file, stderr=cls.server_log_file)
-        wait_for(lambda: ":445 " in cls.lab.hosp(["ss", "-ltn"]).stdout, 15, "impacket's smbserver")
-        cls.events = cls.tmp / "events.jsonl"
-        cls.netmon = cls.lab.start_netmon(NETMON, POLICY, cls.events, METRICS_PORT, PACKET_IO)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.lab.destroy()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-        cls.server_log_file.close()
+        cls.wait_listening(cls.lab.hosp, 445, "impacket's smbserver", timeout=15)
 
     def session(self, share, *extra):
         return self.lab.guest(["/usr/bin/python3", str(SESSION), HOSP_IP, share, *extra], check=False).stdout.split("\n")
@@ -114,9 +102,6 @@ class SmbTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    require_root()
     if shutil.which("nmap") is None:
         sys.exit("nmap is missing: deploy/install-deps.sh --with-tests installs it")
-    NETMON = sys.argv.pop(1)
-    PACKET_IO = take_packet_io(sys.argv)
-    unittest.main(verbosity=2)
+    main()

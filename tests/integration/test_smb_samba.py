@@ -15,16 +15,13 @@ import json
 import re
 import shutil
 import sys
-import tempfile
-import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "lib"))
-from vitrine_lab import HOSP_IP, Lab, require_root, take_packet_io, wait_for  # noqa: E402
+from vitrine_lab import HOSP_IP, wait_for  # noqa: E402
 from lab_ports import port  # noqa: E402
+from netmon_case import NetmonCase, main  # noqa: E402
 
-NETMON = None
-PACKET_IO = "ring"
 TOOLS = Path(__file__).resolve().parents[1] / "tools"
 POLICY = Path(__file__).resolve().parent / "policy-smb.yaml"
 METRICS_PORT = port("integration.smb_samba")
@@ -45,11 +42,11 @@ RACES = {
 }
 
 
-class SambaTest(unittest.TestCase):
+class SambaTest(NetmonCase):
+    LAB, POLICY, METRICS_PORT = "vtb", POLICY, METRICS_PORT
+
     @classmethod
-    def setUpClass(cls):
-        cls.tmp = Path(tempfile.mkdtemp(prefix="vitrine-samba-"))
-        cls.lab = Lab("vtb").create()
+    def serve(cls):
         share = cls.tmp / "share"
         share.mkdir()
         (share / "formulary.txt").write_text("amoxicillin 500mg\n")
@@ -57,14 +54,7 @@ class SambaTest(unittest.TestCase):
         cls.server_log = cls.tmp / "samba" / "smbd.log"
         cls.lab.spawn(["/usr/bin/python3", str(TOOLS / "samba_server.py"), str(cls.tmp / "samba"), "CABINETDATA",
                        str(share), HOSP_IP], ns=cls.lab.hosp_ns)
-        wait_for(lambda: ":445 " in cls.lab.hosp(["ss", "-ltn"]).stdout, 30, "Samba's smbd")
-        cls.events = cls.tmp / "events.jsonl"
-        cls.netmon = cls.lab.start_netmon(NETMON, POLICY, cls.events, METRICS_PORT, PACKET_IO)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.lab.destroy()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+        cls.wait_listening(cls.lab.hosp, 445, "Samba's smbd", timeout=30)
 
     def received(self):
         """How many of each SMB command the server was sent, by its log ("exits": sessions over)."""
@@ -157,10 +147,7 @@ class SambaTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    require_root()
     for tool in ("smbd", "smbclient", "rpcclient"):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} is missing: deploy/install-deps.sh --with-tests installs it")
-    NETMON = sys.argv.pop(1)
-    PACKET_IO = take_packet_io(sys.argv)
-    unittest.main(verbosity=2)
+    main()
