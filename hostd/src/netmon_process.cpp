@@ -75,7 +75,7 @@ bool NetmonProcess::adopt() {
   pid_t peer = -1;
   nlohmann::json answer;
   try {
-    answer = control_request(launch_.control_path, {{"command", "ready"}}, kNetmonQueryTimeout, &peer);
+    answer = control_request(launch_.control_path, {{"command", "ready"}}, kNetmonAdoptTimeout, &peer);
   } catch (const std::runtime_error&) {
     return false;  // nothing answers there
   }

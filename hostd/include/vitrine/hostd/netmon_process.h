@@ -23,6 +23,10 @@ inline constexpr std::chrono::seconds kNetmonReadyTimeout{30};
 inline constexpr std::chrono::seconds kNetmonStopGrace{10};
 // `status` is answered from counters in memory: quickly, or netmon is in trouble.
 inline constexpr std::chrono::seconds kNetmonQueryTimeout{2};
+// A netmon that does not answer `ready` within this is hung, and is stopped before another
+// starts. Its control thread answers at once (also during a reload); on a host loaded by a
+// TCG guest it was seen to take over 2 s, and stopping a healthy relay cuts the cabinet off.
+inline constexpr std::chrono::seconds kNetmonAdoptTimeout{10};
 // netmon waits up to 15 s for a policy to load (kReloadAnswerTimeout); a little more here.
 inline constexpr std::chrono::seconds kNetmonReloadTimeout{20};
 
