@@ -5,6 +5,7 @@
 #include "hl7/hl7_inspector.h"
 #include "rdp/rdp_inspector.h"
 #include "smb/smb_inspector.h"
+#include "tls/tls_inspector.h"
 #include "vitrine/netmon/classifier.h"
 #include "vitrine/netmon/inspector.h"
 
@@ -24,8 +25,19 @@ const std::vector<InspectorRegistration>& inspector_registry() {
       {"smb", Naming::Provisional, &smb::protocol_of, {policy::VirtualPatch::Ms17010, policy::VirtualPatch::Ms08067, policy::VirtualPatch::Ms06040,
                                                       policy::VirtualPatch::Ms04011, policy::VirtualPatch::Ms05039},
        &smb::recognises, &smb::create},
+      {"", Naming::None, nullptr, {}, nullptr, nullptr, &tls::inspect_server_payload},
   };
   return registry;
+}
+
+const std::vector<const InspectorRegistration*>& responder_readers() {
+  static const std::vector<const InspectorRegistration*> readers = [] {
+    std::vector<const InspectorRegistration*> out;
+    for (const auto& r : inspector_registry())
+      if (r.reads_responder) out.push_back(&r);
+    return out;
+  }();
+  return readers;
 }
 
 bool virtual_patch_enforced(policy::VirtualPatch p) {

@@ -4,7 +4,6 @@
 // engine_frames.cpp.
 #include "vitrine/netmon/engine.h"
 
-#include "tls/tls_inspector.h"
 #include "vitrine/common/sha256.h"
 
 #include <netinet/in.h>
@@ -226,7 +225,8 @@ TimeoutClass Engine::timeout_class_of(const Flow& flow) const {
 
 void Engine::classify(Flow& flow, const Frame& f, const Decoded& d, uint8_t endpoint) {
   Classification& c = flow.classification;
-  if (endpoint == 1 && flow.ip_protocol == IPPROTO_TCP) tls::inspect_server_payload(c, d.payload, d.payload_len);
+  if (endpoint == 1 && flow.ip_protocol == IPPROTO_TCP)
+    for (const InspectorRegistration* reg : responder_readers()) reg->reads_responder(c, d.payload, d.payload_len);
   if (c.completed) return;
   // nDPI's per-flow state is large; a bare SYN tells it nothing, and a flood of them must
   // not cost more than the flow records themselves.

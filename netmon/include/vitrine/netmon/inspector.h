@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "vitrine/netmon/classifier.h"
 #include "vitrine/netmon/recognition.h"
 #include "vitrine/policy/evaluate.h"
 #include "vitrine/policy/l7.h"
@@ -66,13 +67,20 @@ struct InspectorRegistration {
   // The protocol the first payload shows, for Own and Provisional naming.
   policy::L7Facts (*protocol_of)(const uint8_t* payload, size_t len);
   std::vector<policy::VirtualPatch> patches;  // the virtual patches it enforces
-  // The initiator's first bytes, as reassembled: whether they are this inspector's protocol.
+  // The initiator's first bytes, as reassembled: whether they are this inspector's protocol
+  // (null: it reads no streams, only what `reads_responder` says).
   Recognition (*recognises)(const uint8_t* payload, size_t len);
   std::unique_ptr<Inspector> (*create)(std::string_view patient_key);
+  // Each TCP segment of the responder's, as it passes and before nDPI has it: for what nDPI
+  // leaves out of a protocol it names itself (TLS: the version the server chose). Cheap when
+  // it has nothing to do: it sees every such segment of every flow until it has read its part.
+  void (*reads_responder)(Classification& c, const uint8_t* payload, size_t len) = nullptr;
 };
 
 // Every inspector, one registration line each (netmon/inspectors/registry.cpp).
 const std::vector<InspectorRegistration>& inspector_registry();
+// The registrations that read responder segments (reads_responder), in registry order.
+const std::vector<const InspectorRegistration*>& responder_readers();
 // Whether an inspector of this build enforces the virtual patch.
 bool virtual_patch_enforced(policy::VirtualPatch p);
 
