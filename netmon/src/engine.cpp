@@ -58,6 +58,7 @@ Engine::Engine(std::shared_ptr<const policy::Policy> policy, const NdpiClassifie
                EngineOptions options)
     : policy_(std::move(policy)),
       classifier_(classifier),
+      responder_readers_(responder_readers()),
       sink_(sink),
       events_(events),
       metrics_(metrics),
@@ -226,7 +227,7 @@ TimeoutClass Engine::timeout_class_of(const Flow& flow) const {
 void Engine::classify(Flow& flow, const Frame& f, const Decoded& d, uint8_t endpoint) {
   Classification& c = flow.classification;
   if (endpoint == 1 && flow.ip_protocol == IPPROTO_TCP)
-    for (const InspectorRegistration* reg : responder_readers()) reg->reads_responder(c, d.payload, d.payload_len);
+    for (const InspectorRegistration* reg : responder_readers_) reg->reads_responder(c, d.payload, d.payload_len);
   if (c.completed) return;
   // nDPI's per-flow state is large; a bare SYN tells it nothing, and a flood of them must
   // not cost more than the flow records themselves.

@@ -197,6 +197,8 @@ class Engine {
 
   std::shared_ptr<const policy::Policy> policy_;
   const NdpiClassifier& classifier_;
+  // The inspectors that read responder segments (inspector.h), looked up once, not per packet.
+  const std::vector<const InspectorRegistration*>& responder_readers_;
   FrameSink& sink_;
   EventSink& events_;
   NetmonMetrics& metrics_;
