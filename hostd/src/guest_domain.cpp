@@ -52,6 +52,10 @@ void GuestDomain::adopt_or_start() {
 }
 
 void GuestDomain::start(const std::string& why) {
+  // Whatever asks (a snapshot that stopped the guest, a request while hostd exits), the guest
+  // does not start past an operator's stop or hostd's own.
+  if (held_) throw std::runtime_error("hostd is stopping: the guest is not started");
+  if (operator_stopped_) throw std::runtime_error("an operator stopped the guest (`vitrine start` starts it)");
   try {
     driver_.start();
   } catch (const std::exception& e) {
@@ -114,8 +118,9 @@ void GuestDomain::stop(const std::string& why, StopDone done) {
   stop_->waiters.push_back(std::move(done));
   // The poll is set before the request: the stop event may come within it, and end the stop.
   stop_->timer = loop_.every(kStopPollInterval, [this] { poll_stop(); });
-  if (stop_->timer < 0) spdlog::error("no timer for the stop of {}: only its stop event ends it", options_.name);
-  if (driver_.request_shutdown() || !stop_) return;
+  // Without its timer the deadline could not be kept: the guest is destroyed now instead.
+  if (stop_->timer < 0) spdlog::error("no timer for the stop of {}: destroying it", options_.name);
+  if ((stop_->timer >= 0 && driver_.request_shutdown()) || !stop_) return;
   stop_->how = "destroyed";
   driver_.destroy();
   if (stop_) finish_stop();
@@ -128,9 +133,9 @@ void GuestDomain::poll_stop() {
   if (active) {
     spdlog::warn("guest {} did not shut down: destroying it", options_.name);
     stop_->how = "destroyed";
-    driver_.destroy();
+    driver_.destroy();  // its stop event may end the stop within the call
   }
-  finish_stop();
+  if (stop_) finish_stop();
 }
 
 void GuestDomain::finish_stop() {

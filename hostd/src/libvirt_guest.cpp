@@ -1,6 +1,7 @@
 #include "vitrine/hostd/libvirt_guest.h"
 
 #include <libvirt/libvirt.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -104,7 +105,12 @@ LibvirtGuestDriver::~LibvirtGuestDriver() {
 void LibvirtGuestDriver::listen(Listener listener) { listener_ = std::move(listener); }
 
 void LibvirtGuestDriver::deliver(const char* domain, GuestLifecycle event, const std::string& detail) {
-  if (domain && cabinet_.name == domain && listener_) listener_(event, detail);
+  if (!domain || cabinet_.name != domain || !listener_) return;
+  try {  // an exception must not cross libvirt's C frames
+    listener_(event, detail);
+  } catch (const std::exception& e) {
+    spdlog::error("guest {}: a lifecycle event's handling failed: {}", cabinet_.name, e.what());
+  }
 }
 
 bool LibvirtGuestDriver::active() {

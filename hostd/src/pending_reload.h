@@ -2,6 +2,8 @@
 // goes on meanwhile (supervisor_commands.cpp). Private to the supervisor's sources.
 #pragma once
 
+#include <sys/types.h>
+
 #include <future>
 
 #include <nlohmann/json.hpp>
@@ -19,6 +21,7 @@ struct Supervisor::PendingReload {
   std::future<nlohmann::json> answer;
   ControlReply reply;
   int timer = -1;  // the loop's poll for the answer
+  pid_t netmon_pid = -1;  // the netmon it was sent to
 };
 
 }  // namespace vitrine::hostd

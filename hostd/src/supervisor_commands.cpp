@@ -136,7 +136,7 @@ json Supervisor::snapshot_now(const std::string& action, const std::string& name
   }
   if (!restart) return answer;
   try {
-    guest_->start("after snapshot " + action);
+    guest_->start("after snapshot " + action);  // not if an operator or hostd stopped it meanwhile
   } catch (const std::exception& e) {
     answer["ok"] = false;
     answer["guest_restarted"] = false;
@@ -166,6 +166,7 @@ void Supervisor::command_reload(const json&, ControlReply& reply) {
     return control_request(control, request, kNetmonReloadTimeout);
   });
   pending->reply = std::move(reply);
+  pending->netmon_pid = netmon_->pid();
   pending->timer = loop_->every(kReloadPollInterval, [this] { poll_reload(); });
   if (pending->timer < 0) pending->answer.wait();  // no timer: answered now, the loop held meanwhile
   reload_ = std::move(pending);
@@ -179,6 +180,11 @@ void Supervisor::poll_reload() {
   json answer;
   try {
     answer = judge_reload_answer(r->answer.get(), r->policy);
+    // The netmon that took it may have ended meanwhile: the one started since enforces what
+    // was in force before, and so must hostd's USB rules and its copy of the bytes.
+    if (answer.value("ok", false) && (!netmon_alive() || netmon_->pid() != r->netmon_pid))
+      answer = {{"ok", false}, {"error", "netmon was restarted while the reload ran: the policy in force before "
+                                         "stays in force; ask again"}};
   } catch (const std::exception& e) {
     answer = {{"ok", false}, {"error", std::string("netmon did not answer the reload: ") + e.what()}};
   }

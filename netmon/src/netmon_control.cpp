@@ -87,6 +87,14 @@ void NetmonControl::answer_reloads() {
 }
 
 void NetmonControl::handle(const nlohmann::json& request, ControlReply reply) {
+  try {
+    answer(request, reply);
+  } catch (const std::exception& e) {
+    reply.send({{"ok", false}, {"error", e.what()}});  // nothing, if it was sent or kept
+  }
+}
+
+void NetmonControl::answer(const nlohmann::json& request, ControlReply& reply) {
   const std::string command = request["command"].get<std::string>();
   if (command == "ready")
     return reply.send({{"ok", true}, {"ready", true}, {"pid", getpid()}, {"policy", policy_json()}});

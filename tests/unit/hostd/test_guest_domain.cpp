@@ -59,8 +59,17 @@ class FakeGuestDriver : public GuestDriver {
     emit(GuestLifecycle::Stopped, how);
   }
   void emit(GuestLifecycle e, const std::string& detail = "") {
-    if (listener) listener(e, detail);
+    if (deferred) pending.emplace_back(e, detail);  // as libvirt does: through its loop, later
+    else if (listener) listener(e, detail);
   }
+  void deliver_pending() {
+    auto events = std::move(pending);
+    pending.clear();
+    for (auto& [e, detail] : events)
+      if (listener) listener(e, detail);
+  }
+  bool deferred = false;  // events wait for deliver_pending()
+  std::vector<std::pair<GuestLifecycle, std::string>> pending;
 };
 
 // Timers run only when the test fires them; descriptors are not used by GuestDomain.
@@ -203,6 +212,54 @@ TEST_F(Fixture, AGuestThatIgnoresAcpiIsDestroyedAtTheDeadlineWhileTheLoopGoesOn)
   EXPECT_EQ(driver.destroys, 1);
   EXPECT_EQ(answers, (std::vector<std::string>{"destroyed", "destroyed"}));
   EXPECT_EQ(count("guest_stopped:destroyed"), 1u);
+  EXPECT_EQ(std::count_if(events.begin(), events.end(), [](const std::string& e) { return e.rfind("guest_stopped", 0) == 0; }), 1)
+      << "one stop, one record, though its event came within destroy()";
+}
+
+// libvirt's stop event comes through the loop, often after the poll saw the guest down; and
+// while the stop runs, the guest being down is no crash to restart.
+TEST_F(Fixture, AStopEventAfterThePollIsTheStopsNotAnUnaskedOne) {
+  guest->adopt_or_start();
+  driver.deferred = true;
+  std::string how;
+  guest->stop("hostd stopping", [&how](const std::string& h) { how = h; });
+  EXPECT_FALSE(driver.running);
+  now += 2s;
+  guest->supervise();
+  EXPECT_EQ(count("guest_restart_scheduled"), 0u) << "down because it is being stopped";
+  loop.fire();
+  EXPECT_EQ(how, "acpi");
+  driver.deliver_pending();
+  EXPECT_EQ(count("guest_stopped:shutdown"), 0u) << "the late event is the stop's own";
+  EXPECT_EQ(count("guest_stopped:acpi"), 1u);
+}
+
+// An operator's stop while a snapshot's runs: the snapshot cannot start the guest after it.
+TEST_F(Fixture, AnOperatorStopDuringASnapshotsStopKeepsTheGuestDown) {
+  guest->adopt_or_start();
+  driver.acpi_ignored = true;
+  std::string snapshot_error, operator_how;
+  guest->stop("snapshot create", [&](const std::string&) {
+    try {
+      guest->start("after snapshot create");
+    } catch (const std::exception& e) {
+      snapshot_error = e.what();
+    }
+  });
+  guest->operator_stop([&](const std::string& h) { operator_how = h; });
+  now += 61s;
+  loop.fire();
+  EXPECT_FALSE(driver.running);
+  EXPECT_EQ(operator_how, "destroyed");
+  EXPECT_NE(snapshot_error.find("an operator stopped"), std::string::npos) << snapshot_error;
+  EXPECT_EQ(driver.starts, 1);
+}
+
+TEST_F(Fixture, NothingStartsTheGuestOnceHostdIsStopping) {
+  guest->hold();
+  EXPECT_THROW(guest->start("operator"), std::runtime_error);
+  EXPECT_EQ(driver.starts, 0);
+  EXPECT_EQ(count("guest_start_failed"), 0u) << "refused, not failed";
 }
 
 TEST_F(Fixture, AStopWhoseAcpiRequestFailsDestroysAtOnce) {

@@ -63,6 +63,7 @@ class NetmonControl {
     ControlReply reply;
   };
   nlohmann::json policy_json() const;
+  void answer(const nlohmann::json& request, ControlReply& reply);
   void reload(const nlohmann::json& request, ControlReply reply);
   void answer_reloads();
 
