@@ -45,12 +45,19 @@ bool read_line(int fd, std::string& line, size_t limit, std::chrono::steady_cloc
   return line.size() <= limit;
 }
 
-void write_all(int fd, const std::string& text) {
+// Writes `text` until `deadline`; a peer that went away, or reads too slowly, is left.
+void write_all(int fd, const std::string& text, std::chrono::steady_clock::time_point deadline) {
   size_t off = 0;
   while (off < text.size()) {
-    const ssize_t n = send(fd, text.data() + off, text.size() - off, MSG_NOSIGNAL);
-    if (n <= 0) return;  // the client went away: nothing to tell it
-    off += static_cast<size_t>(n);
+    const ssize_t n = send(fd, text.data() + off, text.size() - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      off += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return;
+    pollfd p{fd, POLLOUT, 0};
+    const int64_t left = ms_left(deadline);
+    if (left <= 0 || poll(&p, 1, static_cast<int>(left)) <= 0) return;
   }
 }
 
@@ -74,7 +81,7 @@ ControlReply::~ControlReply() {
 
 void ControlReply::send(const nlohmann::json& answer) {
   if (fd_ < 0) return;
-  write_all(fd_, answer_line(answer));
+  write_all(fd_, answer_line(answer), std::chrono::steady_clock::now() + kControlWriteTimeout);
   close(fd_);
   fd_ = -1;
 }
@@ -175,7 +182,7 @@ nlohmann::json control_request(const std::string& path, const nlohmann::json& re
     socklen_t len = sizeof peer;
     *server_pid = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0 ? peer.pid : -1;
   }
-  write_all(fd, request.dump() + "\n");
+  write_all(fd, request.dump() + "\n", std::chrono::steady_clock::now() + timeout);
   std::string line;
   const bool ok = read_line(fd, line, kMaxControlAnswerBytes, std::chrono::steady_clock::now() + timeout);
   close(fd);

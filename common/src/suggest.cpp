@@ -27,6 +27,9 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 }  // namespace
 
 std::optional<std::string> closest_name(std::string_view typed, const std::vector<std::string>& candidates) {
+  // Names are words: a longer "name" is no misspelling, and its edit distance to each of
+  // thousands of candidates would cost its length times theirs.
+  if (typed.size() > kMaxSuggestedNameBytes) return std::nullopt;
   const size_t allowed = std::clamp<size_t>(typed.size() / 3, 1, 3);
   std::optional<std::string> best;
   size_t best_distance = allowed + 1;

@@ -1,5 +1,7 @@
 #include "vitrine/common/yaml_reader.h"
 
+#include <sys/stat.h>
+
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -19,7 +21,14 @@ YAML::Node YamlReader::parse(const std::string& text, const std::string& source,
                              const std::string& what) {
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    std::vector<YAML::Node> documents = YAML::LoadAll(text);
+    // A second document ("---") would be dropped unread: a reader sees rules that are not enforced.
+    if (documents.size() > 1) {
+      const auto mark = documents[1].Mark();
+      throw ConfigError(source, mark.is_null() ? 0 : mark.line + 1, mark.is_null() ? 0 : mark.column + 1,
+                        "a second YAML document: the " + what + " is one document (no '---' between parts)");
+    }
+    if (!documents.empty()) root = documents.front();
   } catch (const YAML::ParserException& e) {
     throw ConfigError(source, e.mark.line + 1, e.mark.column + 1, e.msg);
   }
@@ -28,12 +37,22 @@ YAML::Node YamlReader::parse(const std::string& text, const std::string& source,
 }
 
 std::string YamlReader::read_file(const std::string& path, const std::string& what) {
+  // Not a pipe (which would block), a device (/dev/zero never ends) or a directory.
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) throw ConfigError(path, 0, 0, "cannot open the " + what + " file");
+  if (!S_ISREG(st.st_mode)) throw ConfigError(path, 0, 0, "the " + what + " file is not a regular file");
+  if (static_cast<uint64_t>(st.st_size) > kMaxConfigBytes)
+    throw ConfigError(path, 0, 0, "the " + what + " file has " + std::to_string(st.st_size) + " bytes: at most " +
+                                      std::to_string(kMaxConfigBytes) + " are read");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path, 0, 0, "cannot open the " + what + " file");
-  std::ostringstream text;
-  text << in.rdbuf();
+  std::string text(kMaxConfigBytes + 1, '\0');  // a file grown since its stat is cut here, and refused
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
   if (in.bad()) throw ConfigError(path, 0, 0, "cannot read the " + what + " file");
-  return text.str();
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > kMaxConfigBytes)
+    throw ConfigError(path, 0, 0, "the " + what + " file has more than " + std::to_string(kMaxConfigBytes) + " bytes");
+  return text;
 }
 
 void YamlReader::fail(const YAML::Node& at, const std::string& path, const std::string& what) const {
@@ -52,9 +71,13 @@ void YamlReader::count_value(const YAML::Node& at, const std::string& path) cons
 void YamlReader::map(const YAML::Node& node, const std::string& path,
                      const std::map<std::string, Field>& fields) const {
   if (!node.IsMap()) fail(node, path, "expected a mapping");
+  std::map<std::string, int> seen;  // key -> its line
   for (const auto& kv : node) {
     count_value(kv.first, path);
     const auto key = kv.first.as<std::string>();
+    // YAML keeps both of a key given twice and a reader takes one: the file would say two things.
+    if (const auto [it, first] = seen.emplace(key, kv.first.Mark().line + 1); !first)
+      fail(kv.first, path, "'" + key + "' is given twice (first on line " + std::to_string(it->second) + ")");
     const auto it = fields.find(key);
     if (it == fields.end()) {
       std::string known;

@@ -41,6 +41,7 @@ Sets parse_sets(const Reader& r, const YAML::Node& n, const std::string& path) {
   Sets sets;
   if (!n.IsMap()) r.fail(n, path, "expected a mapping of set names to lists of addresses");
   for (const auto& kv : n) {
+    r.count_value(kv.first, path);
     const auto name = kv.first.as<std::string>();
     const std::string p = path + "." + name;
     if (!set_name_ok(name))
@@ -202,7 +203,11 @@ PolicyFile parse_file(const Reader& r, const YAML::Node& root, const ProtocolCat
               r.fail(v, p, std::string("expected ") + kApiVersion + ", got '" + text + "'");
             has_api = true;
           }},
-         {"name", [&](const YAML::Node& v, const std::string& p) { policy.name = r.scalar(v, p); }},
+         {"name", [&](const YAML::Node& v, const std::string& p) {
+            policy.name = r.scalar(v, p);
+            if (policy.name.size() > kMaxNameBytes)
+              r.fail(v, p, "a policy's name is at most " + std::to_string(kMaxNameBytes) + " bytes");
+          }},
          {"sets", [](const YAML::Node&, const std::string&) {}},  // read above
          {"extends", [&](const YAML::Node& v, const std::string& p) {
             file.extends = r.scalar(v, p);
@@ -286,12 +291,24 @@ Policy merge(const Reader& r, const YAML::Node& root, PolicyFile base, PolicyFil
   return out;
 }
 
+// A set named by many rules is copied into each (the rule index and the checks then read
+// every copy): the copies are bounded, not only the file's values, which a set named a
+// thousand times multiplies by its size.
 void resolve_sets(Policy& policy) {
-  for (auto& rule : policy.rules)
+  uint64_t total = 0;
+  for (auto& rule : policy.rules) {
+    std::set<std::string> named;
     for (const auto& name : rule.peer_sets) {
+      if (!named.insert(name).second) continue;  // a set named twice in a rule is in it once
       const auto& members = policy.sets.at(name);
+      if (total + rule.peers.size() + members.size() > kMaxResolvedPeers)
+        throw PolicyError(rule.source, rule.line, rule.column,
+                          "rule '" + rule.name + "': the rules' peers, sets expanded, are more than " +
+                              std::to_string(kMaxResolvedPeers) + " (a CIDR names many addresses at once)");
       rule.peers.insert(rule.peers.end(), members.begin(), members.end());
     }
+    total += rule.peers.size();
+  }
 }
 
 std::string directory_of(const std::string& path) {

@@ -133,6 +133,8 @@ Rule parse_rule(const Reader& r, const YAML::Node& n, const std::string& path,
         {{"name", [&](const YAML::Node& v, const std::string& p) {
             rule.name = r.scalar(v, p);
             if (rule.name.empty()) r.fail(v, p, "must not be empty");
+            if (rule.name.size() > kMaxNameBytes)
+              r.fail(v, p, "a rule's name is at most " + std::to_string(kMaxNameBytes) + " bytes");
             has_name = true;
           }},
          {"direction", [&](const YAML::Node& v, const std::string& p) {

@@ -15,6 +15,9 @@ namespace vitrine::policy {
 // The named sets of addresses a rule's peers may name: its file's and an extended baseline's.
 using Sets = std::map<std::string, std::vector<Cidr>>;
 
+// A rule's or a policy's name: a metric label and an event field, read by people.
+inline constexpr size_t kMaxNameBytes = 128;
+
 inline const std::vector<std::pair<const char*, Action>> kActions = {
     {"allow", Action::Allow}, {"deny", Action::Deny}, {"alert", Action::Alert}};
 

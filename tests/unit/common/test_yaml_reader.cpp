@@ -2,6 +2,9 @@
 // mistake a person makes names the file, line and column, and what was expected.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <filesystem>
 #include <string>
 
 #include "temp_dir.h"
@@ -99,4 +102,42 @@ TEST(YamlReader, ValuesReadAreCountedAliasesEachTime) {
   });
   EXPECT_NE(err.find("aliases expanded"), std::string::npos) << err;
   EXPECT_EQ(read, 0u) << "the reading stopped";
+}
+
+// A key given twice says two things, of which a reader takes one: refused where the second is.
+TEST(YamlReader, AKeyGivenTwiceIsAMistake) {
+  const auto err = error_of("action: deny\nname: a\naction: allow\n", [](const YamlReader& r, const YAML::Node& root) {
+    r.map(root, "", {{"action", [](const YAML::Node&, const std::string&) {}}, {"name", [](const YAML::Node&, const std::string&) {}}});
+  });
+  EXPECT_EQ(err, "3:1: f.yaml:3:1: 'action' is given twice (first on line 1)");
+}
+
+TEST(YamlReader, ASecondDocumentIsAMistakeNotDroppedUnread) {
+  const auto err = error_of("a: 1\n---\ndefaultAction: allow\n", [](const YamlReader&, const YAML::Node&) {});
+  EXPECT_NE(err.find("a second YAML document"), std::string::npos) << err;
+  EXPECT_EQ(err.rfind("3:", 0), 0u) << "where the second starts: " << err;
+}
+
+// What is not a file of bytes (a pipe would block, a device never end) or is too large to be
+// one a person wrote is refused before it is read.
+TEST(YamlReader, OnlyRegularFilesOfABoundedSizeAreRead) {
+  vitrine::testing::TempDir dir;
+  auto error = [](const std::string& path) {
+    try {
+      YamlReader::read_file(path, "policy");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string fifo = (dir.path / "fifo").string();
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_NE(error(fifo).find("not a regular file"), std::string::npos);
+  EXPECT_NE(error("/dev/zero").find("not a regular file"), std::string::npos);
+  EXPECT_NE(error(dir.path.string()).find("not a regular file"), std::string::npos);
+  const std::string big = dir.write("big.yaml", "a: 1\n");
+  std::filesystem::resize_file(big, vitrine::kMaxConfigBytes + 1);  // sparse: nothing written
+  EXPECT_NE(error(big).find("at most " + std::to_string(vitrine::kMaxConfigBytes)), std::string::npos) << error(big);
+  std::filesystem::resize_file(big, vitrine::kMaxConfigBytes);
+  EXPECT_EQ(error(big), "no error");
 }

@@ -87,8 +87,12 @@ TEST(Cabinet, MistakesAreRefusedWithTheirPosition) {
             std::string::npos);
   EXPECT_NE(error_of("apiVersion: vitrine/v1\nname: w\nimageStore: /x\n").find("missing 'network'"),
             std::string::npos);
-  EXPECT_NE(error_of(m + "network: {mac: \"52:54:00:77:00:02\", uplink: eth0, policy: /p, tap: eth0}\n")
+  const std::string head = "apiVersion: vitrine/v1\nname: ward3\nimageStore: /var/lib/vitrine/ward3\n";
+  EXPECT_NE(error_of(head + "network: {mac: \"52:54:00:77:00:02\", uplink: eth0, policy: /p, tap: eth0}\n")
                 .find("tap and the uplink must be different"),
+            std::string::npos);
+  // A key given twice says two things: refused, not the last one taken.
+  EXPECT_NE(error_of(m + "network: {mac: \"52:54:00:77:00:03\", uplink: eth1, policy: /p}\n").find("'network' is given twice"),
             std::string::npos);
   EXPECT_NE(error_of("").find("c.yaml: the cabinet description is empty"), std::string::npos);
   EXPECT_EQ(error_of(m + "metrics: localhost:9470\n"),

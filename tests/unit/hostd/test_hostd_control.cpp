@@ -140,6 +140,28 @@ TEST(ControlServer, AReplyDroppedUnsentStillAnswersTheClient) {
   EXPECT_NE(answer["error"].get<std::string>().find("unanswered"), std::string::npos);
 }
 
+// A client that asks for a long answer and never reads it holds the server for one send's
+// timeout, then is left; the next client is served.
+TEST(ControlServer, AClientThatDoesNotReadItsAnswerIsLeft) {
+  TempDir dir;
+  const fs::path sock = dir.path / "c.sock";
+  ControlServer server(sock, [](const json& r) { return json{{"ok", true}, {"big", std::string(r["command"] == "big" ? 8 << 20 : 1, 'x')}}; });
+  const int idle = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  std::strncpy(sa.sun_path, sock.c_str(), sizeof sa.sun_path - 1);
+  ASSERT_EQ(connect(idle, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  const std::string request = "{\"command\":\"big\"}\n";
+  ASSERT_EQ(send(idle, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  const auto started = std::chrono::steady_clock::now();
+  server.serve_one();  // returns once its send gives up
+  EXPECT_LT(std::chrono::steady_clock::now() - started, vitrine::kControlWriteTimeout + std::chrono::seconds(5));
+  auto next = std::async(std::launch::async, [&] { return control_request(sock, {{"command", "status"}}, std::chrono::seconds(5)); });
+  serve_until(server, next);
+  EXPECT_TRUE(next.get()["ok"].get<bool>());
+  close(idle);
+}
+
 TEST(ControlServer, ReplacesAStaleSocketAndTheClientSaysWhenNoneListens) {
   TempDir dir;
   const fs::path sock = dir.path / "c.sock";

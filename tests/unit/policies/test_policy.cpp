@@ -198,11 +198,37 @@ TEST(PolicyLoad, AliasesThatMultiplyBeyondTheBoundAreRefused) {
               (i == 0 ? "&all " + peers : std::string("*all")) + "\n    action: allow\n";
     return text;
   };
-  EXPECT_EQ(error_of(policy(20)), "no error") << "aliases within the bound are read";
+  EXPECT_EQ(error_of(policy(10)), "no error") << "aliases within the bound are read";
   const std::string error = error_of(policy(1000));  // a million peers from 40 KB
   EXPECT_NE(error.find("more than " + std::to_string(vitrine::kMaxConfigValues) + " values, aliases expanded"),
             std::string::npos) << error;
   EXPECT_EQ(error.rfind("0:0", 0), std::string::npos) << "the position where the bound was hit: " << error;
+}
+
+// One set named by many rules is copied into each: the copies are bounded, at the rule that
+// passes the bound, however few values the file itself has.
+TEST(PolicyLoad, ASetCopiedIntoManyRulesIsBoundedWhereItPassesTheBound) {
+  std::string members;
+  for (int i = 0; i < 1000; ++i) members += (i ? ", 10.1." : "10.1.") + std::to_string(i / 250) + "." + std::to_string(i % 250);
+  auto policy = [&](int rules, int refs) {
+    std::string text = std::string(kHeader) + "sets:\n  big: [" + members + "]\nrules:\n";
+    for (int i = 0; i < rules; ++i) {
+      text += "  - name: r" + std::to_string(i) + "\n    direction: egress\n    peers: [";
+      for (int k = 0; k < refs; ++k) text += k ? ", big" : "big";
+      text += "]\n    action: allow\n";
+    }
+    return text;
+  };
+  EXPECT_EQ(error_of(policy(1, 20000)), "no error") << "a set named twice in a rule is in it once";
+  EXPECT_EQ(load(policy(1, 3).substr(std::string(kHeader).size())).rules[0].peers.size(), 1000u);
+  const std::string error = error_of(policy(25, 1));
+  EXPECT_NE(error.find("more than " + std::to_string(policy::kMaxResolvedPeers)), std::string::npos) << error;
+  EXPECT_NE(error.find("rule 'r20'"), std::string::npos) << "the rule that passes it: " << error;
+}
+
+TEST(PolicyLoad, NamesAreBounded) {
+  const std::string rule = "rules:\n  - name: " + std::string(200, 'n') + "\n    direction: egress\n    action: allow\n";
+  EXPECT_NE(error_of(std::string(kHeader) + rule).find("at most 128 bytes"), std::string::npos);
 }
 
 TEST(PolicyLint, WarnsOfRulesAnEarlierRuleShadows) {

@@ -22,6 +22,9 @@ namespace vitrine {
 inline constexpr size_t kMaxControlRequestBytes = 64 * 1024;
 // A client that connects and then says nothing must not hold the server for long.
 inline constexpr std::chrono::milliseconds kControlReadTimeout{2000};
+// A client that has not read its whole answer within this (or reads none of it) is left: it
+// must not hold a server that others wait on. Tens of MB reach a reading client in ms.
+inline constexpr std::chrono::milliseconds kControlWriteTimeout{5000};
 // An answer can be long (hostd's events): far more than a request, but not without end.
 inline constexpr size_t kMaxControlAnswerBytes = 64 << 20;
 

@@ -9,6 +9,9 @@
 
 namespace vitrine {
 
+// Suggestions are for names (protocols, sets, keys): nothing longer is looked up.
+inline constexpr size_t kMaxSuggestedNameBytes = 64;
+
 // The candidate nearest to `typed` by edit distance, ignoring case, if it is within a third
 // of the typed name's length (at least 1, at most 3 edits); nullopt otherwise.
 std::optional<std::string> closest_name(std::string_view typed, const std::vector<std::string>& candidates);

@@ -28,6 +28,9 @@ namespace vitrine {
 // policy of nested aliases once made 9 million peers, 85 s and 620 MB of reading. Reading more
 // values than this, aliases expanded, is refused with the position where the bound was hit.
 inline constexpr uint64_t kMaxConfigValues = 200'000;
+// A site's policy is a few KiB, the largest a few hundred; netmon takes at most 4 MiB over its
+// control socket (kMaxPolicyBytes). A file is read to this and no further.
+inline constexpr uint64_t kMaxConfigBytes = 4 << 20;
 
 // Walks a YAML tree with the source name at hand, so that every error carries a position.
 class YamlReader {
@@ -65,6 +68,8 @@ class YamlReader {
   void list(const YAML::Node& n, const std::string& path, const Field& item) const;
   // Values read so far (keys, items, scalars), each alias counted every time it is read.
   uint64_t values_read() const { return values_read_; }
+  // Counts one value read by other means than these (a reader that walks a node itself).
+  void count_value(const YAML::Node& at, const std::string& path) const;
 
   template <typename E>
   E choice(const YAML::Node& n, const std::string& path,
@@ -79,8 +84,6 @@ class YamlReader {
   }
 
  private:
-  void count_value(const YAML::Node& at, const std::string& path) const;
-
   std::string source_;
   mutable uint64_t values_read_ = 0;
 };
