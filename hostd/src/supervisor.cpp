@@ -182,12 +182,16 @@ json Supervisor::netmon_counters() const {
   }
 }
 
-json Supervisor::send_policy(const PolicyBytes& policy) {
+// netmon's reload request for `policy`, recorded as asked for.
+json Supervisor::reload_request(const PolicyBytes& policy) {
   record("policy_reload_requested", {{"policy", policy.source}, {"policy_sha256", policy.sha256}});
+  return {{"command", "reload"}, {"policy_text", policy.text}, {"source", policy.source}};
+}
+
+json Supervisor::send_policy(const PolicyBytes& policy) {
+  const json request = reload_request(policy);
   try {
-    return judge_reload_answer(netmon_->request({{"command", "reload"}, {"policy_text", policy.text}, {"source", policy.source}},
-                                                kNetmonReloadTimeout),
-                               policy);
+    return judge_reload_answer(netmon_->request(request, kNetmonReloadTimeout), policy);
   } catch (const std::exception& e) {
     return {{"ok", false}, {"error", std::string("netmon did not answer the reload: ") + e.what()}};
   }

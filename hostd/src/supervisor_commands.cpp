@@ -160,9 +160,8 @@ void Supervisor::command_reload(const json&, ControlReply& reply) {
     record("policy_reload_refused", {{"policy", cabinet_.policy}, {"reason", e.what()}});
     return reply.send({{"ok", false}, {"error", std::string("refused, the running policy stays in force: ") + e.what()}});
   }
-  record("policy_reload_requested", {{"policy", pending->policy.source}, {"policy_sha256", pending->policy.sha256}});
-  const json request = {{"command", "reload"}, {"policy_text", pending->policy.text}, {"source", pending->policy.source}};
-  pending->answer = std::async(std::launch::async, [control = path(".netmon-control"), request] {
+  const json request = reload_request(pending->policy);
+  pending->answer = std::async(std::launch::async, [control = netmon_->control_path(), request] {
     return control_request(control, request, kNetmonReloadTimeout);
   });
   pending->reply = std::move(reply);

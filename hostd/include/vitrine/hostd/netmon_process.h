@@ -64,6 +64,7 @@ class NetmonProcess {
   nlohmann::json request(const nlohmann::json& request, std::chrono::milliseconds timeout) const;
 
   pid_t pid() const { return pid_; }
+  const std::string& control_path() const { return launch_.control_path; }
   bool is_child() const { return child_; }
   // The sha256 of the policy it enforced when it answered `ready` ("" if it named none).
   std::string enforced_sha256() const { return ready_.value("/policy/sha256"_json_pointer, ""); }

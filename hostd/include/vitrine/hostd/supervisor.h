@@ -100,6 +100,7 @@ class Supervisor {
   bool netmon_alive();
   void check_netmon();
   nlohmann::json netmon_counters() const;
+  nlohmann::json reload_request(const PolicyBytes& policy);
   nlohmann::json send_policy(const PolicyBytes& policy);
   static nlohmann::json judge_reload_answer(const nlohmann::json& answer, const PolicyBytes& policy);
   // what operators and Prometheus see
