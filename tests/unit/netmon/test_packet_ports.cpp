@@ -1,4 +1,4 @@
-// Both packet ports (AF_PACKET rings and libpcap) on a veth pair of their own: a frame sent on
+// Both packet ports (AF_PACKET rings and libpcap) on a veth pair of their own (one a test): a frame sent on
 // one end arrives whole at the other, what a port sends is not captured back by it, a frame
 // the link cannot carry is refused without stalling the ones after it, and a kernel filter
 // chooses what is received. Needs root (it makes the pair); skipped otherwise.
@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -64,7 +65,10 @@ class PacketPortTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root: it makes a veth pair";
-    pair_ = std::make_unique<VethPair>("vtunit" + GetParam().substr(0, 1));
+    // A pair of its own for each test and back end: ctest runs them side by side (-j), and one
+    // test's pair deleted under another's sockets fails that one.
+    const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    pair_ = std::make_unique<VethPair>("vt" + std::to_string(std::hash<std::string>{}(test) % 1000000));
     ASSERT_TRUE(pair_->ok) << "cannot make the veth pair";
     a_ = open(GetParam(), pair_->a);
     b_ = open(GetParam(), pair_->b);
