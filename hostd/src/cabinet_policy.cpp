@@ -7,6 +7,7 @@
 
 #include "vitrine/common/sha256.h"
 #include "vitrine/common/yaml_reader.h"
+#include "vitrine/netmon/ndpi_attributes.h"
 #include "vitrine/policy/load.h"
 
 namespace vitrine::hostd {
@@ -20,7 +21,8 @@ class AnyNameCatalog : public policy::ProtocolCatalog {
   std::vector<std::string> protocol_names() const override { return {}; }
   std::optional<uint8_t> risk_bit(std::string_view) const override { return 0; }
   std::vector<std::string> risk_names() const override { return {}; }
-  bool reports(policy::Attr) const override { return true; }
+  // The attributes themselves, so that the rules' blocks are read as netmon reads them.
+  const std::vector<policy::Attr>& attributes() const override { return netmon::declared_attributes(); }
 
  private:
   // Not 0, which the loader takes for "unknown"; one id for all, so any carrier check holds.

@@ -1,6 +1,7 @@
 #include "vitrine/netmon/classifier.h"
 
 #include "vitrine/netmon/inspector.h"
+#include "vitrine/netmon/ndpi_attributes.h"
 
 #include <strings.h>
 
@@ -71,22 +72,7 @@ std::vector<std::string> NdpiClassifier::protocol_names() const {
   return names;
 }
 
-bool NdpiClassifier::reports(policy::Attr a) const {
-  using policy::Attr;
-  switch (a) {
-    case Attr::DnsName:
-    case Attr::HttpHost:
-    case Attr::HttpMethod:
-    case Attr::HttpPath:
-    case Attr::TlsSni:
-    case Attr::TlsVersion: return true;
-    default: {  // the fields netmon's own inspectors read
-      const auto& registry = inspector_registry();
-      return std::any_of(registry.begin(), registry.end(),
-                         [&](const InspectorRegistration& r) { return std::string_view(r.block) == policy::info(a).block; });
-    }
-  }
-}
+const std::vector<policy::Attr>& NdpiClassifier::attributes() const { return declared_attributes(); }
 
 namespace {
 void copy_result(Classification& c, const ndpi_protocol& p) {
@@ -111,28 +97,28 @@ std::string client_tls_version(const ndpi_flow_struct& f) {
   const auto& tls = f.protos.tls_quic;
   if (tls.tls_supported_versions != nullptr && std::strstr(tls.tls_supported_versions, "TLSv1.3") != nullptr)
     return "1.3";
-  return policy::tls_version_name(tls.ssl_version);
+  return tls_version_name(tls.ssl_version);
 }
 
 // Reads what nDPI found in the flow's messages into the policy's attributes.
 void read_attributes(Classification& c) {
-  using policy::Attr;
+  namespace attr = ndpi_attr;
   const ndpi_flow_struct& f = *c.state;
   const std::string host = field(f.host_server_name, sizeof f.host_server_name);
   if (c.names(NDPI_PROTOCOL_DNS)) {
-    c.report(Attr::DnsName, host);
+    c.report(&attr::kDnsName, host);
   } else if (c.names(NDPI_PROTOCOL_HTTP)) {
-    c.report(Attr::HttpHost, host);
+    c.report(&attr::kHttpHost, host);
     if (f.http.method != NDPI_HTTP_METHOD_UNKNOWN)
-      c.report(Attr::HttpMethod, ndpi_http_method2str(f.http.method));
+      c.report(&attr::kHttpMethod, ndpi_http_method2str(f.http.method));
     // nDPI 4.2 keeps the request target after the host name ("host/path").
     std::string url = field(f.http.url, 4096);
     if (!host.empty() && url.compare(0, host.size(), host) == 0) url.erase(0, host.size());
     if (!url.empty() && url.front() != '/') url.insert(url.begin(), '/');
-    c.report(Attr::HttpPath, url);
+    c.report(&attr::kHttpPath, url);
   } else if (c.names(NDPI_PROTOCOL_TLS)) {
-    c.report(Attr::TlsSni, host);
-    if (!c.server_hello_read) c.report(Attr::TlsVersion, client_tls_version(f));
+    c.report(&attr::kTlsSni, host);
+    if (!c.server_hello_read) c.report(&attr::kTlsVersion, client_tls_version(f));
   }
 }
 }  // namespace

@@ -281,10 +281,9 @@ void Engine::virtual_patch_hit(Flow& flow, const InspectedMessage& m, uint64_t n
 
 void Engine::report_message(Flow& flow, const InspectedMessage& m, std::string_view block) {
   Classification& c = flow.classification;
-  for (size_t i = 0; i < policy::kAttrCount; ++i) {
-    const auto a = static_cast<policy::Attr>(i);
-    if (block == policy::info(a).block) c.report(a, std::string(m.attributes.get(a)));
-  }
+  // Every field of the block, so that one the message leaves out is no longer the flow's.
+  for (const policy::Attr a : classifier_.attributes())
+    if (block == a->block) c.report(a, std::string(m.attributes.get(a)));
   c.set_patient_ref(m.patient_ref);
   c.attributes_pending = false;  // this message is whole
 }

@@ -212,7 +212,7 @@ int run_check(const std::string& policy_path) {
   NdpiClassifier classifier;
   try {
     const auto p = load_policy(policy_path, classifier);
-    for (const auto& w : policy::lint(*p, &classifier))
+    for (const auto& w : policy::lint(*p))
       std::cerr << (w.source.empty() ? policy_path : w.source) << ":" << w.line << ":" << w.column << ": warning: " << w.message << "\n";
     std::cout << policy_path << ": ok: policy '" << p->name << "', " << p->rules.size()
               << " rules, default " << policy::to_string(p->default_action) << "\n";

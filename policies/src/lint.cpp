@@ -48,7 +48,7 @@ bool protocols_within(const Rule& later, const Rule& earlier) {
 // Every value `narrow` accepts, `wide` accepts: its patterns are among wide's, or wide has '*'.
 bool condition_within(const L7Condition& narrow, const L7Condition& wide) {
   if (info(wide.attr).compare == Compare::AtLeastVersion)
-    return tls_version_rank(narrow.patterns.front()) >= tls_version_rank(wide.patterns.front());
+    return value_rank(narrow.attr, narrow.patterns.front()) >= value_rank(wide.attr, wide.patterns.front());
   const bool nocase = info(wide.attr).compare == Compare::GlobNoCase;
   return std::all_of(narrow.patterns.begin(), narrow.patterns.end(), [&](const std::string& n) {
     return std::any_of(wide.patterns.begin(), wide.patterns.end(), [&](const std::string& w) {
@@ -79,21 +79,8 @@ bool covers(const Rule& earlier, const Rule& later) {
          risks_within(later, earlier) && conditions_within(later, earlier);
 }
 
-std::vector<PolicyWarning> lint(const Policy& policy, const ProtocolCatalog* catalog) {
+std::vector<PolicyWarning> lint(const Policy& policy) {
   std::vector<PolicyWarning> warnings;
-  for (size_t j = 0; catalog != nullptr && j < policy.rules.size(); ++j) {
-    std::string unreported;
-    const L7Condition* first = nullptr;
-    for (const auto& c : policy.rules[j].l7) {
-      if (catalog->reports(c.attr)) continue;
-      unreported += (unreported.empty() ? "" : ", ") + std::string(info(c.attr).name);
-      if (first == nullptr) first = &c;
-    }
-    if (first != nullptr)
-      warnings.push_back({j, policy.rules[j].source, first->line, first->column,
-                          "rule '" + policy.rules[j].name + "': nothing in this build of netmon reports " +
-                              unreported + " yet, so the rule never matches until its inspector does"});
-  }
   for (size_t j = 0; j < policy.rules.size(); ++j) {
     const Rule& later = policy.rules[j];
     for (size_t i = 0; i < j; ++i) {

@@ -41,7 +41,7 @@ std::vector<std::string> names_of(const Sets& sets) {
 // that protocol's; with them, each must be one that carries the conditions.
 void imply_protocols(const Reader& r, const YAML::Node& n, const YAML::Node& protocols_node,
                      const std::string& path, const ProtocolCatalog& catalog, Rule& rule) {
-  const AttrInfo& first = info(rule.l7.front().attr);
+  const Attribute& first = info(rule.l7.front().attr);
   for (const auto& c : rule.l7)
     if (std::string(info(c.attr).block) != first.block)
       r.fail(n, path, std::string("one rule judges one protocol: its '") + first.block + "' and '" +
@@ -167,8 +167,8 @@ Rule parse_rule(const Reader& r, const YAML::Node& n, const std::string& path,
          {"mode", [&](const YAML::Node& v, const std::string& p) {
             rule.mode = r.choice<Mode>(v, p, {{"enforce", Mode::Enforce}, {"monitor", Mode::Monitor}});
           }}};
-  for (const auto& block : l7_block_names())
-    fields[block] = [&, block](const YAML::Node& v, const std::string& p) { parse_l7_block(r, block, v, p, rule.l7); };
+  for (const auto& block : l7_block_names(catalog))
+    fields[block] = [&, block](const YAML::Node& v, const std::string& p) { parse_l7_block(r, catalog, block, v, p, rule.l7); };
   r.map(n, path, fields);
   if (!rule.l7.empty()) imply_protocols(r, n, protocols_node, path, catalog, rule);
   if (!has_name) r.fail(n, path, "missing 'name'");

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "smb/smb_attributes.h"
 #include "smb/smb_inspector.h"
 #include "smb/smb_message.h"
 
@@ -30,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   smb::recognises(client.data(), client.size());
   smb::protocol_of(client.data(), client.size());
   for (const auto& m : out.messages)
-    for (const auto a : {vitrine::policy::Attr::SmbShare, vitrine::policy::Attr::SmbCommand, vitrine::policy::Attr::SmbDialect})
+    for (const auto a : {&vitrine::netmon::smb::kShare, &vitrine::netmon::smb::kCommand, &vitrine::netmon::smb::kDialect})
       for (unsigned char c : m.attributes.get(a))
         if (c < 0x20 || c > 0x7e) abort();
   return 0;

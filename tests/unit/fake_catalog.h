@@ -1,4 +1,5 @@
-// A protocol catalogue standing in for nDPI in unit tests: the loader only needs names to ids.
+// A protocol catalogue standing in for nDPI in unit tests: the loader only needs names to ids,
+// and the attributes netmon declares.
 #pragma once
 
 #include <map>
@@ -7,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "vitrine/netmon/ndpi_attributes.h"
 #include "vitrine/policy/load.h"
 
 namespace vitrine::testing {
@@ -29,11 +31,8 @@ class FakeCatalog : public policy::ProtocolCatalog {
     return std::nullopt;
   }
   std::vector<std::string> risk_names() const override { return {"SMB Insecure Version", "Unsafe Protocol"}; }
-  // As netmon before its own inspectors: nDPI reads DNS, HTTP and TLS.
-  bool reports(Attr a) const override {
-    const std::string block = policy::info(a).block;
-    return block == "dns" || block == "http" || block == "tls";
-  }
+  // netmon's own: nDPI's and those its inspectors declare.
+  const std::vector<Attr>& attributes() const override { return netmon::declared_attributes(); }
 };
 
 }  // namespace vitrine::testing

@@ -1,5 +1,6 @@
 // `vitrine policy check`, `explain`, `test` and `learn`: a policy file read as netmon reads it,
 // with nDPI's names, and judged against flows given by hand or by a capture.
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -92,7 +93,7 @@ int run_policy_check(const std::string& file) {
     return kExitRefused;
   }
   {
-    for (const auto& w : lint(p, &catalog)) std::cerr << (w.source.empty() ? file : w.source) << ":" << w.line << ":" << w.column << ": warning: " << w.message << "\n";
+    for (const auto& w : lint(p)) std::cerr << (w.source.empty() ? file : w.source) << ":" << w.line << ":" << w.column << ": warning: " << w.message << "\n";
     for (const auto& w : usb_rules->warnings())
       std::cerr << w.where.source << ":" << w.where.line << ":" << w.where.column << ": warning: " << w.message << "\n";
     std::cout << file << ": ok: policy '" << p.name << "', " << p.rules.size() << " rules, "
@@ -142,10 +143,12 @@ int run_policy_explain(const std::string& file, const std::string& flow_text, co
   L7Attributes attributes;
   for (const auto& text : attr_texts) {
     const auto eq = text.find('=');
-    const auto attr = eq == std::string::npos ? std::nullopt : attr_by_name(text.substr(0, eq));
-    if (!attr) {
+    const auto& known = catalog.attributes();
+    const auto attr = eq == std::string::npos ? known.end()
+                                              : std::find_if(known.begin(), known.end(), [&](Attr a) { return text.substr(0, eq) == a->name; });
+    if (attr == known.end()) {
       std::vector<std::string> names;
-      for (size_t i = 0; i < kAttrCount; ++i) names.emplace_back(info(static_cast<Attr>(i)).name);
+      for (const Attr a : known) names.emplace_back(a->name);
       const auto near = vitrine::closest_name(text.substr(0, eq), names);
       std::cerr << "vitrine: --attr takes NAME=VALUE with NAME one of dns.name, tls.sni, http.host, ...; got '"
                 << text << "'" << (near ? " (did you mean '" + *near + "'?)" : "") << "\n";

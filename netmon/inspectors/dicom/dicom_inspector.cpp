@@ -1,5 +1,7 @@
 #include "dicom/dicom_inspector.h"
 
+#include "dicom/dicom_attributes.h"
+
 namespace vitrine::netmon::dicom {
 
 Recognition recognises(const uint8_t* payload, size_t len) { return looks_like_associate_rq(payload, len); }
@@ -29,11 +31,11 @@ void DicomInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t l
       request_at_us_ = time_us;
       framer_[1].limit_pdata(a.max_length_received);  // what the requestor takes
       m.judge = true;
-      m.attributes.set(policy::Attr::DicomCalledAe, a.called_ae);
-      m.attributes.set(policy::Attr::DicomCallingAe, a.calling_ae);
+      m.attributes.set(&kCalledAe, a.called_ae);
+      m.attributes.set(&kCallingAe, a.calling_ae);
       std::string sop_classes;
       for (const auto& uid : a.abstract_syntaxes) sop_classes += (sop_classes.empty() ? "" : " ") + uid;
-      m.attributes.set(policy::Attr::DicomSopClasses, sop_classes);
+      m.attributes.set(&kSopClasses, sop_classes);
     } else if (pdu.type == PduType::AssociateRq && from_initiator) {
       // A second request on one connection: a standard acceptor aborts it (PS3.8 9.2, AA-8);
       // one that associated again would act on what netmon has not judged.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "hl7/hl7_attributes.h"
 #include "vitrine/common/sha256.h"
 
 namespace vitrine::netmon::hl7 {
@@ -65,15 +66,14 @@ void Hl7Inspector::message(bool from_initiator, const MllpFramer::Frame& frame, 
     out.malformed.push_back("an MLLP frame without a readable MSH segment");
     return;
   }
-  using policy::Attr;
   InspectedMessage im;
   im.from_initiator = from_initiator;
   im.type = m.message_type.substr(0, m.message_type.find('^', m.message_type.find('^') + 1));
-  im.attributes.set(Attr::Hl7MessageType, m.message_type);
-  im.attributes.set(Attr::Hl7SendingApplication, m.sending_application);
-  im.attributes.set(Attr::Hl7SendingFacility, m.sending_facility);
-  im.attributes.set(Attr::Hl7ReceivingApplication, m.receiving_application);
-  im.attributes.set(Attr::Hl7ReceivingFacility, m.receiving_facility);
+  im.attributes.set(&kMessageType, m.message_type);
+  im.attributes.set(&kSendingApplication, m.sending_application);
+  im.attributes.set(&kSendingFacility, m.sending_facility);
+  im.attributes.set(&kReceivingApplication, m.receiving_application);
+  im.attributes.set(&kReceivingFacility, m.receiving_facility);
   if (!m.patient_id.empty())
     im.patient_ref = hmac_sha256_hex(patient_key_, m.patient_id).substr(0, kPatientRefHexChars);
   const size_t sender = from_initiator ? 0 : 1;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "smb/smb_attributes.h"
+
 extern "C" {
 #include <ndpi/ndpi_protocol_ids.h>
 }
@@ -83,10 +85,9 @@ void SmbInspector::request(const SmbMessage& msg, InspectionOutput& out) {
     out.messages.push_back(std::move(m));
     return;
   }
-  using policy::Attr;
-  m.attributes.set(Attr::SmbCommand, msg.command);
-  m.attributes.set(Attr::SmbDialect, dialect_.empty() && msg.version == 1 && msg.command != "NEGOTIATE" ? "SMB1" : dialect_);
-  m.attributes.set(Attr::SmbShare, msg.share);
+  m.attributes.set(&kCommand, msg.command);
+  m.attributes.set(&kDialect, dialect_.empty() && msg.version == 1 && msg.command != "NEGOTIATE" ? "SMB1" : dialect_);
+  m.attributes.set(&kShare, msg.share);
   if (msg.version == 1 && msg.command_code == 0x72) offered_ = msg.offered_dialects;
   auto hit = [&](policy::VirtualPatch patch, const char* signature) {
     m.patch = patch;

@@ -5,6 +5,7 @@ extern "C" {
 }
 
 #include "tls_hello.h"
+#include "vitrine/netmon/ndpi_attributes.h"
 
 namespace vitrine::netmon::tls {
 
@@ -17,10 +18,10 @@ void inspect_server_payload(Classification& c, const uint8_t* payload, size_t le
   // overstates what was chosen).
   c.server_hello_read = true;
   if (status == ParseStatus::NotServerHello || hello.version == 0) {
-    c.report(policy::Attr::TlsVersion, "");  // unknown: a minimum version rule cannot hold
+    c.report(&ndpi_attr::kTlsVersion, "");  // unknown: a minimum version rule cannot hold
     return;
   }
-  c.report(policy::Attr::TlsVersion, policy::tls_version_name(hello.version));
+  c.report(&ndpi_attr::kTlsVersion, tls_version_name(hello.version));
 }
 
 }  // namespace vitrine::netmon::tls

@@ -4,6 +4,9 @@
 #include <netinet/in.h>
 
 #include "fake_catalog.h"
+#include "hl7/hl7_attributes.h"
+#include "dicom/dicom_attributes.h"
+#include "smb/smb_attributes.h"
 #include "vitrine/policy/evaluate.h"
 #include "vitrine/policy/explain.h"
 #include "vitrine/policy/l7.h"
@@ -86,7 +89,7 @@ TEST(PolicyL7, EveryBlockLoadsAndNamesTheProtocolThatCarriesIt) {
   EXPECT_EQ(p.rules[0].protocol_names, std::vector<std::string>{"DNS"});
   EXPECT_EQ(p.rules[1].protocol_names, std::vector<std::string>{"HTTP"});
   EXPECT_EQ(p.rules[1].l7.size(), 3u);
-  EXPECT_EQ(p.rules[2].l7[1].attr, Attr::TlsVersion);
+  EXPECT_EQ(p.rules[2].l7[1].attr, &netmon::ndpi_attr::kTlsVersion);
   EXPECT_EQ(p.rules[3].protocol_names, std::vector<std::string>{"SMBv1"});  // as narrowed by the author
   EXPECT_EQ(p.rules[3].l7[2].patterns, (std::vector<std::string>{"ADMIN$", "C$"}));
   EXPECT_EQ(p.rules[4].protocol_names, std::vector<std::string>{"HL7"});
@@ -141,8 +144,8 @@ TEST(PolicyL7, ARuleMatchesWhenEveryConditionHoldsAndWaitsForWhatIsNotReportedYe
   const Policy p = load(R"(  - {name: ward-dns, direction: egress, action: allow, dns: {names: ["*.ward3.local", ntp.hospital.org]}}
   - {name: console-tls, direction: egress, action: allow, tls: {sni: [console.ward3.local], minVersion: "1.2"}}
 )");
-  const auto ward = attrs({{Attr::DnsName, "Pharmacy.Ward3.local"}});
-  const auto outside = attrs({{Attr::DnsName, "tunnel.example.com"}});
+  const auto ward = attrs({{&netmon::ndpi_attr::kDnsName, "Pharmacy.Ward3.local"}});
+  const auto outside = attrs({{&netmon::ndpi_attr::kDnsName, "tunnel.example.com"}});
   Decision d = evaluate(p, flow(kDns, 53, &ward));
   EXPECT_TRUE(d.definitive);
   EXPECT_EQ(d.rule, 0);
@@ -155,10 +158,10 @@ TEST(PolicyL7, ARuleMatchesWhenEveryConditionHoldsAndWaitsForWhatIsNotReportedYe
   // The protocol still has to be the one that carries the conditions.
   EXPECT_EQ(evaluate(p, flow(kHttp, 53, &ward)).rule, kDefaultRule);
 
-  const auto tls10 = attrs({{Attr::TlsSni, "console.ward3.local"}, {Attr::TlsVersion, "1.0"}});
-  const auto tls12 = attrs({{Attr::TlsSni, "console.ward3.local"}, {Attr::TlsVersion, "1.2"}});
-  const auto tls13 = attrs({{Attr::TlsSni, "console.ward3.local"}, {Attr::TlsVersion, "1.3"}});
-  const auto other = attrs({{Attr::TlsSni, "update.vendor.com"}, {Attr::TlsVersion, "1.3"}});
+  const auto tls10 = attrs({{&netmon::ndpi_attr::kTlsSni, "console.ward3.local"}, {&netmon::ndpi_attr::kTlsVersion, "1.0"}});
+  const auto tls12 = attrs({{&netmon::ndpi_attr::kTlsSni, "console.ward3.local"}, {&netmon::ndpi_attr::kTlsVersion, "1.2"}});
+  const auto tls13 = attrs({{&netmon::ndpi_attr::kTlsSni, "console.ward3.local"}, {&netmon::ndpi_attr::kTlsVersion, "1.3"}});
+  const auto other = attrs({{&netmon::ndpi_attr::kTlsSni, "update.vendor.com"}, {&netmon::ndpi_attr::kTlsVersion, "1.3"}});
   EXPECT_EQ(evaluate(p, flow(kTls, 443, &tls10)).rule, kDefaultRule);
   EXPECT_EQ(evaluate(p, flow(kTls, 443, &tls12)).rule, 1);
   EXPECT_EQ(evaluate(p, flow(kTls, 443, &tls13)).rule, 1);
@@ -172,9 +175,9 @@ TEST(PolicyL7, SmbConditionsMatchTheMessageBeingJudged) {
   const Policy p = load(R"(  - {name: no-admin-shares, direction: egress, action: deny, smb: {shares: ["ADMIN$", "?$"]}}
   - {name: smb, direction: egress, action: allow, protocols: [SMBv1]}
 )");
-  const auto admin = attrs({{Attr::SmbShare, "admin$"}});
-  const auto c_drive = attrs({{Attr::SmbShare, "C$"}});
-  const auto data = attrs({{Attr::SmbShare, "CABINETDATA"}});
+  const auto admin = attrs({{&netmon::smb::kShare, "admin$"}});
+  const auto c_drive = attrs({{&netmon::smb::kShare, "C$"}});
+  const auto data = attrs({{&netmon::smb::kShare, "CABINETDATA"}});
   EXPECT_EQ(evaluate(p, flow(kSmbV1, 445, &admin)).rule, 0);
   EXPECT_EQ(evaluate(p, flow(kSmbV1, 445, &c_drive)).rule, 0);
   EXPECT_EQ(evaluate(p, flow(kSmbV1, 445, &data)).rule, 1);
@@ -187,11 +190,11 @@ TEST(PolicyL7, AMessageTypePatternNamesTheComponentsItCaresAbout) {
 )");
   const uint16_t hl7 = 0xF001;
   for (const char* allowed : {"RDE^O11", "RDE^O11^RDE_O11", "ADT^A01", "ADT^A08^ADT_A01", "ORM^O01^ORM_O01"}) {
-    const auto a = attrs({{Attr::Hl7MessageType, allowed}});
+    const auto a = attrs({{&netmon::hl7::kMessageType, allowed}});
     EXPECT_EQ(evaluate(p, flow(hl7, 2575, &a)).rule, 0) << allowed;
   }
   for (const char* refused : {"RDE^O25", "RDE", "ADTX^A01", "ORM^O01", "ORM^O01^OML_O21", "RDS^O13"}) {
-    const auto a = attrs({{Attr::Hl7MessageType, refused}});
+    const auto a = attrs({{&netmon::hl7::kMessageType, refused}});
     EXPECT_EQ(evaluate(p, flow(hl7, 2575, &a)).rule, kDefaultRule) << refused;
   }
 }
@@ -202,12 +205,12 @@ TEST(PolicyL7, AStructureThePatternDoesNotNameMustBeOneOfTheMessagesOwnCode) {
 )");
   const uint16_t hl7 = 0xF001;
   for (const char* allowed : {"ORM^O01^ORM_O01", "ADT^A04^ADT_A01", "ACK^O01^ACK", "ACK^O01", "RDE^O25^RDE_O25"}) {
-    const auto a = attrs({{Attr::Hl7MessageType, allowed}});
+    const auto a = attrs({{&netmon::hl7::kMessageType, allowed}});
     EXPECT_EQ(evaluate(p, flow(hl7, 2575, &a)).rule, 0) << allowed;
   }
   for (const char* refused : {"ORM^O01^ADT_A01", "ORM^O01^ORM", "ORM^O01^ORMX_O01", "ADT^A04^ORM_O01",
                               "ORM^O01^ORM_O01^X", "RDE^O11^ADT_A01", "ACK^O01^ADT_A01"}) {
-    const auto a = attrs({{Attr::Hl7MessageType, refused}});
+    const auto a = attrs({{&netmon::hl7::kMessageType, refused}});
     EXPECT_EQ(evaluate(p, flow(hl7, 2575, &a)).rule, kDefaultRule) << refused;
   }
 }
@@ -231,10 +234,10 @@ TEST(PolicyL7, AnAssociationMayProposeOnlyTheSopClassesARuleNames) {
   const Policy p = load(R"(  - {name: verify-and-worklist, direction: egress, action: allow, dicom: {sopClasses: ["1.2.840.10008.1.1", "1.2.840.10008.5.1.4.31"]}}
 )");
   const uint16_t dicom = 0xF002;
-  const auto verification = attrs({{Attr::DicomSopClasses, "1.2.840.10008.1.1"}});
-  const auto both = attrs({{Attr::DicomSopClasses, "1.2.840.10008.5.1.4.31 1.2.840.10008.1.1"}});
-  const auto with_ct = attrs({{Attr::DicomSopClasses, "1.2.840.10008.1.1 1.2.840.10008.5.1.4.1.1.2"}});
-  const auto none = attrs({{Attr::DicomSopClasses, ""}});
+  const auto verification = attrs({{&netmon::dicom::kSopClasses, "1.2.840.10008.1.1"}});
+  const auto both = attrs({{&netmon::dicom::kSopClasses, "1.2.840.10008.5.1.4.31 1.2.840.10008.1.1"}});
+  const auto with_ct = attrs({{&netmon::dicom::kSopClasses, "1.2.840.10008.1.1 1.2.840.10008.5.1.4.1.1.2"}});
+  const auto none = attrs({{&netmon::dicom::kSopClasses, ""}});
   EXPECT_EQ(evaluate(p, flow(dicom, 104, &verification)).rule, 0);
   EXPECT_EQ(evaluate(p, flow(dicom, 104, &both)).rule, 0);
   EXPECT_EQ(evaluate(p, flow(dicom, 104, &with_ct)).rule, kDefaultRule) << "one SOP class the rule does not name";
@@ -242,7 +245,7 @@ TEST(PolicyL7, AnAssociationMayProposeOnlyTheSopClassesARuleNames) {
   EXPECT_NE(error_of(rule_with("    dicom: {sopClasses: [CT-IMAGE]}\n")).find("a SOP class is a UID"), std::string::npos);
 }
 
-TEST(PolicyL7, LintSeesShadowingByConditionsAndConditionsNothingReports) {
+TEST(PolicyL7, LintSeesShadowingByConditions) {
   const Policy p = load(R"(  - {name: any-ward, direction: egress, action: allow, dns: {names: ["*"]}}
   - {name: pharmacy, direction: egress, action: deny, dns: {names: [pharmacy.ward3.local]}}
   - {name: tls12, direction: egress, action: allow, tls: {sni: [a.local], minVersion: "1.2"}}
@@ -251,13 +254,30 @@ TEST(PolicyL7, LintSeesShadowingByConditionsAndConditionsNothingReports) {
   - {name: orders, direction: egress, action: allow, hl7: {messageTypes: ["RDE^O11"]}}
 )");
   std::vector<std::string> messages;
-  for (const auto& w : lint(p, &kCatalog)) messages.push_back(w.message);
-  ASSERT_EQ(messages.size(), 3u);
-  EXPECT_NE(messages[0].find("nothing in this build of netmon reports hl7.message_type"), std::string::npos);
-  EXPECT_NE(messages[1].find("rule 'pharmacy' is never reached: rule 'any-ward'"), std::string::npos);
-  EXPECT_NE(messages[2].find("rule 'tls13' is never reached: rule 'tls12'"), std::string::npos);
-  // Without a catalogue, only shadowing.
-  EXPECT_EQ(lint(p).size(), 2u);
+  for (const auto& w : lint(p)) messages.push_back(w.message);
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_NE(messages[0].find("rule 'pharmacy' is never reached: rule 'any-ward'"), std::string::npos);
+  EXPECT_NE(messages[1].find("rule 'tls13' is never reached: rule 'tls12'"), std::string::npos);
+}
+
+// The loader knows the blocks and fields from the attributes declared beside what reports
+// them, and nothing else: one nothing declares is refused, with what is declared.
+TEST(PolicyL7, ABlockOrFieldNothingDeclaresIsRefused) {
+  EXPECT_NE(error_of(rule_with("    ntp: {servers: [a.local]}\n")).find("ntp"), std::string::npos);
+  const std::string field = error_of(rule_with("    hl7: {messageType: [\"RDE^O11\"]}\n"));
+  EXPECT_NE(field.find("messageTypes"), std::string::npos) << field;
+  const std::string unknown = error_of(rule_with("    smb: {commands: [TREE_CONECT]}\n"));
+  EXPECT_NE(unknown.find("did you mean 'TREE_CONNECT'"), std::string::npos) << unknown;
+}
+
+// Every declared attribute is one of a kind: its name, and its block and field, are its own.
+TEST(PolicyL7, DeclaredAttributesAreUnique) {
+  const auto& all = netmon::declared_attributes();
+  for (size_t i = 0; i < all.size(); ++i)
+    for (size_t j = i + 1; j < all.size(); ++j) {
+      EXPECT_STRNE(all[i]->name, all[j]->name);
+      EXPECT_FALSE(std::string(all[i]->block) == all[j]->block && std::string(all[i]->field) == all[j]->field) << all[i]->name;
+    }
 }
 
 TEST(PolicyL7, ExplainSaysWhichConditionFailed) {
@@ -272,7 +292,7 @@ TEST(PolicyL7, ExplainSaysWhichConditionFailed) {
                               "and tls.version is at least 1.2"),
             std::string::npos)
       << lines[0].why;
-  const auto old_tls = attrs({{Attr::TlsSni, "console.ward3.local"}, {Attr::TlsVersion, "1.0"}});
+  const auto old_tls = attrs({{&netmon::ndpi_attr::kTlsSni, "console.ward3.local"}, {&netmon::ndpi_attr::kTlsVersion, "1.0"}});
   f.l7 = L7Facts{kTls, kTls};
   f.l7->attributes = &old_tls;
   lines = explain(p, f);

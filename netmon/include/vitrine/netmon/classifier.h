@@ -101,9 +101,9 @@ class NdpiClassifier : public policy::ProtocolCatalog {
   std::vector<std::string> protocol_names() const override;
   std::optional<uint8_t> risk_bit(std::string_view name) const override;
   std::vector<std::string> risk_names() const override;
-  // DNS names, HTTP host, method and path, TLS SNI and version (what nDPI reads), and the
-  // fields of the protocols netmon's own inspectors read (inspector.h).
-  bool reports(policy::Attr a) const override;
+  // DNS names, HTTP host, method and path, TLS SNI and version (what nDPI reads:
+  // ndpi_attributes.h), and what netmon's own inspectors declare (inspectors/attributes.cpp).
+  const std::vector<policy::Attr>& attributes() const override;
 
   // One IP packet of the flow (l3 points at the IP header). Allocates the flow's nDPI state on
   // first use. `max_packets` is the flow's budget: at that count nDPI is asked to give up.

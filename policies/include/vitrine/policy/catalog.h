@@ -23,10 +23,9 @@ class ProtocolCatalog {
   // nDPI's flow risks by name ("SMB Insecure Version"): the bit in the flow's risk bitmap.
   virtual std::optional<uint8_t> risk_bit(std::string_view name) const = 0;
   virtual std::vector<std::string> risk_names() const = 0;
-  // Whether netmon reports this attribute at all (the classifier or an inspector of this
-  // build does): a condition on one it does not report is valid but never holds yet, and
-  // `vitrine policy check` says so.
-  virtual bool reports(Attr a) const = 0;
+  // Every attribute a rule can put a condition on: those the classifier reads and those
+  // netmon's inspectors declare beside themselves. A block or field not among them is refused.
+  virtual const std::vector<Attr>& attributes() const = 0;
 };
 
 }  // namespace vitrine::policy

@@ -4,7 +4,6 @@
 // holds when the reported value matches any one of its patterns.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,51 +12,40 @@
 
 namespace vitrine::policy {
 
-enum class Attr : uint8_t {
-  DnsName,
-  HttpHost,
-  HttpMethod,
-  HttpPath,
-  TlsSni,
-  TlsVersion,  // "1.0" .. "1.3": what the client offers at best, then what the server chose
-  SmbDialect,
-  SmbCommand,
-  SmbShare,
-  Hl7MessageType,  // MSH-9, "RDE^O11"
-  Hl7SendingApplication,
-  Hl7SendingFacility,
-  Hl7ReceivingApplication,
-  Hl7ReceivingFacility,
-  DicomCalledAe,
-  DicomCallingAe,
-  DicomSopClasses,  // the abstract syntaxes an association proposes, as UIDs separated by spaces
-  kCount
-};
-inline constexpr size_t kAttrCount = static_cast<size_t>(Attr::kCount);
-
 // How a condition on an attribute is written and compared.
 enum class Compare : uint8_t {
   Glob,            // '*' any run of characters, '?' one character, case as the field says
   GlobNoCase,      // the same, ignoring ASCII case (names, methods, share names)
-  AtLeastVersion,  // one minimum TLS version
+  AtLeastVersion,  // one value of the attribute's ordered `values`: holds for it and those after
   EachGlob,        // a space-separated list: holds when it has items and each matches a pattern
 };
 
-struct AttrInfo {
+// One attribute a rule can put a condition on, declared beside what reports it: an inspector
+// in its own folder (netmon/inspectors/hl7/hl7_attributes.cpp), nDPI's in netmon's classifier.
+// The policy library knows no protocol: the loader takes the attributes from its catalog.
+struct Attribute {
   const char* block;     // the rule's key: "dns", "http", ...
   const char* field;     // the key inside it: "names", "minVersion", ...
   const char* name;      // in events and flow records: "dns.name", "tls.version", ...
   // The protocols whose flows carry it, as the classifier names them (the second may be null).
   const char* protocols[2];
   Compare compare;
+  // Why a pattern an author wrote can never be a value (empty when it can); null: any text.
+  std::string (*pattern_problem)(const std::string& pattern) = nullptr;
+  // A closed list (HTTP methods, SMB dialects; in order for AtLeastVersion), or null.
+  const std::vector<std::string>* values = nullptr;
+  // The pattern as values are compared with it (AE titles without their padding), or null.
+  std::string (*normalise)(const std::string& pattern) = nullptr;
+  // In place of the glob, for a field with structure of its own (HL7's MSH-9), or null.
+  bool (*matches)(std::string_view pattern, std::string_view value, bool ignore_case) = nullptr;
 };
-const AttrInfo& info(Attr a);
-// By its name in events ("dns.name"); nullopt for an unknown name.
-std::optional<Attr> attr_by_name(std::string_view name);
+// An attribute is named by its one declaration: conditions and reports hold its address.
+using Attr = const Attribute*;
+inline const Attribute& info(Attr a) { return *a; }
 
 // What has been reported of one flow (or of the message being judged): empty is not reported.
-// Only what was reported is kept, packed in one buffer (an attribute byte, a 16-bit length,
-// the value): every flow of a busy table may carry some, most a few short ones.
+// Only what was reported is kept, packed in one buffer (the attribute's address, a 16-bit
+// length, the value): every flow of a busy table may carry some, most a few short ones.
 class L7Attributes {
  public:
   // Empty when not reported. Valid until the next set().
@@ -65,7 +53,8 @@ class L7Attributes {
   // An empty value takes the attribute away; values are kept to kMaxValueBytes.
   void set(Attr a, std::string_view v);
   bool empty() const { return packed_.empty(); }
-  // The reported ones, by their names in events: {"dns.name", "pharmacy.ward3.local"}, ...
+  // The reported ones, by their names in events, in the order they were last set:
+  // {"dns.name", "pharmacy.ward3.local"}, ...
   std::vector<std::pair<std::string, std::string>> reported() const;
   // The longest value kept: an HTTP path or an HL7 field is cut there (what a rule matches
   // never needs more).
@@ -78,7 +67,7 @@ class L7Attributes {
 };
 
 struct L7Condition {
-  Attr attr = Attr::DnsName;
+  Attr attr = nullptr;
   std::vector<std::string> patterns;  // any one; AtLeastVersion: exactly one
   int line = 0, column = 0;
 };
@@ -90,15 +79,7 @@ enum class Match : uint8_t { No, Yes, Unknown };
 Match match_conditions(const std::vector<L7Condition>& conditions, const L7Attributes* attributes,
                        bool attributes_final);
 bool glob_match(std::string_view pattern, std::string_view value, bool ignore_case);
-
-// TLS versions as conditions and attributes spell them, in order; nullopt for others.
-std::optional<int> tls_version_rank(std::string_view version);
-const std::vector<std::string>& tls_version_names();
-// "1.2" for 0x0303 and so on; empty for anything else (SSL 2/3, garbage).
-std::string tls_version_name(uint16_t wire_version);
-
-// The values a closed-list field accepts (HTTP methods, SMB dialects and commands); empty for
-// fields that take patterns.
-const std::vector<std::string>& allowed_values(Attr a);
+// Where `value` stands in the attribute's ordered values (AtLeastVersion), or nullopt.
+std::optional<size_t> value_rank(Attr a, std::string_view value);
 
 }  // namespace vitrine::policy

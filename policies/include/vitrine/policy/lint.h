@@ -18,9 +18,9 @@ struct PolicyWarning {
   std::string message;
 };
 
-// With `catalog`: also a rule whose conditions name an attribute that this build of netmon does
-// not report (an inspector still to come), since such a rule never matches yet.
-std::vector<PolicyWarning> lint(const Policy& policy, const ProtocolCatalog* catalog = nullptr);
+// (A condition on an attribute nothing reports is not a warning but a load error: the loader
+// takes the attributes from what declares them, the classifier and the inspectors.)
+std::vector<PolicyWarning> lint(const Policy& policy);
 
 // True when every flow that `later` matches is matched by `earlier` (whatever the L7 protocol
 // turns out to be, when `earlier` names none).

@@ -10,6 +10,7 @@
 
 #include "packet_bytes.h"
 #include "smb_bytes.h"
+#include "smb/smb_attributes.h"
 #include "smb/smb_inspector.h"
 #include "smb/smb_message.h"
 
@@ -354,9 +355,9 @@ TEST(SmbInspector, VirtualPatchSignatures) {
   append(bytes, utf16("\\\\console\\CABINETDATA"));
   const InspectionOutput session = run({smb1(0x75, words, bytes)});
   ASSERT_EQ(session.messages.size(), 1u);
-  EXPECT_EQ(session.messages[0].attributes.get(vitrine::policy::Attr::SmbShare), "CABINETDATA");
-  EXPECT_EQ(session.messages[0].attributes.get(vitrine::policy::Attr::SmbCommand), "TREE_CONNECT_ANDX");
-  EXPECT_EQ(session.messages[0].attributes.get(vitrine::policy::Attr::SmbDialect), "SMB1");
+  EXPECT_EQ(session.messages[0].attributes.get(&vitrine::netmon::smb::kShare), "CABINETDATA");
+  EXPECT_EQ(session.messages[0].attributes.get(&vitrine::netmon::smb::kCommand), "TREE_CONNECT_ANDX");
+  EXPECT_EQ(session.messages[0].attributes.get(&vitrine::netmon::smb::kDialect), "SMB1");
   EXPECT_EQ(session.messages[0].signature, "");
 }
 
