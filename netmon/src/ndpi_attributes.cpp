@@ -31,9 +31,16 @@ std::string path_problem(const std::string& t) {
   return "";
 }
 
-const std::vector<std::string> kHttpMethods = {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+const std::vector<std::string>& http_methods() {
+  static const std::vector<std::string> methods = {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+  return methods;
+}
+
 // In order: a minVersion condition holds for its version and those after it.
-const std::vector<std::string> kTlsVersions = {"1.0", "1.1", "1.2", "1.3"};
+const std::vector<std::string>& tls_versions() {
+  static const std::vector<std::string> versions = {"1.0", "1.1", "1.2", "1.3"};
+  return versions;
+}
 
 }  // namespace
 
@@ -41,10 +48,10 @@ namespace ndpi_attr {
 using policy::Compare;
 const policy::Attribute kDnsName{"dns", "names", "dns.name", {"DNS", nullptr}, Compare::GlobNoCase, &host_problem};
 const policy::Attribute kHttpHost{"http", "hosts", "http.host", {"HTTP", nullptr}, Compare::GlobNoCase, &host_problem};
-const policy::Attribute kHttpMethod{"http", "methods", "http.method", {"HTTP", nullptr}, Compare::GlobNoCase, nullptr, &kHttpMethods};
+const policy::Attribute kHttpMethod{"http", "methods", "http.method", {"HTTP", nullptr}, Compare::GlobNoCase, nullptr, &http_methods};
 const policy::Attribute kHttpPath{"http", "paths", "http.path", {"HTTP", nullptr}, Compare::Glob, &path_problem};
 const policy::Attribute kTlsSni{"tls", "sni", "tls.sni", {"TLS", nullptr}, Compare::GlobNoCase, &host_problem};
-const policy::Attribute kTlsVersion{"tls", "minVersion", "tls.version", {"TLS", nullptr}, Compare::AtLeastVersion, nullptr, &kTlsVersions};
+const policy::Attribute kTlsVersion{"tls", "minVersion", "tls.version", {"TLS", nullptr}, Compare::AtLeastVersion, nullptr, &tls_versions};
 }  // namespace ndpi_attr
 
 std::string tls_version_name(uint16_t wire_version) {

@@ -92,6 +92,8 @@ std::vector<std::pair<std::string, std::string>> L7Attributes::reported() const 
   std::vector<std::pair<std::string, std::string>> out;
   for (size_t at = 0; at + kEntryHeader <= packed_.size(); at += kEntryHeader + entry_length(packed_, at))
     out.emplace_back(entry_attr(packed_, at)->name, packed_.substr(at + kEntryHeader, entry_length(packed_, at)));
+  // The buffer is in the order values were last set, which follows the traffic: records are not.
+  std::sort(out.begin(), out.end());
   return out;
 }
 
@@ -121,9 +123,10 @@ bool glob_match(std::string_view pattern, std::string_view value, bool ignore_ca
 
 std::optional<size_t> value_rank(Attr a, std::string_view value) {
   if (a->values == nullptr) return std::nullopt;
-  const auto it = std::find(a->values->begin(), a->values->end(), value);
-  if (it == a->values->end()) return std::nullopt;
-  return static_cast<size_t>(it - a->values->begin());
+  const auto& values = a->values();
+  const auto it = std::find(values.begin(), values.end(), value);
+  if (it == values.end()) return std::nullopt;
+  return static_cast<size_t>(it - values.begin());
 }
 
 Match match_conditions(const std::vector<L7Condition>& conditions, const L7Attributes* attributes,

@@ -12,7 +12,7 @@ namespace vitrine::policy {
 namespace {
 
 std::string closed_list_problem(Attr a, const std::string& t) {
-  const auto& allowed = *a->values;
+  const auto& allowed = a->values();
   if (std::any_of(allowed.begin(), allowed.end(), [&](const std::string& v) { return strcasecmp(v.c_str(), t.c_str()) == 0; }))
     return "";
   const auto near = closest_name(t, allowed);

@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 
+#include <set>
+
 #include "fake_catalog.h"
-#include "hl7/hl7_attributes.h"
 #include "dicom/dicom_attributes.h"
+#include "hl7/hl7_attributes.h"
 #include "smb/smb_attributes.h"
+#include "vitrine/netmon/inspector.h"
 #include "vitrine/policy/evaluate.h"
 #include "vitrine/policy/explain.h"
 #include "vitrine/policy/l7.h"
@@ -270,14 +273,31 @@ TEST(PolicyL7, ABlockOrFieldNothingDeclaresIsRefused) {
   EXPECT_NE(unknown.find("did you mean 'TREE_CONNECT'"), std::string::npos) << unknown;
 }
 
-// Every declared attribute is one of a kind: its name, and its block and field, are its own.
-TEST(PolicyL7, DeclaredAttributesAreUnique) {
+// Every declared attribute is one of a kind (its name, and its block and field, are its own);
+// a block's attributes are carried by the same protocols; a block is no key a rule already has;
+// and an inspector's block is the one its registration judges messages by, both ways (else its
+// messages would report nothing and the rule never hold).
+TEST(PolicyL7, DeclaredAttributesAgreeWithEachOtherAndWithTheRegistry) {
   const auto& all = netmon::declared_attributes();
+  const auto carriers = [](Attr a) { return std::string(a->protocols[0]) + "," + (a->protocols[1] ? a->protocols[1] : ""); };
   for (size_t i = 0; i < all.size(); ++i)
     for (size_t j = i + 1; j < all.size(); ++j) {
       EXPECT_STRNE(all[i]->name, all[j]->name);
-      EXPECT_FALSE(std::string(all[i]->block) == all[j]->block && std::string(all[i]->field) == all[j]->field) << all[i]->name;
+      if (std::string(all[i]->block) != all[j]->block) continue;
+      EXPECT_STRNE(all[i]->field, all[j]->field) << all[i]->name;
+      EXPECT_EQ(carriers(all[i]), carriers(all[j])) << all[i]->name << " and " << all[j]->name;
     }
+  const std::set<std::string> rule_keys = {"name", "direction", "peers", "ports", "transport", "protocols", "risks", "action", "mode"};
+  const std::set<std::string> read_by_ndpi = {"dns", "http", "tls"};
+  std::set<std::string> blocks, registered;
+  for (const Attr a : all) blocks.insert(a->block);
+  for (const auto& r : netmon::inspector_registry())
+    if (r.block[0] != '\0') registered.insert(r.block);
+  for (const auto& b : blocks) {
+    EXPECT_EQ(rule_keys.count(b), 0u) << b;
+    EXPECT_TRUE(read_by_ndpi.count(b) || registered.count(b)) << "no inspector registered for block " << b;
+  }
+  for (const auto& b : registered) EXPECT_TRUE(blocks.count(b)) << "inspector block " << b << " declares no attribute";
 }
 
 TEST(PolicyL7, ExplainSaysWhichConditionFailed) {

@@ -21,7 +21,8 @@ enum class Compare : uint8_t {
 };
 
 // One attribute a rule can put a condition on, declared beside what reports it: an inspector
-// in its own folder (netmon/inspectors/hl7/hl7_attributes.cpp), nDPI's in netmon's classifier.
+// in its own folder (netmon/inspectors/hl7/hl7_attributes.cpp), nDPI's in
+// netmon/src/ndpi_attributes.cpp. Never copied: an attribute is known by its address.
 // The policy library knows no protocol: the loader takes the attributes from its catalog.
 struct Attribute {
   const char* block;     // the rule's key: "dns", "http", ...
@@ -32,8 +33,9 @@ struct Attribute {
   Compare compare;
   // Why a pattern an author wrote can never be a value (empty when it can); null: any text.
   std::string (*pattern_problem)(const std::string& pattern) = nullptr;
-  // A closed list (HTTP methods, SMB dialects; in order for AtLeastVersion), or null.
-  const std::vector<std::string>* values = nullptr;
+  // A closed list (HTTP methods, SMB dialects; in order for AtLeastVersion), or null. A
+  // function, so that the list is built on first use, whatever reads it during start-up.
+  const std::vector<std::string>& (*values)() = nullptr;
   // The pattern as values are compared with it (AE titles without their padding), or null.
   std::string (*normalise)(const std::string& pattern) = nullptr;
   // In place of the glob, for a field with structure of its own (HL7's MSH-9), or null.
@@ -53,7 +55,7 @@ class L7Attributes {
   // An empty value takes the attribute away; values are kept to kMaxValueBytes.
   void set(Attr a, std::string_view v);
   bool empty() const { return packed_.empty(); }
-  // The reported ones, by their names in events, in the order they were last set:
+  // The reported ones, by their names in events, in the order of the names:
   // {"dns.name", "pharmacy.ward3.local"}, ...
   std::vector<std::pair<std::string, std::string>> reported() const;
   // The longest value kept: an HTTP path or an HL7 field is cut there (what a rule matches

@@ -1,6 +1,5 @@
 // What a policy says that its author probably did not mean, but that is not an error: a rule
-// no flow can ever reach, because an earlier rule matches everything it matches, and a
-// condition that nothing in this build can report.
+// no flow can ever reach, because an earlier rule matches everything it matches.
 #pragma once
 
 #include <string>
