@@ -1,11 +1,9 @@
 #include "vitrine/netmon/classifier.h"
 
-#include "vitrine/netmon/inspector.h"
 #include "vitrine/netmon/ndpi_attributes.h"
 
 #include <strings.h>
 
-#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
