@@ -224,7 +224,7 @@ void Engine::attach_inspector(Flow& flow, const InspectorRegistration& reg, cons
   }
   FlowStreams& s = *flow.streams;
   s.inspector = reg.create(patient_key_);
-  s.block = reg.block;
+  s.registration = &reg;
   s.judged = judged;
   s.backlog = true;  // read after nDPI's turn at this packet (inspect_segment)
   end_recognition(flow);
@@ -239,12 +239,14 @@ void Engine::handle_inspection(Flow& flow, InspectionOutput& out, uint64_t now_u
     return;  // most segments complete nothing: no name, no metric, no event
   }
   const std::string protocol = classifier_.app_name(flow.classification.protocol);
-  const char* block = flow.streams->block;  // a verdict below may free the streams
-  for (const char* what : out.malformed) {
-    metrics_.inspector_malformed(protocol, what);
+  const InspectorRegistration& reg = *flow.streams->registration;  // a verdict below may free the streams
+  const char* block = reg.block;
+  for (const MalformedReason* reason : out.malformed) {
+    metrics_.inspector_malformed(reg, *reason);
     if (flow.verdict == Verdict::Deny) continue;
     emit(flow_event(flow, Event::Kind::Malformed, now_us,
-                    protocol + ": " + what + ": onMalformed is " + policy::to_string(policy_->outcomes.on_malformed)));
+                    protocol + ": " + reason->description + " (" + reason->id +
+                        "): onMalformed is " + policy::to_string(policy_->outcomes.on_malformed)));
     if (policy_->outcomes.on_malformed == policy::Action::Deny)
       cut_for_outcome(flow, "onMalformed", std::string("malformed ") + protocol, now_us);
   }

@@ -2,7 +2,9 @@
 """The metrics catalog (deploy/observability/METRICS.md) against the code: every metric name the
 sources give a Prometheus family (a quoted "vitrine_..." name) must be in the catalog, and every
 metric the catalog names must be in the code; types are counter, gauge or histogram, and only
-counters end in _total.
+counters end in _total. The malformed reasons each inspector declares (<name>_malformed.h) are a
+closed set: every one declared is in its file's kAll list (what the registration hands the
+metrics) and in the catalog's table of reasons, and the table names no other.
 
 Usage: check_metrics_catalog.py REPO_ROOT          (exit 1 with the differences listed)
        check_metrics_catalog.py REPO_ROOT --names  (the catalog's names, one per line)
@@ -13,6 +15,8 @@ from pathlib import Path
 
 SOURCE_DIRS = ("common", "policies", "netmon", "images", "passthrough", "hostd")
 ROW = re.compile(r"^\| `(vitrine_[a-z0-9_]+)` \| (\w+) \|")
+REASON_ROW = re.compile(r"^\| ([A-Z0-9]+) \| `([a-z0-9_]+)` \| ")
+DECLARED = re.compile(r'inline constexpr MalformedReason (k\w+)\{\s*"([^"]*)",\s*"([^"]*)"\}', re.S)
 
 
 def catalog(root):
@@ -36,6 +40,27 @@ def in_code(root):
     return names
 
 
+def malformed_reasons(root):
+    """Problems between the declared malformed reasons, their kAll lists and the catalog."""
+    problems, declared = [], set()
+    for header in sorted((root / "netmon" / "inspectors").glob("*/*_malformed.h")):
+        text = header.read_text()
+        listed = re.search(r"kAll\[\] = \{([^}]*)\}", text)
+        in_all = set(re.findall(r"&(k\w+)", listed.group(1))) if listed else set()
+        for name, rid, _ in DECLARED.findall(text):
+            declared.add(rid)
+            if name not in in_all:
+                problems.append(f"{header.relative_to(root)}: {name} ({rid}) is declared but not in kAll")
+    table = set()
+    for line in (root / "deploy" / "observability" / "METRICS.md").read_text().splitlines():
+        m = REASON_ROW.match(line)
+        if m:
+            table.add(m.group(2))
+    problems += [f"malformed reason {r} is declared but not in METRICS.md" for r in sorted(declared - table)]
+    problems += [f"malformed reason {r} is in METRICS.md but no inspector declares it" for r in sorted(table - declared)]
+    return problems
+
+
 def main():
     root = Path(sys.argv[1]).resolve()
     rows = catalog(root)
@@ -51,6 +76,7 @@ def main():
             problems.append(f"{name}: type '{kind}' is not counter, gauge or histogram")
         if (kind == "counter") != name.endswith("_total"):
             problems.append(f"{name}: a {kind}{' must' if kind == 'counter' else ' must not'} end in _total")
+    problems += malformed_reasons(root)
     for p in problems:
         print(p)
     print(f"{len(rows)} metrics in the catalog, {len(code)} in the code, {len(problems)} problems")

@@ -24,7 +24,7 @@ void DicomInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t l
       Association a;
       std::string why;
       if (parse_association(pdu.body.data(), pdu.body.size(), a, why) != ParseStatus::Ok) {
-        out.malformed.push_back("an association request that does not parse");
+        out.malformed.push_back(&malformed::kAssociationUnparsed);
         continue;
       }
       request_seen_ = true;
@@ -39,7 +39,7 @@ void DicomInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t l
     } else if (pdu.type == PduType::AssociateRq && from_initiator) {
       // A second request on one connection: a standard acceptor aborts it (PS3.8 9.2, AA-8);
       // one that associated again would act on what netmon has not judged.
-      out.malformed.push_back("a second association request on one connection");
+      out.malformed.push_back(&malformed::kSecondAssociation);
     } else if ((pdu.type == PduType::AssociateAc || pdu.type == PduType::AssociateRj) && !from_initiator &&
                request_at_us_) {
       Association accepted;
@@ -54,6 +54,12 @@ void DicomInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t l
     out.messages.push_back(std::move(m));
   }
   if (framer.failed()) out.malformed.push_back(framer.failure());
+}
+
+InspectorRegistration registration() {
+  return {.protocol = "DICOM", .block = "dicom", .naming = Naming::Own,
+          .protocol_of = [](const uint8_t*, size_t) { return policy::L7Facts{0, kProtocolDicom}; },
+          .patches = {}, .recognises = &recognises, .create = &create, .malformed = malformed::kAll};
 }
 
 }  // namespace vitrine::netmon::dicom

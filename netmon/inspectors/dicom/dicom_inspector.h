@@ -15,6 +15,8 @@ namespace vitrine::netmon::dicom {
 
 Recognition recognises(const uint8_t* payload, size_t len);
 std::unique_ptr<Inspector> create(std::string_view patient_key);
+// What the engine knows of this inspector (netmon/inspectors/registry.cpp).
+InspectorRegistration registration();
 
 class DicomInspector : public Inspector {
  public:

@@ -128,19 +128,19 @@ Recognition looks_like_associate_rq(const uint8_t* data, size_t len) {
                                                                                                     : Recognition::No;
 }
 
-const char* PduFramer::wrong_length(PduType type, uint32_t length) const {
+const MalformedReason* PduFramer::wrong_length(PduType type, uint32_t length) const {
   switch (type) {
     case PduType::AssociateRq:
     case PduType::AssociateAc:
-      return length > kMaxAssociationPduBytes ? "an association PDU longer than netmon keeps" : nullptr;
+      return length > kMaxAssociationPduBytes ? &malformed::kAssociationTooLong : nullptr;
     case PduType::PData:
       // The maximum is of the PDU's variable field; an implementation that counts only a PDV's
       // data sends one PDV item header (6 bytes) more, which is let through.
       return max_pdata_ != 0 && length > uint64_t{max_pdata_} + kPdvItemHeader
-                 ? "a P-DATA PDU longer than its receiver takes"
+                 ? &malformed::kPdataTooLong
                  : nullptr;
     default:
-      return length != kFixedPduBytes ? "a fixed-length PDU of another length" : nullptr;
+      return length != kFixedPduBytes ? &malformed::kFixedPduLength : nullptr;
   }
 }
 
@@ -155,15 +155,15 @@ void PduFramer::feed(const uint8_t* data, size_t len, std::vector<Pdu>& pdus, st
       if (have_header_ < kHeader) return;
       const uint8_t type = header_[0];
       if (type < 0x01 || type > 0x07) {
-        failure_ = "a PDU of an unknown type";
-        error = failure_;
+        failure_ = &malformed::kUnknownPdu;
+        error = failure_->description;
         return;
       }
       current_ = Pdu{static_cast<PduType>(type), be32(header_ + 2), {}};
       keep_ = type == 0x01 || type == 0x02;
-      if (const char* wrong = wrong_length(current_.type, current_.length)) {
+      if (const MalformedReason* wrong = wrong_length(current_.type, current_.length)) {
         failure_ = wrong;
-        error = failure_;
+        error = failure_->description;
         return;
       }
       remaining_ = current_.length;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "vitrine/netmon/recognition.h"
+#include "dicom/dicom_malformed.h"
 
 namespace vitrine::netmon::dicom {
 
@@ -67,18 +68,18 @@ class PduFramer {
   void limit_pdata(uint32_t max_length) { max_pdata_ = max_length; }
   bool inside_pdu() const { return have_header_ > 0; }
   bool failed() const { return failure_ != nullptr; }
-  const char* failure() const { return failure_; }  // why it stopped: a fixed description
+  const MalformedReason* failure() const { return failure_; }  // why it stopped
 
  private:
   uint8_t header_[6] = {};
   size_t have_header_ = 0;
   uint32_t remaining_ = 0;  // body bytes still to come
   bool keep_ = false;       // the body is kept (association PDUs)
-  const char* failure_ = nullptr;
+  const MalformedReason* failure_ = nullptr;
   uint32_t max_pdata_ = 0;
   Pdu current_{};
 
-  const char* wrong_length(PduType type, uint32_t length) const;  // why a header's length is refused
+  const MalformedReason* wrong_length(PduType type, uint32_t length) const;  // why a header's length is refused
 };
 
 }  // namespace vitrine::netmon::dicom

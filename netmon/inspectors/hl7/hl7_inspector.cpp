@@ -39,6 +39,12 @@ std::unique_ptr<Inspector> create(std::string_view patient_key) {
   return std::make_unique<Hl7Inspector>(std::string(patient_key));
 }
 
+InspectorRegistration registration() {
+  return {.protocol = "HL7", .block = "hl7", .naming = Naming::Own,
+          .protocol_of = [](const uint8_t*, size_t) { return policy::L7Facts{0, kProtocolHl7}; },
+          .patches = {}, .recognises = &recognises, .create = &create, .malformed = malformed::kAll};
+}
+
 void Hl7Inspector::on_bytes(bool from_initiator, const uint8_t* data, size_t len, uint64_t time_us,
                             InspectionOutput& out) {
   std::vector<MllpFramer::Frame> frames;
@@ -52,18 +58,18 @@ void Hl7Inspector::message(bool from_initiator, const MllpFramer::Frame& frame, 
                            InspectionOutput& out) {
   // A batch, or a message hidden in one: the receiver would act on messages netmon does not
   // judge one by one. Malformed; its first message is judged all the same.
-  if (frame.msh_segments > 1) out.malformed.push_back("an MLLP frame with a second MSH segment");
+  if (frame.msh_segments > 1) out.malformed.push_back(&malformed::kSecondMsh);
   Message m;
   std::string error;
   const bool whole = frame.length == frame.head.size();
   // The MSH segment must end inside what is kept: cut, its MSH-9 could go on unread.
   const auto msh_end = std::find_if(frame.head.begin(), frame.head.end(), [](uint8_t b) { return b == '\r' || b == '\n'; });
   if (!whole && msh_end == frame.head.end()) {
-    out.malformed.push_back("an MSH segment longer than what is kept of a message");
+    out.malformed.push_back(&malformed::kMshTooLong);
     return;
   }
   if (parse_message(frame.head.data(), frame.head.size(), m, error, whole) != ParseStatus::Ok) {
-    out.malformed.push_back("an MLLP frame without a readable MSH segment");
+    out.malformed.push_back(&malformed::kNoMsh);
     return;
   }
   InspectedMessage im;

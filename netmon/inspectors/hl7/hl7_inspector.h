@@ -18,6 +18,8 @@ namespace vitrine::netmon::hl7 {
 // An MLLP frame's start followed by an MSH segment.
 Recognition recognises(const uint8_t* payload, size_t len);
 std::unique_ptr<Inspector> create(std::string_view patient_key);
+// What the engine knows of this inspector (netmon/inspectors/registry.cpp).
+InspectorRegistration registration();
 
 class Hl7Inspector : public Inspector {
  public:

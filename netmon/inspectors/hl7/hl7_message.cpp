@@ -122,8 +122,8 @@ void MllpFramer::feed(const uint8_t* data, size_t len, std::vector<Frame>& frame
         } else if (b != kCr && b != '\n') {
           // Some senders put a line break between frames; anything else is not MLLP. Skip to
           // the next start byte and say so once per run of stray bytes.
-          if (errors.empty() || std::string_view(errors.back().what) != "bytes outside a frame")
-            errors.push_back({"bytes outside a frame"});
+          if (errors.empty() || errors.back().what != &malformed::kOutsideFrame)
+            errors.push_back({&malformed::kOutsideFrame});
         }
         break;
       case State::Inside:
@@ -135,7 +135,7 @@ void MllpFramer::feed(const uint8_t* data, size_t len, std::vector<Frame>& frame
           current_ = Frame{};
           state_ = State::AfterFs;
         } else if (b == kVt) {
-          errors.push_back({"a frame started inside another"});
+          errors.push_back({&malformed::kFrameInFrame});
           current_ = Frame{};
           segment_at_ = 0;
           segment_msh_ = true;
@@ -145,7 +145,7 @@ void MllpFramer::feed(const uint8_t* data, size_t len, std::vector<Frame>& frame
         break;
       case State::AfterFs:
         // FS then CR; some senders end with LF: the message ended at the FS either way.
-        if (b != kCr && b != '\n') errors.push_back({"the frame's end (FS) is not followed by CR"});
+        if (b != kCr && b != '\n') errors.push_back({&malformed::kEndWithoutCr});
         state_ = b == kVt ? State::Inside : State::Outside;
         current_ = Frame{};
         segment_at_ = 0;

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "hl7/hl7_malformed.h"
+
 namespace vitrine::netmon::hl7 {
 
 // What a policy, a metric or an ACK match needs of one message. Patient data is never copied
@@ -48,7 +50,7 @@ class MllpFramer {
     size_t msh_segments = 0;    // segments that start with MSH, anywhere in it (a batch has several)
   };
   struct FramingError {
-    const char* what;  // a fixed description: "bytes outside a frame", ...
+    const MalformedReason* what;
   };
 
   // Feeds bytes; returns the frames the bytes completed, and the framing errors they caused.

@@ -2,6 +2,8 @@
 
 #include <strings.h>
 
+#include "rdp/rdp_malformed.h"
+
 namespace vitrine::netmon::rdp {
 
 namespace {
@@ -39,7 +41,7 @@ void RdpInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t len
   framer_[dir].feed(data, len, tpkts, framing);
   if (framing.reserved_nonzero && !reserved_reported_[dir]) {
     reserved_reported_[dir] = true;
-    out.malformed.push_back("a TPKT whose reserved byte is not zero");
+    out.malformed.push_back(&malformed::kTpktReserved);
   }
   for (const auto& t : tpkts) from_initiator ? client_tpkt(t, time_us, out) : server_tpkt(t, time_us, out);
   // TLS or fast-path from here on: not readable, not wrong. (Where the Connect-Initial belongs,
@@ -48,13 +50,19 @@ void RdpInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t len
   if (framing.not_tpkt) done_[dir] = true;
 }
 
+InspectorRegistration registration() {
+  return {.protocol = "RDP", .block = "", .naming = Naming::None, .protocol_of = nullptr,
+          .patches = {policy::VirtualPatch::Cve20190708}, .recognises = &recognises, .create = &create,
+          .malformed = malformed::kAll};
+}
+
 void RdpInspector::client_tpkt(const std::vector<uint8_t>& tpkt, uint64_t time_us, InspectionOutput& out) {
   InspectedMessage m;
   m.judge = false;
   if (!request_seen_) {
     ConnectionRequest rq;
     if (parse_connection_request(tpkt.data(), tpkt.size(), rq) != ParseStatus::Ok) {
-      out.malformed.push_back("an RDP connection that does not start with an X.224 connection request");
+      out.malformed.push_back(&malformed::kNoConnectionRequest);
       done_[0] = true;
       return;
     }
@@ -68,7 +76,7 @@ void RdpInspector::client_tpkt(const std::vector<uint8_t>& tpkt, uint64_t time_u
     initial_seen_ = true;
     ConnectInitial ci;
     if (parse_connect_initial(tpkt.data(), tpkt.size(), ci) != ParseStatus::Ok) {
-      out.malformed.push_back("an MCS Connect-Initial that does not parse");
+      out.malformed.push_back(&malformed::kConnectInitial);
       done_[0] = true;
       return;
     }

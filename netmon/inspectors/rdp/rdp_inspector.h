@@ -17,6 +17,8 @@ inline constexpr const char* kSignatureMsT120 = "vitrine.rdp.cve-2019-0708.ms_t1
 
 Recognition recognises(const uint8_t* payload, size_t len);
 std::unique_ptr<Inspector> create(std::string_view patient_key);
+// What the engine knows of this inspector (netmon/inspectors/registry.cpp).
+InspectorRegistration registration();
 
 class RdpInspector : public Inspector {
  public:

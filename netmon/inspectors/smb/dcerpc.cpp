@@ -42,7 +42,7 @@ bool opens_conversation(const uint8_t* p, size_t len, bool bind_only) {
 
 }  // namespace
 
-void DceRpcPipe::feed(const uint8_t* data, size_t len, bool cut, std::vector<RpcCall>& calls, const char*& fault) {
+void DceRpcPipe::feed(const uint8_t* data, size_t len, bool cut, std::vector<RpcCall>& calls, const MalformedReason*& fault) {
   if (state_ == State::Faulted || len == 0) return;
   if (state_ == State::NotRpc) {
     // A file's writes, or a pipe not read as RPC: a bind starts a conversation on it, even one
@@ -67,24 +67,24 @@ void DceRpcPipe::feed(const uint8_t* data, size_t len, bool cut, std::vector<Rpc
     data = nullptr;
     len = 0;
   }
-  const char* problem = cut ? "a write to an RPC pipe longer than what is read of it" : nullptr;
+  const MalformedReason* problem = cut ? &malformed::kPipeWriteCut : nullptr;
   if (problem == nullptr) {
     pending_.insert(pending_.end(), data, data + len);
     while (problem == nullptr && pending_.size() >= kHeader) {
       if (pending_[0] != 5 || pending_[1] > 1) {
-        problem = "bytes on an RPC pipe that are not a DCE/RPC PDU";
+        problem = &malformed::kNotDceRpc;
         break;
       }
       // The integer representation is the data representation's high nibble: 0 big-endian, 1
       // little-endian ([C706] 14.1); a runtime that reads another value one way or the other
       // would see a stub netmon did not.
       if ((pending_[4] >> 4) > 1) {
-        problem = "a DCE/RPC PDU of an integer representation C706 does not define";
+        problem = &malformed::kIntegerRepresentation;
         break;
       }
       const size_t frag = u16(pending_.data() + 8, little_endian(pending_.data()));
       if (frag < kHeader) {
-        problem = "a DCE/RPC PDU shorter than its header";
+        problem = &malformed::kRpcShort;
         break;
       }
       if (pending_.size() < frag) break;  // the rest of it comes in a later write
@@ -100,7 +100,7 @@ void DceRpcPipe::feed(const uint8_t* data, size_t len, bool cut, std::vector<Rpc
   }
 }
 
-const char* DceRpcPipe::pdu(const uint8_t* p, size_t len, std::vector<RpcCall>& calls) {
+const MalformedReason* DceRpcPipe::pdu(const uint8_t* p, size_t len, std::vector<RpcCall>& calls) {
   const bool le = little_endian(p);
   switch (p[2]) {
     case kBind:
@@ -110,18 +110,18 @@ const char* DceRpcPipe::pdu(const uint8_t* p, size_t len, std::vector<RpcCall>& 
   }
 }
 
-const char* DceRpcPipe::contexts(const uint8_t* p, size_t len, bool le) {
+const MalformedReason* DceRpcPipe::contexts(const uint8_t* p, size_t len, bool le) {
   // max_xmit_frag, max_recv_frag, assoc_group_id, then the context list ([C706] 12.6.4.3).
-  if (len < kHeader + 12) return "a bind cut short";
+  if (len < kHeader + 12) return &malformed::kBindShort;
   const size_t count = p[kHeader + 8];
   size_t at = kHeader + 12;
   for (size_t i = 0; i < count; ++i) {
-    if (len - at < 24) return "a bind whose context list goes past its PDU";
+    if (len - at < 24) return &malformed::kBindContexts;
     const uint16_t id = u16(p + at, le);
     const size_t transfer_syntaxes = p[at + 2];
     const Uuid abstract = uuid_at(p + at + 4, le);
     at += 24;
-    if (transfer_syntaxes * 20 > len - at) return "a bind whose context list goes past its PDU";
+    if (transfer_syntaxes * 20 > len - at) return &malformed::kBindContexts;
     at += transfer_syntaxes * 20;
     // Every interface offered for an id is kept: the server keeps the first it accepted and
     // refuses a change (Samba's check_bind_req, Windows' alike), or accepts a later offer after
@@ -129,23 +129,23 @@ const char* DceRpcPipe::contexts(const uint8_t* p, size_t len, bool le) {
     // a call on each of them.
     std::vector<Uuid>& offered = contexts_[id];
     if (std::find(offered.begin(), offered.end(), abstract) != offered.end()) continue;
-    if (context_entries_ >= kMaxContexts) return "more presentation contexts than a client binds";
+    if (context_entries_ >= kMaxContexts) return &malformed::kContextsOverBound;
     offered.push_back(abstract);
     ++context_entries_;
   }
   return nullptr;
 }
 
-const char* DceRpcPipe::request(const uint8_t* p, size_t len, bool le, std::vector<RpcCall>& calls) {
+const MalformedReason* DceRpcPipe::request(const uint8_t* p, size_t len, bool le, std::vector<RpcCall>& calls) {
   const uint8_t flags = p[3];
   const size_t stub_at = kRequestHeader + ((flags & kObjectUuid) ? 16 : 0);
   const size_t auth = u16(p + 10, le);
   const size_t trailer = auth != 0 ? auth + kSecTrailer : 0;
-  if (len < stub_at || len - stub_at < trailer) return "a request whose header or trailer goes past its PDU";
+  if (len < stub_at || len - stub_at < trailer) return &malformed::kRequestPastPdu;
   const uint32_t call_id = u32(p + 12, le);
   auto it = open_calls_.find(call_id);
   if (flags & kFirstFrag) {
-    if (it == open_calls_.end() && open_calls_.size() >= kMaxOpenCalls) return "more calls open on a pipe than a client makes";
+    if (it == open_calls_.end() && open_calls_.size() >= kMaxOpenCalls) return &malformed::kCallsOverBound;
     RpcCall call;
     const auto context = contexts_.find(u16(p + 20, le));
     if (context != contexts_.end()) call.interfaces = context->second;
@@ -153,13 +153,13 @@ const char* DceRpcPipe::request(const uint8_t* p, size_t len, bool le, std::vect
     call.little_endian = le;
     it = open_calls_.insert_or_assign(call_id, std::move(call)).first;
   } else if (it == open_calls_.end()) {
-    return "a DCE/RPC fragment of no request";
+    return &malformed::kOrphanFragment;
   }
   // The sec_trailer's auth_level ([C706] 13.2.6.1): 6, packet privacy, seals the stub.
   if (auth != 0 && p[len - trailer + 1] == kAuthLevelPrivacy) it->second.sealed = true;
   std::vector<uint8_t>& stub = it->second.stub;
   const size_t n = len - stub_at - trailer;
-  if (stub.size() + n > kMaxStubBytes) return "a DCE/RPC request longer than 64 KiB";
+  if (stub.size() + n > kMaxStubBytes) return &malformed::kRequestTooLong;
   stub.insert(stub.end(), p + stub_at, p + stub_at + n);
   if (flags & kLastFrag) {
     calls.push_back(std::move(it->second));
@@ -169,19 +169,19 @@ const char* DceRpcPipe::request(const uint8_t* p, size_t len, bool le, std::vect
 }
 
 void DceRpcPipe::feed_piece(const PipePiece& piece, const uint8_t* data, size_t len, bool cut,
-                            std::vector<RpcCall>& calls, const char*& fault) {
+                            std::vector<RpcCall>& calls, const MalformedReason*& fault) {
   if (state_ == State::Faulted) return;
-  const char* problem = nullptr;
+  const MalformedReason* problem = nullptr;
   if (piece.kind == PipePiece::Kind::Whole) {
     if (!in_message_) return feed(data, len, cut, calls, fault);
-    problem = "a write to a pipe in the middle of a message written in pieces";
+    problem = &malformed::kPieceInMessage;
   } else if (piece.kind == PipePiece::Kind::First && in_message_) {
-    problem = "a pipe message begun before the last one was whole";
+    problem = &malformed::kPieceBegunTwice;
   } else if (piece.kind == PipePiece::Kind::Later && !in_message_) {
-    problem = "a piece of a pipe message never begun";
+    problem = &malformed::kPieceNeverBegun;
   } else {
     if (piece.kind == PipePiece::Kind::First && piece.message_length == 0) {
-      fault = "a pipe message written in pieces whose first says it has no length";
+      fault = &malformed::kPieceNoLength;
       state_ = State::Faulted;
       return;
     }
@@ -191,7 +191,7 @@ void DceRpcPipe::feed_piece(const PipePiece& piece, const uint8_t* data, size_t 
       message_.clear();
     }
     if (cut || message_.size() + len > std::min<size_t>(message_length_, kMaxMessageBytes))
-      problem = "pieces of a pipe message longer than it, or than netmon joins";
+      problem = &malformed::kPiecesTooLong;
     else
       message_.insert(message_.end(), data, data + len);
   }
@@ -208,11 +208,11 @@ void DceRpcPipe::feed_piece(const PipePiece& piece, const uint8_t* data, size_t 
 }
 
 void DceRpcPipes::feed(uint64_t pipe, const uint8_t* data, size_t len, bool cut, std::vector<RpcCall>& calls,
-                       const char*& fault, const PipePiece& piece) {
+                       const MalformedReason*& fault, const PipePiece& piece) {
   auto it = pipes_.find(pipe);
   if (it == pipes_.end()) {
     if (pipes_.size() >= kMaxPipes) {
-      fault = "more named pipes written on one connection than a client opens";
+      fault = &malformed::kPipesOverBound;
       return;
     }
     it = pipes_.emplace(pipe, DceRpcPipe{}).first;

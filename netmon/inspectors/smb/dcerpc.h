@@ -14,6 +14,8 @@
 #include <optional>
 #include <vector>
 
+#include "smb/smb_malformed.h"
+
 namespace vitrine::netmon::smb {
 
 using Uuid = std::array<uint8_t, 16>;  // as little-endian NDR lays it out
@@ -60,19 +62,19 @@ class DceRpcPipe {
   // Feeds one write. `cut`: the write was longer than what was kept of it. Requests it
   // completed are appended to `calls`; `fault` names what made the stream unreadable, after
   // which nothing more of it is read.
-  void feed(const uint8_t* data, size_t len, bool cut, std::vector<RpcCall>& calls, const char*& fault);
+  void feed(const uint8_t* data, size_t len, bool cut, std::vector<RpcCall>& calls, const MalformedReason*& fault);
   // Whether netmon reads this pipe as a DCE/RPC conversation (a file's writes are not).
   bool reading_rpc() const { return state_ == State::Rpc || (state_ == State::Unknown && !pending_.empty()); }
   // Feeds a write that is a piece of a message: the pieces are joined, and the message fed
   // once it is whole, as the server gives it to the pipe.
   void feed_piece(const PipePiece& piece, const uint8_t* data, size_t len, bool cut, std::vector<RpcCall>& calls,
-                  const char*& fault);
+                  const MalformedReason*& fault);
 
  private:
   enum class State : uint8_t { Unknown, Rpc, NotRpc, Faulted };
-  const char* pdu(const uint8_t* p, size_t len, std::vector<RpcCall>& calls);
-  const char* contexts(const uint8_t* p, size_t len, bool little_endian);
-  const char* request(const uint8_t* p, size_t len, bool little_endian, std::vector<RpcCall>& calls);
+  const MalformedReason* pdu(const uint8_t* p, size_t len, std::vector<RpcCall>& calls);
+  const MalformedReason* contexts(const uint8_t* p, size_t len, bool little_endian);
+  const MalformedReason* request(const uint8_t* p, size_t len, bool little_endian, std::vector<RpcCall>& calls);
 
   State state_ = State::Unknown;
   std::vector<uint8_t> pending_;            // a PDU's bytes so far
@@ -91,7 +93,7 @@ class DceRpcPipes {
   // would forget what its binds said, and a later call on it would be read on no interface.
   static constexpr size_t kMaxPipes = 32;
   void feed(uint64_t pipe, const uint8_t* data, size_t len, bool cut, std::vector<RpcCall>& calls,
-            const char*& fault, const PipePiece& piece = {});
+            const MalformedReason*& fault, const PipePiece& piece = {});
   bool reading_rpc(uint64_t pipe) const {
     const auto it = pipes_.find(pipe);
     return it != pipes_.end() && it->second.reading_rpc();

@@ -50,7 +50,7 @@ void SmbInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t len
   const size_t dir = from_initiator ? 0 : 1;
   if (done_[dir]) return;
   std::vector<NetbiosFramer::Frame> frames;
-  const char* fault = nullptr;
+  const MalformedReason* fault = nullptr;
   framer_[dir].feed(data, len, frames, fault);
   std::vector<SmbMessage> messages;
   for (const auto& f : frames) {
@@ -58,22 +58,29 @@ void SmbInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t len
     for (const auto& msg : messages) {
       // A server reads what a client sends as a request, whatever its flags: so does netmon,
       // and a request flagged as a reply is no client's.
-      if (from_initiator && msg.reply_flag) out.malformed.push_back("an SMB request flagged as the server's reply");
-      if (from_initiator && msg.refused_shape) out.malformed.push_back("an SMB write whose word count the server refuses");
+      if (from_initiator && msg.reply_flag) out.malformed.push_back(&malformed::kReplyFlag);
+      if (from_initiator && msg.refused_shape) out.malformed.push_back(&malformed::kRefusedShape);
       from_initiator ? request(msg, out) : answer(msg, out);
     }
-    if (status == ParseStatus::Error) out.malformed.push_back("a NetBIOS message that is not SMB");
+    if (status == ParseStatus::Error) out.malformed.push_back(&malformed::kNotSmb);
     if (status == ParseStatus::BadChain)
-      out.malformed.push_back("a chain of SMB commands that loops, goes past what is read of its message, or is too long");
+      out.malformed.push_back(&malformed::kBadChain);
     if (status == ParseStatus::ChainedToOpen)
-      out.malformed.push_back("an SMB write chained to the open of its file, whose id only the server's answer gives");
+      out.malformed.push_back(&malformed::kChainedToOpen);
     if (status == ParseStatus::ChainedAfterWait)
-      out.malformed.push_back("an SMB write chained after a read or a lock, which may hold the chain");
+      out.malformed.push_back(&malformed::kChainedAfterWait);
   }
   if (fault != nullptr) {
     out.malformed.push_back(fault);
     done_[dir] = true;
   }
+}
+
+InspectorRegistration registration() {
+  return {.protocol = "SMB", .block = "smb", .naming = Naming::Provisional, .protocol_of = &protocol_of,
+          .patches = {policy::VirtualPatch::Ms17010, policy::VirtualPatch::Ms08067, policy::VirtualPatch::Ms06040,
+                      policy::VirtualPatch::Ms04011, policy::VirtualPatch::Ms05039},
+          .recognises = &recognises, .create = &create, .malformed = malformed::kAll};
 }
 
 void SmbInspector::request(const SmbMessage& msg, InspectionOutput& out) {
@@ -141,7 +148,7 @@ const char* SmbInspector::transaction_rules(const SmbMessage& msg, InspectionOut
 RpcSignature SmbInspector::pipe_write(uint64_t pipe, const std::vector<uint8_t>& data, bool cut, InspectionOutput& out,
                                       const PipePiece& piece) {
   std::vector<RpcCall> calls;
-  const char* fault = nullptr;
+  const MalformedReason* fault = nullptr;
   pipes_.feed(pipe, data.data(), data.size(), cut, calls, fault, piece);
   if (fault != nullptr) out.malformed.push_back(fault);
   RpcSignature signature;
@@ -168,7 +175,7 @@ void SmbInspector::answer(const SmbMessage& msg, InspectionOutput& out) {
       // Only for a pipe netmon reads as RPC: a file's write the server refuses (a full disk, a
       // read-only share) leaves nothing netmon reads out of step.
       if ((msg.status & kSeverityError) == kSeverityError && pipes_.reading_rpc(it->second))
-        out.malformed.push_back("a write netmon read into a pipe, refused by the server");
+        out.malformed.push_back(&malformed::kRefusedPipeWrite);
       awaited_writes_.erase(it);
     }
   }

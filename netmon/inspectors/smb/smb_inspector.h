@@ -34,6 +34,8 @@ Recognition recognises(const uint8_t* payload, size_t len);
 // As nDPI names SMB once it is sure: NetBIOS.SMBv1 or NetBIOS.SMBv23 (NetBIOS for a session request).
 policy::L7Facts protocol_of(const uint8_t* payload, size_t len);
 std::unique_ptr<Inspector> create(std::string_view patient_key);
+// What the engine knows of this inspector (netmon/inspectors/registry.cpp).
+InspectorRegistration registration();
 
 class SmbInspector : public Inspector {
  public:

@@ -328,7 +328,7 @@ Recognition looks_like_smb(const uint8_t* d, size_t len) {
   return starts_with(d + 5, len - 5, kSmb, sizeof kSmb);
 }
 
-void NetbiosFramer::feed(const uint8_t* data, size_t len, std::vector<Frame>& frames, const char*& fault) {
+void NetbiosFramer::feed(const uint8_t* data, size_t len, std::vector<Frame>& frames, const MalformedReason*& fault) {
   size_t at = 0;
   while (at < len && fault_ == nullptr) {
     if (have_header_ < 4) {
@@ -340,14 +340,14 @@ void NetbiosFramer::feed(const uint8_t* data, size_t len, std::vector<Frame>& fr
       const uint8_t type = header_[0];
       // 0x00 session message; 0x81-0x85 session service requests and answers, keepalives.
       if (type != 0x00 && (type < 0x81 || type > 0x85)) {
-        fault_ = "bytes that are not NetBIOS session messages";
+        fault_ = &malformed::kNotNetbios;
         break;
       }
       skip_ = type != 0x00;
       // Direct TCP (445) gives the length 24 bits; NetBIOS (139) 17, with the rest zero.
       remaining_ = size_t{header_[1]} << 16 | size_t{header_[2]} << 8 | header_[3];
       if (remaining_ > kMaxMessageBytes) {
-        fault_ = "a NetBIOS message longer than 128 KiB";
+        fault_ = &malformed::kNetbiosTooLong;
         break;
       }
       current_ = Frame{};

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "vitrine/netmon/recognition.h"
+#include "smb/smb_malformed.h"
 
 namespace vitrine::netmon::smb {
 
@@ -106,14 +107,14 @@ class NetbiosFramer {
   };
   // Frames completed by the bytes; `fault` names what made the stream unreadable (bytes that
   // are not NetBIOS, a length over kMaxMessageBytes), after which the framer reads nothing.
-  void feed(const uint8_t* data, size_t len, std::vector<Frame>& frames, const char*& fault);
+  void feed(const uint8_t* data, size_t len, std::vector<Frame>& frames, const MalformedReason*& fault);
 
  private:
   uint8_t header_[4] = {};
   size_t have_header_ = 0;
   size_t remaining_ = 0;
   bool skip_ = false;  // a session-service packet that is not a session message
-  const char* fault_ = nullptr;
+  const MalformedReason* fault_ = nullptr;
   Frame current_;
 };
 

@@ -24,4 +24,9 @@ void inspect_server_payload(Classification& c, const uint8_t* payload, size_t le
   c.report(&ndpi_attr::kTlsVersion, tls_version_name(hello.version));
 }
 
+InspectorRegistration registration() {
+  return {.protocol = "TLS", .block = "", .naming = Naming::None, .protocol_of = nullptr, .patches = {},
+          .recognises = nullptr, .create = nullptr, .reads_responder = &inspect_server_payload};
+}
+
 }  // namespace vitrine::netmon::tls

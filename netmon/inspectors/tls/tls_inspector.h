@@ -6,10 +6,13 @@
 #include <cstdint>
 
 #include "vitrine/netmon/classifier.h"
+#include "vitrine/netmon/inspector.h"
 
 namespace vitrine::netmon::tls {
 
 // `payload`: one TCP segment's payload from the responder.
 void inspect_server_payload(Classification& c, const uint8_t* payload, size_t len);
+// What the engine knows of this inspector (netmon/inspectors/registry.cpp).
+InspectorRegistration registration();
 
 }  // namespace vitrine::netmon::tls

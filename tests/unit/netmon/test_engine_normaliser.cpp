@@ -334,6 +334,7 @@ TEST_F(NormaliserTest, AFrameWithASecondMshIsMalformed) {
   send(0, batch);
   EXPECT_TRUE(denied());
   EXPECT_EQ(received().find("ADT"), std::string::npos);
+  EXPECT_EQ(metric("vitrine_netmon_inspector_malformed_total", {{"protocol", "HL7"}, {"reason", "second_msh_segment"}}), 1);
 }
 
 TEST_F(NormaliserTest, LineBreaksBeforeTheFirstFrameAreTolerated) {

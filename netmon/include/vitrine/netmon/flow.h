@@ -85,7 +85,7 @@ struct FlowStreams {
                StreamReassembler(max_pending_bytes, max_retained_bytes)} {}
   StreamReassembler stream[2];  // by endpoint: 0 initiator, 1 responder
   std::unique_ptr<Inspector> inspector;
-  const char* block = "";   // the policy block its messages are judged by
+  const InspectorRegistration* registration = nullptr;  // the inspector's (its block, its metrics)
   bool recognising = true;  // the initiator's first bytes do not yet tell its protocol
   bool backlog = false;     // the inspector is still to read what came before it was attached
   bool judged = false;      // a rule judges its messages: the initiator's wait until each is whole

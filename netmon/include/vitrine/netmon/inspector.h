@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "vitrine/netmon/classifier.h"
+#include "vitrine/netmon/malformed_reason.h"
 #include "vitrine/netmon/recognition.h"
 #include "vitrine/policy/evaluate.h"
 #include "vitrine/policy/l7.h"
@@ -39,7 +40,7 @@ struct InspectedMessage {
 
 struct InspectionOutput {
   std::vector<InspectedMessage> messages;
-  std::vector<const char*> malformed;  // fixed descriptions of what was not the protocol
+  std::vector<const MalformedReason*> malformed;  // what was not the protocol, from the inspector's set
 };
 
 class Inspector {
@@ -61,8 +62,10 @@ enum class Naming : uint8_t {
   None,         // nDPI names it from the same packet (RDP): the inspector only reads
 };
 
+// What the engine knows of an inspector, declared beside it (<name>::registration()).
 struct InspectorRegistration {
-  const char* block;  // the policy block its messages are judged by: "hl7" ("" for none)
+  const char* protocol;  // its name in metrics: "HL7", "SMB"
+  const char* block;     // the policy block its messages are judged by: "hl7" ("" for none)
   Naming naming;
   // The protocol the first payload shows, for Own and Provisional naming.
   policy::L7Facts (*protocol_of)(const uint8_t* payload, size_t len);
@@ -75,9 +78,11 @@ struct InspectorRegistration {
   // leaves out of a protocol it names itself (TLS: the version the server chose). Cheap when
   // it has nothing to do: it sees every such segment of every flow until it has read its part.
   void (*reads_responder)(Classification& c, const uint8_t* payload, size_t len) = nullptr;
+  // Every way it reports bytes as not its protocol (its <name>_malformed.h): metric labels.
+  MalformedReasons malformed = {};
 };
 
-// Every inspector, one registration line each (netmon/inspectors/registry.cpp).
+// Every inspector, one line each (netmon/inspectors/registry.cpp).
 const std::vector<InspectorRegistration>& inspector_registry();
 // The registrations that read responder segments (reads_responder), in registry order.
 const std::vector<const InspectorRegistration*>& responder_readers();

@@ -98,7 +98,9 @@ class NetmonMetrics {
                Verdict verdict);
   void negative_ack(const std::string& protocol);
   void ack_latency(const std::string& protocol, double seconds);
-  void inspector_malformed(const std::string& protocol, const std::string& what);
+  // Bytes an inspector read as not its protocol: by its name and the reason's id (both from
+  // closed sets, every pair registered at 0 when netmon starts).
+  void inspector_malformed(const InspectorRegistration& inspector, const MalformedReason& reason);
   void virtual_patch(const std::string& patch, const std::string& signature, policy::PatchMode mode);
   // A flow whose traffic a patch that is on cannot read from here on (encrypted).
   void virtual_patch_blind(const std::string& patch, const std::string& reason);
@@ -167,6 +169,7 @@ class NetmonMetrics {
   prometheus::Family<prometheus::Counter>* naks_;
   prometheus::Family<prometheus::Histogram>* ack_latency_;
   prometheus::Family<prometheus::Counter>* inspector_malformed_;
+  std::unordered_map<const MalformedReason*, prometheus::Counter*> inspector_malformed_by_reason_;
   prometheus::Family<prometheus::Counter>* virtual_patches_;
   prometheus::Family<prometheus::Counter>* virtual_patch_blind_;
   prometheus::Counter* held_total_;

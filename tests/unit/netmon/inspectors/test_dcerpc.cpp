@@ -30,9 +30,9 @@ Bytes utf16(const std::string& s) {
 
 const Bytes kTraversal = utf16("\\AAAA\\..\\..\\n");
 
-std::vector<RpcCall> feed(DceRpcPipes& pipes, const Bytes& stream, size_t piece, const char** fault = nullptr) {
+std::vector<RpcCall> feed(DceRpcPipes& pipes, const Bytes& stream, size_t piece, const vitrine::netmon::MalformedReason** fault = nullptr) {
   std::vector<RpcCall> calls;
-  const char* f = nullptr;
+  const vitrine::netmon::MalformedReason* f = nullptr;
   for (size_t at = 0; at < stream.size(); at += piece)
     pipes.feed(7, stream.data() + at, std::min(piece, stream.size() - at), false, calls, f);
   if (fault) *fault = f;
@@ -50,7 +50,7 @@ TEST(DceRpcPipe, PdusAreJoinedAcrossWritesAndFragmentsAcrossPdus) {
   append(stream, rpc_request(1, 31, tail, kLastFrag));
   for (size_t piece : {size_t{1}, size_t{3}, size_t{17}, stream.size()}) {
     DceRpcPipes pipes;
-    const char* fault = nullptr;
+    const vitrine::netmon::MalformedReason* fault = nullptr;
     const auto calls = feed(pipes, stream, piece, &fault);
     EXPECT_EQ(fault, nullptr);
     ASSERT_EQ(calls.size(), 1u) << piece;
@@ -89,7 +89,7 @@ TEST(DceRpcPipe, AnAlterContextNamesItsInterfacesToo) {
 TEST(DceRpcPipe, WhatCannotBeReadIsAFault) {
   struct Case {
     Bytes stream;
-    const char* fault;
+    const vitrine::netmon::MalformedReason* fault;
   };
   Bytes orphan = rpc_bind({kSrvsvcInterface});
   append(orphan, rpc_request(0, 31, kTraversal, kLastFrag));
@@ -102,35 +102,35 @@ TEST(DceRpcPipe, WhatCannotBeReadIsAFault) {
   append(junk, Bytes(20, 0x41));
   Bytes short_bind = rpc_pdu(11, 3, 1, {0, 0});
   const std::vector<Case> cases = {
-      {orphan, "a DCE/RPC fragment of no request"},
-      {too_long, "a DCE/RPC request longer than 64 KiB"},
-      {open_calls, "more calls open on a pipe than a client makes"},
-      {junk, "bytes on an RPC pipe that are not a DCE/RPC PDU"},
-      {short_bind, "a bind cut short"},
+      {orphan, &vitrine::netmon::smb::malformed::kOrphanFragment},
+      {too_long, &vitrine::netmon::smb::malformed::kRequestTooLong},
+      {open_calls, &vitrine::netmon::smb::malformed::kCallsOverBound},
+      {junk, &vitrine::netmon::smb::malformed::kNotDceRpc},
+      {short_bind, &vitrine::netmon::smb::malformed::kBindShort},
   };
   for (const auto& c : cases) {
     DceRpcPipes pipes;
-    const char* fault = nullptr;
+    const vitrine::netmon::MalformedReason* fault = nullptr;
     feed(pipes, c.stream, 1000, &fault);
-    EXPECT_STREQ(fault, c.fault);
+    EXPECT_EQ(fault, c.fault);
   }
   // A write cut short on an RPC pipe; the same on a pipe that is not RPC (a file) is nothing.
   DceRpcPipes pipes;
   std::vector<RpcCall> calls;
-  const char* fault = nullptr;
+  const vitrine::netmon::MalformedReason* fault = nullptr;
   const Bytes b = rpc_bind({kSrvsvcInterface}), text = {'f', 'i', 'l', 'e', ' ', 'd', 'a', 't', 'a'};
   pipes.feed(1, text.data(), text.size(), true, calls, fault);
   pipes.feed(1, text.data(), text.size(), false, calls, fault);
   EXPECT_EQ(fault, nullptr);
   pipes.feed(2, b.data(), b.size(), false, calls, fault);
   pipes.feed(2, b.data(), 10, true, calls, fault);
-  EXPECT_STREQ(fault, "a write to an RPC pipe longer than what is read of it");
+  EXPECT_EQ(fault, &vitrine::netmon::smb::malformed::kPipeWriteCut);
 }
 
 TEST(DceRpcPipe, ABindStartsAConversationOnAPipeThatWasNotRpc) {
   DceRpcPipes pipes;
   std::vector<RpcCall> calls;
-  const char* fault = nullptr;
+  const vitrine::netmon::MalformedReason* fault = nullptr;
   const Bytes text = {'h', 'e', 'l', 'l', 'o'};
   Bytes stream = rpc_bind({kSrvsvcInterface});
   append(stream, rpc_request(0, 31, kTraversal));
@@ -145,7 +145,7 @@ TEST(DceRpcPipe, APipeOverTheBoundIsAFaultAndNoPipeIsForgotten) {
   // (Sasser's and Zotob's signatures need theirs). One pipe too many is a fault instead.
   DceRpcPipes pipes;
   std::vector<RpcCall> calls;
-  const char* fault = nullptr;
+  const vitrine::netmon::MalformedReason* fault = nullptr;
   Bytes first = rpc_bind({kDssetupInterface});
   append(first, rpc_request(0, kOpnumDsRolerUpgradeDownlevelServer, Bytes(8, 0x41), kFirstFrag));
   pipes.feed(1, first.data(), first.size(), false, calls, fault);
@@ -153,7 +153,7 @@ TEST(DceRpcPipe, APipeOverTheBoundIsAFaultAndNoPipeIsForgotten) {
   for (uint64_t pipe = 2; pipe <= DceRpcPipes::kMaxPipes; ++pipe) pipes.feed(pipe, other.data(), other.size(), false, calls, fault);
   EXPECT_EQ(fault, nullptr);
   pipes.feed(DceRpcPipes::kMaxPipes + 1, other.data(), other.size(), false, calls, fault);
-  EXPECT_STREQ(fault, "more named pipes written on one connection than a client opens");
+  EXPECT_EQ(fault, &vitrine::netmon::smb::malformed::kPipesOverBound);
   fault = nullptr;
   const Bytes rest = rpc_request(0, kOpnumDsRolerUpgradeDownlevelServer, Bytes(8, 0x41), kLastFrag);
   pipes.feed(1, rest.data(), rest.size(), false, calls, fault);

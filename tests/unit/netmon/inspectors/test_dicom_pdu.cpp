@@ -143,12 +143,12 @@ TEST(DicomPduFramer, NotPdusStopsTheFramer) {
   std::string error;
   const Bytes junk = {0x42, 0, 0, 0, 0, 1, 0};
   f.feed(junk.data(), junk.size(), pdus, error);
-  EXPECT_EQ(error, "a PDU of an unknown type");
+  EXPECT_EQ(f.failure(), &vitrine::netmon::dicom::malformed::kUnknownPdu);
   EXPECT_TRUE(f.failed());
   PduFramer g;
   const Bytes big_rq = {0x01, 0, 0x00, 0x10, 0x00, 0x01};  // an association PDU of 1 MiB
   g.feed(big_rq.data(), big_rq.size(), pdus, error);
-  EXPECT_EQ(error, "an association PDU longer than netmon keeps");
+  EXPECT_EQ(g.failure(), &vitrine::netmon::dicom::malformed::kAssociationTooLong);
   EXPECT_TRUE(pdus.empty());
 }
 
@@ -184,7 +184,7 @@ TEST(DicomPduFramer, APdataLongerThanItsReceiverTakesIsRefusedAtItsHeader) {
     std::string error;
     const Bytes header = pdata_header(length);
     f.feed(header.data(), header.size(), pdus, error);
-    EXPECT_EQ(error, "a P-DATA PDU longer than its receiver takes") << length;
+    EXPECT_EQ(f.failure(), &vitrine::netmon::dicom::malformed::kPdataTooLong) << length;
     EXPECT_TRUE(f.failed());
   }
 }
@@ -196,7 +196,7 @@ TEST(DicomPduFramer, AFixedLengthPduOfAnotherLengthIsRefused) {
     std::string error;
     const Bytes claim = {type, 0, 0, 0x01, 0x00, 0x00};  // 64 KiB where 4 bytes are due
     f.feed(claim.data(), claim.size(), pdus, error);
-    EXPECT_EQ(error, "a fixed-length PDU of another length") << int{type};
+    EXPECT_EQ(f.failure(), &vitrine::netmon::dicom::malformed::kFixedPduLength) << int{type};
   }
 }
 
@@ -226,7 +226,7 @@ TEST(DicomInspector, ASecondAssociationRequestIsMalformed) {
   const Bytes second = associate_rq("ARCHIVE", "INTRUDER", "1.2.840.10008.5.1.4.1.1.2");
   inspector.on_bytes(true, second.data(), second.size(), 10, out);
   ASSERT_EQ(out.malformed.size(), 1u);
-  EXPECT_STREQ(out.malformed[0], "a second association request on one connection");
+  EXPECT_EQ(out.malformed[0], &vitrine::netmon::dicom::malformed::kSecondAssociation);
 }
 
 TEST(DicomInspector, EachSideIsHeldToWhatTheOtherSaidItTakes) {
@@ -246,7 +246,7 @@ TEST(DicomInspector, EachSideIsHeldToWhatTheOtherSaidItTakes) {
   const Bytes from_acceptor = pdata_header(32768);
   inspector.on_bytes(false, from_acceptor.data(), from_acceptor.size(), 3000, out);
   ASSERT_EQ(out.malformed.size(), 1u);
-  EXPECT_STREQ(out.malformed[0], "a P-DATA PDU longer than its receiver takes");
+  EXPECT_EQ(out.malformed[0], &vitrine::netmon::dicom::malformed::kPdataTooLong);
 }
 
 }  // namespace

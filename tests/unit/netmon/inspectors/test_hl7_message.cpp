@@ -106,18 +106,18 @@ TEST(MllpFramer, BrokenFramingIsReportedAndReadingGoesOn) {
   MllpFramer f;
   Fed fed = feed(f, "GET / HTTP/1.1\r\n" + framed(kOrder));
   EXPECT_EQ(fed.errors.size(), 1u);
-  EXPECT_EQ(std::string(fed.errors[0].what), "bytes outside a frame");
+  EXPECT_EQ(fed.errors[0].what, &vitrine::netmon::hl7::malformed::kOutsideFrame);
   EXPECT_EQ(fed.frames.size(), 1u);
   // A message ends at its FS: read there, as a receiver that does not wait for the CR acts on
   // it; the missing CR is reported.
   fed = feed(f, "\x0bMSH|^~\\&|A\x1cX" + framed(kAck));
   ASSERT_EQ(fed.errors.size(), 1u);
-  EXPECT_EQ(std::string(fed.errors[0].what), "the frame's end (FS) is not followed by CR");
+  EXPECT_EQ(fed.errors[0].what, &vitrine::netmon::hl7::malformed::kEndWithoutCr);
   ASSERT_EQ(fed.frames.size(), 2u);
   EXPECT_EQ(std::string(fed.frames[0].head.begin(), fed.frames[0].head.end()), "MSH|^~\\&|A");
   fed = feed(f, "\x0bMSH|half" + framed(kAck));
   ASSERT_EQ(fed.errors.size(), 1u);
-  EXPECT_EQ(std::string(fed.errors[0].what), "a frame started inside another");
+  EXPECT_EQ(fed.errors[0].what, &vitrine::netmon::hl7::malformed::kFrameInFrame);
   EXPECT_EQ(fed.frames.size(), 1u);
 }
 
@@ -182,7 +182,7 @@ TEST(Hl7Inspector, AnMshSegmentCutByTheKeptHeadIsMalformed) {
   vitrine::netmon::InspectionOutput out;
   inspector.on_bytes(true, reinterpret_cast<const uint8_t*>(frame.data()), frame.size(), 0, out);
   ASSERT_EQ(out.malformed.size(), 1u);
-  EXPECT_STREQ(out.malformed[0], "an MSH segment longer than what is kept of a message");
+  EXPECT_EQ(out.malformed[0], &vitrine::netmon::hl7::malformed::kMshTooLong);
   EXPECT_TRUE(out.messages.empty());
 }
 

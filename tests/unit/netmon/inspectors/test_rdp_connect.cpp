@@ -9,6 +9,7 @@
 #include "packet_bytes.h"
 #include "rdp/rdp_connect.h"
 #include "rdp/rdp_inspector.h"
+#include "rdp/rdp_malformed.h"
 
 using namespace vitrine::netmon;
 using namespace vitrine::netmon::rdp;
@@ -259,7 +260,7 @@ TEST(RdpInspector, AStreamWhoseFirstTpduIsNoConnectionRequestIsMalformed) {
   InspectionOutput out;
   inspector.on_bytes(true, stream.data(), stream.size(), 0, out);
   ASSERT_EQ(out.malformed.size(), 1u);
-  EXPECT_STREQ(out.malformed[0], "an RDP connection that does not start with an X.224 connection request");
+  EXPECT_EQ(out.malformed[0], &vitrine::netmon::rdp::malformed::kNoConnectionRequest);
 }
 
 TEST(RdpInspector, ATpktWithItsReservedByteSetIsMalformedAndStillRead) {
@@ -274,7 +275,7 @@ TEST(RdpInspector, ATpktWithItsReservedByteSetIsMalformedAndStillRead) {
   odd.on_bytes(false, cc.data(), cc.size(), 0, out);
   odd.on_bytes(true, ci.data(), ci.size(), 0, out);
   ASSERT_EQ(out.malformed.size(), 1u);
-  EXPECT_STREQ(out.malformed[0], "a TPKT whose reserved byte is not zero");
+  EXPECT_EQ(out.malformed[0], &vitrine::netmon::rdp::malformed::kTpktReserved);
   ASSERT_EQ(out.messages.size(), 3u);
   EXPECT_EQ(out.messages[2].signature, kSignatureMsT120) << "and still read";
 }

@@ -32,7 +32,7 @@ constexpr uint16_t kFid = 0x4001;
 
 struct Seen {
   std::vector<std::string> signatures;
-  std::vector<std::string> malformed;
+  std::vector<const vitrine::netmon::MalformedReason*> malformed;
   bool blind = false;
   bool has(const std::string& s) const { return std::find(signatures.begin(), signatures.end(), s) != signatures.end(); }
 };
@@ -118,7 +118,7 @@ TEST(SmbEvasions, AWriteChainedToAnOpenIsMalformed) {
   create_words.resize(48, 0);
   const auto seen = inspect({chain_write(smb1(0xa2, create_words, {}), write_andx(kBind))});
   ASSERT_FALSE(seen.malformed.empty());
-  EXPECT_NE(seen.malformed[0].find("chained to the open"), std::string::npos);
+  EXPECT_EQ(seen.malformed[0], &vitrine::netmon::smb::malformed::kChainedToOpen);
 }
 
 TEST(SmbEvasions, PiecesOfARawModeMessageAreJoinedBeforeThePipeHasThem) {
@@ -134,7 +134,7 @@ TEST(SmbEvasions, PiecesOfARawModeMessageAreJoinedBeforeThePipeHasThem) {
   // cannot read the pipe as the server will, which is a fault.
   const auto seen = inspect({write_andx(first, kFid, 0x000c, whole), write_andx(kBind), write_andx(rest, kFid, 0x0004)});
   ASSERT_FALSE(seen.malformed.empty());
-  EXPECT_EQ(seen.malformed[0], "a write to a pipe in the middle of a message written in pieces");
+  EXPECT_EQ(seen.malformed[0], &vitrine::netmon::smb::malformed::kPieceInMessage);
 }
 
 TEST(SmbEvasions, ARawModePieceOnTheMidOfAPendingTransactionIsEternalRomances) {
@@ -162,7 +162,7 @@ TEST(SmbEvasions, ARequestFlaggedAsAReplyIsReadAsARequestAndIsMalformed) {
   const auto seen2 = inspect({flagged});
   EXPECT_TRUE(seen2.has(kSignaturePathCanonicalize));
   ASSERT_FALSE(seen2.malformed.empty());
-  EXPECT_EQ(seen2.malformed[0], "an SMB request flagged as the server's reply");
+  EXPECT_EQ(seen2.malformed[0], &vitrine::netmon::smb::malformed::kReplyFlag);
 }
 
 TEST(SmbEvasions, SmbWriteIsReadWhateverItsBufferFormatByte) {
@@ -193,7 +193,7 @@ TEST(SmbEvasions, AnUndefinedIntegerRepresentationIsAFault) {
   append(stream, call);
   const auto seen = inspect({write_andx(stream)});
   ASSERT_FALSE(seen.malformed.empty());
-  EXPECT_EQ(seen.malformed[0], "a DCE/RPC PDU of an integer representation C706 does not define");
+  EXPECT_EQ(seen.malformed[0], &vitrine::netmon::smb::malformed::kIntegerRepresentation);
 }
 
 TEST(SmbEvasions, ASealedSrvsvcPathCallIsCountedBlind) {
@@ -233,7 +233,7 @@ TEST(SmbEvasions, AWriteWithAWordCountTheServerRefusesIsMalformed) {
   words.resize(26, 0);  // 13 words: neither 12 nor 14
   const auto seen = inspect({smb1(0x2f, words, kBind)});
   ASSERT_FALSE(seen.malformed.empty());
-  EXPECT_EQ(seen.malformed[0], "an SMB write whose word count the server refuses");
+  EXPECT_EQ(seen.malformed[0], &vitrine::netmon::smb::malformed::kRefusedShape);
 }
 
 TEST(SmbEvasions, AReadNamesTheChainsFileAndAWriteChainedAfterItIsMalformed) {
@@ -246,7 +246,7 @@ TEST(SmbEvasions, AReadNamesTheChainsFileAndAWriteChainedAfterItIsMalformed) {
   const Bytes chain = chain_write(smb1(0x2e, read_words, {}), write_andx(traversal(), 0x7777));
   const auto seen = inspect({write_andx(kBind), chain});
   ASSERT_FALSE(seen.malformed.empty());
-  EXPECT_EQ(seen.malformed[0], "an SMB write chained after a read or a lock, which may hold the chain");
+  EXPECT_EQ(seen.malformed[0], &vitrine::netmon::smb::malformed::kChainedAfterWait);
 }
 
 TEST(SmbEvasions, ABindWhoseFirstWriteIsTooShortToTellStillOpensThePipe) {
@@ -286,5 +286,5 @@ TEST(SmbEvasions, AWriteThePipeNeverHadIsMalformedOnceTheServerRefusesIt) {
   client(write_andx(rpc_pdu(0, kFirstFrag, 10, Bytes(8, 0)), kFid, 0, 0, 7));
   server(7, 0xc000000d);  // STATUS_INVALID_PARAMETER
   ASSERT_EQ(out.malformed.size(), 1u);
-  EXPECT_STREQ(out.malformed[0], "a write netmon read into a pipe, refused by the server");
+  EXPECT_EQ(out.malformed[0], &vitrine::netmon::smb::malformed::kRefusedPipeWrite);
 }

@@ -154,7 +154,7 @@ TEST(SmbInspector, AContextBoundToSrvsvcStaysSrvsvcs) {
   const Uuid other = {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9};
   DceRpcPipes pipes;
   std::vector<RpcCall> calls;
-  const char* fault = nullptr;
+  const vitrine::netmon::MalformedReason* fault = nullptr;
   const Bytes alter = rpc_bind({other}, 14);
   Bytes stream = rpc_bind({kSrvsvcInterface});
   append(stream, alter);
