@@ -12,6 +12,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vitrine::netmon::dicom;
+  using vitrine::netmon::ParseStatus;
   if (size == 0) return 0;
   const size_t piece = 1 + data[0] % 128;
   const std::vector<uint8_t> stream(data + 1, data + size);

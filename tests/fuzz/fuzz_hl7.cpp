@@ -18,6 +18,7 @@ void check_printable(const std::string& s) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vitrine::netmon::hl7;
+  using vitrine::netmon::ParseStatus;
   if (size == 0) return 0;
   const size_t piece = 1 + data[0] % 64;  // the first byte chooses how the stream is cut
   MllpFramer framer;

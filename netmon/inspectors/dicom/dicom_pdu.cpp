@@ -71,29 +71,29 @@ const char* to_string(PduType t) {
   return "?";
 }
 
-ParseStatus parse_association(const uint8_t* body, size_t len, Association& out, std::string& error) {
+ParseResult parse_association(const uint8_t* body, size_t len, Association& out, std::string& error) {
   if (len < kFixedAssociation) {
     error = "an association PDU shorter than its fixed fields";
-    return ParseStatus::Error;
+    return ParseResult::error();
   }
   out = Association{};
   out.protocol_version = be16(body);
   if (!ae_title(body + 4, out.called_ae) || !ae_title(body + 4 + kAeTitle, out.calling_ae)) {
     error = "an AE title with characters DICOM does not allow";
-    return ParseStatus::Error;
+    return ParseResult::error();
   }
   size_t at = kFixedAssociation;
   while (at < len) {
     if (len - at < 4) {
       error = "a variable item cut short";
-      return ParseStatus::Error;
+      return ParseResult::error();
     }
     const uint8_t type = body[at];
     const size_t item_len = be16(body + at + 2);
     const uint8_t* item = body + at + 4;
     if (item_len > len - at - 4) {
       error = "a variable item longer than its PDU";
-      return ParseStatus::Error;
+      return ParseResult::error();
     }
     if (type == kApplicationContextItem) {
       out.application_context = uid(item, item_len);
@@ -111,7 +111,7 @@ ParseStatus parse_association(const uint8_t* body, size_t len, Association& out,
     }
     at += 4 + item_len;
   }
-  return ParseStatus::Ok;
+  return ParseResult::ok();
 }
 
 Recognition looks_like_associate_rq(const uint8_t* data, size_t len) {

@@ -8,8 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "vitrine/netmon/recognition.h"
 #include "dicom/dicom_malformed.h"
+#include "vitrine/netmon/parse_result.h"
+#include "vitrine/netmon/recognition.h"
 
 namespace vitrine::netmon::dicom {
 
@@ -35,10 +36,9 @@ struct Association {  // A-ASSOCIATE-RQ (or -AC, which echoes the titles)
   uint32_t max_length_received = 0;
 };
 
-enum class ParseStatus : uint8_t { Ok, Error };
 
 // The body of an A-ASSOCIATE-RQ or -AC PDU (the bytes after its 6-byte header).
-ParseStatus parse_association(const uint8_t* body, size_t len, Association& out, std::string& error);
+ParseResult parse_association(const uint8_t* body, size_t len, Association& out, std::string& error);
 
 // Whether bytes can start an association request: the initiator's first payload.
 Recognition looks_like_associate_rq(const uint8_t* data, size_t len);

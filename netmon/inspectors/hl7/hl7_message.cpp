@@ -45,7 +45,7 @@ bool segment_named(std::string_view seg, char fs) {
 
 }  // namespace
 
-ParseStatus parse_message(const uint8_t* data, size_t len, Message& out, std::string& error, bool whole) {
+ParseResult parse_message(const uint8_t* data, size_t len, Message& out, std::string& error, bool whole) {
   const std::string_view text(reinterpret_cast<const char*>(data), len);
   // Segments end with CR; senders that end them with LF or CRLF are read alike.
   std::vector<std::string_view> segments;
@@ -57,19 +57,19 @@ ParseStatus parse_message(const uint8_t* data, size_t len, Message& out, std::st
     }
   if (segments.empty() || segments[0].size() < 8 || segments[0].substr(0, 3) != "MSH") {
     error = "the message does not start with an MSH segment";
-    return ParseStatus::Error;
+    return ParseResult::error();
   }
   const std::string_view msh = segments[0];
   const char fs = msh[3];
   if (std::isalnum(static_cast<unsigned char>(fs)) || fs < 0x21 || fs > 0x7e) {
     error = "MSH-1 is not a field separator";
-    return ParseStatus::Error;
+    return ParseResult::error();
   }
   const auto fields = split(msh, fs);  // fields[i] is MSH-(i+1) for i >= 1
   const std::string_view encoding = field(fields, 1);
   if (encoding.empty() || encoding.size() > 5 || encoding.find(fs) != std::string_view::npos) {
     error = "MSH-2 holds no encoding characters";
-    return ParseStatus::Error;
+    return ParseResult::error();
   }
   const char component = encoding[0];
   out = Message{};
@@ -83,7 +83,7 @@ ParseStatus parse_message(const uint8_t* data, size_t len, Message& out, std::st
   out.version = normalised(field(fields, 11), component);
   if (out.message_type.empty()) {
     error = "MSH-9 (the message type) is empty";
-    return ParseStatus::Error;
+    return ParseResult::error();
   }
   const char repetition = encoding.size() > 1 ? encoding[1] : '~';
   for (size_t i = 1; i < segments.size(); ++i) {
@@ -92,7 +92,7 @@ ParseStatus parse_message(const uint8_t* data, size_t len, Message& out, std::st
     // ends segments at CR only would not (an LF inside a field), or hides one behind a space.
     if (!(i + 1 == segments.size() && !whole) && !segment_named(seg, fs)) {
       error = "a segment that does not start with a segment name";
-      return ParseStatus::Error;
+      return ParseResult::error();
     }
     if (seg.size() < 4 || seg[3] != fs) continue;
     const auto f = split(seg, fs);
@@ -105,7 +105,7 @@ ParseStatus parse_message(const uint8_t* data, size_t len, Message& out, std::st
       out.patient_id = std::string(first.substr(0, first.find(component)));
     }
   }
-  return ParseStatus::Ok;
+  return ParseResult::ok();
 }
 
 void MllpFramer::feed(const uint8_t* data, size_t len, std::vector<Frame>& frames,

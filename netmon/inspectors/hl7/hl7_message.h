@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "hl7/hl7_malformed.h"
+#include "vitrine/netmon/parse_result.h"
 
 namespace vitrine::netmon::hl7 {
 
@@ -31,11 +32,11 @@ struct Message {
   bool is_negative_ack() const { return is_ack() && ack_code != "AA" && ack_code != "CA"; }
 };
 
-enum class ParseStatus : uint8_t { Ok, Error };  // whole messages only: the framer waits for the rest
+// (Whole messages only: the framer waits for the rest.)
 
 // One message's bytes (between VT and FS), or its head only (`whole` false: its last
 // segment may be cut anywhere). Error: `error` says what is wrong.
-ParseStatus parse_message(const uint8_t* data, size_t len, Message& out, std::string& error, bool whole = true);
+ParseResult parse_message(const uint8_t* data, size_t len, Message& out, std::string& error, bool whole = true);
 
 // Finds MLLP frames in a stream delivered in order, in pieces of any size.
 class MllpFramer {

@@ -90,38 +90,38 @@ bool per_length(const uint8_t* p, size_t len, size_t& at, size_t& n) {
 // MCS Connect-Initial's userData: a GCC Conference Create Request ([T.124], [MS-RDPBCGR]
 // 2.2.1.3.1) in the one encoding every RDP client sends, then the client data blocks, which
 // must fill it exactly. Another encoding is refused, not searched: what it hides is unknown.
-ParseStatus parse_gcc_client_data(const uint8_t* p, size_t len, ConnectInitial& out) {
+ParseResult parse_gcc_client_data(const uint8_t* p, size_t len, ConnectInitial& out) {
   static const uint8_t kKey[] = {0x00, 0x05, 0x00, 0x14, 0x7c, 0x00, 0x01};  // T.124's object id
   static const uint8_t kRequest[] = {0x00, 0x08, 0x00, 0x10, 0x00, 0x01, 0xc0, 0x00, 'D', 'u', 'c', 'a'};
   size_t at = sizeof kKey, n = 0;
-  if (len < at || std::memcmp(p, kKey, sizeof kKey) != 0) return ParseStatus::Error;
-  if (!per_length(p, len, at, n) || n != len - at) return ParseStatus::Error;
-  if (len - at < sizeof kRequest || std::memcmp(p + at, kRequest, sizeof kRequest) != 0) return ParseStatus::Error;
+  if (len < at || std::memcmp(p, kKey, sizeof kKey) != 0) return ParseResult::error();
+  if (!per_length(p, len, at, n) || n != len - at) return ParseResult::error();
+  if (len - at < sizeof kRequest || std::memcmp(p + at, kRequest, sizeof kRequest) != 0) return ParseResult::error();
   at += sizeof kRequest;
-  if (!per_length(p, len, at, n) || n != len - at) return ParseStatus::Error;
+  if (!per_length(p, len, at, n) || n != len - at) return ParseResult::error();
   out = ConnectInitial{};
   while (at < len) {
-    if (len - at < 4) return ParseStatus::Error;
+    if (len - at < 4) return ParseResult::error();
     const uint16_t type = le16(p + at);
     const size_t block_len = le16(p + at + 2);
-    if (block_len < 4 || block_len > len - at) return ParseStatus::Error;
-    if (type == kClientNetworkData && !channels(p + at, block_len, out)) return ParseStatus::Error;
+    if (block_len < 4 || block_len > len - at) return ParseResult::error();
+    if (type == kClientNetworkData && !channels(p + at, block_len, out)) return ParseResult::error();
     at += block_len;
   }
-  return ParseStatus::Ok;
+  return ParseResult::ok();
 }
 
 }  // namespace
 
-ParseStatus parse_connection_request(const uint8_t* tpkt, size_t len, ConnectionRequest& out) {
+ParseResult parse_connection_request(const uint8_t* tpkt, size_t len, ConnectionRequest& out) {
   uint8_t code = 0;
   size_t end = 0;
-  if (!x224(tpkt, len, code, end) || code != kX224ConnectionRequest) return ParseStatus::Error;
+  if (!x224(tpkt, len, code, end) || code != kX224ConnectionRequest) return ParseResult::error();
   out = ConnectionRequest{};
   // After the fixed part (code, dst-ref, src-ref, class: 6 bytes) come an optional cookie line
   // and an optional RDP_NEG_REQ, both inside the X.224 header's length.
   size_t at = kTpktHeader + 1 + 6;
-  if (at > end) return ParseStatus::Error;
+  if (at > end) return ParseResult::error();
   static const char kCookie[] = "Cookie: ";
   const size_t cookie_len = sizeof kCookie - 1;
   if (end - at >= cookie_len && std::memcmp(tpkt + at, kCookie, cookie_len) == 0) {
@@ -129,22 +129,22 @@ ParseStatus parse_connection_request(const uint8_t* tpkt, size_t len, Connection
     const uint8_t* stop = tpkt + end;
     static const uint8_t kCrLf[] = {'\r', '\n'};
     const uint8_t* crlf = std::search(line, stop, kCrLf, kCrLf + 2);
-    if (crlf == stop) return ParseStatus::Error;
+    if (crlf == stop) return ParseResult::error();
     for (const uint8_t* c = line; c < crlf; ++c) out.cookie += (*c >= 0x20 && *c < 0x7f) ? static_cast<char>(*c) : '?';
     at = static_cast<size_t>(crlf - tpkt) + 2;
   }
   uint8_t type = 0;
   if (end - at >= 8 && negotiation(tpkt + at, end - at, type, out.requested_protocols)) {
-    if (type != kNegReq) return ParseStatus::Error;
+    if (type != kNegReq) return ParseResult::error();
     out.negotiates = true;
   }
-  return ParseStatus::Ok;
+  return ParseResult::ok();
 }
 
-ParseStatus parse_connection_confirm(const uint8_t* tpkt, size_t len, ConnectionConfirm& out) {
+ParseResult parse_connection_confirm(const uint8_t* tpkt, size_t len, ConnectionConfirm& out) {
   uint8_t code = 0;
   size_t end = 0;
-  if (!x224(tpkt, len, code, end) || code != kX224ConnectionConfirm) return ParseStatus::Error;
+  if (!x224(tpkt, len, code, end) || code != kX224ConnectionConfirm) return ParseResult::error();
   out = ConnectionConfirm{};
   const size_t at = kTpktHeader + 1 + 6;
   uint8_t type = 0;
@@ -153,28 +153,28 @@ ParseStatus parse_connection_confirm(const uint8_t* tpkt, size_t len, Connection
     out.negotiated = true;
     out.failure = type == kNegFailure;
     if (type == kNegRsp) out.selected_protocol = value;
-    else if (type != kNegFailure) return ParseStatus::Error;
+    else if (type != kNegFailure) return ParseResult::error();
   }
-  return ParseStatus::Ok;
+  return ParseResult::ok();
 }
 
-ParseStatus parse_connect_initial(const uint8_t* tpkt, size_t len, ConnectInitial& out) {
+ParseResult parse_connect_initial(const uint8_t* tpkt, size_t len, ConnectInitial& out) {
   uint8_t code = 0;
   size_t end = 0;
-  if (!x224(tpkt, len, code, end) || code != kX224Data) return ParseStatus::Error;
+  if (!x224(tpkt, len, code, end) || code != kX224Data) return ParseResult::error();
   // MCS Connect-Initial ([T.125] 11.1, BER): application tag 101, filling the TPDU.
   size_t at = end, body = 0, body_len = 0;
-  if (len - at < 2 || tpkt[at] != 0x7f || tpkt[at + 1] != 0x65) return ParseStatus::Error;
+  if (len - at < 2 || tpkt[at] != 0x7f || tpkt[at + 1] != 0x65) return ParseResult::error();
   at += 1;  // the tag's second byte is read as if it were the tag, below
-  if (!ber_element(tpkt, len, at, 0x65, body, body_len) || body + body_len != len) return ParseStatus::Error;
+  if (!ber_element(tpkt, len, at, 0x65, body, body_len) || body + body_len != len) return ParseResult::error();
   // Read element by element, as the server does: a "Duca" in a domain selector is not the
   // GCC request's (searching for the key found the first one anywhere).
   at = body;
   size_t user = 0, user_len = 0;
   static const uint8_t kFields[] = {kBerOctetString, kBerOctetString, kBerBoolean, kBerSequence, kBerSequence, kBerSequence};
   for (const uint8_t tag : kFields)
-    if (!ber_element(tpkt, len, at, tag, user, user_len)) return ParseStatus::Error;
-  if (!ber_element(tpkt, len, at, kBerOctetString, user, user_len) || at != len) return ParseStatus::Error;
+    if (!ber_element(tpkt, len, at, tag, user, user_len)) return ParseResult::error();
+  if (!ber_element(tpkt, len, at, kBerOctetString, user, user_len) || at != len) return ParseResult::error();
   return parse_gcc_client_data(tpkt + user, user_len, out);
 }
 

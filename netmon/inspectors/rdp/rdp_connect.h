@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "vitrine/netmon/parse_result.h"
 #include "vitrine/netmon/recognition.h"
 
 namespace vitrine::netmon::rdp {
@@ -16,7 +17,6 @@ namespace vitrine::netmon::rdp {
 // requestedProtocols / selectedProtocol bits ([MS-RDPBCGR] 2.2.1.1.1).
 inline constexpr uint32_t kProtocolSsl = 0x1, kProtocolHybrid = 0x2, kProtocolHybridEx = 0x8;
 
-enum class ParseStatus : uint8_t { Ok, Error };
 
 struct ConnectionRequest {
   std::string cookie;               // "mstshash=NAME" without the "Cookie: " and CR LF, if sent
@@ -33,9 +33,9 @@ struct ConnectInitial {
 };
 
 // One whole TPKT (header included) of each kind.
-ParseStatus parse_connection_request(const uint8_t* tpkt, size_t len, ConnectionRequest& out);
-ParseStatus parse_connection_confirm(const uint8_t* tpkt, size_t len, ConnectionConfirm& out);
-ParseStatus parse_connect_initial(const uint8_t* tpkt, size_t len, ConnectInitial& out);
+ParseResult parse_connection_request(const uint8_t* tpkt, size_t len, ConnectionRequest& out);
+ParseResult parse_connection_confirm(const uint8_t* tpkt, size_t len, ConnectionConfirm& out);
+ParseResult parse_connect_initial(const uint8_t* tpkt, size_t len, ConnectInitial& out);
 
 // Whether a client's first payload starts with a TPKT carrying an X.224 connection request.
 Recognition looks_like_connection_request(const uint8_t* data, size_t len);

@@ -54,7 +54,7 @@ void SmbInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t len
   framer_[dir].feed(data, len, frames, fault);
   std::vector<SmbMessage> messages;
   for (const auto& f : frames) {
-    const ParseStatus status = parse_frame(f.head.data(), f.head.size(), messages, from_initiator);
+    const ParseResult status = parse_frame(f.head.data(), f.head.size(), messages, from_initiator);
     for (const auto& msg : messages) {
       // A server reads what a client sends as a request, whatever its flags: so does netmon,
       // and a request flagged as a reply is no client's.
@@ -62,13 +62,7 @@ void SmbInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t len
       if (from_initiator && msg.refused_shape) out.malformed.push_back(&malformed::kRefusedShape);
       from_initiator ? request(msg, out) : answer(msg, out);
     }
-    if (status == ParseStatus::Error) out.malformed.push_back(&malformed::kNotSmb);
-    if (status == ParseStatus::BadChain)
-      out.malformed.push_back(&malformed::kBadChain);
-    if (status == ParseStatus::ChainedToOpen)
-      out.malformed.push_back(&malformed::kChainedToOpen);
-    if (status == ParseStatus::ChainedAfterWait)
-      out.malformed.push_back(&malformed::kChainedAfterWait);
+    if (status == ParseStatus::Error) out.malformed.push_back(status.reason);
   }
   if (fault != nullptr) {
     out.malformed.push_back(fault);

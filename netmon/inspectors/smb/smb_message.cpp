@@ -10,6 +10,9 @@ namespace vitrine::netmon::smb {
 
 namespace {
 
+// A chain that loops, goes past its message or is too long: what came before it is read.
+constexpr ParseResult kChainFault = ParseResult::error(&malformed::kBadChain);
+
 using namespace requests;  // the request bodies: smb_requests.h
 
 constexpr size_t kSmb1Header = 32, kSmb2Header = 64;
@@ -124,10 +127,10 @@ void read_negotiate(const Block& k, SmbMessage& out) {
   }
 }
 
-ParseStatus read_tree_connect(const Block& k, bool unicode, SmbMessage& out) {
-  if (k.wc < 4) return ParseStatus::Error;
+ParseResult read_tree_connect(const Block& k, bool unicode, SmbMessage& out) {
+  if (k.wc < 4) return ParseResult::error();
   size_t path_at = k.bytes_at + le16(k.w + 6);  // after the password
-  if (path_at >= k.len) return ParseStatus::Error;
+  if (path_at >= k.len) return ParseResult::error();
   std::string path;
   if (unicode) {
     if (path_at % 2) ++path_at;  // UTF-16 is aligned to the SMB header
@@ -137,23 +140,23 @@ ParseStatus read_tree_connect(const Block& k, bool unicode, SmbMessage& out) {
     path.assign(reinterpret_cast<const char*>(k.d + path_at), end ? static_cast<size_t>(end - k.d - path_at) : k.len - path_at);
   }
   out.share = share_of(path);
-  return ParseStatus::Ok;
+  return ParseResult::ok();
 }
 
 
 // One SMB1 command whose parameter block (word count, words, byte count, bytes) starts at `at`
 // in a message whose header is d[0..32). Sets `andx` to the offset of the command chained
 // after it (0 for none).
-ParseStatus parse_smb1_command(const uint8_t* d, size_t len, size_t at, uint8_t code, SmbMessage& out, size_t& andx,
+ParseResult parse_smb1_command(const uint8_t* d, size_t len, size_t at, uint8_t code, SmbMessage& out, size_t& andx,
                                uint8_t& andx_code) {
   andx = 0;
   out.command_code = code;
   out.command = smb1_name(code);
   const bool unicode = (le16(d + 10) & kSmb1Unicode) != 0;
-  if (at + 3 > len) return ParseStatus::Error;
+  if (at + 3 > len) return ParseResult::error();
   const size_t wc = d[at];
   const size_t words_at = at + 1;
-  if (words_at + 2 * wc + 2 > len) return out.response ? ParseStatus::Ok : ParseStatus::Error;
+  if (words_at + 2 * wc + 2 > len) return out.response ? ParseResult::ok() : ParseResult::error();
   const size_t bytes_at = words_at + 2 * wc + 2;
   const Block k{d, len, d + words_at, wc, d + bytes_at, bytes_at, std::min<size_t>(le16(d + words_at + 2 * wc), len - bytes_at)};
   if (is_andx(code) && wc >= 2 && k.w[0] != kNoAndx) {
@@ -162,7 +165,7 @@ ParseStatus parse_smb1_command(const uint8_t* d, size_t len, size_t at, uint8_t 
   }
   if (out.response) {
     if (code == kNegotiate1 && wc >= 1) out.dialect_index = le16(k.w);
-    return ParseStatus::Ok;
+    return ParseResult::ok();
   }
   switch (code) {
     case kNegotiate1: read_negotiate(k, out); break;
@@ -175,7 +178,7 @@ ParseStatus parse_smb1_command(const uint8_t* d, size_t len, size_t at, uint8_t 
     case kNtTransactSecondary: read_nt_transact(code, k, out); break;
     default: read_write(code, k, out); break;
   }
-  return ParseStatus::Ok;
+  return ParseResult::ok();
 }
 
 // A chained command acts on the file of the chain: the one the first command that names a file
@@ -188,9 +191,9 @@ struct ChainFile {
   bool waited = false;
   bool known = false;
   uint64_t id = 0;
-  ParseStatus apply(uint8_t code, SmbMessage& msg) {
-    if (msg.pipe_target && opened) return ParseStatus::ChainedToOpen;
-    if (msg.pipe_target && waited) return ParseStatus::ChainedAfterWait;
+  ParseResult apply(uint8_t code, SmbMessage& msg) {
+    if (msg.pipe_target && opened) return ParseResult::error(&malformed::kChainedToOpen);
+    if (msg.pipe_target && waited) return ParseResult::error(&malformed::kChainedAfterWait);
     if (msg.pipe_target || msg.names_file) {
       if (known) msg.pipe_id = id;
       known = true;
@@ -198,14 +201,14 @@ struct ChainFile {
     }
     if (code == kNtCreateAndx || code == kOpenAndx) opened = true;
     if (code == kReadAndx || code == kLockingAndx) waited = true;
-    return ParseStatus::Ok;
+    return ParseResult::ok();
   }
 };
 
 // An SMB1 message and every command chained to it by AndX: each is a message of its own, with
 // the header's flags and multiplex ID.
-ParseStatus parse_smb1(const uint8_t* d, size_t len, std::vector<SmbMessage>& out, bool from_client) {
-  if (len < kSmb1Header + 3) return ParseStatus::Error;
+ParseResult parse_smb1(const uint8_t* d, size_t len, std::vector<SmbMessage>& out, bool from_client) {
+  if (len < kSmb1Header + 3) return ParseResult::error();
   SmbMessage header;
   header.version = 1;
   header.reply_flag = (d[9] & kSmb1Reply) != 0;
@@ -218,24 +221,24 @@ ParseStatus parse_smb1(const uint8_t* d, size_t len, std::vector<SmbMessage>& ou
   uint8_t code = d[4];
   ChainFile file;
   for (size_t at = kSmb1Header;;) {
-    if (out.size() == kMaxCommandsPerFrame) return ParseStatus::BadChain;
+    if (out.size() == kMaxCommandsPerFrame) return kChainFault;
     SmbMessage msg = header;
     size_t andx = 0;
     uint8_t andx_code = kNoAndx;
-    const ParseStatus status = parse_smb1_command(d, len, at, code, msg, andx, andx_code);
-    if (status != ParseStatus::Ok) return out.empty() ? status : ParseStatus::BadChain;
-    if (const ParseStatus s = file.apply(code, msg); s != ParseStatus::Ok) return s;
+    const ParseResult status = parse_smb1_command(d, len, at, code, msg, andx, andx_code);
+    if (status != ParseStatus::Ok) return out.empty() ? status : kChainFault;
+    if (const ParseResult s = file.apply(code, msg); s != ParseStatus::Ok) return s;
     out.push_back(std::move(msg));
-    if (andx == 0) return ParseStatus::Ok;
+    if (andx == 0) return ParseResult::ok();
     // Forward only, and inside the message: a chain that loops or leaves is not a client's.
-    if (andx <= at || andx >= len) return ParseStatus::BadChain;
+    if (andx <= at || andx >= len) return kChainFault;
     at = andx;
     code = andx_code;
   }
 }
 
-ParseStatus parse_smb2_message(const uint8_t* d, size_t len, SmbMessage& out, size_t& next, bool from_client) {
-  if (len < kSmb2Header + 2 || le16(d + 4) != kSmb2Header) return ParseStatus::Error;
+ParseResult parse_smb2_message(const uint8_t* d, size_t len, SmbMessage& out, size_t& next, bool from_client) {
+  if (len < kSmb2Header + 2 || le16(d + 4) != kSmb2Header) return ParseResult::error();
   out.version = 2;
   const uint16_t cmd = le16(d + 12);
   out.command_code = static_cast<uint8_t>(std::min<uint16_t>(cmd, 0xff));
@@ -249,14 +252,14 @@ ParseStatus parse_smb2_message(const uint8_t* d, size_t len, SmbMessage& out, si
   // compute with (one below the header made `end - kSmb2Header` wrap and the body reads run
   // off the buffer). One past what was read (only a message's head is kept) is not followed.
   const uint32_t next_command = le32(d + 20);
-  if (next_command != 0 && (next_command < kSmb2Header + 2 || next_command % 8 != 0)) return ParseStatus::BadChain;
+  if (next_command != 0 && (next_command < kSmb2Header + 2 || next_command % 8 != 0)) return kChainFault;
   next = next_command < len ? next_command : 0;
   const size_t end = next != 0 ? next : len;
   const uint8_t* body = d + kSmb2Header;
   const size_t body_len = end - kSmb2Header;
   if (out.response) {
     if (cmd == kNegotiate2 && body_len >= 6) out.dialect = dialect_name(le16(body + 4));
-    return ParseStatus::Ok;
+    return ParseResult::ok();
   }
   if (cmd == kTreeConnect2 && body_len >= 8) {
     const size_t offset = le16(body + 4), length = le16(body + 6);
@@ -266,33 +269,34 @@ ParseStatus parse_smb2_message(const uint8_t* d, size_t len, SmbMessage& out, si
   } else if (cmd == kIoctl2 && body_len >= 32 && le32(body + 4) == kFsctlPipeTransceive) {
     keep_pipe_data(out, d, end, le32(body + 24), le32(body + 28), smb2_file_id(body + 8));
   }
-  return ParseStatus::Ok;
+  return ParseResult::ok();
 }
 
 // SMB2 compounded messages: each says where the next starts. A related one acts on the file of
 // the one before it ([MS-SMB2] 3.3.5.2.7.2), whatever FileId it gives: as an AndX chain's.
-ParseStatus parse_smb2(const uint8_t* d, size_t len, std::vector<SmbMessage>& out, bool from_client) {
+ParseResult parse_smb2(const uint8_t* d, size_t len, std::vector<SmbMessage>& out, bool from_client) {
   ChainFile file;
   for (size_t at = 0;;) {
-    if (out.size() == kMaxCommandsPerFrame) return ParseStatus::BadChain;
+    if (out.size() == kMaxCommandsPerFrame) return kChainFault;
     SmbMessage msg;
     size_t next = 0;
-    const ParseStatus status = parse_smb2_message(d + at, len - at, msg, next, from_client);
-    if (status == ParseStatus::BadChain) out.push_back(std::move(msg));  // what it was, then the fault
-    if (status != ParseStatus::Ok) return out.empty() ? status : ParseStatus::BadChain;
+    const ParseResult status = parse_smb2_message(d + at, len - at, msg, next, from_client);
+    if (status.reason == &malformed::kBadChain) out.push_back(std::move(msg));  // what it was, then the fault
+    if (status != ParseStatus::Ok) return out.empty() ? status : kChainFault;
     if ((le32(d + at + 16) & kSmb2Related) == 0) file = ChainFile{};
-    if (const ParseStatus s = file.apply(msg.command_code == kCreate2 ? kNtCreateAndx : 0, msg); s != ParseStatus::Ok)
+    if (const ParseResult s = file.apply(msg.command_code == kCreate2 ? kNtCreateAndx : 0, msg); s != ParseStatus::Ok)
       return s;
     out.push_back(std::move(msg));
-    if (next == 0) return ParseStatus::Ok;
+    if (next == 0) return ParseResult::ok();
     at += next;
   }
 }
 
 }  // namespace
 
-ParseStatus parse_frame(const uint8_t* data, size_t len, std::vector<SmbMessage>& out, bool from_client) {
-  out.clear();
+namespace {
+
+ParseResult parse_any(const uint8_t* data, size_t len, std::vector<SmbMessage>& out, bool from_client) {
   if (len >= 4 && data[0] == 0xff && std::memcmp(data + 1, "SMB", 3) == 0) return parse_smb1(data, len, out, from_client);
   if (len >= 4 && data[0] == 0xfe && std::memcmp(data + 1, "SMB", 3) == 0) return parse_smb2(data, len, out, from_client);
   // SMB 3 encryption (0xFD) and compression (0xFC) wrap whole messages: legitimate, unreadable.
@@ -301,9 +305,18 @@ ParseStatus parse_frame(const uint8_t* data, size_t len, std::vector<SmbMessage>
     wrapped.version = 3;
     wrapped.command = data[0] == 0xfd ? "ENCRYPTED" : "COMPRESSED";
     out.push_back(std::move(wrapped));
-    return ParseStatus::Ok;
+    return ParseResult::ok();
   }
-  return ParseStatus::Error;
+  return ParseResult::error();
+}
+
+}  // namespace
+
+ParseResult parse_frame(const uint8_t* data, size_t len, std::vector<SmbMessage>& out, bool from_client) {
+  out.clear();
+  ParseResult r = parse_any(data, len, out, from_client);
+  if (r == ParseStatus::Error && r.reason == nullptr) r.reason = &malformed::kNotSmb;  // not SMB, or cut short
+  return r;
 }
 
 bool skip_session_service(const uint8_t*& d, size_t& len) {

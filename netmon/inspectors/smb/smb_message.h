@@ -9,8 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "vitrine/netmon/recognition.h"
 #include "smb/smb_malformed.h"
+#include "vitrine/netmon/parse_result.h"
+#include "vitrine/netmon/recognition.h"
 
 namespace vitrine::netmon::smb {
 
@@ -60,16 +61,6 @@ struct SmbMessage {
   TransactionPart transaction;    // (a TRANSACTION's or its secondary's data is in pipe_data)
 };
 
-enum class ParseStatus : uint8_t {
-  Ok,
-  Error,     // not SMB, or the first command cut short
-  BadChain,  // a chained command points backwards or outside, is cut short, or one too many:
-             // what came before it is in `out`
-  ChainedToOpen,  // a command chained (or SMB2-related) to the open of the file it writes,
-                  // whose id only the server's answer gives: what came before it is in `out`
-  ChainedAfterWait,  // a write chained after a read or a lock, which may hold the chain
-};
-
 // Windows chains two or three SMB1 commands (SESSION_SETUP_ANDX + TREE_CONNECT_ANDX) and
 // compounds up to five SMB2 ones; 32 leaves room for any client and bounds one frame's work.
 inline constexpr size_t kMaxCommandsPerFrame = 32;
@@ -79,7 +70,12 @@ inline constexpr size_t kMaxCommandsPerFrame = 32;
 // own. A share named in a chained TREE_CONNECT_ANDX is read like any other.
 // `from_client`: a message the client sent is read as a request whatever its flags say (a
 // server acts on it as one); a reply flag it carries is noted in `reply_flag`.
-ParseStatus parse_frame(const uint8_t* data, size_t len, std::vector<SmbMessage>& out, bool from_client = false);
+// An error names what was wrong: kNotSmb (not SMB, or the first command cut short), kBadChain (a
+// chained command points backwards or outside, is cut short, or is one too many), kChainedToOpen
+// (a command chained, or SMB2-related, to the open of the file it writes, whose id only the
+// server's answer gives), kChainedAfterWait (a write chained after a read or a lock, which may
+// hold the chain); what came before the faulty command is in `out`.
+ParseResult parse_frame(const uint8_t* data, size_t len, std::vector<SmbMessage>& out, bool from_client = false);
 
 // Steps over the session-service packets that are not session messages (keepalives 0x85, the
 // answers 0x82-0x84): Windows and Samba skip them before a first message, and so does the

@@ -1,5 +1,7 @@
 #include "tls_hello.h"
 
+#include <algorithm>
+
 namespace vitrine::netmon::tls {
 
 namespace {
@@ -36,15 +38,19 @@ struct Reader {
 
 }  // namespace
 
-ParseStatus parse_server_hello(const uint8_t* data, size_t len, ServerHello& out) {
-  if (len < kRecordHeader + kHandshakeHeader) return len == 0 ? ParseStatus::Incomplete : ParseStatus::NotServerHello;
+ParseResult parse_server_hello(const uint8_t* data, size_t len, ServerHello& out) {
+  if (len < kRecordHeader + kHandshakeHeader)
+    return len == 0 ? ParseResult::incomplete(kRecordHeader + kHandshakeHeader) : ParseResult::error();
   // Record: type, version (3.x), length; then the handshake message's type and 24-bit length.
-  if (data[0] != kHandshakeRecord || data[1] != 0x03 || data[5] != kServerHelloType) return ParseStatus::NotServerHello;
+  if (data[0] != kHandshakeRecord || data[1] != 0x03 || data[5] != kServerHelloType) return ParseResult::error();
   const size_t body = size_t{data[6]} << 16 | size_t{data[7]} << 8 | data[8];
   Reader r{data + kRecordHeader + kHandshakeHeader, len - kRecordHeader - kHandshakeHeader};
   // Bytes that end before the hello does may be missing its extensions: never Ok.
   const bool whole = r.left >= body;
-  const ParseStatus end_of_bytes = whole ? ParseStatus::Ok : ParseStatus::Incomplete;
+  // More bytes are needed: the hello's own length, or, where a field runs past that, one more
+  // than given at least (a hello that lies about its lengths is never Ok).
+  const ParseResult cut = ParseResult::incomplete(std::max(kRecordHeader + kHandshakeHeader + body, len + 1));
+  const ParseResult end_of_bytes = whole ? ParseResult::ok() : cut;
   if (r.left > body) r.left = body;  // extensions end where the hello ends
   uint16_t legacy = 0;
   uint8_t session_id_len = 0;
@@ -52,22 +58,22 @@ ParseStatus parse_server_hello(const uint8_t* data, size_t len, ServerHello& out
   uint8_t compression = 0;
   if (!r.u16(legacy) || !r.skip(kRandom) || !r.u8(session_id_len) || !r.skip(session_id_len) ||
       !r.u16(cipher) || !r.u8(compression))
-    return ParseStatus::Incomplete;
-  if ((legacy >> 8) != 0x03) return ParseStatus::NotServerHello;
+    return cut;
+  if ((legacy >> 8) != 0x03) return ParseResult::error();
   out.version = legacy;
   if (!r.u16(extensions_len)) return end_of_bytes;  // no extensions: TLS 1.2 or older
   if (r.left > extensions_len) r.left = extensions_len;
-  else if (r.left < extensions_len) return ParseStatus::Incomplete;  // cut short, or lying
+  else if (r.left < extensions_len) return cut;  // cut short, or lying
   while (r.left > 0) {
     uint16_t type = 0, ext_len = 0;
-    if (!r.u16(type) || !r.u16(ext_len)) return ParseStatus::Incomplete;
+    if (!r.u16(type) || !r.u16(ext_len)) return cut;
     if (type == kSupportedVersions && ext_len == 2) {
       uint16_t chosen = 0;
-      if (!r.u16(chosen)) return ParseStatus::Incomplete;
+      if (!r.u16(chosen)) return cut;
       out.version = chosen;
-      return ParseStatus::Ok;
+      return ParseResult::ok();
     }
-    if (!r.skip(ext_len)) return ParseStatus::Incomplete;
+    if (!r.skip(ext_len)) return cut;
   }
   return end_of_bytes;
 }

@@ -7,16 +7,17 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "vitrine/netmon/parse_result.h"
+
 namespace vitrine::netmon::tls {
 
-enum class ParseStatus : uint8_t { Ok, Incomplete, NotServerHello };
 
 struct ServerHello {
   uint16_t version = 0;  // as chosen: supported_versions if present, else the hello's version
 };
 
 // `data` is the start of the server's first payload (a TLS record). Incomplete: the hello
-// goes on past `len` (the caller may not see more). NotServerHello: these bytes are not one.
-ParseStatus parse_server_hello(const uint8_t* data, size_t len, ServerHello& out);
+// goes on past `len` (the caller may not see more). Error: these bytes are not one.
+ParseResult parse_server_hello(const uint8_t* data, size_t len, ServerHello& out);
 
 }  // namespace vitrine::netmon::tls

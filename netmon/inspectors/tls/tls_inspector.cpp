@@ -12,12 +12,12 @@ namespace vitrine::netmon::tls {
 void inspect_server_payload(Classification& c, const uint8_t* payload, size_t len) {
   if (c.server_hello_read || len == 0 || !c.names(NDPI_PROTOCOL_TLS)) return;
   ServerHello hello;
-  const ParseStatus status = parse_server_hello(payload, len, hello);
+  const ParseResult status = parse_server_hello(payload, len, hello);
   // The server speaks first in its own record; whatever its first payload is, the choice of
   // version is not read later (a hello cut short still gave its hello version, which never
   // overstates what was chosen).
   c.server_hello_read = true;
-  if (status == ParseStatus::NotServerHello || hello.version == 0) {
+  if (status == ParseStatus::Error || hello.version == 0) {
     c.report(&ndpi_attr::kTlsVersion, "");  // unknown: a minimum version rule cannot hold
     return;
   }

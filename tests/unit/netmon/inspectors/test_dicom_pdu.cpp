@@ -9,6 +9,7 @@
 #include "dicom/dicom_pdu.h"
 
 using namespace vitrine::netmon::dicom;
+using vitrine::netmon::ParseStatus;
 using vitrine::netmon::Recognition;
 
 namespace {

@@ -9,6 +9,7 @@
 #include "hl7/hl7_message.h"
 
 using namespace vitrine::netmon::hl7;
+using vitrine::netmon::ParseStatus;
 
 namespace {
 
@@ -19,7 +20,7 @@ const std::string kOrder =
 const std::string kAck = "MSH|^~\\&|PHARMACY|MAIN|CABINET|WARD3|20261127083001||ACK^O11|ACK0001|P|2.5\r"
                          "MSA|AE|MSG0001|unknown drug code\r";
 
-ParseStatus parse(const std::string& text, Message& m, std::string& error) {
+vitrine::netmon::ParseResult parse(const std::string& text, Message& m, std::string& error) {
   return parse_message(reinterpret_cast<const uint8_t*>(text.data()), text.size(), m, error);
 }
 

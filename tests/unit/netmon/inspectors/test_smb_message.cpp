@@ -25,9 +25,12 @@ using vitrine::testing::put_le16;
 using vitrine::testing::put_le32;
 using namespace vitrine::testing::smb_bytes;
 
-std::vector<SmbMessage> parse_all(const Bytes& m, ParseStatus expected = ParseStatus::Ok) {
+// Null `fault`: the frame parses; else it is refused for that reason.
+std::vector<SmbMessage> parse_all(const Bytes& m, const MalformedReason* fault = nullptr) {
   std::vector<SmbMessage> out;
-  EXPECT_EQ(parse_frame(m.data(), m.size(), out), expected);
+  const ParseResult r = parse_frame(m.data(), m.size(), out);
+  EXPECT_EQ(r.status, fault ? ParseStatus::Error : ParseStatus::Ok);
+  EXPECT_EQ(r.reason, fault);
   return out;
 }
 
@@ -135,7 +138,7 @@ TEST(SmbMessage, Smb2DialectShareAndCompounds) {
     Bytes tree_compound = smb2(3, false, tree, next);
     append(tree_compound, smb2(6, false, {24, 0, 0, 0}));
     std::vector<SmbMessage> messages;
-    EXPECT_EQ(parse_frame(tree_compound.data(), tree_compound.size(), messages), ParseStatus::BadChain) << next;
+    EXPECT_EQ(parse_frame(tree_compound.data(), tree_compound.size(), messages).reason, &malformed::kBadChain) << next;
     ASSERT_EQ(messages.size(), 1u) << next;
     EXPECT_EQ(messages[0].share, "") << "its body is not read: " << next;
   }
@@ -163,18 +166,18 @@ TEST(SmbMessage, AndXChainsAreReadToTheirEnd) {
   for (uint16_t offset : {uint16_t{32}, uint16_t{10}, uint16_t{5000}}) {
     Bytes bad = smb1(0x73, andx_words(0x75, offset, 11), {});
     append(bad, andx_block(tree_words, tree_bytes));
-    EXPECT_EQ(parse_all(bad, ParseStatus::BadChain).size(), 1u) << offset;
+    EXPECT_EQ(parse_all(bad, &malformed::kBadChain).size(), 1u) << offset;
   }
   // A chained command cut short.
   Bytes cut = smb1(0x73, andx_words(0x75, 61, 11), {});
   cut.push_back(4);
-  EXPECT_EQ(parse_all(cut, ParseStatus::BadChain).size(), 1u);
+  EXPECT_EQ(parse_all(cut, &malformed::kBadChain).size(), 1u);
   // More links than kMaxCommandsPerFrame: each READ_ANDX (12 words) chains the next.
   // Each block is 1 + 24 + 2 = 27 bytes; the first starts after the header's at 59.
   Bytes longest = smb1(0x2e, andx_words(0x2e, 59, 10), {});
   for (size_t i = 1; i <= kMaxCommandsPerFrame; ++i)
     append(longest, andx_block(andx_words(0x2e, static_cast<uint16_t>(59 + 27 * i), 10), {}));
-  EXPECT_EQ(parse_all(longest, ParseStatus::BadChain).size(), kMaxCommandsPerFrame);
+  EXPECT_EQ(parse_all(longest, &malformed::kBadChain).size(), kMaxCommandsPerFrame);
 }
 
 TEST(SmbMessage, Smb3EncryptedMessagesAreLegitimateAndUnread) {
@@ -194,7 +197,7 @@ TEST(SmbMessage, Smb3EncryptedMessagesAreLegitimateAndUnread) {
 
 TEST(SmbMessage, WhatIsNotSmbIsRefused) {
   const Bytes text = {'H', 'E', 'L', 'L', 'O', ' ', 'n', 'o', 't', ' ', 's', 'm', 'b'};
-  EXPECT_TRUE(parse_all(text, ParseStatus::Error).empty());
+  EXPECT_TRUE(parse_all(text, &malformed::kNotSmb).empty());
   EXPECT_EQ(looks_like_smb(text.data(), text.size()), Recognition::No);
   EXPECT_EQ(looks_like_smb(text.data(), 1), Recognition::No) << "its first byte is enough";
   // A negotiation split anywhere before its "SMB" is not yet told either way.
@@ -206,7 +209,7 @@ TEST(SmbMessage, WhatIsNotSmbIsRefused) {
   EXPECT_EQ(looks_like_smb(not_smb.data(), 7), Recognition::No);
   Bytes cut = smb1(0x72, {}, {2, 'N', 'T', 0});
   cut.resize(20);
-  EXPECT_TRUE(parse_all(cut, ParseStatus::Error).empty());
+  EXPECT_TRUE(parse_all(cut, &malformed::kNotSmb).empty());
 }
 
 TEST(SmbMessage, KeepalivesBeforeTheFirstMessageAreSkippedAsTheHostSkipsThem) {

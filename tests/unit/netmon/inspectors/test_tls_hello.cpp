@@ -7,6 +7,7 @@
 #include "tls/tls_hello.h"
 
 using namespace vitrine::netmon::tls;
+using vitrine::netmon::ParseStatus;
 
 namespace {
 
@@ -37,7 +38,7 @@ std::vector<uint8_t> server_hello(uint16_t legacy, std::vector<std::pair<uint16_
   return rec;
 }
 
-ParseStatus parse(const std::vector<uint8_t>& bytes, ServerHello& out) {
+vitrine::netmon::ParseResult parse(const std::vector<uint8_t>& bytes, ServerHello& out) {
   return parse_server_hello(bytes.data(), bytes.size(), out);
 }
 
@@ -60,6 +61,11 @@ TEST(TlsServerHello, EveryTruncationIsIncompleteAndNeverOverstates) {
     ServerHello h;
     const auto status = parse(cut, h);
     EXPECT_NE(status, ParseStatus::Ok) << len;
+    // Once its header is there, a cut hello says how long the whole is.
+    if (len >= 9) {
+      EXPECT_EQ(status, ParseStatus::Incomplete) << len;
+      EXPECT_EQ(status.needed, whole.size()) << len;
+    }
     EXPECT_LE(h.version, 0x0303) << len;  // at most the hello's own version until the extension is read
   }
 }
@@ -68,14 +74,14 @@ TEST(TlsServerHello, OtherBytesAreNotAServerHello) {
   ServerHello h;
   auto client = server_hello(0x0303, {});
   client[5] = 0x01;  // a ClientHello
-  EXPECT_EQ(parse(client, h), ParseStatus::NotServerHello);
+  EXPECT_EQ(parse(client, h), ParseStatus::Error);
   auto alert = server_hello(0x0303, {});
   alert[0] = 0x15;
-  EXPECT_EQ(parse(alert, h), ParseStatus::NotServerHello);
+  EXPECT_EQ(parse(alert, h), ParseStatus::Error);
   const std::vector<uint8_t> http = {'H', 'T', 'T', 'P', '/', '1', '.', '1', ' ', '2', '0', '0'};
-  EXPECT_EQ(parse(http, h), ParseStatus::NotServerHello);
+  EXPECT_EQ(parse(http, h), ParseStatus::Error);
   auto sslv2ish = server_hello(0x0200, {});
-  EXPECT_EQ(parse(sslv2ish, h), ParseStatus::NotServerHello);
+  EXPECT_EQ(parse(sslv2ish, h), ParseStatus::Error);
 }
 
 TEST(TlsServerHello, LengthsThatLieStayInsideTheBytes) {
