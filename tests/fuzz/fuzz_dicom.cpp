@@ -18,23 +18,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::vector<uint8_t> stream(data + 1, data + size);
   looks_like_associate_rq(stream.data(), stream.size());
   PduFramer framer;
-  std::vector<PduFramer::Pdu> pdus;
+  std::vector<vitrine::netmon::Frame> pdus;
   std::string error;
   for (size_t at = 0; at < stream.size(); at += piece) {
     const std::vector<uint8_t> chunk(stream.begin() + static_cast<long>(at),
                                      stream.begin() + static_cast<long>(std::min(stream.size(), at + piece)));
     const size_t before = pdus.size();
-    framer.feed(chunk.data(), chunk.size(), pdus, error);
+    framer.feed(chunk.data(), chunk.size(), pdus);
     for (size_t i = before; i < pdus.size(); ++i) {
       const auto& pdu = pdus[i];
-      if (pdu.body.size() > PduFramer::kMaxAssociationPduBytes) abort();
-      if (std::strcmp(to_string(pdu.type), "?") == 0) abort();  // only PDUs of a type DICOM defines
+      if (pdu.kept() > PduHeader::kMaxAssociationPduBytes) abort();
+      if (std::strcmp(to_string(pdu_type(pdu)), "?") == 0) abort();  // only PDUs of a type DICOM defines
       Association a;
-      if (parse_association(pdu.body.data(), pdu.body.size(), a, error) != ParseStatus::Ok) continue;
+      if (parse_association(pdu.body(), pdu.kept(), a, error) != ParseStatus::Ok) continue;
       for (const auto* title : {&a.called_ae, &a.calling_ae})
         for (unsigned char c : *title)
           if (c < 0x20 || c > 0x7e) abort();
-      framer.limit_pdata(a.max_length_received);  // as the inspector does, on one stream
+      framer.protocol().max_pdata = a.max_length_received;  // as the inspector does, on one stream
     }
   }
   return 0;

@@ -119,7 +119,7 @@ Recognition looks_like_associate_rq(const uint8_t* data, size_t len) {
   if (starts_with(data, len, kType, sizeof kType) != Recognition::Yes) return starts_with(data, len, kType, sizeof kType);
   if (len < kHeader) return Recognition::NeedMore;
   const uint32_t length = be32(data + 2);
-  if (length < kFixedAssociation || length > PduFramer::kMaxAssociationPduBytes) return Recognition::No;
+  if (length < kFixedAssociation || length > PduHeader::kMaxAssociationPduBytes) return Recognition::No;
   if (len < kHeader + 2) return Recognition::NeedMore;
   if ((be16(data + kHeader) & 1) == 0) return Recognition::No;  // protocol version 1 (bit 0)
   if (len < kHeader + kFixedAssociation) return Recognition::NeedMore;
@@ -128,55 +128,24 @@ Recognition looks_like_associate_rq(const uint8_t* data, size_t len) {
                                                                                                     : Recognition::No;
 }
 
-const MalformedReason* PduFramer::wrong_length(PduType type, uint32_t length) const {
-  switch (type) {
+FrameHeader PduHeader::read(const uint8_t* h) const {
+  const uint8_t type = h[0];
+  if (type < 0x01 || type > 0x07) return FrameHeader::refuse(&malformed::kUnknownPdu);
+  const uint32_t length = be32(h + 2);
+  switch (static_cast<PduType>(type)) {
     case PduType::AssociateRq:
     case PduType::AssociateAc:
-      return length > kMaxAssociationPduBytes ? &malformed::kAssociationTooLong : nullptr;
+      if (length > kMaxAssociationPduBytes) return FrameHeader::refuse(&malformed::kAssociationTooLong);
+      return FrameHeader::frame(length, length);  // kept whole, to be parsed
     case PduType::PData:
       // The maximum is of the PDU's variable field; an implementation that counts only a PDV's
       // data sends one PDV item header (6 bytes) more, which is let through.
-      return max_pdata_ != 0 && length > uint64_t{max_pdata_} + kPdvItemHeader
-                 ? &malformed::kPdataTooLong
-                 : nullptr;
+      if (max_pdata != 0 && length > uint64_t{max_pdata} + kPdvItemHeader)
+        return FrameHeader::refuse(&malformed::kPdataTooLong);
+      return FrameHeader::frame(length, 0);
     default:
-      return length != kFixedPduBytes ? &malformed::kFixedPduLength : nullptr;
-  }
-}
-
-void PduFramer::feed(const uint8_t* data, size_t len, std::vector<Pdu>& pdus, std::string& error) {
-  size_t at = 0;
-  while (at < len && failure_ == nullptr) {
-    if (have_header_ < kHeader) {
-      const size_t n = std::min(kHeader - have_header_, len - at);
-      std::copy(data + at, data + at + n, header_ + have_header_);
-      have_header_ += n;
-      at += n;
-      if (have_header_ < kHeader) return;
-      const uint8_t type = header_[0];
-      if (type < 0x01 || type > 0x07) {
-        failure_ = &malformed::kUnknownPdu;
-        error = failure_->description;
-        return;
-      }
-      current_ = Pdu{static_cast<PduType>(type), be32(header_ + 2), {}};
-      keep_ = type == 0x01 || type == 0x02;
-      if (const MalformedReason* wrong = wrong_length(current_.type, current_.length)) {
-        failure_ = wrong;
-        error = failure_->description;
-        return;
-      }
-      remaining_ = current_.length;
-    }
-    const size_t n = std::min<size_t>(remaining_, len - at);
-    if (keep_) current_.body.insert(current_.body.end(), data + at, data + at + n);
-    remaining_ -= static_cast<uint32_t>(n);
-    at += n;
-    if (remaining_ == 0) {
-      pdus.push_back(std::move(current_));
-      current_ = Pdu{};
-      have_header_ = 0;
-    }
+      if (length != kFixedPduBytes) return FrameHeader::refuse(&malformed::kFixedPduLength);
+      return FrameHeader::frame(length, 0);
   }
 }
 

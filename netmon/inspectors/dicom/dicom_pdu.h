@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dicom/dicom_malformed.h"
+#include "vitrine/netmon/length_prefixed.h"
 #include "vitrine/netmon/parse_result.h"
 #include "vitrine/netmon/recognition.h"
 
@@ -43,43 +44,24 @@ ParseResult parse_association(const uint8_t* body, size_t len, Association& out,
 // Whether bytes can start an association request: the initiator's first payload.
 Recognition looks_like_associate_rq(const uint8_t* data, size_t len);
 
-// Cuts a stream delivered in order, in pieces of any size, into PDUs.
-class PduFramer {
- public:
+// The upper layer's PDU framing (PS3.8 9.3) for the shared framer. A stream that is not PDUs
+// stops the framer with a fault: an unknown type, an association PDU past its bound, a
+// fixed-length PDU of another length, or a P-DATA PDU longer than its receiver said it takes.
+struct PduHeader {
+  static constexpr size_t kHeaderBytes = 6;
   // The biggest association PDU kept to be parsed: a request proposing every SOP class with
   // every transfer syntax stays well under it. P-DATA PDUs (up to the negotiated maximum,
   // often megabytes) are counted and skipped, never held.
   static constexpr uint32_t kMaxAssociationPduBytes = 64 * 1024;
   // A-ASSOCIATE-RJ, A-RELEASE-RQ/RP and A-ABORT have a fixed body of 4 bytes (PS3.8 9.3.4-9.3.8).
   static constexpr uint32_t kFixedPduBytes = 4;
-
-  struct Pdu {
-    PduType type;
-    uint32_t length = 0;        // as its header says
-    std::vector<uint8_t> body;  // association PDUs only
-  };
-
-  // Appends the PDUs the bytes completed; `error` is set (and the framer stops) when the
-  // stream is not PDUs: an unknown type, an association PDU past its bound, a fixed-length PDU
-  // of another length, or a P-DATA PDU longer than its receiver said it takes.
-  void feed(const uint8_t* data, size_t len, std::vector<Pdu>& pdus, std::string& error);
   // The receiver's Maximum Length Received, once the association says it (0: no limit). A
   // longer P-DATA PDU is one the receiver aborts on: a length claim netmon does not wait out.
-  void limit_pdata(uint32_t max_length) { max_pdata_ = max_length; }
-  bool inside_pdu() const { return have_header_ > 0; }
-  bool failed() const { return failure_ != nullptr; }
-  const MalformedReason* failure() const { return failure_; }  // why it stopped
-
- private:
-  uint8_t header_[6] = {};
-  size_t have_header_ = 0;
-  uint32_t remaining_ = 0;  // body bytes still to come
-  bool keep_ = false;       // the body is kept (association PDUs)
-  const MalformedReason* failure_ = nullptr;
-  uint32_t max_pdata_ = 0;
-  Pdu current_{};
-
-  const MalformedReason* wrong_length(PduType type, uint32_t length) const;  // why a header's length is refused
+  uint32_t max_pdata = 0;
+  FrameHeader read(const uint8_t* header) const;
 };
+// A frame's body() is an association PDU's (kept whole); other PDUs keep none of theirs.
+using PduFramer = LengthPrefixedFramer<PduHeader>;
+inline PduType pdu_type(const Frame& f) { return static_cast<PduType>(f.bytes[0]); }
 
 }  // namespace vitrine::netmon::dicom

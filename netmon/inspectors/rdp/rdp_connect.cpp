@@ -1,5 +1,6 @@
 #include "rdp/rdp_connect.h"
 
+#include "rdp/rdp_malformed.h"
 #include "vitrine/netmon/byte_order.h"
 
 #include <algorithm>
@@ -200,24 +201,12 @@ Recognition looks_like_connection_request(const uint8_t* data, size_t len) {
   return x224 && li >= 2 && size_t{li} + 1 <= tpkt_len - kTpktHeader ? Recognition::Yes : Recognition::No;
 }
 
-void TpktFramer::feed(const uint8_t* data, size_t len, std::vector<std::vector<uint8_t>>& tpkts, Framing& framing) {
-  buffer_.insert(buffer_.end(), data, data + len);
-  size_t at = 0;
-  while (buffer_.size() - at >= kTpktHeader) {
-    const size_t n = static_cast<size_t>(buffer_[at + 2] << 8 | buffer_[at + 3]);
-    if (buffer_[at] != 0x03 || n < kTpktHeader) {
-      framing.not_tpkt = true;  // TLS after negotiation, fast-path PDUs, or not RDP: stop reading
-      buffer_.clear();
-      return;
-    }
-    // A receiver that reads the version and the length only takes it as a TPKT: so is it read
-    // here, and said to be odd, rather than left unread.
-    if (buffer_[at + 1] != 0x00) framing.reserved_nonzero = true;
-    if (buffer_.size() - at < n) break;
-    tpkts.emplace_back(buffer_.begin() + static_cast<long>(at), buffer_.begin() + static_cast<long>(at + n));
-    at += n;
-  }
-  buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<long>(at));
+FrameHeader TpktHeader::read(const uint8_t* h) const {
+  const size_t n = size_t{h[2]} << 8 | h[3];
+  if (h[0] != 0x03 || n < kHeaderBytes) return FrameHeader::end();  // not TPKT: reading stops
+  FrameHeader frame = FrameHeader::frame(n - kHeaderBytes, kMaxTpktBytes);
+  if (h[1] != 0x00) frame.odd = &malformed::kTpktReserved;
+  return frame;
 }
 
 }  // namespace vitrine::netmon::rdp

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "vitrine/netmon/length_prefixed.h"
 #include "vitrine/netmon/parse_result.h"
 #include "vitrine/netmon/recognition.h"
 
@@ -40,19 +41,16 @@ ParseResult parse_connect_initial(const uint8_t* tpkt, size_t len, ConnectInitia
 // Whether a client's first payload starts with a TPKT carrying an X.224 connection request.
 Recognition looks_like_connection_request(const uint8_t* data, size_t len);
 
-// Cuts a stream delivered in order into TPKTs.
-class TpktFramer {
- public:
+// TPKT framing (RFC 1006) for the shared framer: a frame's bytes are the whole TPKT, header
+// included, as the parsers above take it. Bytes that are not TPKT version 3 end the framing
+// without a fault (TLS after negotiation, fast-path PDUs); a reserved byte that is not zero is
+// framed all the same, as a receiver that reads the version and the length does, and is odd.
+struct TpktHeader {
+  static constexpr size_t kHeaderBytes = 4;
   // A TPKT says its own length in 16 bits; the connection sequence's are a few hundred bytes.
   static constexpr size_t kMaxTpktBytes = 65535;
-  struct Framing {
-    bool not_tpkt = false;          // bytes that are not TPKT: reading stops there
-    bool reserved_nonzero = false;  // a TPKT whose reserved byte is not 0: framed all the same
-  };
-  void feed(const uint8_t* data, size_t len, std::vector<std::vector<uint8_t>>& tpkts, Framing& framing);
-
- private:
-  std::vector<uint8_t> buffer_;
+  FrameHeader read(const uint8_t* header) const;
 };
+using TpktFramer = LengthPrefixedFramer<TpktHeader>;
 
 }  // namespace vitrine::netmon::rdp

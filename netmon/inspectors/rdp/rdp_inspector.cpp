@@ -36,18 +36,17 @@ void RdpInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t len
                             InspectionOutput& out) {
   const size_t dir = from_initiator ? 0 : 1;
   if (done_[dir]) return;
-  std::vector<std::vector<uint8_t>> tpkts;
-  TpktFramer::Framing framing;
-  framer_[dir].feed(data, len, tpkts, framing);
-  if (framing.reserved_nonzero && !reserved_reported_[dir]) {
+  std::vector<Frame> tpkts;
+  framer_[dir].feed(data, len, tpkts);
+  if (framer_[dir].odd() != nullptr && !reserved_reported_[dir]) {
     reserved_reported_[dir] = true;
-    out.malformed.push_back(&malformed::kTpktReserved);
+    out.malformed.push_back(framer_[dir].odd());
   }
-  for (const auto& t : tpkts) from_initiator ? client_tpkt(t, time_us, out) : server_tpkt(t, time_us, out);
+  for (const auto& t : tpkts) from_initiator ? client_tpkt(t.bytes, time_us, out) : server_tpkt(t.bytes, time_us, out);
   // TLS or fast-path from here on: not readable, not wrong. (Where the Connect-Initial belongs,
   // bytes that are not TPKT version 3 are no Connect-Initial to the server either: it reads
   // the version and the length.)
-  if (framing.not_tpkt) done_[dir] = true;
+  if (framer_[dir].stopped()) done_[dir] = true;
 }
 
 InspectorRegistration registration() {

@@ -49,12 +49,11 @@ void SmbInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t len
                             InspectionOutput& out) {
   const size_t dir = from_initiator ? 0 : 1;
   if (done_[dir]) return;
-  std::vector<NetbiosFramer::Frame> frames;
-  const MalformedReason* fault = nullptr;
-  framer_[dir].feed(data, len, frames, fault);
+  std::vector<Frame> frames;
+  framer_[dir].feed(data, len, frames);
   std::vector<SmbMessage> messages;
   for (const auto& f : frames) {
-    const ParseResult status = parse_frame(f.head.data(), f.head.size(), messages, from_initiator);
+    const ParseResult status = parse_frame(f.body(), f.kept(), messages, from_initiator);
     for (const auto& msg : messages) {
       // A server reads what a client sends as a request, whatever its flags: so does netmon,
       // and a request flagged as a reply is no client's.
@@ -64,8 +63,8 @@ void SmbInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t len
     }
     if (status == ParseStatus::Error) out.malformed.push_back(status.reason);
   }
-  if (fault != nullptr) {
-    out.malformed.push_back(fault);
+  if (framer_[dir].stopped()) {
+    out.malformed.push_back(framer_[dir].fault());  // NetBIOS never ends unfaulted
     done_[dir] = true;
   }
 }

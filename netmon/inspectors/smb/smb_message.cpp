@@ -341,45 +341,14 @@ Recognition looks_like_smb(const uint8_t* d, size_t len) {
   return starts_with(d + 5, len - 5, kSmb, sizeof kSmb);
 }
 
-void NetbiosFramer::feed(const uint8_t* data, size_t len, std::vector<Frame>& frames, const MalformedReason*& fault) {
-  size_t at = 0;
-  while (at < len && fault_ == nullptr) {
-    if (have_header_ < 4) {
-      const size_t n = std::min(4 - have_header_, len - at);
-      std::memcpy(header_ + have_header_, data + at, n);
-      have_header_ += n;
-      at += n;
-      if (have_header_ < 4) break;
-      const uint8_t type = header_[0];
-      // 0x00 session message; 0x81-0x85 session service requests and answers, keepalives.
-      if (type != 0x00 && (type < 0x81 || type > 0x85)) {
-        fault_ = &malformed::kNotNetbios;
-        break;
-      }
-      skip_ = type != 0x00;
-      // Direct TCP (445) gives the length 24 bits; NetBIOS (139) 17, with the rest zero.
-      remaining_ = size_t{header_[1]} << 16 | size_t{header_[2]} << 8 | header_[3];
-      if (remaining_ > kMaxMessageBytes) {
-        fault_ = &malformed::kNetbiosTooLong;
-        break;
-      }
-      current_ = Frame{};
-      current_.length = remaining_;
-    }
-    const size_t n = std::min(remaining_, len - at);
-    if (!skip_) {
-      const size_t keep = std::min(n, kMaxKeptBytes - std::min(kMaxKeptBytes, current_.head.size()));
-      current_.head.insert(current_.head.end(), data + at, data + at + keep);
-    }
-    remaining_ -= n;
-    at += n;
-    if (remaining_ == 0) {
-      if (!skip_) frames.push_back(std::move(current_));
-      current_ = Frame{};
-      have_header_ = 0;
-    }
-  }
-  fault = fault_;
+FrameHeader NetbiosHeader::read(const uint8_t* h) const {
+  const uint8_t type = h[0];
+  // 0x00 session message; 0x81-0x85 session service requests and answers, keepalives.
+  if (type != 0x00 && (type < 0x81 || type > 0x85)) return FrameHeader::refuse(&malformed::kNotNetbios);
+  // Direct TCP (445) gives the length 24 bits; NetBIOS (139) 17, with the rest zero.
+  const size_t length = size_t{h[1]} << 16 | size_t{h[2]} << 8 | h[3];
+  if (length > kMaxMessageBytes) return FrameHeader::refuse(&malformed::kNetbiosTooLong);
+  return type == 0x00 ? FrameHeader::frame(length, kMaxKeptBytes) : FrameHeader::skip(length);
 }
 
 }  // namespace vitrine::netmon::smb

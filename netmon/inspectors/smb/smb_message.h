@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "smb/smb_malformed.h"
+#include "vitrine/netmon/length_prefixed.h"
 #include "vitrine/netmon/parse_result.h"
 #include "vitrine/netmon/recognition.h"
 
@@ -86,9 +87,10 @@ bool skip_session_service(const uint8_t*& data, size_t& len);
 // SMB2 header, or a NetBIOS session request (port 139).
 Recognition looks_like_smb(const uint8_t* data, size_t len);
 
-// Cuts a stream into NetBIOS session messages; keepalives and session requests are skipped.
-class NetbiosFramer {
- public:
+// NetBIOS session framing (RFC 1002 4.3.1) for the shared framer: session messages become
+// frames; keepalives and session requests and answers are stepped over.
+struct NetbiosHeader {
+  static constexpr size_t kHeaderBytes = 4;
   // What is kept of a message is its first kMaxKeptBytes (headers, names, the start of a pipe
   // write); the rest is counted and skipped.
   static constexpr size_t kMaxKeptBytes = 16 * 1024;
@@ -97,21 +99,9 @@ class NetbiosFramer {
   // direct-TCP header may claim up to 16 MiB: a claim above this is a fault, never a message
   // to wait for (one inserted header claiming 16 MiB would make every later byte its body).
   static constexpr size_t kMaxMessageBytes = 128 * 1024;
-  struct Frame {
-    std::vector<uint8_t> head;
-    size_t length = 0;
-  };
-  // Frames completed by the bytes; `fault` names what made the stream unreadable (bytes that
-  // are not NetBIOS, a length over kMaxMessageBytes), after which the framer reads nothing.
-  void feed(const uint8_t* data, size_t len, std::vector<Frame>& frames, const MalformedReason*& fault);
-
- private:
-  uint8_t header_[4] = {};
-  size_t have_header_ = 0;
-  size_t remaining_ = 0;
-  bool skip_ = false;  // a session-service packet that is not a session message
-  const MalformedReason* fault_ = nullptr;
-  Frame current_;
+  FrameHeader read(const uint8_t* header) const;
 };
+// A frame's body() is the SMB message, kept() bytes of it.
+using NetbiosFramer = LengthPrefixedFramer<NetbiosHeader>;
 
 }  // namespace vitrine::netmon::smb

@@ -15,7 +15,7 @@ inline constexpr uint8_t kTransaction = 0x25, kTransaction2 = 0x32, kNtTransact 
                          kTransactionSecondary = 0x26, kTransaction2Secondary = 0x33, kNtTransactSecondary = 0xa1,
                          kWrite = 0x0b, kWriteAndUnlock = 0x14, kWriteAndClose = 0x2c, kWriteRaw = 0x1d,
                          kReadAndx = 0x2e, kLockingAndx = 0x24, kClose = 0x04;
-// A pipe write is kept whole as far as its message is (NetbiosFramer::kMaxKeptBytes): DCE/RPC
+// A pipe write is kept whole as far as its message is (NetbiosHeader::kMaxKeptBytes): DCE/RPC
 // is read as a stream of them (dcerpc.h), and a write cut short is said to be.
 inline constexpr uint16_t kTransactNmPipe = 0x26, kWriteNmPipe = 0x37, kRawWriteNmPipe = 0x31, kCallNmPipe = 0x54;
 // CallNmPipe names its pipe rather than a FID (it opens, transacts and closes): one id for all.

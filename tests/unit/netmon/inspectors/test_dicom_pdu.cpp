@@ -124,32 +124,32 @@ TEST(DicomPduFramer, PdusArriveInPiecesOfAnySize) {
   stream.insert(stream.end(), release.begin(), release.end());
   for (size_t piece = 1; piece <= stream.size(); piece += 5) {
     PduFramer f;
-    std::vector<PduFramer::Pdu> pdus;
+    std::vector<vitrine::netmon::Frame> pdus;
     std::string error;
     for (size_t at = 0; at < stream.size(); at += piece)
-      f.feed(stream.data() + at, std::min(piece, stream.size() - at), pdus, error);
-    EXPECT_EQ(error, "");
+      f.feed(stream.data() + at, std::min(piece, stream.size() - at), pdus);
+    EXPECT_FALSE(f.stopped());
     ASSERT_EQ(pdus.size(), 3u) << piece;
-    EXPECT_EQ(pdus[0].type, PduType::AssociateRq);
-    EXPECT_EQ(pdus[0].body.size() + 6, stream.size() - pdata.size() - release.size());
-    EXPECT_EQ(pdus[1].type, PduType::PData);
-    EXPECT_TRUE(pdus[1].body.empty()) << "P-DATA is counted, not kept";
-    EXPECT_EQ(pdus[2].type, PduType::ReleaseRq);
+    EXPECT_EQ(pdu_type(pdus[0]), PduType::AssociateRq);
+    EXPECT_EQ(pdus[0].kept() + 6, stream.size() - pdata.size() - release.size());
+    EXPECT_EQ(pdu_type(pdus[1]), PduType::PData);
+    EXPECT_TRUE(pdus[1].kept() == 0) << "P-DATA is counted, not kept";
+    EXPECT_EQ(pdu_type(pdus[2]), PduType::ReleaseRq);
   }
 }
 
 TEST(DicomPduFramer, NotPdusStopsTheFramer) {
   PduFramer f;
-  std::vector<PduFramer::Pdu> pdus;
+  std::vector<vitrine::netmon::Frame> pdus;
   std::string error;
   const Bytes junk = {0x42, 0, 0, 0, 0, 1, 0};
-  f.feed(junk.data(), junk.size(), pdus, error);
-  EXPECT_EQ(f.failure(), &vitrine::netmon::dicom::malformed::kUnknownPdu);
-  EXPECT_TRUE(f.failed());
+  f.feed(junk.data(), junk.size(), pdus);
+  EXPECT_EQ(f.fault(), &vitrine::netmon::dicom::malformed::kUnknownPdu);
+  EXPECT_TRUE(f.stopped());
   PduFramer g;
   const Bytes big_rq = {0x01, 0, 0x00, 0x10, 0x00, 0x01};  // an association PDU of 1 MiB
-  g.feed(big_rq.data(), big_rq.size(), pdus, error);
-  EXPECT_EQ(g.failure(), &vitrine::netmon::dicom::malformed::kAssociationTooLong);
+  g.feed(big_rq.data(), big_rq.size(), pdus);
+  EXPECT_EQ(g.fault(), &vitrine::netmon::dicom::malformed::kAssociationTooLong);
   EXPECT_TRUE(pdus.empty());
 }
 
@@ -169,35 +169,35 @@ TEST(DicomPduFramer, APdataLongerThanItsReceiverTakesIsRefusedAtItsHeader) {
   // a longer claim stops the framer at the header, before a byte of its body is waited for.
   for (uint32_t length : {16384u, 16390u}) {
     PduFramer f;
-    f.limit_pdata(16384);
-    std::vector<PduFramer::Pdu> pdus;
+    f.protocol().max_pdata = 16384;
+    std::vector<vitrine::netmon::Frame> pdus;
     std::string error;
     Bytes stream = pdata_header(length);
     stream.insert(stream.end(), length, 0);
-    f.feed(stream.data(), stream.size(), pdus, error);
-    EXPECT_EQ(error, "") << length;
+    f.feed(stream.data(), stream.size(), pdus);
+    EXPECT_FALSE(f.stopped()) << length;
     EXPECT_EQ(pdus.size(), 1u) << length;
   }
   for (uint32_t length : {16391u, 0xffffffffu}) {
     PduFramer f;
-    f.limit_pdata(16384);
-    std::vector<PduFramer::Pdu> pdus;
+    f.protocol().max_pdata = 16384;
+    std::vector<vitrine::netmon::Frame> pdus;
     std::string error;
     const Bytes header = pdata_header(length);
-    f.feed(header.data(), header.size(), pdus, error);
-    EXPECT_EQ(f.failure(), &vitrine::netmon::dicom::malformed::kPdataTooLong) << length;
-    EXPECT_TRUE(f.failed());
+    f.feed(header.data(), header.size(), pdus);
+    EXPECT_EQ(f.fault(), &vitrine::netmon::dicom::malformed::kPdataTooLong) << length;
+    EXPECT_TRUE(f.stopped());
   }
 }
 
 TEST(DicomPduFramer, AFixedLengthPduOfAnotherLengthIsRefused) {
   for (uint8_t type : {0x03, 0x05, 0x06, 0x07}) {
     PduFramer f;
-    std::vector<PduFramer::Pdu> pdus;
+    std::vector<vitrine::netmon::Frame> pdus;
     std::string error;
     const Bytes claim = {type, 0, 0, 0x01, 0x00, 0x00};  // 64 KiB where 4 bytes are due
-    f.feed(claim.data(), claim.size(), pdus, error);
-    EXPECT_EQ(f.failure(), &vitrine::netmon::dicom::malformed::kFixedPduLength) << int{type};
+    f.feed(claim.data(), claim.size(), pdus);
+    EXPECT_EQ(f.fault(), &vitrine::netmon::dicom::malformed::kFixedPduLength) << int{type};
   }
 }
 

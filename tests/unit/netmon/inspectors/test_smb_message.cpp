@@ -228,30 +228,28 @@ TEST(NetbiosFramer, AMessageOfTheLongestLengthIsReadAndALongerClaimIsAFault) {
   auto header = [](size_t length) {
     return Bytes{0x00, static_cast<uint8_t>(length >> 16), static_cast<uint8_t>(length >> 8), static_cast<uint8_t>(length)};
   };
-  const Bytes body(NetbiosFramer::kMaxMessageBytes, 0x41);
+  const Bytes body(NetbiosHeader::kMaxMessageBytes, 0x41);
   NetbiosFramer framer;
-  std::vector<NetbiosFramer::Frame> frames;
-  const vitrine::netmon::MalformedReason* fault = nullptr;
+  std::vector<vitrine::netmon::Frame> frames;
   Bytes longest = header(body.size());
   append(longest, body);
-  framer.feed(longest.data(), longest.size(), frames, fault);
-  ASSERT_EQ(fault, nullptr);
+  framer.feed(longest.data(), longest.size(), frames);
+  ASSERT_FALSE(framer.stopped());
   ASSERT_EQ(frames.size(), 1u);
-  EXPECT_EQ(frames[0].length, NetbiosFramer::kMaxMessageBytes);
-  EXPECT_EQ(frames[0].head.size(), NetbiosFramer::kMaxKeptBytes);
+  EXPECT_EQ(frames[0].body_bytes, NetbiosHeader::kMaxMessageBytes);
+  EXPECT_EQ(frames[0].kept(), NetbiosHeader::kMaxKeptBytes);
 
   // One byte more, or the 16 MiB a direct-TCP header can claim: the framer stops at the header
   // and reads nothing after it, not even a well-formed message.
-  for (size_t claim : {NetbiosFramer::kMaxMessageBytes + 1, size_t{0xffffff}}) {
+  for (size_t claim : {NetbiosHeader::kMaxMessageBytes + 1, size_t{0xffffff}}) {
     NetbiosFramer f;
     frames.clear();
-    fault = nullptr;
     Bytes stream = header(claim);
     const Bytes then = netbios(smb1(0x72, {}, {2, 'N', 'T', 0}));
     append(stream, then);
-    for (uint8_t b : stream) f.feed(&b, 1, frames, fault);  // byte by byte: nowhere to hide
-    ASSERT_NE(fault, nullptr) << claim;
-    EXPECT_EQ(fault, &vitrine::netmon::smb::malformed::kNetbiosTooLong) << fault->id;
+    for (uint8_t b : stream) f.feed(&b, 1, frames);  // byte by byte: nowhere to hide
+    ASSERT_TRUE(f.stopped()) << claim;
+    EXPECT_EQ(f.fault(), &vitrine::netmon::smb::malformed::kNetbiosTooLong) << claim;
     EXPECT_TRUE(frames.empty()) << claim;
   }
 }
