@@ -8,13 +8,45 @@
 #include <fstream>
 #include <sstream>
 
+#include "vitrine/common/utf8.h"
+
 namespace vitrine {
 
+namespace {
+
+// An error echoes what the author wrote: fit for a terminal and a log line, control characters
+// and bytes that are not UTF-8 are written as \xNN, and the message is cut at kMaxErrorBytes
+// (a 4 MiB value quoted whole would bury the line that matters, or fill a log).
+constexpr size_t kMaxErrorBytes = 1024;
+
+std::string printable(std::string_view s) {
+  std::string out;
+  size_t at = 0;
+  for (; at < s.size() && out.size() < kMaxErrorBytes; ++at) {
+    const auto c = static_cast<unsigned char>(s[at]);
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else if (const size_t n = c >= 0x80 ? utf8_sequence(s, at) : 0; n > 0) {
+      out.append(s.substr(at, n));
+      at += n - 1;
+    } else {
+      static const char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  if (at < s.size()) out += "... (" + std::to_string(s.size() - at) + " more bytes)";
+  return out;
+}
+
+}  // namespace
+
 ConfigError::ConfigError(std::string source, int line, int column, const std::string& what)
-    : std::runtime_error(source + (line > 0 ? ":" + std::to_string(line) + ":" +
+    : std::runtime_error(printable(source) + (line > 0 ? ":" + std::to_string(line) + ":" +
                                                   std::to_string(column)
                                             : std::string()) +
-                         ": " + what),
+                         ": " + printable(what)),
       source_(std::move(source)),
       line_(line),
       column_(column) {}

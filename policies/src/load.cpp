@@ -205,8 +205,7 @@ PolicyFile parse_file(const Reader& r, const YAML::Node& root, const ProtocolCat
           }},
          {"name", [&](const YAML::Node& v, const std::string& p) {
             policy.name = r.scalar(v, p);
-            if (policy.name.size() > kMaxNameBytes)
-              r.fail(v, p, "a policy's name is at most " + std::to_string(kMaxNameBytes) + " bytes");
+            if (const auto problem = name_problem(policy.name, "policy"); !problem.empty()) r.fail(v, p, problem);
           }},
          {"sets", [](const YAML::Node&, const std::string&) {}},  // read above
          {"extends", [&](const YAML::Node& v, const std::string& p) {

@@ -32,8 +32,15 @@ std::vector<std::string> l7_block_names(const ProtocolCatalog& catalog) {
   return out;
 }
 
+// A value is kept to L7Attributes::kMaxValueBytes, so a longer pattern says nothing more; and a
+// glob's match time grows with the pattern's length times the value's (glob_match).
+constexpr size_t kMaxPatternBytes = L7Attributes::kMaxValueBytes;
+
 std::string pattern_problem(Attr a, const std::string& text) {
   if (text.empty()) return "must not be empty";
+  if (text.size() > kMaxPatternBytes)
+    return "a pattern is at most " + std::to_string(kMaxPatternBytes) + " characters (values are kept to as many), got " +
+           std::to_string(text.size());
   if (a->values != nullptr) return closed_list_problem(a, text);
   return a->pattern_problem != nullptr ? a->pattern_problem(text) : "";
 }

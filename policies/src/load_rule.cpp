@@ -132,9 +132,7 @@ Rule parse_rule(const Reader& r, const YAML::Node& n, const std::string& path,
   std::map<std::string, YamlReader::Field> fields = 
         {{"name", [&](const YAML::Node& v, const std::string& p) {
             rule.name = r.scalar(v, p);
-            if (rule.name.empty()) r.fail(v, p, "must not be empty");
-            if (rule.name.size() > kMaxNameBytes)
-              r.fail(v, p, "a rule's name is at most " + std::to_string(kMaxNameBytes) + " bytes");
+            if (const auto problem = name_problem(rule.name, "rule"); !problem.empty()) r.fail(v, p, problem);
             has_name = true;
           }},
          {"direction", [&](const YAML::Node& v, const std::string& p) {

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "vitrine/common/utf8.h"
 #include "vitrine/common/yaml_reader.h"
 #include "vitrine/policy/catalog.h"
 #include "vitrine/policy/policy.h"
@@ -17,6 +18,15 @@ using Sets = std::map<std::string, std::vector<Cidr>>;
 
 // A rule's or a policy's name: a metric label and an event field, read by people.
 inline constexpr size_t kMaxNameBytes = 128;
+
+// Why a name a person gave (a policy's, a rule's, a set's) cannot be one, or "": names become
+// metric label values and event fields, which take UTF-8 only, and are printed on a terminal.
+inline std::string name_problem(const std::string& name, const char* whose) {
+  if (name.empty()) return "must not be empty";
+  if (name.size() > kMaxNameBytes) return std::string("a ") + whose + "'s name is at most " + std::to_string(kMaxNameBytes) + " bytes";
+  if (!printable_utf8(name)) return std::string("a ") + whose + "'s name is UTF-8 text without control characters";
+  return "";
+}
 
 inline const std::vector<std::pair<const char*, Action>> kActions = {
     {"allow", Action::Allow}, {"deny", Action::Deny}, {"alert", Action::Alert}};

@@ -142,3 +142,21 @@ TEST(YamlReader, OnlyRegularFilesOfABoundedSizeAreRead) {
   std::filesystem::resize_file(big, vitrine::kMaxConfigBytes);
   EXPECT_EQ(error(big), "no error");
 }
+
+TEST(YamlReader, AnErrorEchoesWhatWasWrittenFitForATerminalAndBounded) {
+  // A key with an escape sequence, a line break and a byte that is not UTF-8: echoed as \xNN,
+  // so that an error can neither repaint a terminal nor forge a second log line.
+  const auto err = error_of("\"a\\e[2J\\nfake: \\xff\\u00e9\": 1\n", [&](const YamlReader& r, const YAML::Node& root) {
+    r.map(root, "", {{"name", [&](const YAML::Node&, const std::string&) {}}});
+  });
+  EXPECT_EQ(err.find('\x1b'), std::string::npos) << err;
+  EXPECT_EQ(err.find('\n'), std::string::npos) << err;
+  EXPECT_NE(err.find("a\\x1b[2J\\x0afake: "), std::string::npos) << err;
+  EXPECT_NE(err.find("\xc3\xa9"), std::string::npos) << "UTF-8 is kept: " << err;
+  // A 100,000-character value is cut, saying how much was left out.
+  const auto huge = error_of("size: " + std::string(100000, 'x') + "\n", [&](const YamlReader& r, const YAML::Node& root) {
+    r.map(root, "", {{"size", [&](const YAML::Node& v, const std::string& p) { r.number(v, p, 0, 10); }}});
+  });
+  EXPECT_LT(huge.size(), 1200u);
+  EXPECT_NE(huge.find("more bytes)"), std::string::npos) << huge.substr(0, 200);
+}

@@ -109,8 +109,12 @@ TEST(PolicyLoad, ErrorsCarryLineAndColumn) {
             "10:13: p.yaml:10:13: rules[0].action: expected one of allow, deny, alert, got 'alow'");
   EXPECT_EQ(error_of(header + "rules:\n  - name: a\n    direction: egress\n    protocols: [DNS, Gopher]\n    action: deny\n"),
             "10:22: p.yaml:10:22: rules[0].protocols[1]: 'Gopher' is not a protocol the classifier knows");
-  EXPECT_EQ(error_of(header + "rules:\n  - name: a\n    directon: egress\n"),
-            "9:5: p.yaml:9:5: rules[0]: unknown key 'directon' (expected one of: action, dicom, direction, dns, hl7, http, mode, name, peers, ports, protocols, risks, smb, tls, transport)");
+  // The keys a rule may have: its own, and one block per protocol whose attributes are
+  // declared (those are the declarations', held to them in test_policy_l7.cpp).
+  const std::string unknown = error_of(header + "rules:\n  - name: a\n    directon: egress\n");
+  EXPECT_EQ(unknown.rfind("9:5: p.yaml:9:5: rules[0]: unknown key 'directon' (expected one of: action, ", 0), 0u) << unknown;
+  for (const char* key : {" direction,", " dns,", " mode,", " peers,", " ports,", " protocols,", " risks,", " transport)"})
+    EXPECT_NE(unknown.find(key), std::string::npos) << key << " in " << unknown;
   EXPECT_EQ(error_of(header + "rules:\n  - name: a\n    direction: egress\n    risks: [SMB insecure versions]\n    action: deny\n"),
             "10:13: p.yaml:10:13: rules[0].risks[0]: 'SMB insecure versions' is not a flow risk the classifier reports (did you mean 'SMB Insecure Version'?)");
   EXPECT_EQ(error_of(header + "rules:\n  - name: a\n    direction: egress\n    protocols: [smbv2]\n    action: deny\n"),
@@ -528,4 +532,20 @@ TEST(Evaluate, ARiskRuleWaitsForTheClassifierAndMatchesAnyOfItsRisks) {
   EXPECT_EQ(evaluate(p, f).rule, 1) << "a risk the rule does not name";
   f.l7->risks = 0;
   EXPECT_EQ(evaluate(p, f).rule, 1);
+}
+
+TEST(PolicyLoad, NamesAreUtf8TextWithoutControlCharacters) {
+  // A rule's name is a metric label value (Prometheus takes UTF-8 only) and an event field: a
+  // byte that is not UTF-8, or an escape sequence, is refused where it is written.
+  const std::string header = kHeader;
+  // (Raw bytes in the file: YAML's own "\xe9" is the character U+00E9, in UTF-8.)
+  for (const std::string& bad : {std::string("caf\xe9"), std::string("\"a\\eb\""), std::string("\xc0\xaf")}) {
+    const std::string err = error_of(header + "rules:\n  - name: " + bad + "\n    direction: egress\n    action: deny\n");
+    EXPECT_EQ(err.rfind("8:11: p.yaml:8:11: rules[0].name: a rule's name is UTF-8 text without control characters", 0), 0u)
+        << bad << ": " << err;
+  }
+  EXPECT_EQ(load("rules:\n  - name: \"caf\\u00e9 \\u2014 ward 3\"\n    direction: egress\n    action: deny\n").rules[0].name,
+            "caf\xc3\xa9 \xe2\x80\x94 ward 3");
+  const std::string policy_name = error_of(std::string(kHeader).replace(std::string(kHeader).find("name: test"), 10, "name: \"x\\ty\""));
+  EXPECT_NE(policy_name.find("a policy's name is UTF-8 text without control characters"), std::string::npos) << policy_name;
 }

@@ -141,6 +141,12 @@ TEST(PolicyL7, MistakesAreRefusedWithTheirPlace) {
     EXPECT_EQ(got.substr(0, got.find(' ')), place) << c.block << got;
     EXPECT_NE(got.find(want.substr(want.find(' ') + 1)), std::string::npos) << c.block << got;
   }
+  // A pattern longer than any value kept (100,000 stars: no literal character too many for an
+  // AE title, and a glob whose match time grows with its length) is refused whatever its field.
+  for (const char* field : {"    dicom: {calledAeTitles: [\"", "    dns: {names: [\""}) {
+    const std::string got = error_of(rule_with(field + std::string(100000, '*') + "\"]}\n"));
+    EXPECT_NE(got.find("a pattern is at most 4096 characters"), std::string::npos) << got.substr(0, 300);
+  }
 }
 
 TEST(PolicyL7, ARuleMatchesWhenEveryConditionHoldsAndWaitsForWhatIsNotReportedYet) {
