@@ -17,12 +17,12 @@ RUN_PACKAGES=(iproute2 ethtool dnsmasq-base bind9-dnsutils python3 curl procps q
 # Test and benchmark: nDPI's reference reader, capture and traffic tools, frame crafting,
 # clang with libFuzzer for the fuzz targets and llvm for their coverage reports, real protocol peers and probes (dcmtk's DICOM
 # tools, impacket's SMB server and client, Samba's server and its smbclient and rpcclient, nmap's vulnerability scripts and full port scan,
-# hping3's floods), time(1) for the benchmarks' peak memory, umockdev's fake sysfs
+# hping3's floods, pymodbus's Modbus/TCP server and client), time(1) for the benchmarks' peak memory, umockdev's fake sysfs
 # for the USB tests, Prometheus (promtool checks and tests the alert rules; its console page is
 # rendered in headless Chromium), rsyslog as the SIEM that receives forwarded events, and
 # python3-jsonschema to hold every event to its documented schema.
 TEST_PACKAGES=(libndpi-bin tcpdump python3-scapy iperf3 iputils-ping busybox clang libclang-rt-14-dev llvm
-  python3-libvirt dcmtk python3-impacket samba smbclient nmap hping3 time umockdev prometheus chromium rsyslog python3-jsonschema)
+  python3-libvirt dcmtk python3-impacket samba smbclient nmap hping3 time umockdev prometheus chromium rsyslog python3-jsonschema python3-pymodbus)
 
 want=("${BUILD_PACKAGES[@]}" "${RUN_PACKAGES[@]}")
 if [[ "${1:-}" == "--with-tests" ]]; then want+=("${TEST_PACKAGES[@]}"); fi

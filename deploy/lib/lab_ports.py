@@ -19,6 +19,7 @@ PORTS = {
     "integration.control": 19475,
     "integration.control.syslog": 19477,
     "integration.control.second": 19478,
+    "integration.modbus": 19479,
     "integration.evasion_live": 19476,
     # e2e
     "e2e.standin_qemu.netmon": 19480,

@@ -3,6 +3,7 @@
 // a policy's USB rules and no packet, needs the declarations and none of the parsers.
 #include "dicom/dicom_attributes.h"
 #include "hl7/hl7_attributes.h"
+#include "modbus/modbus_attributes.h"
 #include "smb/smb_attributes.h"
 #include "vitrine/netmon/ndpi_attributes.h"
 
@@ -12,7 +13,7 @@ const std::vector<policy::Attr>& declared_attributes() {
   static const std::vector<policy::Attr> all = [] {
     std::vector<policy::Attr> out = {&ndpi_attr::kDnsName, &ndpi_attr::kHttpHost, &ndpi_attr::kHttpMethod,
                                      &ndpi_attr::kHttpPath, &ndpi_attr::kTlsSni,  &ndpi_attr::kTlsVersion};
-    for (const auto* inspector : {&smb::attributes(), &hl7::attributes(), &dicom::attributes()})
+    for (const auto* inspector : {&smb::attributes(), &hl7::attributes(), &dicom::attributes(), &modbus::attributes()})
       out.insert(out.end(), inspector->begin(), inspector->end());
     return out;
   }();

@@ -3,6 +3,7 @@
 
 #include "dicom/dicom_inspector.h"
 #include "hl7/hl7_inspector.h"
+#include "modbus/modbus_inspector.h"
 #include "rdp/rdp_inspector.h"
 #include "smb/smb_inspector.h"
 #include "tls/tls_inspector.h"
@@ -13,6 +14,7 @@ namespace vitrine::netmon {
 const std::vector<InspectorRegistration>& inspector_registry() {
   static const std::vector<InspectorRegistration> registry = {
       hl7::registration(), dicom::registration(), rdp::registration(), smb::registration(), tls::registration(),
+      modbus::registration(),
   };
   return registry;
 }

@@ -26,8 +26,11 @@ PARSERS = {
     "fuzz_rdp": ["netmon/inspectors/rdp/rdp_connect.cpp", "netmon/inspectors/rdp/rdp_inspector.cpp"],
     "fuzz_smb": ["netmon/inspectors/smb/smb_message.cpp", "netmon/inspectors/smb/smb_inspector.cpp",
                  "netmon/inspectors/smb/dcerpc.cpp", "netmon/inspectors/smb/smb_transactions.cpp",
-                 "netmon/inspectors/smb/rpc_signatures.cpp", "netmon/inspectors/smb/smb_requests.cpp"],
+                 "netmon/inspectors/smb/rpc_signatures.cpp", "netmon/inspectors/smb/smb_requests.cpp",
+                 # the shared framer, as NetBIOS uses it (keepalives skipped, claims refused)
+                 "netmon/include/vitrine/netmon/length_prefixed.h"],
     "fuzz_tls_hello": ["netmon/inspectors/tls/tls_hello.cpp"],
+    "fuzz_modbus": ["netmon/inspectors/modbus/modbus_adu.cpp", "netmon/inspectors/modbus/modbus_inspector.cpp"],
     "fuzz_engine": ["netmon/src/tcp_tracker.cpp", "netmon/src/layer2_police.cpp", "netmon/src/engine_streams.cpp"],
     "fuzz_usb_device": ["passthrough/src/usb_device.cpp"],
     "fuzz_serial_filter": ["passthrough/src/serial_filter.cpp"],

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "closed_reasons.h"
 #include "smb/smb_attributes.h"
 #include "smb/smb_inspector.h"
 #include "smb/smb_message.h"
@@ -34,5 +35,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto a : {&vitrine::netmon::smb::kShare, &vitrine::netmon::smb::kCommand, &vitrine::netmon::smb::kDialect})
       for (unsigned char c : m.attributes.get(a))
         if (c < 0x20 || c > 0x7e) abort();
+  abort_unless_declared(out, smb::registration());
   return 0;
 }

@@ -19,7 +19,7 @@ from seeds.common import FUZZ as HERE, ROOT
 from seeds import network, protocols, smb
 
 TARGETS = ("fuzz_decode", "fuzz_engine", "fuzz_policy", "fuzz_tls_hello", "fuzz_hl7", "fuzz_reassembly", "fuzz_dicom",
-           "fuzz_rdp", "fuzz_smb", "fuzz_usb_device", "fuzz_serial_filter")
+           "fuzz_rdp", "fuzz_smb", "fuzz_modbus", "fuzz_usb_device", "fuzz_serial_filter")
 
 
 def policy_seeds():

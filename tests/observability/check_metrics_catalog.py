@@ -15,7 +15,7 @@ from pathlib import Path
 
 SOURCE_DIRS = ("common", "policies", "netmon", "images", "passthrough", "hostd")
 ROW = re.compile(r"^\| `(vitrine_[a-z0-9_]+)` \| (\w+) \|")
-REASON_ROW = re.compile(r"^\| ([A-Z0-9]+) \| `([a-z0-9_]+)` \| ")
+REASON_ROW = re.compile(r"^\| ([A-Za-z0-9]+) \| `([a-z0-9_]+)` \| ")
 DECLARED = re.compile(r'inline constexpr MalformedReason (k\w+)\{\s*"([^"]*)",\s*"([^"]*)"\}', re.S)
 
 

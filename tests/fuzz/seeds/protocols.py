@@ -37,11 +37,12 @@ def dicom_seeds():
         for cut in (1, 40):
             (HERE / "corpus" / "fuzz_dicom" / f"{name}-{cut}").write_bytes(bytes([cut]) + stream)
     # The bounds on PDU lengths: a P-DATA PDU longer than the association's Maximum Length
-    # Received (16 KiB here), and a release request claiming 64 KiB where 4 bytes are due.
+    # Received (16 KiB here), fed a byte at a time so that the association is read before the
+    # P-DATA header; and a release request claiming 64 KiB where 4 bytes are due.
     requestor = (HERE / "corpus" / "fuzz_dicom" / "requestor-40").read_bytes()[1:]
     first = requestor[:6 + int.from_bytes(requestor[2:6], "big")]
     (HERE / "corpus" / "fuzz_dicom" / "pdata-over-maximum").write_bytes(
-        bytes([40]) + first + b"\x04\x00" + (1 << 20).to_bytes(4, "big") + bytes(64))
+        bytes([0]) + first + b"\x04\x00" + (1 << 20).to_bytes(4, "big") + bytes(64))
     (HERE / "corpus" / "fuzz_dicom" / "release-too-long").write_bytes(
         bytes([3]) + first + b"\x05\x00\x00\x01\x00\x00" + bytes(8))
     # A-ASSOCIATE-RQ shapes (PS3.8 9.3.2): the recorded one's fixed fields with other items: an
@@ -69,24 +70,36 @@ def dicom_seeds():
     for name, seed in shapes.items():
         (HERE / "corpus" / "fuzz_dicom" / name).write_bytes(bytes([40]) + seed)
 
+def direction_records(chunks):
+    """Both sides of a conversation in their order, as fuzz_rdp's and fuzz_modbus's records:
+    [client bit | length] then that many bytes."""
+    out = b""
+    for from_client, data in chunks:
+        for i in range(0, len(data), 127):
+            piece = data[i:i + 127]
+            out += bytes([(0x80 if from_client else 0) | len(piece)]) + piece
+    return out
+
+
+def conversations(case, port):
+    """{client port: [(from client, payload)]} of a golden case's TCP flows to `port`."""
+    packets = rdpcap(str(ROOT / "tests" / "golden" / case / "input.pcap"))
+    out = {}
+    for client in sorted({p[TCP].sport for p in packets if TCP in p and p[TCP].dport == port}):
+        chunks = [(p[TCP].dport == port, bytes(p[TCP].payload)) for p in packets
+                  if TCP in p and client in (p[TCP].sport, p[TCP].dport) and len(p[TCP].payload)]
+        if chunks:
+            out[client] = chunks
+    return out
+
+
 def rdp_seeds():
     """RDP: the recorded conversations as records, and the shapes they lack."""
-    # rdp: the recorded conversations (golden cases rdp-bluekeep, rdp-nmap, rdp-tls-session),
-    # both sides in their order, as the target's records: [client bit | length] then bytes.
-    def rdp_records(chunks):
-        out = b""
-        for from_client, data in chunks:
-            for i in range(0, len(data), 127):
-                piece = data[i:i + 127]
-                out += bytes([(0x80 if from_client else 0) | len(piece)]) + piece
-        return out
+    # rdp: the recorded conversations (golden cases rdp-bluekeep, rdp-nmap, rdp-tls-session).
+    rdp_records = direction_records
     for case in ("rdp-bluekeep", "rdp-nmap", "rdp-tls-session"):
-        packets = rdpcap(str(ROOT / "tests" / "golden" / case / "input.pcap"))
-        for port in sorted({p[TCP].sport for p in packets if TCP in p and p[TCP].dport == 3389}):
-            chunks = [(p[TCP].dport == 3389, bytes(p[TCP].payload)) for p in packets
-                      if TCP in p and port in (p[TCP].sport, p[TCP].dport) and len(p[TCP].payload)]
-            if chunks:
-                (HERE / "corpus" / "fuzz_rdp" / f"{case}-{port}").write_bytes(rdp_records(chunks))
+        for port, chunks in conversations(case, 3389).items():
+            (HERE / "corpus" / "fuzz_rdp" / f"{case}-{port}").write_bytes(rdp_records(chunks))
     # The shapes a recording lacks: TPKT's reserved byte set, a decoy "Duca" in the calling
     # domain selector (the probe's encoding with its selector replaced), TLS after standard
     # security, a second Connect-Initial, a request whose negotiation type XP does not know.
@@ -161,8 +174,36 @@ def device_seeds():
     (HERE / "corpus" / "fuzz_serial_filter" / "bytes-unlimited").write_bytes(bytes([0, 0, 7]) + lines)
 
 
+def modbus_seeds():
+    """Modbus/TCP: the recorded polls (golden case modbus-functions), and a message of every
+    function the reader names, both ways, with an exception answer; then each way to fail."""
+    for port, chunks in conversations("modbus-functions", 502).items():
+        (HERE / "corpus" / "fuzz_modbus" / f"recorded-{port}").write_bytes(direction_records(chunks))
+
+    def adu(transaction, pdu, protocol=0, length=None):
+        return struct.pack(">HHHB", transaction, protocol, len(pdu) + 1 if length is None else length, 1) + pdu
+    codes = (1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 15, 16, 17, 20, 21, 22, 23, 24, 43, 0x41)
+    every = [(True, adu(i, bytes([code, 0, 0, 0, 1]))) for i, code in enumerate(codes)]
+    every += [(False, adu(i, bytes([code | (0x80 if i % 2 else 0), 2]))) for i, code in enumerate(codes)]
+    # The requests in one record and cut across records, as a client's pipelined polls arrive.
+    (HERE / "corpus" / "fuzz_modbus" / "every-function").write_bytes(direction_records(every))
+    joined = b"".join(data for _, data in every[:6])
+    (HERE / "corpus" / "fuzz_modbus" / "pipelined").write_bytes(direction_records([(True, joined)]))
+    failures = {
+        "protocol-id": adu(1, b"\x03\x00\x00\x00\x01", protocol=0x1234),
+        "no-function": adu(1, b"", length=1)[:7],
+        "too-long": adu(1, bytes([0x10]) + bytes(253)),
+        "function-zero": adu(1, b"\x00"),
+        "request-exception-bit": adu(1, b"\x83\x02"),
+    }
+    for name, data in failures.items():
+        (HERE / "corpus" / "fuzz_modbus" / name).write_bytes(direction_records([(True, adu(0, b"\x03\x00\x00\x00\x01")),
+                                                                               (True, data)]))
+
+
 def write_seeds():
     hl7_seeds()
+    modbus_seeds()
     dicom_seeds()
     rdp_seeds()
     device_seeds()
