@@ -143,9 +143,10 @@ void NetmonMetrics::register_messages(prometheus::Registry& r) {
                    .Register(r);
   naks_ = &BuildCounter()
               .Name("vitrine_netmon_message_naks_total")
-              .Help("Answers that refused a message (HL7 AE, AR, CE, CR)")
+              .Help("Answers that refused a message (HL7 AE, AR, CE, CR; DICOM A-ASSOCIATE-RJ; an RDP negotiation failure; a Modbus exception)")
               .Register(r);
-  naks_->Add({{"protocol", "HL7"}});  // at 0: the first NAK must count as an increase
+  for (const InspectorRegistration& inspector : inspector_registry())
+    if (inspector.refusals) naks_->Add({{"protocol", inspector.protocol}});  // at 0: the first counts as an increase
   ack_latency_ = &BuildHistogram()
                      .Name("vitrine_netmon_message_ack_latency_seconds")
                      .Help("Time from a message to the answer that acknowledges it")

@@ -58,7 +58,7 @@ void DicomInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t l
 InspectorRegistration registration() {
   return {.protocol = "DICOM", .block = "dicom", .naming = Naming::Own,
           .protocol_of = [](const uint8_t*, size_t) { return policy::L7Facts{0, kProtocolDicom}; },
-          .patches = {}, .recognises = &recognises, .create = &create, .malformed = malformed::kAll};
+          .patches = {}, .recognises = &recognises, .create = &create, .malformed = malformed::kAll, .refusals = true};
 }
 
 }  // namespace vitrine::netmon::dicom

@@ -42,7 +42,7 @@ std::unique_ptr<Inspector> create(std::string_view patient_key) {
 InspectorRegistration registration() {
   return {.protocol = "HL7", .block = "hl7", .naming = Naming::Own,
           .protocol_of = [](const uint8_t*, size_t) { return policy::L7Facts{0, kProtocolHl7}; },
-          .patches = {}, .recognises = &recognises, .create = &create, .malformed = malformed::kAll};
+          .patches = {}, .recognises = &recognises, .create = &create, .malformed = malformed::kAll, .refusals = true};
 }
 
 void Hl7Inspector::on_bytes(bool from_initiator, const uint8_t* data, size_t len, uint64_t time_us,

@@ -19,7 +19,7 @@ InspectorRegistration registration() {
   // named here from the reassembled stream, so a request cut in pieces is named as well.
   return {.protocol = "Modbus", .block = "modbus", .naming = Naming::Provisional,
           .protocol_of = [](const uint8_t*, size_t) { return policy::L7Facts{0, NDPI_PROTOCOL_MODBUS}; },
-          .patches = {}, .recognises = &recognises, .create = &create, .malformed = malformed::kAll};
+          .patches = {}, .recognises = &recognises, .create = &create, .malformed = malformed::kAll, .refusals = true};
 }
 
 void ModbusInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t len, uint64_t,

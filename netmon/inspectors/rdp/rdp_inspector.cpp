@@ -52,7 +52,7 @@ void RdpInspector::on_bytes(bool from_initiator, const uint8_t* data, size_t len
 InspectorRegistration registration() {
   return {.protocol = "RDP", .block = "", .naming = Naming::None, .protocol_of = nullptr,
           .patches = {policy::VirtualPatch::Cve20190708}, .recognises = &recognises, .create = &create,
-          .malformed = malformed::kAll};
+          .malformed = malformed::kAll, .refusals = true};
 }
 
 void RdpInspector::client_tpkt(const std::vector<uint8_t>& tpkt, uint64_t time_us, InspectionOutput& out) {

@@ -80,6 +80,9 @@ struct InspectorRegistration {
   void (*reads_responder)(Classification& c, const uint8_t* payload, size_t len) = nullptr;
   // Every way it reports bytes as not its protocol (its <name>_malformed.h): metric labels.
   MalformedReasons malformed = {};
+  // Its answers can refuse a message (InspectedMessage::negative_ack): the refusals' series is
+  // there from the start, at 0, so that the first refusal counts as an increase.
+  bool refusals = false;
 };
 
 // Every inspector, one line each (netmon/inspectors/registry.cpp).

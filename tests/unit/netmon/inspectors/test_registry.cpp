@@ -63,3 +63,15 @@ TEST(InspectorRegistry, EveryMalformedReasonIsASeriesAtZeroFromTheStart) {
                                         {{"protocol", first.protocol}, {"reason", first.malformed.front()->id}}),
             1);
 }
+
+TEST(InspectorRegistry, EveryInspectorWhoseAnswersRefuseHasItsRefusalsSeriesAtZero) {
+  auto registry = std::make_shared<prometheus::Registry>();
+  vitrine::netmon::NetmonMetrics metrics(registry);
+  size_t refusing = 0;
+  for (const InspectorRegistration& r : inspector_registry()) {
+    const double v = vitrine::testing::metric_value(*registry, "vitrine_netmon_message_naks_total", {{"protocol", r.protocol}});
+    EXPECT_EQ(v, r.refusals ? 0 : -1) << r.protocol;
+    refusing += r.refusals;
+  }
+  EXPECT_GE(refusing, 4u) << "HL7, DICOM, RDP and Modbus answers can refuse";
+}
