@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 
@@ -18,85 +19,92 @@
 
 namespace vitrine::netmon {
 
-const std::vector<AllowedSyscall>& allowed_syscalls() {
-  static const std::vector<AllowedSyscall> list = {
-      // Frames: the rings and libpcap's sockets, both ways.
-      {"poll", "the relay waits for frames; the control and metrics threads for clients"},
-      {"ppoll", "glibc's poll() on some paths"},
-      {"recvfrom", "libpcap reads frames; the metrics server reads requests"},
-      {"sendto", "frames sent (the TX ring is kicked with a zero-length send); syslog over UDP"},
-      {"recvmsg", "libpcap with the pcap back end"},
-      {"sendmsg", "syslog and the metrics server"},
-      {"sendmmsg", "glibc's resolver asks for A and AAAA at once (the SIEM's name)"},
-      {"setsockopt", "priority lanes: a flow's BPF filter attached again when the policy or the flows change"},
-      {"getsockopt", "capture statistics (PACKET_STATISTICS); the control socket's peer credentials"},
-      // Files already open: events, logs, the control socket, reading a policy on SIGHUP.
-      {"read", "files and sockets"},
-      {"write", "events (JSON lines), the log, sockets"},
-      {"writev", "the log and the metrics server"},
-      {"openat", "a SIGHUP reload reads the policy file again"},
-      {"close", "files and sockets"},
-      {"fstat", "reading a file"},
-      {"newfstatat", "reading a file (glibc's fstat)"},
-      {"lseek", "reading a file"},
-      {"fcntl", "sockets made non-blocking"},
-      {"ioctl", "FIONREAD and friends on sockets (libpcap, the metrics server)"},
-      {"unlink", "the control socket's file, at exit"},
-      {"fsync", "events flushed to disk"},
-      {"fdatasync", "events flushed to disk"},
-      // Sockets the metrics server and the syslog sender make (their domain is checked below).
-      {"connect", "the syslog sender (re)connects to the SIEM"},
-      {"bind", "the metrics server's listening socket"},
-      {"listen", "the metrics server's listening socket"},
-      {"accept", "the metrics server's clients"},
-      {"accept4", "the control socket's and the metrics server's clients"},
-      {"getsockname", "the metrics server"},
-      {"getpeername", "the metrics server"},
-      {"shutdown", "the metrics server closes a connection"},
-      // Memory.
-      {"brk", "the allocator"},
-      {"mmap", "the allocator; thread stacks"},
-      {"munmap", "the allocator; thread stacks"},
-      {"mprotect", "thread stacks' guard pages"},
-      {"mremap", "the allocator"},
-      {"madvise", "the allocator returns memory"},
-      // Threads and their synchronisation.
-      {"futex", "mutexes and condition variables"},
-      {"set_robust_list", "every new thread"},
-      {"rseq", "every new thread (glibc 2.35+)"},
-      {"sched_yield", "spinning locks"},
-      {"sched_getaffinity", "std::thread::hardware_concurrency"},
-      {"gettid", "the log's thread id"},
-      {"getpid", "the control socket's answers; abort()"},
-      {"getuid", "the start line of the log names the uid netmon runs as"},
-      {"getrusage", "nDPI seeds itself when a reload makes the loader's classifier"},
-      {"uname", "the metrics server (civetweb) reads the system's name when it starts"},
-      {"exit", "a thread ends"},
-      {"exit_group", "netmon ends"},
-      // Signals: SIGTERM and SIGHUP are handled; threads start with them blocked.
-      {"rt_sigaction", "handlers (the metrics server ignores SIGPIPE)"},
-      {"rt_sigprocmask", "new threads start with every signal blocked"},
-      {"rt_sigreturn", "a handler returns"},
-      {"restart_syscall", "a call interrupted by a signal resumes"},
-      {"tgkill", "only to netmon itself: abort() on a failed assertion ends the process with SIGABRT", true},
-      // Time: the vDSO answers most, the kernel the rest.
-      {"clock_gettime", "timestamps and deadlines"},
-      {"gettimeofday", "timestamps"},
-      {"clock_nanosleep", "the syslog sender's back-off; the metrics server"},
-      {"nanosleep", "the syslog sender's back-off"},
-      // Randomness.
-      {"getrandom", "hash seeds and std::random_device (nDPI, the standard library)"},
-      // With conditions (install_syscall_filter):
-      {"socket", "only AF_INET and AF_INET6: the metrics server, the syslog sender and its resolver; other "
-                 "families are refused (EAFNOSUPPORT), a packet socket among them", true},
-      {"clone", "only with CLONE_THREAD: threads, never a process", true},
-      {"prctl", "only PR_SET_NAME and PR_GET_NAME: threads name themselves", true},
+namespace {
+
+// The list itself, a table read by allowed_syscalls(): each entry with the reason it is needed.
+const AllowedSyscall kAllowed[] = {
+    // Frames: the rings and libpcap's sockets, both ways.
+    {"poll", "the relay waits for frames; the control and metrics threads for clients"},
+    {"ppoll", "glibc's poll() on some paths"},
+    {"recvfrom", "libpcap reads frames; the metrics server reads requests"},
+    {"sendto", "frames sent (the TX ring is kicked with a zero-length send); syslog over UDP"},
+    {"recvmsg", "libpcap with the pcap back end"},
+    {"sendmsg", "syslog and the metrics server"},
+    {"sendmmsg", "glibc's resolver asks for A and AAAA at once (the SIEM's name)"},
+    {"setsockopt", "priority lanes: a flow's BPF filter attached again when the policy or the flows change"},
+    {"getsockopt", "capture statistics (PACKET_STATISTICS); the control socket's peer credentials"},
+    // Files already open: events, logs, the control socket, reading a policy on SIGHUP.
+    {"read", "files and sockets"},
+    {"write", "events (JSON lines), the log, sockets"},
+    {"writev", "the log and the metrics server"},
+    {"openat", "a SIGHUP reload reads the policy file again"},
+    {"close", "files and sockets"},
+    {"fstat", "reading a file"},
+    {"newfstatat", "reading a file (glibc's fstat)"},
+    {"lseek", "reading a file"},
+    {"fcntl", "sockets made non-blocking"},
+    {"ioctl", "FIONREAD and friends on sockets (libpcap, the metrics server)"},
+    {"unlink", "the control socket's file, at exit"},
+    {"fsync", "events flushed to disk"},
+    {"fdatasync", "events flushed to disk"},
+    // Sockets the metrics server and the syslog sender make (their domain is checked below).
+    {"connect", "the syslog sender (re)connects to the SIEM"},
+    {"bind", "the metrics server's listening socket"},
+    {"listen", "the metrics server's listening socket"},
+    {"accept", "the metrics server's clients"},
+    {"accept4", "the control socket's and the metrics server's clients"},
+    {"getsockname", "the metrics server"},
+    {"getpeername", "the metrics server"},
+    {"shutdown", "the metrics server closes a connection"},
+    // Memory.
+    {"brk", "the allocator"},
+    {"mmap", "the allocator; thread stacks"},
+    {"munmap", "the allocator; thread stacks"},
+    {"mprotect", "thread stacks' guard pages"},
+    {"mremap", "the allocator"},
+    {"madvise", "the allocator returns memory"},
+    // Threads and their synchronisation.
+    {"futex", "mutexes and condition variables"},
+    {"set_robust_list", "every new thread"},
+    {"rseq", "every new thread (glibc 2.35+)"},
+    {"sched_yield", "spinning locks"},
+    {"sched_getaffinity", "std::thread::hardware_concurrency"},
+    {"gettid", "the log's thread id"},
+    {"getpid", "the control socket's answers; abort()"},
+    {"getuid", "the start line of the log names the uid netmon runs as"},
+    {"getrusage", "nDPI seeds itself when a reload makes the loader's classifier"},
+    {"uname", "the metrics server (civetweb) reads the system's name when it starts"},
+    {"exit", "a thread ends"},
+    {"exit_group", "netmon ends"},
+    // Signals: SIGTERM and SIGHUP are handled; threads start with them blocked.
+    {"rt_sigaction", "handlers (the metrics server ignores SIGPIPE)"},
+    {"rt_sigprocmask", "new threads start with every signal blocked"},
+    {"rt_sigreturn", "a handler returns"},
+    {"restart_syscall", "a call interrupted by a signal resumes"},
+    {"tgkill", "only to netmon itself: abort() on a failed assertion ends the process with SIGABRT", true},
+    // Time: the vDSO answers most, the kernel the rest.
+    {"clock_gettime", "timestamps and deadlines"},
+    {"gettimeofday", "timestamps"},
+    {"clock_nanosleep", "the syslog sender's back-off; the metrics server"},
+    {"nanosleep", "the syslog sender's back-off"},
+    // Randomness.
+    {"getrandom", "hash seeds and std::random_device (nDPI, the standard library)"},
+    // With conditions (install_syscall_filter):
+    {"socket", "only AF_INET and AF_INET6: the metrics server, the syslog sender and its resolver; other "
+               "families are refused (EAFNOSUPPORT), a packet socket among them", true},
+    {"clone", "only with CLONE_THREAD: threads, never a process", true},
+    {"prctl", "only PR_SET_NAME and PR_GET_NAME: threads name themselves", true},
 #if defined(__SANITIZE_ADDRESS__)
-      // The sanitizer build only (tests/sanitizer): its runtime's own calls.
-      {"pipe2", "AddressSanitizer checks that memory is readable by writing it to a pipe"},
-      {"sigaltstack", "AddressSanitizer's stack for its signal handlers, per thread"},
+    // The sanitizer build only (tests/sanitizer): its runtime's own calls.
+    {"pipe2", "AddressSanitizer checks that memory is readable by writing it to a pipe"},
+    {"sigaltstack", "AddressSanitizer's stack for its signal handlers, per thread"},
 #endif
-  };
+};
+
+}  // namespace
+
+const std::vector<AllowedSyscall>& allowed_syscalls() {
+  static const std::vector<AllowedSyscall> list(std::begin(kAllowed), std::end(kAllowed));
   return list;
 }
 
