@@ -15,7 +15,8 @@ namespace vitrine {
 namespace {
 
 // An error echoes what the author wrote: fit for a terminal and a log line, control characters
-// and bytes that are not UTF-8 are written as \xNN, and the message is cut at kMaxErrorBytes
+// (C0, DEL, C1, separators, bidirectional controls) and bytes that are not UTF-8 are written
+// as \xNN, and the message is cut at about kMaxErrorBytes
 // (a 4 MiB value quoted whole would bury the line that matters, or fill a log).
 constexpr size_t kMaxErrorBytes = 1024;
 
@@ -26,7 +27,7 @@ std::string printable(std::string_view s) {
     const auto c = static_cast<unsigned char>(s[at]);
     if (c >= 0x20 && c < 0x7f) {
       out += static_cast<char>(c);
-    } else if (const size_t n = c >= 0x80 ? utf8_sequence(s, at) : 0; n > 0) {
+    } else if (const size_t n = c >= 0x80 ? printable_sequence(s, at) : 0; n > 0) {
       out.append(s.substr(at, n));
       at += n - 1;
     } else {

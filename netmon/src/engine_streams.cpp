@@ -172,6 +172,7 @@ void Engine::recognise(Flow& flow, uint64_t now_us) {
   bool waiting = false, undecided = false;
   for (const auto& reg : inspector_registry()) {
     if (!reg.recognises) continue;  // it reads no streams
+    if (reg.responder_port != 0 && reg.responder_port != flow.responder_port()) continue;
     const Recognition r = reg.recognises(prefix.data(), prefix.size());
     if (r == Recognition::NeedMore && !final) waiting = true;
     // Still "not yet" at the bound (a run of keepalives, say): the flow may be this protocol.

@@ -196,6 +196,14 @@ def modbus_seeds():
         "function-zero": adu(1, b"\x00"),
         "request-exception-bit": adu(1, b"\x83\x02"),
     }
+    # A read whose length hides a write (a server that sizes requests by their function reads
+    # the write as a second request); first requests of an open size, and cut before a count.
+    failures["write-in-read-length"] = adu(1, b"\x03\x00\x00\x00\x03" + adu(2, b"\x06\x00\x10\xbe\xef"))
+    write_many = adu(1, b"\x10\x00\x10\x00\x02\x04\x00\x01\x00\x02")
+    firsts = {"first-open-size": adu(1, b"\x2b\x0e\x01\x00"), "first-count-cut": write_many[:12],
+              "first-count-wrong": write_many[:-1]}
+    for name, data in firsts.items():
+        (HERE / "corpus" / "fuzz_modbus" / name).write_bytes(direction_records([(True, data)]))
     for name, data in failures.items():
         (HERE / "corpus" / "fuzz_modbus" / name).write_bytes(direction_records([(True, adu(0, b"\x03\x00\x00\x00\x01")),
                                                                                (True, data)]))

@@ -153,6 +153,10 @@ TEST(YamlReader, AnErrorEchoesWhatWasWrittenFitForATerminalAndBounded) {
   EXPECT_EQ(err.find('\n'), std::string::npos) << err;
   EXPECT_NE(err.find("a\\x1b[2J\\x0afake: "), std::string::npos) << err;
   EXPECT_NE(err.find("\xc3\xa9"), std::string::npos) << "UTF-8 is kept: " << err;
+  const auto c1 = error_of("\"b\\u009b2J\\u202e\": 1\n", [&](const YamlReader& r, const YAML::Node& root) {
+    r.map(root, "", {{"name", [&](const YAML::Node&, const std::string&) {}}});
+  });
+  EXPECT_NE(c1.find("b\\xc2\\x9b2J\\xe2\\x80\\xae"), std::string::npos) << "C1 and bidi controls escaped: " << c1;
   // A 100,000-character value is cut, saying how much was left out.
   const auto huge = error_of("size: " + std::string(100000, 'x') + "\n", [&](const YamlReader& r, const YAML::Node& root) {
     r.map(root, "", {{"size", [&](const YAML::Node& v, const std::string& p) { r.number(v, p, 0, 10); }}});

@@ -86,6 +86,7 @@ TEST(LengthPrefixedFramer, ARefusedHeaderStopsItWithItsFaultAndNothingAfterIsRea
     EXPECT_TRUE(f.stopped());
     EXPECT_EQ(f.fault(), &kBadType);
     EXPECT_EQ(f.odd(), nullptr) << "the odd frame after the fault was never read";
+    EXPECT_FALSE(f.inside_frame()) << "a stopped framer is in no frame";
   }
 }
 

@@ -539,7 +539,11 @@ TEST(PolicyLoad, NamesAreUtf8TextWithoutControlCharacters) {
   // byte that is not UTF-8, or an escape sequence, is refused where it is written.
   const std::string header = kHeader;
   // (Raw bytes in the file: YAML's own "\xe9" is the character U+00E9, in UTF-8.)
-  for (const std::string& bad : {std::string("caf\xe9"), std::string("\"a\\eb\""), std::string("\xc0\xaf")}) {
+  // And the characters that move or reorder what is shown: an 8-bit CSI (U+009B), NEL, the line
+  // separator, a right-to-left override.
+  for (const std::string& bad : {std::string("caf\xe9"), std::string("\"a\\eb\""), std::string("\xc0\xaf"),
+                                 std::string("\"a\\u009b2J\""), std::string("\"a\\u0085b\""),
+                                 std::string("\"a\\u2028b\""), std::string("\"a\\u202eb\"")}) {
     const std::string err = error_of(header + "rules:\n  - name: " + bad + "\n    direction: egress\n    action: deny\n");
     EXPECT_EQ(err.rfind("8:11: p.yaml:8:11: rules[0].name: a rule's name is UTF-8 text without control characters", 0), 0u)
         << bad << ": " << err;

@@ -83,6 +83,9 @@ struct InspectorRegistration {
   // Its answers can refuse a message (InspectedMessage::negative_ack): the refusals' series is
   // there from the start, at 0, so that the first refusal counts as an increase.
   bool refusals = false;
+  // For a protocol whose first bytes are too loose a sign to read it on any port (Modbus): only
+  // flows to this port are recognised, so that it never names, holds or reads another (0: any).
+  uint16_t responder_port = 0;
 };
 
 // Every inspector, one line each (netmon/inspectors/registry.cpp).

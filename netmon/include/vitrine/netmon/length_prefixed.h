@@ -69,7 +69,7 @@ class LengthPrefixedFramer {
   bool stopped() const { return stopped_; }
   const MalformedReason* fault() const { return fault_; }  // why it stopped, if a fault
   const MalformedReason* odd() const { return odd_; }      // the first odd header, if any
-  bool inside_frame() const { return have_header_ > 0; }
+  bool inside_frame() const { return have_header_ > 0 && !stopped_; }  // a stopped framer reads no frame
   Protocol& protocol() { return protocol_; }  // what the protocol learns as it goes (DICOM's maximum)
 
  private:

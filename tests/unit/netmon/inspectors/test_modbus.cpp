@@ -96,10 +96,21 @@ TEST(Modbus, EveryMalformedReasonIsReported) {
   EXPECT_TRUE(after.malformed.empty()) << "said once";
 }
 
-TEST(Modbus, RecognisedOnlyOnARequestOfAPublicFunction) {
+TEST(Modbus, RecognisedOnARequestOfAPublicFunctionWhoseLengthAgreesAndOnPort502Only) {
   for (size_t n = 1; n < 8; ++n)
     EXPECT_EQ(recognises(kReadHolding.data(), n), Recognition::NeedMore) << n;
   EXPECT_EQ(recognises(kReadHolding.data(), kReadHolding.size()), Recognition::Yes);
+  EXPECT_EQ(recognises(kReadHolding.data(), 8), Recognition::Yes) << "a fixed-size function needs no more";
+  // A flow's first byte or two could start a request: asked on any port, the recogniser would
+  // hold an instrument's one-byte ENQ on its own port. The engine asks it on 502 only.
+  EXPECT_EQ(registration().responder_port, 502);
+  // A length other than its function's: a proprietary header that happens to start alike.
+  const Bytes lookalike = {0x12, 0x34, 0, 0, 0, 0x10, 0x07, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  EXPECT_EQ(recognises(lookalike.data(), lookalike.size()), Recognition::No);
+  // A write of many registers: its byte count, once there, must agree.
+  const Bytes write_many = adu(4, {0x10, 0x00, 0x10, 0x00, 0x02, 0x04, 0, 1, 0, 2});
+  EXPECT_EQ(recognises(write_many.data(), 12), Recognition::NeedMore) << "the byte count is still to come";
+  EXPECT_EQ(recognises(write_many.data(), write_many.size()), Recognition::Yes);
   const Bytes user_defined = adu(1, {0x41, 0x00});
   EXPECT_EQ(recognises(user_defined.data(), user_defined.size()), Recognition::No);
   const Bytes exception = adu(1, {0x83, 0x02});
@@ -107,6 +118,44 @@ TEST(Modbus, RecognisedOnlyOnARequestOfAPublicFunction) {
   for (const std::string& other : {std::string("GET / HTTP/1.1\r\n"), std::string("\x16\x03\x01\x02\x00\x01\x00\x01", 8),
                                   std::string("\x00\x00\x00\x85\xffSMB", 8)})
     EXPECT_EQ(recognises(reinterpret_cast<const uint8_t*>(other.data()), other.size()), Recognition::No) << other;
+}
+
+TEST(Modbus, AWriteHiddenInAReadsLengthIsMalformed) {
+  // A read whose header claims 18 bytes, the write in the rest: a server that sizes requests by
+  // their function (libmodbus) reads the write as a second request, which netmon never judged.
+  Bytes hidden = {0x00, 0x01, 0x00, 0x00, 0x00, 0x12, 0x01, 0x03, 0x00, 0x00, 0x00, 0x03};
+  const Bytes write = adu(2, {0x06, 0x00, 0x10, 0xbe, 0xef});
+  hidden.insert(hidden.end(), write.begin(), write.end());
+  ModbusInspector inspector;
+  const auto out = feed(inspector, true, hidden);
+  ASSERT_EQ(out.malformed.size(), 1u);
+  EXPECT_EQ(out.malformed[0], &malformed::kLengthMismatch);
+  // Too short for its own fields (a write of registers whose byte count runs past the length).
+  ModbusInspector short_one;
+  const auto cut = feed(short_one, true, adu(3, {0x10, 0x00, 0x10, 0x00, 0x02, 0x04, 0x00}));
+  ASSERT_EQ(cut.malformed.size(), 1u);
+  EXPECT_EQ(cut.malformed[0], &malformed::kLengthMismatch);
+  // Functions whose size the specification leaves open are not held to one.
+  ModbusInspector open;
+  EXPECT_TRUE(feed(open, true, adu(5, {0x2b, 0x0e, 0x01, 0x00})).malformed.empty());
+}
+
+TEST(Modbus, AnExceptionBitInARequestNamesNoFunctionAndAnAnswersIsItsRequests) {
+  ModbusInspector inspector;
+  const auto request = feed(inspector, true, adu(3, {0x83, 0x02}));
+  ASSERT_EQ(request.messages.size(), 1u);
+  EXPECT_EQ(request.messages[0].type, "OTHER");
+  const auto answer = feed(inspector, false, adu(3, {0x83, 0x02}));
+  ASSERT_EQ(answer.messages.size(), 1u);
+  EXPECT_EQ(answer.messages[0].type, "READ_HOLDING_REGISTERS");
+}
+
+TEST(Modbus, AfterAHeaderItRefusesNoMessageIsSaidToBeHalfRead) {
+  // The engine holds a client's segments while a message is half read: a stopped framer must
+  // not keep it so, or every later segment waits out the hold bounds.
+  ModbusInspector inspector;
+  feed(inspector, true, adu(3, {0x03, 0, 0, 0, 1}, 1));
+  EXPECT_FALSE(inspector.reading_message());
 }
 
 TEST(Modbus, TheFunctionNamesAreTheAttributesClosedList) {
